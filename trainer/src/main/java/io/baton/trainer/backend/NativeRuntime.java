@@ -1,0 +1,121 @@
+package io.baton.trainer.backend;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Chooses and describes the ND4J native backend of this JVM. {@link #configure()} must run before the first ND4J
+ * class loads (first thing in every main, in every Spark task, and in tests): it tells JavaCPP which native variant
+ * the build packaged ({@code nd4j.extension}, e.g. {@code -onednn-avx512}), enables DL4J's oneDNN helpers (off by
+ * default in DL4J) and keeps the native extraction cache in one known directory. System properties already set on
+ * the command line win.
+ *
+ * <p>Thread-safe; idempotent.
+ */
+public final class NativeRuntime
+{
+    /** JavaCPP's property naming the native variant to load. */
+    public static final String PLATFORM_EXTENSION = "org.bytedeco.javacpp.platform.extension";
+    /** DL4J's switch for the cuDNN/oneDNN layer helpers. */
+    public static final String HELPERS_DISABLE = "org.eclipse.deeplearning4j.helpers.disable";
+    /** JavaCPP's native extraction cache directory. */
+    public static final String CACHE_DIR = "org.bytedeco.javacpp.cachedir";
+
+    private static final Properties BUILD = loadBuild();
+
+    private NativeRuntime()
+    {
+    }
+
+    /** Sets the native-loading system properties that are not already set. */
+    public static synchronized void configure()
+    {
+        setIfAbsent(PLATFORM_EXTENSION, BUILD.getProperty("nd4j.extension", ""));
+        setIfAbsent(HELPERS_DISABLE, "false");
+        setIfAbsent(CACHE_DIR, defaultCacheDir().toString());
+    }
+
+    /** The backend this distribution was built for: {@code cpu} or {@code cuda}. */
+    public static String backend()
+    {
+        return BUILD.getProperty("baton.backend", "cpu");
+    }
+
+    /** The ND4J native variant the build packaged (e.g. {@code -onednn-avx512}; empty for the default jar). */
+    public static String buildExtension()
+    {
+        return BUILD.getProperty("nd4j.extension", "");
+    }
+
+    /** Baton's version. */
+    public static String version()
+    {
+        return BUILD.getProperty("baton.version", "unknown");
+    }
+
+    /** The extraction cache used when none is configured: {@code ~/.cache/baton/javacpp}. */
+    public static Path defaultCacheDir()
+    {
+        return Path.of(System.getProperty("user.home"), ".cache", "baton", "javacpp");
+    }
+
+    /**
+     * What is actually in use, for logs and {@code baton model}: backend, native variant, whether DL4J's oneDNN
+     * helpers are active. Loads ND4J.
+     */
+    public static Map<String, String> describe()
+    {
+        configure();
+        final Map<String, String> out = new LinkedHashMap<>();
+        out.put("backend", backend());
+        out.put("nd4j.extension", System.getProperty(PLATFORM_EXTENSION, ""));
+        out.put("onednn.helpers", String.valueOf(oneDnnHelpersActive()));
+        out.put("javacpp.cachedir", System.getProperty(CACHE_DIR));
+        return out;
+    }
+
+    /**
+     * True when DL4J will route convolution, pooling and batch normalisation through oneDNN: helpers enabled, the
+     * native library built with oneDNN, and DL4J's reflective check succeeding (see {@code org.nd4j.nativeblas
+     * .Nd4jCpu}).
+     */
+    public static boolean oneDnnHelpersActive()
+    {
+        configure();
+        if (Boolean.parseBoolean(System.getProperty(HELPERS_DISABLE, "true")))
+        {
+            return false;
+        }
+        return org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper.mklDnnEnabled();
+    }
+
+    private static void setIfAbsent(final String key, final String value)
+    {
+        if (System.getProperty(key) == null && value != null)
+        {
+            System.setProperty(key, value);
+        }
+    }
+
+    private static Properties loadBuild()
+    {
+        final Properties props = new Properties();
+        try (InputStream in = NativeRuntime.class.getResourceAsStream("/io/baton/trainer/baton-build.properties"))
+        {
+            if (in != null)
+            {
+                props.load(in);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        return props;
+    }
+}

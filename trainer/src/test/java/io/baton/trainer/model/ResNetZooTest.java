@@ -405,6 +405,44 @@ class ResNetZooTest
     }
 
     @Test
+    void shouldBuildPreActivationBlocksEndingInTheAdditionWithAFinalNormalisation()
+    {
+        final ModelOptions options = ModelOptions.builder("resnet18").preActivation(true).input(32, 32, 3).build();
+        final ComputationGraphConfiguration conf = ResNetZoo.configuration(options);
+        final List<ResidualBlock> blocks = ResidualBlocks.describe(conf, ResNetZoo.inputType(options));
+        assertEquals(8, blocks.size());
+        assertTrue(blocks.stream().allMatch(b -> b.outputVertex().endsWith("_add")), blocks.toString());
+        final ResidualBlock down = blocks.get(2);
+        assertEquals("stage2_block1", down.name());
+        assertEquals(ShortcutKind.PROJECTION, down.shortcut());
+        assertEquals(List.of("stage2_block1_relu1"), conf.getVertexInputs().get("stage2_block1_shortcut_conv"),
+            "projection takes the pre-activated input");
+        assertEquals(List.of("stage2_block1_relu1"), conf.getVertexInputs().get("stage2_block1_conv1"));
+        assertEquals(List.of("stage1_block2_add"), conf.getVertexInputs().get("stage2_block1_bn1"));
+        assertEquals(List.of("final_relu"), conf.getVertexInputs().get("pool"));
+        assertFalse(conf.getVertices().containsKey("stage2_block1_out"));
+        assertFalse(conf.getVertices().containsKey("stage2_block1_shortcut_bn"));
+    }
+
+    @Test
+    void shouldRejectInvalidOptionsNamingTheValue()
+    {
+        final IllegalArgumentException classes = assertThrows(IllegalArgumentException.class,
+            () -> ModelOptions.builder("resnet18").numClasses(0).build());
+        assertTrue(classes.getMessage().contains("classes=0"), classes.getMessage());
+        final IllegalArgumentException input = assertThrows(IllegalArgumentException.class,
+            () -> ModelOptions.builder("resnet18").input(0, 224, 3).build());
+        assertTrue(input.getMessage().contains("0x224"), input.getMessage());
+        final IllegalArgumentException width = assertThrows(IllegalArgumentException.class,
+            () -> ModelOptions.builder("resnet18").widthMultiplier(-1).build());
+        assertTrue(width.getMessage().contains("widthMultiplier=-1"), width.getMessage());
+        final ModelOptions options = ModelOptions.builder("resnet56").seed(7).build();
+        assertEquals(options, options.toBuilder().build());
+        assertEquals(ShortcutType.A, options.shortcut());
+        assertEquals(ShortcutType.B, ModelOptions.builder("resnet50").build().shortcut());
+    }
+
+    @Test
     void shouldListKnownArchitecturesWhenTheNameIsUnknown()
     {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

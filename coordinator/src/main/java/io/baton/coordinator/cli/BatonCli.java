@@ -1,0 +1,65 @@
+package io.baton.coordinator.cli;
+
+import io.baton.common.config.BatonConfigException;
+import io.baton.trainer.backend.NativeRuntime;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code baton} command line: one entry point whose subcommands are the user-facing jobs. Exit codes: 0 on
+ * success, 1 when the job failed, 2 for bad usage or an invalid configuration (nothing was started).
+ */
+@Command(
+    name = "baton",
+    mixinStandardHelpOptions = true,
+    versionProvider = BatonCli.Version.class,
+    description = "Synchronous data-parallel ResNet training on Spark.",
+    subcommands = {ModelCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+public final class BatonCli
+{
+    /** Exit code of a failed job. */
+    public static final int EXIT_FAILED = 1;
+    /** Exit code of bad usage or invalid configuration. */
+    public static final int EXIT_USAGE = 2;
+
+    public static void main(final String[] args)
+    {
+        NativeRuntime.configure();
+        final int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        System.exit(code);
+    }
+
+    /** Runs the CLI without exiting the JVM (tests and embedding). */
+    public static int run(final String[] args, final PrintWriter out, final PrintWriter err)
+    {
+        NativeRuntime.configure();
+        final CommandLine cli = new CommandLine(new BatonCli());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) ->
+        {
+            if (ex instanceof BatonConfigException || ex instanceof IllegalArgumentException)
+            {
+                commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + ex.getMessage());
+                return EXIT_USAGE;
+            }
+            commandLine.getErr().println("baton " + commandLine.getCommandName() + " failed: " + ex);
+            ex.printStackTrace(commandLine.getErr());
+            return EXIT_FAILED;
+        });
+        return cli.execute(args);
+    }
+
+    /** Prints Baton's version and the ND4J backend it was built for. */
+    static final class Version implements CommandLine.IVersionProvider
+    {
+        @Override
+        public String[] getVersion()
+        {
+            return new String[] {"baton " + NativeRuntime.version() + " (backend " + NativeRuntime.backend()
+                + NativeRuntime.buildExtension() + ")"};
+        }
+    }
+}

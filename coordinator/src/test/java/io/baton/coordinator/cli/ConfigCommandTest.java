@@ -1,0 +1,43 @@
+package io.baton.coordinator.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigCommandTest
+{
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(final String... args)
+    {
+        return BatonCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    @Test
+    void invalidValueExitsWithUsageCodeNamingKeyAndValue()
+    {
+        assertEquals(BatonCli.EXIT_USAGE, run("config", "--set", "optim.base-lr=-1"));
+        assertTrue(err.toString().contains("optim.base-lr = -1: not allowed; allowed: double, > 0"), err.toString());
+    }
+
+    @Test
+    void validConfigurationIsPrintedWithItsTrajectoryHash()
+    {
+        assertEquals(0, run("config", "--set", "train.epochs=3"));
+        assertTrue(out.toString().contains("epochs=3") || out.toString().contains("epochs = 3"), out.toString());
+        assertTrue(out.toString().contains("# trajectory hash "), out.toString());
+    }
+
+    @Test
+    void referenceListsEveryModulesKeys()
+    {
+        assertEquals(0, run("config", "--reference"));
+        assertTrue(out.toString().contains("| `collective.timeout` |"), out.toString());
+        assertTrue(out.toString().contains("| `optim.base-lr` |"), out.toString());
+    }
+}

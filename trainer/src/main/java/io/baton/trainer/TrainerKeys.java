@@ -1,0 +1,194 @@
+package io.baton.trainer;
+
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigKey;
+import io.baton.common.config.ConfigModule;
+import io.baton.common.config.ConfigType;
+import io.baton.trainer.model.Architecture;
+
+import java.util.List;
+
+import static io.baton.common.config.ConfigKey.inRange;
+import static io.baton.common.config.ConfigKey.nonNegativeDouble;
+import static io.baton.common.config.ConfigKey.positiveDouble;
+import static io.baton.common.config.ConfigKey.positiveInt;
+
+/**
+ * Configuration keys of the trainer: model, replicas and batch, the large-batch optimisation recipe. Defaults and
+ * docs are in trainer's {@code baton-reference.conf}; cross-key checks are below.
+ */
+public final class TrainerKeys implements ConfigModule
+{
+    public static final ConfigKey<String> MODEL_ARCH = ConfigKey.of("model.arch", ConfigType.STRING)
+        .check(TrainerKeys::isKnownArch, "one of " + Architecture.knownNames() + " or wrn-<depth>-<k>")
+        .trajectory();
+    public static final ConfigKey<String> MODEL_SHORTCUT =
+        ConfigKey.of("model.shortcut", ConfigType.oneOf("default", "a", "b", "c")).trajectory();
+    public static final ConfigKey<Boolean> MODEL_ZERO_INIT_LAST_BN_GAMMA =
+        ConfigKey.of("model.zero-init-last-bn-gamma", ConfigType.BOOLEAN).trajectory();
+    public static final ConfigKey<Boolean> MODEL_PRE_ACTIVATION =
+        ConfigKey.of("model.pre-activation", ConfigType.BOOLEAN).trajectory();
+    public static final ConfigKey<Double> MODEL_WIDTH_MULTIPLIER =
+        ConfigKey.of("model.width-multiplier", ConfigType.DOUBLE).check(inRange(0.0625, 64), "0.0625..64")
+            .trajectory();
+    public static final ConfigKey<Boolean> MODEL_SYNCBN = ConfigKey.of("model.syncbn", ConfigType.BOOLEAN)
+        .trajectory();
+    public static final ConfigKey<Integer> SYNCBN_GROUP_SIZE = ConfigKey.of("syncbn.group-size", ConfigType.INT)
+        .check(v -> v >= 0, ">= 0 (0 = all replicas)").trajectory();
+
+    public static final ConfigKey<Integer> TRAIN_REPLICAS = ConfigKey.of("train.replicas", ConfigType.INT)
+        .check(positiveInt(), "> 0");
+    public static final ConfigKey<Integer> TRAIN_GLOBAL_BATCH = ConfigKey.of("train.global-batch", ConfigType.INT)
+        .check(positiveInt(), "> 0").trajectory();
+    public static final ConfigKey<Integer> TRAIN_EPOCHS = ConfigKey.of("train.epochs", ConfigType.INT)
+        .check(positiveInt(), "> 0").trajectory();
+    public static final ConfigKey<Long> TRAIN_SEED = ConfigKey.of("train.seed", ConfigType.LONG).trajectory();
+    public static final ConfigKey<Boolean> TRAIN_DROP_LAST = ConfigKey.of("train.drop-last", ConfigType.BOOLEAN)
+        .trajectory();
+
+    public static final ConfigKey<Double> OPTIM_BASE_LR = ConfigKey.of("optim.base-lr", ConfigType.DOUBLE)
+        .check(positiveDouble(), "> 0").trajectory();
+    public static final ConfigKey<Integer> OPTIM_BASE_BATCH = ConfigKey.of("optim.base-batch", ConfigType.INT)
+        .check(positiveInt(), "> 0").trajectory();
+    public static final ConfigKey<Double> OPTIM_MOMENTUM = ConfigKey.of("optim.momentum", ConfigType.DOUBLE)
+        .check(v -> v >= 0 && v < 1, "0 <= m < 1").trajectory();
+    public static final ConfigKey<Boolean> OPTIM_NESTEROV = ConfigKey.of("optim.nesterov", ConfigType.BOOLEAN)
+        .trajectory();
+    public static final ConfigKey<Double> OPTIM_WEIGHT_DECAY = ConfigKey.of("optim.weight-decay", ConfigType.DOUBLE)
+        .check(nonNegativeDouble(), ">= 0").trajectory();
+    public static final ConfigKey<Double> OPTIM_WARMUP_EPOCHS =
+        ConfigKey.of("optim.warmup-epochs", ConfigType.DOUBLE).check(nonNegativeDouble(), ">= 0").trajectory();
+    public static final ConfigKey<Double> OPTIM_WARMUP_START_FACTOR =
+        ConfigKey.of("optim.warmup-start-factor", ConfigType.DOUBLE).check(inRange(0, 1), "0..1").trajectory();
+    public static final ConfigKey<String> OPTIM_SCHEDULE =
+        ConfigKey.of("optim.schedule", ConfigType.oneOf("step", "cosine", "constant")).trajectory();
+    public static final ConfigKey<List<Integer>> OPTIM_DECAY_EPOCHS =
+        ConfigKey.of("optim.decay-epochs", ConfigType.INT_LIST)
+            .check(TrainerKeys::strictlyIncreasingPositive, "strictly increasing epochs > 0").trajectory();
+    public static final ConfigKey<Double> OPTIM_DECAY_FACTOR = ConfigKey.of("optim.decay-factor", ConfigType.DOUBLE)
+        .check(v -> v > 0 && v <= 1, "0 < f <= 1").trajectory();
+    public static final ConfigKey<Boolean> OPTIM_LARS = ConfigKey.of("optim.lars", ConfigType.BOOLEAN).trajectory();
+    public static final ConfigKey<Double> OPTIM_LARS_TRUST =
+        ConfigKey.of("optim.lars-trust-coefficient", ConfigType.DOUBLE).check(positiveDouble(), "> 0").trajectory();
+    public static final ConfigKey<Double> OPTIM_LABEL_SMOOTHING =
+        ConfigKey.of("optim.label-smoothing", ConfigType.DOUBLE).check(v -> v >= 0 && v < 1, "0 <= s < 1")
+            .trajectory();
+    public static final ConfigKey<Double> OPTIM_MAX_GRAD_NORM =
+        ConfigKey.of("optim.max-grad-norm", ConfigType.DOUBLE).check(nonNegativeDouble(), ">= 0 (0 = off)")
+            .trajectory();
+
+    public static final List<ConfigKey<?>> ALL = List.of(
+        MODEL_ARCH,
+        MODEL_SHORTCUT,
+        MODEL_ZERO_INIT_LAST_BN_GAMMA,
+        MODEL_PRE_ACTIVATION,
+        MODEL_WIDTH_MULTIPLIER,
+        MODEL_SYNCBN,
+        SYNCBN_GROUP_SIZE,
+        TRAIN_REPLICAS,
+        TRAIN_GLOBAL_BATCH,
+        TRAIN_EPOCHS,
+        TRAIN_SEED,
+        TRAIN_DROP_LAST,
+        OPTIM_BASE_LR,
+        OPTIM_BASE_BATCH,
+        OPTIM_MOMENTUM,
+        OPTIM_NESTEROV,
+        OPTIM_WEIGHT_DECAY,
+        OPTIM_WARMUP_EPOCHS,
+        OPTIM_WARMUP_START_FACTOR,
+        OPTIM_SCHEDULE,
+        OPTIM_DECAY_EPOCHS,
+        OPTIM_DECAY_FACTOR,
+        OPTIM_LARS,
+        OPTIM_LARS_TRUST,
+        OPTIM_LABEL_SMOOTHING,
+        OPTIM_MAX_GRAD_NORM);
+
+    @Override
+    public List<ConfigKey<?>> keys()
+    {
+        return ALL;
+    }
+
+    @Override
+    public List<ConfigDef.CrossCheck> crossChecks()
+    {
+        return List.of(
+            (config, errors) ->
+            {
+                final int replicas = config.get(TRAIN_REPLICAS);
+                final int batch = config.get(TRAIN_GLOBAL_BATCH);
+                if (batch % replicas != 0)
+                {
+                    errors.add(TRAIN_GLOBAL_BATCH.name() + " = " + batch + " is not divisible by "
+                        + TRAIN_REPLICAS.name() + " = " + replicas + "; allowed: a multiple of " + replicas
+                        + " (e.g. " + (batch / replicas + 1) * replicas + ")");
+                }
+            },
+            (config, errors) ->
+            {
+                final double warmup = config.get(OPTIM_WARMUP_EPOCHS);
+                final int epochs = config.get(TRAIN_EPOCHS);
+                if (warmup >= epochs)
+                {
+                    errors.add(OPTIM_WARMUP_EPOCHS.name() + " = " + warmup + " is not shorter than training ("
+                        + TRAIN_EPOCHS.name() + " = " + epochs + "); allowed: < " + epochs);
+                }
+            },
+            (config, errors) ->
+            {
+                final int epochs = config.get(TRAIN_EPOCHS);
+                if ("step".equals(config.get(OPTIM_SCHEDULE)))
+                {
+                    for (final int e : config.get(OPTIM_DECAY_EPOCHS))
+                    {
+                        if (e >= epochs)
+                        {
+                            errors.add(OPTIM_DECAY_EPOCHS.name() + " = " + config.get(OPTIM_DECAY_EPOCHS)
+                                + " has epoch " + e + " not before the end of training (" + TRAIN_EPOCHS.name()
+                                + " = " + epochs + "); allowed: epochs < " + epochs);
+                            break;
+                        }
+                    }
+                }
+            },
+            (config, errors) ->
+            {
+                final int group = config.get(SYNCBN_GROUP_SIZE);
+                final int replicas = config.get(TRAIN_REPLICAS);
+                if (config.get(MODEL_SYNCBN) && group > 0 && replicas % group != 0)
+                {
+                    errors.add(SYNCBN_GROUP_SIZE.name() + " = " + group + " does not divide "
+                        + TRAIN_REPLICAS.name() + " = " + replicas + "; allowed: 0 or a divisor of " + replicas);
+                }
+            });
+    }
+
+    private static boolean isKnownArch(final String name)
+    {
+        try
+        {
+            Architecture.named(name);
+            return true;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return false;
+        }
+    }
+
+    private static boolean strictlyIncreasingPositive(final List<Integer> epochs)
+    {
+        int previous = 0;
+        for (final int e : epochs)
+        {
+            if (e <= previous)
+            {
+                return false;
+            }
+            previous = e;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,112 @@
+package io.baton.trainer;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.common.config.BatonConfigException;
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Each validation error of the job configuration names the key, the bad value and what is allowed. */
+class TrainerConfigValidationTest
+{
+    private static final Path CONF = Path.of(System.getProperty("user.dir")).resolveSibling("conf");
+
+    private final ConfigLoader loader = new ConfigLoader(ConfigDef.discover());
+
+    private String errorOf(final String... overrides)
+    {
+        final BatonConfigException ex = assertThrows(BatonConfigException.class,
+            () -> loader.load(null, List.of(overrides)));
+        assertEquals(1, ex.errors().size(), ex.getMessage());
+        return ex.errors().get(0);
+    }
+
+    @Test
+    void negativeLearningRateIsRefused()
+    {
+        assertEquals("optim.base-lr = -0.1: not allowed; allowed: double, > 0", errorOf("optim.base-lr=-0.1"));
+    }
+
+    @Test
+    void zeroLearningRateIsRefused()
+    {
+        assertEquals("optim.base-lr = 0: not allowed; allowed: double, > 0", errorOf("optim.base-lr=0"));
+    }
+
+    @Test
+    void globalBatchNotDivisibleByWorldSizeIsRefused()
+    {
+        assertEquals("train.global-batch = 100 is not divisible by train.replicas = 3; allowed: a multiple of 3"
+            + " (e.g. 102)", errorOf("train.replicas=3", "train.global-batch=100"));
+    }
+
+    @Test
+    void unknownArchitectureIsRefusedListingTheKnownOnes()
+    {
+        final String error = errorOf("model.arch=resnet9000");
+        assertTrue(error.startsWith("model.arch = \"resnet9000\": not allowed; allowed: string, one of ["), error);
+        assertTrue(error.contains("resnet152") && error.contains("plain56") && error.contains("wrn-<depth>-<k>"),
+            error);
+    }
+
+    @Test
+    void warmupLongerThanTrainingIsRefused()
+    {
+        assertEquals("optim.warmup-epochs = 12.0 is not shorter than training (train.epochs = 10); allowed: < 10",
+            errorOf("optim.warmup-epochs=12", "optim.decay-epochs=[5]"));
+    }
+
+    @Test
+    void decayEpochAfterTheEndIsRefused()
+    {
+        assertEquals("optim.decay-epochs = [5, 20] has epoch 20 not before the end of training (train.epochs = 10);"
+            + " allowed: epochs < 10", errorOf("optim.decay-epochs=[5,20]"));
+    }
+
+    @Test
+    void unknownKeyGetsDidYouMean()
+    {
+        assertEquals("unknown key 'optim.base-rl' in --set optim.base-rl=0.2 (did you mean 'optim.base-lr'?)",
+            errorOf("optim.base-rl=0.2"));
+    }
+
+    @Test
+    void wrongTypeIsRefused()
+    {
+        assertEquals("train.epochs = \"ten\": wrong type, expected int", errorOf("train.epochs=ten"));
+        assertEquals("model.syncbn = \"maybe\": wrong type, expected boolean", errorOf("model.syncbn=maybe"));
+    }
+
+    @Test
+    void syncBnGroupMustDivideTheReplicas()
+    {
+        assertEquals("syncbn.group-size = 3 does not divide train.replicas = 4; allowed: 0 or a divisor of 4",
+            errorOf("train.replicas=4", "syncbn.group-size=3"));
+    }
+
+    @Test
+    void shippedJobFilesAreValid()
+    {
+        final BatonConfig demo = loader.load(CONF.resolve("demo.conf"), List.of());
+        assertEquals("resnet20", demo.get(TrainerKeys.MODEL_ARCH));
+        final BatonConfig imagenet = loader.load(CONF.resolve("imagenet-resnet152.conf"), List.of());
+        assertEquals("resnet152", imagenet.get(TrainerKeys.MODEL_ARCH));
+        assertEquals(List.of(30, 60, 80), imagenet.get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertEquals(8192, imagenet.get(TrainerKeys.TRAIN_GLOBAL_BATCH));
+    }
+
+    @Test
+    void trajectoryHashChangesWithTheSeedButNotTheReplicaCount()
+    {
+        final String base = loader.defaults().trajectoryHash();
+        assertTrue(!base.equals(loader.load(null, List.of("train.seed=1")).trajectoryHash()));
+        assertEquals(base, loader.load(null, List.of("train.replicas=4")).trajectoryHash());
+    }
+}

@@ -28,8 +28,8 @@ class ConfigCommandTest
     @Test
     void validConfigurationIsPrintedWithItsTrajectoryHash()
     {
-        assertEquals(0, run("config", "--set", "train.epochs=3"));
-        assertTrue(out.toString().contains("epochs=3") || out.toString().contains("epochs = 3"), out.toString());
+        assertEquals(0, run("config", "--set", "train.epochs=12"));
+        assertTrue(out.toString().contains("epochs=12") || out.toString().contains("epochs = 12"), out.toString());
         assertTrue(out.toString().contains("# trajectory hash "), out.toString());
     }
 

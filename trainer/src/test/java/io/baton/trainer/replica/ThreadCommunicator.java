@@ -255,12 +255,17 @@ public final class ThreadCommunicator implements Communicator
         }
     }
 
-    private static FloatPointer pointer(final long address, final long floatCount)
+    private static FloatPointer pointer(final long nativeAddress, final long floatCount)
     {
+        if (nativeAddress == 0)
+        {
+            throw new IllegalArgumentException("null native address");
+        }
+        // Inside the anonymous class the inherited fields shadow same-named locals: hence the distinct names.
         return new FloatPointer()
         {
             {
-                this.address = address;
+                this.address = nativeAddress;
                 this.limit = floatCount;
                 this.capacity = floatCount;
             }

@@ -1,0 +1,212 @@
+package io.baton.trainer.replica;
+
+import io.baton.common.collective.Communicator;
+import io.baton.common.collective.ReduceOp;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One synchronous data-parallel step of a {@link ComputationGraph} replica: forward/backward on the local slice,
+ * in-place all-reduce of the flat gradient, DL4J updater, parameter update, iteration + 1. The recipe is the one
+ * that equals {@code fit()} bit-exactly in DL4J 1.0.0-M2.1 (see PLATFORM.md).
+ *
+ * <h2>Gradient contract</h2>
+ * DL4J layers produce gradients summed over their local examples and the updater divides by the minibatch size.
+ * This class all-reduces the flat gradient with SUM and passes the <em>global</em> batch size g to the updater, so
+ * parameters see sum-over-global-batch / g: exactly the single-replica gradient of the concatenated batch, also
+ * when slices are uneven. The NoOp-updated slots that are not divided by the minibatch (BN running-stat deltas)
+ * are instead averaged (x 1/N after the SUM): with SyncBatchNorm they are equal on every rank of a group, so the
+ * average is that value (to one rounding) and identical on every rank; with plain BN it is the mean of the local
+ * deltas. Either way every rank applies the same bits.
+ *
+ * <h2>Identity of replicas</h2>
+ * {@link #broadcastInitialState()} copies rank 0's parameters, updater state and iteration/epoch counters to every
+ * rank; from then on every rank applies identical updates, so parameters stay bit-identical. Every
+ * {@code checksumEverySteps} steps (0 = never) a checksum of the parameters is all-gathered and a mismatch throws
+ * {@link ReplicaDivergenceException} naming the step and ranks.
+ *
+ * <p>Threading: one training thread per replica, the communicator's thread. Every rank must call the same methods
+ * in the same order (they are collectives).
+ */
+public final class ReplicaStep
+{
+    private final ComputationGraph graph;
+    private final Communicator communicator;
+    private final int checksumEverySteps;
+    private long completedSteps;
+
+    /**
+     * @param graph              an initialised graph (SyncBatchNorm layers already bound, if any).
+     * @param communicator       the world communicator.
+     * @param checksumEverySteps compare parameter checksums after every K-th step; 0 disables.
+     */
+    public ReplicaStep(final ComputationGraph graph, final Communicator communicator, final int checksumEverySteps)
+    {
+        if (checksumEverySteps < 0)
+        {
+            throw new IllegalArgumentException("checksumEverySteps must be >= 0, was " + checksumEverySteps);
+        }
+        if (graph.params().dataType() != DataType.FLOAT)
+        {
+            throw new IllegalArgumentException("replica training needs FLOAT parameters, got "
+                + graph.params().dataType());
+        }
+        this.graph = graph;
+        this.communicator = communicator;
+        this.checksumEverySteps = checksumEverySteps;
+    }
+
+    /** Steps completed by this object. */
+    public long completedSteps()
+    {
+        return completedSteps;
+    }
+
+    /** Rank 0's parameters, updater state and iteration/epoch counts replace every other rank's. A collective. */
+    public void broadcastInitialState()
+    {
+        broadcast(graph.params());
+        final INDArray state = graph.getUpdater().getStateViewArray();
+        final long stateLength = state == null ? 0 : state.length();
+        final byte[] header = communicator.broadcastBytes(ByteBuffer.allocate(16)
+            .putInt(graph.getConfiguration().getIterationCount())
+            .putInt(graph.getConfiguration().getEpochCount())
+            .putLong(stateLength).array(), 0);
+        final ByteBuffer h = ByteBuffer.wrap(header);
+        graph.getConfiguration().setIterationCount(h.getInt());
+        graph.getConfiguration().setEpochCount(h.getInt());
+        final long rootStateLength = h.getLong();
+        if (rootStateLength != stateLength)
+        {
+            throw new IllegalStateException("updater state length " + stateLength + " on rank " + communicator.rank()
+                + " differs from rank 0's " + rootStateLength + ": replicas were built from different configurations");
+        }
+        if (state != null)
+        {
+            broadcast(state);
+        }
+    }
+
+    /**
+     * One synchronous step.
+     *
+     * @param features        this replica's slice (at least one example).
+     * @param labels          its labels.
+     * @param globalBatchSize examples in the global batch (the sum of every rank's slice).
+     * @return this replica's local score (mean loss over its slice).
+     */
+    public double step(final INDArray features, final INDArray labels, final int globalBatchSize)
+    {
+        graph.setInputs(features);
+        graph.setLabels(labels);
+        graph.computeGradientAndScore();
+        final double score = graph.score();
+        final Gradient gradient = graph.gradient();
+        final INDArray flat = graph.getFlattenedGradients();
+        allReduceSum(flat);
+        averageUndividedSlots(gradient);
+
+        final int iteration = graph.getConfiguration().getIterationCount();
+        final int epoch = graph.getConfiguration().getEpochCount();
+        graph.getUpdater().update(gradient, iteration, epoch, globalBatchSize, LayerWorkspaceMgr.noWorkspaces());
+        final INDArray params = graph.params();
+        params.subi(flat.reshape(params.shape()));
+        graph.getConfiguration().setIterationCount(iteration + 1);
+        completedSteps++;
+        if (checksumEverySteps > 0 && completedSteps % checksumEverySteps == 0)
+        {
+            ParamChecksum.verify(communicator, params, completedSteps);
+        }
+        return score;
+    }
+
+    /** Compares parameter checksums across ranks now (a collective). */
+    public void verifyReplicasIdentical()
+    {
+        ParamChecksum.verify(communicator, graph.params(), completedSteps);
+    }
+
+    private void allReduceSum(final INDArray flat)
+    {
+        if (communicator.worldSize() == 1)
+        {
+            return;
+        }
+        if (isDenseFloat(flat))
+        {
+            communicator.allReduce(address(flat), flat.length(), ReduceOp.SUM);
+        }
+        else
+        {
+            final float[] copy = flat.dup('c').data().asFloat();
+            communicator.allReduce(copy, ReduceOp.SUM);
+            flat.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(copy).reshape(flat.shape()));
+        }
+    }
+
+    private void broadcast(final INDArray flat)
+    {
+        if (communicator.worldSize() == 1)
+        {
+            return;
+        }
+        if (isDenseFloat(flat))
+        {
+            communicator.broadcast(address(flat), flat.length(), 0);
+        }
+        else
+        {
+            final float[] copy = flat.dup('c').data().asFloat();
+            communicator.broadcast(copy, 0, copy.length, 0);
+            flat.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(copy).reshape(flat.shape()));
+        }
+    }
+
+    /** Scales by 1/N the gradient slots the updater does not divide by the minibatch (BN running-stat deltas). */
+    private void averageUndividedSlots(final Gradient gradient)
+    {
+        if (communicator.worldSize() == 1)
+        {
+            return;
+        }
+        final float inverse = 1.0f / communicator.worldSize();
+        for (final INDArray slot : undividedSlots(gradient))
+        {
+            slot.muli(inverse);
+        }
+    }
+
+    private List<INDArray> undividedSlots(final Gradient gradient)
+    {
+        final List<INDArray> out = new ArrayList<>();
+        for (final Map.Entry<String, INDArray> e : gradient.gradientForVariable().entrySet())
+        {
+            final int separator = e.getKey().lastIndexOf('_');
+            final Layer layer = graph.getLayer(e.getKey().substring(0, separator));
+            if (!layer.updaterDivideByMinibatch(e.getKey().substring(separator + 1)))
+            {
+                out.add(e.getValue());
+            }
+        }
+        return out;
+    }
+
+    private static boolean isDenseFloat(final INDArray a)
+    {
+        return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && a.elementWiseStride() == 1;
+    }
+
+    private static long address(final INDArray a)
+    {
+        return a.data().addressPointer().address() + a.offset() * a.data().getElementSize();
+    }
+}

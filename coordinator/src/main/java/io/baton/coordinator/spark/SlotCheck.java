@@ -1,0 +1,79 @@
+package io.baton.coordinator.spark;
+
+import org.apache.spark.api.java.JavaSparkContext;
+
+import java.time.Duration;
+
+/**
+ * Checks, before a barrier stage is launched, that the cluster can run all replicas at once. Spark would otherwise
+ * wait (and retry its own check) silently for minutes. Slots are the cluster's task slots as Spark counts them:
+ * total executor cores / {@code spark.task.cpus}, or the N of {@code local[N]}.
+ */
+public final class SlotCheck
+{
+    private SlotCheck()
+    {
+    }
+
+    /**
+     * Waits up to {@code wait} for executors to register, then fails if fewer than {@code replicas} slots exist.
+     *
+     * @return the number of slots found.
+     * @throws IllegalStateException naming the replicas wanted, the slots found and the master.
+     */
+    public static int require(final JavaSparkContext sc, final int replicas, final Duration wait)
+    {
+        final long deadlineNs = System.nanoTime() + wait.toNanos();
+        int slots = slots(sc);
+        while (slots < replicas && System.nanoTime() < deadlineNs)
+        {
+            try
+            {
+                Thread.sleep(200);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            slots = slots(sc);
+        }
+        if (slots < replicas)
+        {
+            throw new IllegalStateException("the cluster cannot run " + replicas + " replicas at once: master "
+                + sc.master() + " has " + slots + " task slot(s) (" + executors(sc) + " executor(s), spark.task.cpus="
+                + taskCpus(sc) + ") after waiting " + wait.toSeconds() + " s; lower train.replicas, add executors or "
+                + "cores, or raise cluster.slot-wait");
+        }
+        return slots;
+    }
+
+    /** Task slots Spark can run at once right now. */
+    public static int slots(final JavaSparkContext sc)
+    {
+        final String master = sc.master();
+        final int cores;
+        if (master.startsWith("local"))
+        {
+            cores = sc.sc().defaultParallelism();
+        }
+        else
+        {
+            // Cluster backends report total registered executor cores here unless the user pinned it.
+            cores = executors(sc) == 0 ? 0 : sc.sc().defaultParallelism();
+        }
+        return cores / taskCpus(sc);
+    }
+
+    private static int executors(final JavaSparkContext sc)
+    {
+        // The driver is listed too; in local mode it is the only (and a working) executor.
+        final int listed = sc.sc().statusTracker().getExecutorInfos().length;
+        return sc.master().startsWith("local[") || "local".equals(sc.master()) ? listed : Math.max(0, listed - 1);
+    }
+
+    private static int taskCpus(final JavaSparkContext sc)
+    {
+        return Math.max(1, sc.getConf().getInt("spark.task.cpus", 1));
+    }
+}

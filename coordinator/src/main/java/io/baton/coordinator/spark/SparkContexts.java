@@ -1,0 +1,109 @@
+package io.baton.coordinator.spark;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.coordinator.CoordinatorKeys;
+import io.baton.trainer.TrainerKeys;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+
+/**
+ * Creates the Spark context Baton's driver uses: the master from {@code cluster.master} (default
+ * {@code local[train.replicas]} in this JVM), executors started with Baton's JVM flags, GPU resource requests when
+ * {@code cluster.gpus-per-task} is 1, and barrier-stage checks that fail fast instead of waiting for slots.
+ */
+public final class SparkContexts
+{
+    private SparkContexts()
+    {
+    }
+
+    /** The master URL a configuration resolves to. */
+    public static String master(final BatonConfig config)
+    {
+        final String configured = config.get(CoordinatorKeys.CLUSTER_MASTER);
+        return configured != null ? configured : "local[" + config.get(TrainerKeys.TRAIN_REPLICAS) + "]";
+    }
+
+    public static SparkConf conf(final BatonConfig config)
+    {
+        final SparkConf conf = new SparkConf()
+            .setMaster(master(config))
+            .setAppName(config.get(CoordinatorKeys.CLUSTER_APP_NAME))
+            .set("spark.ui.showConsoleProgress", "false")
+            .set("spark.ui.enabled", "false")
+            // Baton checks slots itself before launching; if Spark still finds too few, fail at once.
+            .set("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
+            .set("spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "1s")
+            // A failed replica fails the stage; Baton's driver decides about retries (from checkpoints).
+            .set("spark.task.maxFailures", "1")
+            .set("spark.stage.maxConsecutiveAttempts", "1")
+            .set("spark.executor.extraJavaOptions", executorJavaOptions());
+        final int taskCpus = config.get(CoordinatorKeys.CLUSTER_TASK_CPUS);
+        if (taskCpus > 0)
+        {
+            conf.set("spark.task.cpus", Integer.toString(taskCpus));
+        }
+        if (config.get(CoordinatorKeys.CLUSTER_GPUS_PER_TASK) == 1)
+        {
+            conf.set("spark.task.resource.gpu.amount", "1");
+        }
+        final String localIp = System.getenv("SPARK_LOCAL_IP");
+        if (localIp != null)
+        {
+            conf.set("spark.driver.host", localIp);
+        }
+        else if (master(config).startsWith("local"))
+        {
+            // Everything runs on this host: keep Spark's sockets on loopback.
+            conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+        }
+        return conf;
+    }
+
+    public static JavaSparkContext create(final BatonConfig config)
+    {
+        return new JavaSparkContext(conf(config));
+    }
+
+    /** Baton's JVM flags (conf/jvm.properties) plus the native-backend properties of this JVM, for executors. */
+    public static String executorJavaOptions()
+    {
+        final StringBuilder options = new StringBuilder(jvmFlags());
+        for (final String key : new String[] {
+            "org.bytedeco.javacpp.platform.extension",
+            "org.eclipse.deeplearning4j.helpers.disable",
+            "org.bytedeco.javacpp.cachedir"})
+        {
+            final String value = System.getProperty(key);
+            if (value != null)
+            {
+                options.append(" -D").append(key).append('=').append(value);
+            }
+        }
+        return options.toString().trim();
+    }
+
+    /** The flags of {@code conf/jvm.properties}, packaged in baton-common. */
+    public static String jvmFlags()
+    {
+        final Properties props = new Properties();
+        try (InputStream in = SparkContexts.class.getResourceAsStream("/io/baton/common/jvm.properties"))
+        {
+            if (in == null)
+            {
+                throw new IllegalStateException("io/baton/common/jvm.properties missing from the class path");
+            }
+            props.load(in);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        return props.getProperty("baton.jvm.flags", "").replaceAll("\\s+", " ").trim();
+    }
+}

@@ -1,0 +1,1154 @@
+package io.baton.common.collective;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
+
+import io.aeron.Aeron;
+import io.aeron.ControlledFragmentAssembler;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.BufferClaim;
+import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.ControlledFragmentHandler.Action;
+import io.aeron.logbuffer.Header;
+import org.agrona.BufferUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.LangUtil;
+import org.agrona.UnsafeApi;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.YieldingIdleStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Communicator} over Aeron (UDP unicast or IPC). All work runs on the calling thread: it writes its own
+ * messages into the publications' logs and polls its one subscription, so no thread of this class outlives a call.
+ *
+ * <p>Algorithms:
+ * <ul>
+ *   <li>all-reduce above {@link CollectiveSettings#smallThresholdBytes()}: ring reduce-scatter then all-gather,
+ *       split into {@link CollectiveSettings#chunkBytes()} messages and pipelined (a chunk is forwarded as soon as
+ *       it arrived); each rank sends 2(N-1)/N x size. Segment c is summed in the fixed order
+ *       {@code x_c + x_(c+1) + ... + x_(c-1)} (ranks mod N), then copied, so every rank holds the same bits.</li>
+ *   <li>small all-reduce, all-gather, barrier: one hop all-to-all; every rank sums the N vectors in rank order
+ *       0..N-1 in double precision and rounds once to the element type.</li>
+ *   <li>broadcast: a pipelined chain root, root+1, ...; broadcastBytes: root sends to every rank.</li>
+ * </ul>
+ * AVG is the SUM (rounded to the element type) multiplied by {@code 1/N} of the element type.
+ *
+ * <p>Every message carries (job hash, generation, sequence, sender). Messages of another job, of a newer
+ * generation or not following the protocol are dropped and counted in {@link #droppedForeignMessages()};
+ * messages of an older generation in {@link #droppedStaleMessages()}. Messages of a later operation stay in
+ * Aeron's log (the poll aborts on them) until this rank reaches that operation, so memory stays bounded:
+ * the only buffers beyond Aeron's term buffers are two chunk-sized scratch arrays.
+ *
+ * <p>Heartbeats are sent while a call waits; on timeout the ranks not heard from recently are named as missing
+ * (or, when every rank was heard, the ranks this rank was directly waiting on).
+ */
+public final class AeronCommunicator implements Communicator
+{
+    private static final Logger LOG = LoggerFactory.getLogger(AeronCommunicator.class);
+    private static final long FLOAT_BASE = UnsafeApi.arrayBaseOffset(float[].class);
+    private static final long DOUBLE_BASE = UnsafeApi.arrayBaseOffset(double[].class);
+    private static final long BYTE_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
+    private static final int FRAGMENT_LIMIT = 64;
+    private static final long CONNECT_SEQUENCE = -1;
+    private static final long CLOSE_WAIT_NS = TimeUnit.SECONDS.toNanos(5);
+
+    private final CollectiveSettings settings;
+    private final int rank;
+    private final int worldSize;
+    private final String jobId;
+    private final long jobHash;
+    private final long generation;
+    private final List<PeerEndpoint> peers;
+    private final CollectiveSettings.Transport transport;
+    private final int chunkFloats;
+    private final long heartbeatIntervalNs;
+    private final long livenessWindowNs;
+    private final IdleStrategy idle;
+    private final BufferClaim claim = new BufferClaim();
+    private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(4096);
+    private final UnsafeBuffer heartbeatBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH));
+    private final ExclusivePublication[] publications;
+    private final long[] lastHeardNs;
+    private final float[] scratchReceived;
+    private final float[] scratchLocal;
+    private final ControlledFragmentAssembler assembler;
+    private final AtomicBoolean closeStarted = new AtomicBoolean();
+
+    private boolean driverAcquired;
+    private String aeronDirectory;
+    private Aeron aeron;
+    private Subscription subscription;
+
+    private long sequence;
+    private long currentSequence = Long.MIN_VALUE;
+    private Operation current;
+    private long nowNs;
+    private boolean failed;
+    private volatile boolean closing;
+    private volatile Thread opThread;
+    private volatile long droppedStale;
+    private volatile long droppedForeign;
+
+    /**
+     * Connects to every peer and exchanges a handshake; returns once all ranks are reachable.
+     *
+     * @param settings   validated settings (the same on every rank).
+     * @param rank       this rank, in [0, peers.size()).
+     * @param peers      endpoint of every rank, index = rank (from the rendezvous).
+     * @param jobId      identity of the training job; messages of other jobs are dropped.
+     * @param generation incarnation of the job (raised on every restart); older generations are dropped.
+     * @throws CollectiveException if a peer does not answer within {@link CollectiveSettings#connectDeadlineNs()}.
+     */
+    public AeronCommunicator(
+        final CollectiveSettings settings,
+        final int rank,
+        final List<PeerEndpoint> peers,
+        final String jobId,
+        final long generation)
+    {
+        this.settings = Objects.requireNonNull(settings, "settings").validate();
+        this.peers = List.copyOf(Objects.requireNonNull(peers, "peers"));
+        this.worldSize = this.peers.size();
+        if (worldSize == 0)
+        {
+            throw new IllegalArgumentException("peers must not be empty");
+        }
+        if (rank < 0 || rank >= worldSize)
+        {
+            throw new IllegalArgumentException("rank=" + rank + " outside [0, worldSize=" + worldSize + ")");
+        }
+        if (jobId == null || jobId.isEmpty())
+        {
+            throw new IllegalArgumentException("jobId must be a non-empty string, was " + jobId);
+        }
+        this.rank = rank;
+        this.jobId = jobId;
+        this.jobHash = WireFormat.jobHash(jobId);
+        this.generation = generation;
+        this.transport = resolveTransport(settings, rank, this.peers);
+        this.chunkFloats = settings.chunkFloats();
+        this.heartbeatIntervalNs = Math.min(Math.max(settings.operationDeadlineNs() / 10, 20_000_000L),
+            1_000_000_000L);
+        this.livenessWindowNs = 3 * heartbeatIntervalNs;
+        this.idle = idleStrategy(settings);
+        this.publications = new ExclusivePublication[worldSize];
+        this.lastHeardNs = new long[worldSize];
+        this.scratchReceived = new float[chunkFloats];
+        this.scratchLocal = new float[chunkFloats];
+        this.assembler = new ControlledFragmentAssembler(this::onFragment);
+        try
+        {
+            openTransport();
+            connect();
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            closeResources();
+            throw ex;
+        }
+    }
+
+    private static CollectiveSettings.Transport resolveTransport(
+        final CollectiveSettings settings, final int rank, final List<PeerEndpoint> peers)
+    {
+        final PeerEndpoint self = peers.get(rank);
+        boolean shared = true;
+        for (final PeerEndpoint peer : peers)
+        {
+            shared &= peer.host().equals(self.host()) && peer.driverId().equals(self.driverId());
+        }
+        if (!self.driverId().equals(PeerEndpoint.localDriverId(settings)))
+        {
+            shared = false;
+        }
+        switch (settings.transport())
+        {
+            case IPC:
+                if (!shared)
+                {
+                    throw new IllegalArgumentException("transport=IPC but not every peer shares this host and " +
+                        "driver: self=" + self + " peers=" + peers);
+                }
+                return CollectiveSettings.Transport.IPC;
+            case UDP:
+                return CollectiveSettings.Transport.UDP;
+            default:
+                return shared ? CollectiveSettings.Transport.IPC : CollectiveSettings.Transport.UDP;
+        }
+    }
+
+    static IdleStrategy idleStrategy(final CollectiveSettings settings)
+    {
+        switch (settings.idle())
+        {
+            case YIELDING:
+                return new YieldingIdleStrategy();
+            case SLEEPING:
+                return new SleepingIdleStrategy(settings.idleMaxParkNs());
+            case BUSY_SPIN:
+                return new BusySpinIdleStrategy();
+            default:
+                return new BackoffIdleStrategy(settings.idleMaxSpins(), settings.idleMaxYields(),
+                    settings.idleMinParkNs(), settings.idleMaxParkNs());
+        }
+    }
+
+    private void openTransport()
+    {
+        if (settings.driverMode() == CollectiveSettings.DriverMode.EMBEDDED)
+        {
+            aeronDirectory = EmbeddedDriver.acquire(settings);
+            driverAcquired = true;
+        }
+        else
+        {
+            aeronDirectory = settings.externalDriverDirectory();
+        }
+        aeron = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(aeronDirectory)
+            .errorHandler((ex) -> LOG.warn("rank {} Aeron client: {}", rank, ex.toString()))
+            .subscriberErrorHandler(LangUtil::rethrowUnchecked));
+        final boolean ipc = transport == CollectiveSettings.Transport.IPC;
+        subscription = aeron.addSubscription(ipc ? "aeron:ipc" : "aeron:udp?endpoint=" + settings.bindHost() + ":" +
+            peers.get(rank).port() + "|rcv-wnd=" + settings.receiveWindowLength() +
+            (settings.socketReceiveBufferLength() > 0 ? "|so-rcvbuf=" + settings.socketReceiveBufferLength() : ""),
+            ipc ? settings.streamId() + rank : settings.streamId());
+        for (int peer = 0; peer < worldSize; peer++)
+        {
+            if (peer != rank)
+            {
+                final String params = "term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength();
+                final String channel = ipc ? "aeron:ipc?" + params : "aeron:udp?endpoint=" +
+                    peers.get(peer).host() + ":" + peers.get(peer).port() + "|" + params +
+                    (settings.socketSendBufferLength() > 0 ? "|so-sndbuf=" + settings.socketSendBufferLength() : "");
+                publications[peer] = aeron.addExclusivePublication(
+                    channel, ipc ? settings.streamId() + peer : settings.streamId());
+            }
+        }
+    }
+
+    private void connect()
+    {
+        final ControlCodec codec = new ControlCodec();
+        final byte[] hello = codec.encode(new ControlCodec.Hello(
+            jobId, generation, rank, worldSize, chunkFloats, settings.smallThresholdBytes()));
+        final AllToAll op = new AllToAll(WireFormat.TYPE_HELLO, hello, BYTE_BASE, hello.length);
+        op.onReceived = (peer) -> checkHello(codec, peer, op.received[peer]);
+        run("connect", CONNECT_SEQUENCE, op, settings.connectDeadlineNs());
+        LOG.debug("rank {}/{} of job {} generation {} connected over {}", rank, worldSize, jobId, generation,
+            transport);
+    }
+
+    private void checkHello(final ControlCodec codec, final int peer, final byte[] bytes)
+    {
+        final Object decoded;
+        try
+        {
+            decoded = codec.decode(bytes);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw failure("connect", CONNECT_SEQUENCE, List.of(), "rank " + peer + " sent an undecodable Hello: " +
+                ex, ex);
+        }
+        if (!(decoded instanceof ControlCodec.Hello))
+        {
+            throw failure("connect", CONNECT_SEQUENCE, List.of(), "rank " + peer + " sent " + decoded +
+                " instead of a Hello");
+        }
+        final ControlCodec.Hello h = (ControlCodec.Hello)decoded;
+        checkSame("connect", peer, "jobId", h.jobId, jobId);
+        checkSame("connect", peer, "rank", h.rank, peer);
+        checkSame("connect", peer, "worldSize", h.worldSize, worldSize);
+        checkSame("connect", peer, "chunkFloats", h.chunkFloats, chunkFloats);
+        checkSame("connect", peer, "smallThresholdBytes", h.smallThresholdBytes, settings.smallThresholdBytes());
+    }
+
+    private void checkSame(final String op, final int peer, final String what, final Object theirs,
+        final Object mine)
+    {
+        if (!Objects.equals(theirs, mine))
+        {
+            throw failure(op, CONNECT_SEQUENCE, List.of(), "rank " + peer + " has " + what + "=" + theirs +
+                ", but rank " + rank + " has " + what + "=" + mine);
+        }
+    }
+
+    @Override
+    public int rank()
+    {
+        return rank;
+    }
+
+    @Override
+    public int worldSize()
+    {
+        return worldSize;
+    }
+
+    /** Transport actually used (AUTO resolved). */
+    public CollectiveSettings.Transport transport()
+    {
+        return transport;
+    }
+
+    /** Sequence number the next collective call will carry. */
+    public long sequence()
+    {
+        return sequence;
+    }
+
+    /** Job generation this communicator belongs to. */
+    public long generation()
+    {
+        return generation;
+    }
+
+    /** Messages dropped because they came from an older generation of this job. */
+    public long droppedStaleMessages()
+    {
+        return droppedStale;
+    }
+
+    /** Messages dropped because they came from another job, a newer generation or broke the protocol. */
+    public long droppedForeignMessages()
+    {
+        return droppedForeign;
+    }
+
+    /** Aeron directory used (the shared embedded driver's or the external one). */
+    public String aeronDirectory()
+    {
+        return aeronDirectory;
+    }
+
+    // ---------------------------------------------------------------------------------------------- operations
+
+    @Override
+    public void allReduce(final float[] data, final int offset, final int length, final ReduceOp op)
+    {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(op, "op");
+        if (offset < 0 || length < 0 || offset > data.length - length)
+        {
+            throw new IllegalArgumentException("allReduce range offset=" + offset + " length=" + length +
+                " outside float[" + data.length + "]");
+        }
+        allReduceRegion(data, FLOAT_BASE + (long)offset * Float.BYTES, length, op);
+    }
+
+    @Override
+    public void allReduce(final long address, final long floatCount, final ReduceOp op)
+    {
+        Objects.requireNonNull(op, "op");
+        allReduceRegion(null, address, checkedCount(address, floatCount), op);
+    }
+
+    @Override
+    public void allReduce(final ByteBuffer directFloats, final ReduceOp op)
+    {
+        Objects.requireNonNull(op, "op");
+        if (!directFloats.isDirect())
+        {
+            throw new IllegalArgumentException("allReduce(ByteBuffer) needs a direct buffer, got " + directFloats);
+        }
+        final int bytes = directFloats.remaining();
+        if (bytes % Float.BYTES != 0)
+        {
+            throw new IllegalArgumentException("allReduce(ByteBuffer) remaining=" + bytes +
+                " is not a multiple of " + Float.BYTES);
+        }
+        allReduceRegion(null, BufferUtil.address(directFloats) + directFloats.position(), bytes / Float.BYTES, op);
+    }
+
+    private static int checkedCount(final long address, final long floatCount)
+    {
+        if (floatCount < 0 || floatCount > Integer.MAX_VALUE / Float.BYTES * Float.BYTES)
+        {
+            throw new IllegalArgumentException("floatCount=" + floatCount + " outside [0, " +
+                Integer.MAX_VALUE + "]");
+        }
+        if (floatCount > 0 && address == 0)
+        {
+            throw new IllegalArgumentException("address=0 with floatCount=" + floatCount);
+        }
+        return (int)floatCount;
+    }
+
+    private void allReduceRegion(final Object base, final long address, final int count, final ReduceOp op)
+    {
+        final boolean avg = op == ReduceOp.AVG;
+        if ((long)count * Float.BYTES > settings.smallThresholdBytes())
+        {
+            run("allReduce", new Ring(base, address, count, avg));
+        }
+        else
+        {
+            final AllToAll a2a = new AllToAll(WireFormat.TYPE_ALL_TO_ALL, base, address, count * Float.BYTES);
+            run("allReduce", a2a);
+            final float scale = 1.0f / worldSize;
+            for (int i = 0; i < count; i++)
+            {
+                double sum = 0;
+                for (int r = 0; r < worldSize; r++)
+                {
+                    sum += r == rank ? UnsafeApi.getFloat(base, address + (long)i * Float.BYTES) :
+                        UnsafeApi.getFloat(a2a.received[r], BYTE_BASE + (long)i * Float.BYTES);
+                }
+                final float value = (float)sum;
+                UnsafeApi.putFloat(base, address + (long)i * Float.BYTES, avg ? value * scale : value);
+            }
+        }
+    }
+
+    @Override
+    public void allReduceSmall(final double[] data, final ReduceOp op)
+    {
+        Objects.requireNonNull(op, "op");
+        final AllToAll a2a = new AllToAll(WireFormat.TYPE_ALL_TO_ALL, data, DOUBLE_BASE, data.length * Double.BYTES);
+        run("allReduceSmall", a2a);
+        final double scale = 1.0 / worldSize;
+        for (int i = 0; i < data.length; i++)
+        {
+            double sum = 0;
+            for (int r = 0; r < worldSize; r++)
+            {
+                sum += r == rank ? data[i] : UnsafeApi.getDouble(a2a.received[r], BYTE_BASE + (long)i * Double.BYTES);
+            }
+            data[i] = op == ReduceOp.AVG ? sum * scale : sum;
+        }
+    }
+
+    @Override
+    public void broadcast(final float[] data, final int offset, final int length, final int root)
+    {
+        Objects.requireNonNull(data, "data");
+        if (offset < 0 || length < 0 || offset > data.length - length)
+        {
+            throw new IllegalArgumentException("broadcast range offset=" + offset + " length=" + length +
+                " outside float[" + data.length + "]");
+        }
+        run("broadcast", new Chain(data, FLOAT_BASE + (long)offset * Float.BYTES, length, checkRoot(root)));
+    }
+
+    @Override
+    public void broadcast(final long address, final long floatCount, final int root)
+    {
+        run("broadcast", new Chain(null, address, checkedCount(address, floatCount), checkRoot(root)));
+    }
+
+    @Override
+    public byte[] broadcastBytes(final byte[] payload, final int root)
+    {
+        checkRoot(root);
+        final byte[] bytes = rank == root ? Objects.requireNonNull(payload, "payload on root") : new byte[0];
+        final AllToAll op = new AllToAll(WireFormat.TYPE_BROADCAST, bytes, BYTE_BASE, bytes.length);
+        op.onlyFrom(root);
+        run("broadcastBytes", op);
+        return rank == root ? payload.clone() : op.received[root];
+    }
+
+    @Override
+    public byte[][] allGather(final byte[] payload)
+    {
+        Objects.requireNonNull(payload, "payload");
+        final AllToAll op = new AllToAll(WireFormat.TYPE_ALL_TO_ALL, payload, BYTE_BASE, payload.length);
+        run("allGather", op);
+        final byte[][] result = op.received;
+        result[rank] = payload.clone();
+        return result;
+    }
+
+    @Override
+    public void barrier()
+    {
+        run("barrier", new AllToAll(WireFormat.TYPE_ALL_TO_ALL, null, 0, 0));
+    }
+
+    private int checkRoot(final int root)
+    {
+        if (root < 0 || root >= worldSize)
+        {
+            throw new IllegalArgumentException("root=" + root + " outside [0, worldSize=" + worldSize + ")");
+        }
+        return root;
+    }
+
+    // ---------------------------------------------------------------------------------------------- duty loop
+
+    private void run(final String name, final Operation op)
+    {
+        final long seq = sequence;
+        run(name, seq, op, settings.operationDeadlineNs());
+        sequence = seq + 1;
+    }
+
+    private void run(final String name, final long seq, final Operation op, final long deadlineNs)
+    {
+        if (closing)
+        {
+            throw failure(name, seq, List.of(), "communicator is closed");
+        }
+        if (failed)
+        {
+            throw failure(name, seq, List.of(), "communicator failed in an earlier operation and must be closed");
+        }
+        opThread = Thread.currentThread();
+        current = op;
+        currentSequence = seq;
+        final long startNs = System.nanoTime();
+        long nextHeartbeatNs = startNs + heartbeatIntervalNs;
+        nowNs = startNs;
+        try
+        {
+            if (closing)
+            {
+                throw failure(name, seq, List.of(), "communicator is closed");
+            }
+            idle.reset();
+            while (!op.isDone())
+            {
+                int work = op.doSend(name);
+                work += subscription.controlledPoll(assembler, FRAGMENT_LIMIT);
+                nowNs = System.nanoTime();
+                if (nowNs - nextHeartbeatNs >= 0)
+                {
+                    sendHeartbeats(seq);
+                    nextHeartbeatNs = nowNs + heartbeatIntervalNs;
+                }
+                if (nowNs - startNs >= deadlineNs)
+                {
+                    throw failure(name, seq, missingRanks(op), "timed out after " +
+                        TimeUnit.NANOSECONDS.toMillis(deadlineNs) + " ms waiting for ranks " + missingRanks(op));
+                }
+                if (closing)
+                {
+                    throw failure(name, seq, List.of(), "communicator closed during the operation");
+                }
+                if (work > 0)
+                {
+                    idle.reset();
+                }
+                else
+                {
+                    idle.idle();
+                }
+            }
+        }
+        catch (final CollectiveException ex)
+        {
+            failed = true;
+            throw ex;
+        }
+        catch (final RuntimeException ex)
+        {
+            failed = true;
+            throw failure(name, seq, List.of(), ex.toString(), ex);
+        }
+        finally
+        {
+            current = null;
+            currentSequence = Long.MIN_VALUE;
+            opThread = null;
+        }
+    }
+
+    private List<Integer> missingRanks(final Operation op)
+    {
+        final List<Integer> silent = new ArrayList<>();
+        for (int peer = 0; peer < worldSize; peer++)
+        {
+            if (peer != rank && nowNs - lastHeardNs[peer] > livenessWindowNs)
+            {
+                silent.add(peer);
+            }
+        }
+        return silent.isEmpty() ? op.waitingOn() : silent;
+    }
+
+    private void sendHeartbeats(final long seq)
+    {
+        WireFormat.encode(heartbeatBuffer, 0, WireFormat.TYPE_HEARTBEAT, jobHash, generation, seq, rank, 0, 0,
+            worldSize);
+        for (final ExclusivePublication publication : publications)
+        {
+            if (publication != null)
+            {
+                publication.offer(heartbeatBuffer, 0, WireFormat.HEADER_LENGTH);
+            }
+        }
+    }
+
+    private Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        if (!WireFormat.hasMagic(buffer, offset, length) || WireFormat.jobHash(buffer, offset) != jobHash)
+        {
+            droppedForeign++;
+            return Action.CONTINUE;
+        }
+        final long messageGeneration = WireFormat.generation(buffer, offset);
+        if (messageGeneration != generation)
+        {
+            if (messageGeneration < generation)
+            {
+                droppedStale++;
+            }
+            else
+            {
+                droppedForeign++;
+            }
+            return Action.CONTINUE;
+        }
+        final int sender = WireFormat.sender(buffer, offset);
+        final int type = WireFormat.type(buffer, offset);
+        if (sender < 0 || sender >= worldSize || sender == rank ||
+            (type != WireFormat.TYPE_HELLO && WireFormat.worldSize(buffer, offset) != worldSize))
+        {
+            droppedForeign++;
+            return Action.CONTINUE;
+        }
+        lastHeardNs[sender] = nowNs;
+        if (type == WireFormat.TYPE_HEARTBEAT)
+        {
+            return Action.CONTINUE;
+        }
+        final long seq = WireFormat.sequence(buffer, offset);
+        if (seq > currentSequence)
+        {
+            return Action.ABORT;
+        }
+        if (seq < currentSequence || current == null)
+        {
+            droppedStale++;
+            return Action.CONTINUE;
+        }
+        current.onMessage(type, sender, WireFormat.step(buffer, offset), WireFormat.index(buffer, offset),
+            buffer, offset + WireFormat.HEADER_LENGTH, length - WireFormat.HEADER_LENGTH);
+        return Action.CONTINUE;
+    }
+
+    /**
+     * Writes one message (header + {@code bytes} read from {@code srcBase/srcAddress}) to {@code peer}.
+     *
+     * @return false when back pressured or not yet connected (retry later).
+     */
+    private boolean trySend(
+        final String name,
+        final int peer,
+        final int type,
+        final int step,
+        final int index,
+        final Object srcBase,
+        final long srcAddress,
+        final int bytes)
+    {
+        final ExclusivePublication publication = publications[peer];
+        final int length = WireFormat.HEADER_LENGTH + bytes;
+        final long result;
+        if (length <= publication.maxPayloadLength())
+        {
+            result = publication.tryClaim(length, claim);
+            if (result > 0)
+            {
+                final UnsafeBuffer buffer = (UnsafeBuffer)claim.buffer();
+                final int offset = claim.offset();
+                WireFormat.encode(buffer, offset, type, jobHash, generation, currentSequence, rank, step, index,
+                    worldSize);
+                if (bytes > 0)
+                {
+                    UnsafeApi.copyMemory(srcBase, srcAddress, buffer.byteArray(),
+                        buffer.addressOffset() + offset + WireFormat.HEADER_LENGTH, bytes);
+                }
+                claim.commit();
+                return true;
+            }
+        }
+        else
+        {
+            if (length > publication.maxMessageLength())
+            {
+                throw new IllegalArgumentException(name + " message of " + length + " bytes exceeds maxMessageLength=" +
+                    publication.maxMessageLength() + " (termLength=" + settings.termLength() + ")");
+            }
+            sendBuffer.checkLimit(length);
+            WireFormat.encode(sendBuffer, 0, type, jobHash, generation, currentSequence, rank, step, index,
+                worldSize);
+            UnsafeApi.copyMemory(srcBase, srcAddress, null, sendBuffer.addressOffset() + WireFormat.HEADER_LENGTH,
+                bytes);
+            result = publication.offer(sendBuffer, 0, length);
+            if (result > 0)
+            {
+                return true;
+            }
+        }
+        if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
+        {
+            throw failure(name, currentSequence, List.of(peer), "publication to rank " + peer + " " +
+                Publication.errorString(result));
+        }
+        return false;
+    }
+
+    private CollectiveException failure(final String name, final long seq, final List<Integer> missing,
+        final String detail)
+    {
+        return failure(name, seq, missing, detail, null);
+    }
+
+    private CollectiveException failure(final String name, final long seq, final List<Integer> missing,
+        final String detail, final Throwable cause)
+    {
+        return new CollectiveException(name, seq, missing, name + " seq=" + seq + " worldSize=" + worldSize +
+            " rank=" + rank + " job=" + jobId + " generation=" + generation + ": " + detail, cause);
+    }
+
+    private CollectiveException protocol(final String what)
+    {
+        return failure("protocol", currentSequence, List.of(), what);
+    }
+
+    // ---------------------------------------------------------------------------------------------- data movement
+
+    /** dst[0, count) += floats of src (received), as local + received, through chunk-sized heap scratch. */
+    private void addReceived(final Object dstBase, final long dstAddress, final DirectBuffer src, final int srcOffset,
+        final int count)
+    {
+        final long bytes = (long)count * Float.BYTES;
+        UnsafeApi.copyMemory(src.byteArray(), src.addressOffset() + srcOffset, scratchReceived, FLOAT_BASE, bytes);
+        final float[] received = scratchReceived;
+        if (dstBase instanceof float[])
+        {
+            final float[] dst = (float[])dstBase;
+            final int start = (int)((dstAddress - FLOAT_BASE) / Float.BYTES);
+            for (int i = 0; i < count; i++)
+            {
+                dst[start + i] += received[i];
+            }
+        }
+        else
+        {
+            final float[] local = scratchLocal;
+            UnsafeApi.copyMemory(null, dstAddress, local, FLOAT_BASE, bytes);
+            for (int i = 0; i < count; i++)
+            {
+                local[i] += received[i];
+            }
+            UnsafeApi.copyMemory(local, FLOAT_BASE, null, dstAddress, bytes);
+        }
+    }
+
+    private static void copyReceived(final Object dstBase, final long dstAddress, final DirectBuffer src,
+        final int srcOffset, final int count)
+    {
+        UnsafeApi.copyMemory(src.byteArray(), src.addressOffset() + srcOffset, dstBase, dstAddress,
+            (long)count * Float.BYTES);
+    }
+
+    private static void scale(final Object base, final long address, final int count, final float factor)
+    {
+        if (base instanceof float[])
+        {
+            final float[] data = (float[])base;
+            final int start = (int)((address - FLOAT_BASE) / Float.BYTES);
+            for (int i = 0; i < count; i++)
+            {
+                data[start + i] *= factor;
+            }
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final long a = address + (long)i * Float.BYTES;
+                UnsafeApi.putFloat(null, a, UnsafeApi.getFloat(null, a) * factor);
+            }
+        }
+    }
+
+    private interface Operation
+    {
+        /** Sends what can be sent now; returns the number of messages sent. */
+        int doSend(String name);
+
+        /** Consumes a message of the current sequence. */
+        void onMessage(int type, int sender, int step, int index, DirectBuffer buffer, int offset, int length);
+
+        boolean isDone();
+
+        /** Ranks this rank still needs something from (or cannot send to). */
+        List<Integer> waitingOn();
+    }
+
+    /** One-hop exchange: send the same payload to every peer, receive one payload from every peer. */
+    private final class AllToAll implements Operation
+    {
+        private final int type;
+        private final Object base;
+        private final long address;
+        private final int bytes;
+        private final boolean[] sent = new boolean[worldSize];
+        private final byte[][] received = new byte[worldSize][];
+        private int sendsLeft;
+        private int receivesLeft;
+        private int onlyFrom = -1;
+        private IntConsumer onReceived;
+
+        AllToAll(final int type, final Object base, final long address, final int bytes)
+        {
+            this.type = type;
+            this.base = base;
+            this.address = address;
+            this.bytes = bytes;
+            sendsLeft = worldSize - 1;
+            receivesLeft = worldSize - 1;
+        }
+
+        void onlyFrom(final int root)
+        {
+            onlyFrom = root;
+            sendsLeft = rank == root ? worldSize - 1 : 0;
+            receivesLeft = rank == root ? 0 : 1;
+        }
+
+        @Override
+        public int doSend(final String name)
+        {
+            int work = 0;
+            for (int i = 1; i < worldSize && sendsLeft > 0; i++)
+            {
+                final int peer = (rank + i) % worldSize;
+                if (!sent[peer] && trySend(name, peer, type, 0, 0, base, address, bytes))
+                {
+                    sent[peer] = true;
+                    sendsLeft--;
+                    work++;
+                }
+            }
+            return work;
+        }
+
+        @Override
+        public void onMessage(final int msgType, final int sender, final int step, final int index,
+            final DirectBuffer buffer, final int offset, final int length)
+        {
+            if (msgType != type || received[sender] != null || (onlyFrom >= 0 && sender != onlyFrom))
+            {
+                throw protocol("unexpected message type=" + msgType + " from rank " + sender + " (expected type=" +
+                    type + (onlyFrom >= 0 ? " from root " + onlyFrom : "") + ", duplicate=" +
+                    (received[sender] != null) + ")");
+            }
+            final byte[] payload = new byte[length];
+            buffer.getBytes(offset, payload);
+            received[sender] = payload;
+            receivesLeft--;
+            if (onReceived != null)
+            {
+                onReceived.accept(sender);
+            }
+        }
+
+        @Override
+        public boolean isDone()
+        {
+            return sendsLeft == 0 && receivesLeft == 0;
+        }
+
+        @Override
+        public List<Integer> waitingOn()
+        {
+            final List<Integer> ranks = new ArrayList<>();
+            for (int peer = 0; peer < worldSize; peer++)
+            {
+                final boolean expected = onlyFrom < 0 ? peer != rank : peer == onlyFrom && peer != rank;
+                if (expected && received[peer] == null)
+                {
+                    ranks.add(peer);
+                }
+            }
+            if (ranks.isEmpty())
+            {
+                for (int peer = 0; peer < worldSize; peer++)
+                {
+                    if (peer != rank && !sent[peer] && sendsLeft > 0)
+                    {
+                        ranks.add(peer);
+                    }
+                }
+            }
+            return ranks;
+        }
+    }
+
+    /**
+     * Ring all-reduce. Step s in [0, 2(N-1)): send segment (rank - s) mod N to the right neighbour and receive
+     * segment (rank - 1 - s) mod N from the left one: added during reduce-scatter (s < N-1), copied during
+     * all-gather. Each segment is cut into chunks; chunk k of step s is sent once chunk k of step s-1 arrived.
+     */
+    private final class Ring implements Operation
+    {
+        private final Object base;
+        private final long address;
+        private final boolean avg;
+        private final int left = (rank - 1 + worldSize) % worldSize;
+        private final int right = (rank + 1) % worldSize;
+        private final int totalSteps = 2 * (worldSize - 1);
+        private final int[] segmentStart = new int[worldSize];
+        private final int[] segmentLength = new int[worldSize];
+        private final int[] segmentChunks = new int[worldSize];
+        private int sendStep;
+        private int sendChunk;
+        private int receiveStep;
+        private int receiveChunk;
+
+        Ring(final Object base, final long address, final int count, final boolean avg)
+        {
+            this.base = base;
+            this.address = address;
+            this.avg = avg;
+            final int quotient = count / worldSize;
+            final int remainder = count % worldSize;
+            for (int c = 0; c < worldSize; c++)
+            {
+                segmentStart[c] = c * quotient + Math.min(c, remainder);
+                segmentLength[c] = quotient + (c < remainder ? 1 : 0);
+                segmentChunks[c] = (segmentLength[c] + chunkFloats - 1) / chunkFloats;
+            }
+            normalize();
+        }
+
+        private int sendSegment(final int step)
+        {
+            return Math.floorMod(rank - step, worldSize);
+        }
+
+        private int receiveSegment(final int step)
+        {
+            return Math.floorMod(rank - 1 - step, worldSize);
+        }
+
+        private void normalize()
+        {
+            while (sendStep < totalSteps && sendChunk >= segmentChunks[sendSegment(sendStep)])
+            {
+                sendStep++;
+                sendChunk = 0;
+            }
+            while (receiveStep < totalSteps && receiveChunk >= segmentChunks[receiveSegment(receiveStep)])
+            {
+                receiveStep++;
+                receiveChunk = 0;
+            }
+        }
+
+        private boolean received(final int step, final int chunk)
+        {
+            return receiveStep > step || (receiveStep == step && receiveChunk > chunk);
+        }
+
+        @Override
+        public int doSend(final String name)
+        {
+            int work = 0;
+            while (work < FRAGMENT_LIMIT && sendStep < totalSteps)
+            {
+                if (sendStep > 0 && !received(sendStep - 1, sendChunk))
+                {
+                    break;
+                }
+                final int segment = sendSegment(sendStep);
+                final int first = segmentStart[segment] + sendChunk * chunkFloats;
+                final int count = Math.min(chunkFloats, segmentStart[segment] + segmentLength[segment] - first);
+                if (!trySend(name, right, WireFormat.TYPE_RING, sendStep, sendChunk, base,
+                    address + (long)first * Float.BYTES, count * Float.BYTES))
+                {
+                    break;
+                }
+                sendChunk++;
+                work++;
+                normalize();
+            }
+            return work;
+        }
+
+        @Override
+        public void onMessage(final int type, final int sender, final int step, final int index,
+            final DirectBuffer buffer, final int offset, final int length)
+        {
+            if (type != WireFormat.TYPE_RING || sender != left || step != receiveStep || index != receiveChunk)
+            {
+                throw protocol("ring expected step=" + receiveStep + " chunk=" + receiveChunk + " from rank " + left +
+                    ", got type=" + type + " step=" + step + " chunk=" + index + " from rank " + sender);
+            }
+            final int segment = receiveSegment(step);
+            final int first = segmentStart[segment] + index * chunkFloats;
+            final int count = Math.min(chunkFloats, segmentStart[segment] + segmentLength[segment] - first);
+            if (length != count * Float.BYTES)
+            {
+                throw protocol("ring step=" + step + " chunk=" + index + " from rank " + sender + " carried " +
+                    length + " bytes, expected " + count * Float.BYTES + " (do all ranks pass the same length?)");
+            }
+            final long target = address + (long)first * Float.BYTES;
+            if (step < worldSize - 1)
+            {
+                addReceived(base, target, buffer, offset, count);
+                if (avg && step == worldSize - 2)
+                {
+                    scale(base, target, count, 1.0f / worldSize);
+                }
+            }
+            else
+            {
+                copyReceived(base, target, buffer, offset, count);
+            }
+            receiveChunk++;
+            normalize();
+        }
+
+        @Override
+        public boolean isDone()
+        {
+            return sendStep == totalSteps && receiveStep == totalSteps;
+        }
+
+        @Override
+        public List<Integer> waitingOn()
+        {
+            return receiveStep < totalSteps ? List.of(left) : List.of(right);
+        }
+    }
+
+    /** Pipelined chain broadcast root -> root+1 -> ... -> root-1, chunk by chunk. */
+    private final class Chain implements Operation
+    {
+        private final Object base;
+        private final long address;
+        private final int count;
+        private final int chunks;
+        private final int left = (rank - 1 + worldSize) % worldSize;
+        private final int right = (rank + 1) % worldSize;
+        private final boolean forward;
+        private int sent;
+        private int receivedChunks;
+
+        Chain(final Object base, final long address, final int count, final int root)
+        {
+            this.base = base;
+            this.address = address;
+            this.count = count;
+            this.chunks = (count + chunkFloats - 1) / chunkFloats;
+            this.forward = Math.floorMod(rank - root, worldSize) < worldSize - 1;
+            this.receivedChunks = rank == root ? chunks : 0;
+        }
+
+        @Override
+        public int doSend(final String name)
+        {
+            int work = 0;
+            while (forward && sent < receivedChunks && work < FRAGMENT_LIMIT)
+            {
+                final int first = sent * chunkFloats;
+                final int n = Math.min(chunkFloats, count - first);
+                if (!trySend(name, right, WireFormat.TYPE_BROADCAST, 0, sent, base,
+                    address + (long)first * Float.BYTES, n * Float.BYTES))
+                {
+                    break;
+                }
+                sent++;
+                work++;
+            }
+            return work;
+        }
+
+        @Override
+        public void onMessage(final int type, final int sender, final int step, final int index,
+            final DirectBuffer buffer, final int offset, final int length)
+        {
+            final int first = index * chunkFloats;
+            final int n = Math.min(chunkFloats, count - first);
+            if (type != WireFormat.TYPE_BROADCAST || sender != left || index != receivedChunks ||
+                length != n * Float.BYTES)
+            {
+                throw protocol("broadcast expected chunk=" + receivedChunks + " of " + chunks + " from rank " + left +
+                    ", got type=" + type + " chunk=" + index + " length=" + length + " from rank " + sender);
+            }
+            copyReceived(base, address + (long)first * Float.BYTES, buffer, offset, n);
+            receivedChunks++;
+        }
+
+        @Override
+        public boolean isDone()
+        {
+            return receivedChunks == chunks && (!forward || sent == chunks);
+        }
+
+        @Override
+        public List<Integer> waitingOn()
+        {
+            return receivedChunks < chunks ? List.of(left) : List.of(right);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- close
+
+    @Override
+    public void close()
+    {
+        if (!closeStarted.compareAndSet(false, true))
+        {
+            return;
+        }
+        closing = true;
+        final Thread worker = opThread;
+        if (worker != null && worker != Thread.currentThread())
+        {
+            final long deadlineNs = System.nanoTime() + CLOSE_WAIT_NS;
+            while (opThread != null && System.nanoTime() - deadlineNs < 0)
+            {
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+        closeResources();
+    }
+
+    private void closeResources()
+    {
+        closing = true;
+        for (int i = 0; i < publications.length; i++)
+        {
+            CloseHelper.quietClose(publications[i]);
+            publications[i] = null;
+        }
+        CloseHelper.quietClose(subscription);
+        subscription = null;
+        CloseHelper.quietClose(aeron);
+        aeron = null;
+        if (driverAcquired)
+        {
+            driverAcquired = false;
+            EmbeddedDriver.release();
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "AeronCommunicator{rank=" + rank + ", worldSize=" + worldSize + ", job=" + jobId + ", generation=" +
+            generation + ", transport=" + transport + ", seq=" + sequence + "}";
+    }
+}

@@ -1,0 +1,333 @@
+package io.baton.common.collective;
+
+import static io.baton.common.collective.CollectiveTestSupport.compareToDoubleSum;
+import static io.baton.common.collective.CollectiveTestSupport.digest;
+import static io.baton.common.collective.CollectiveTestSupport.input;
+import static io.baton.common.collective.CollectiveTestSupport.runRanks;
+import static io.baton.common.collective.CollectiveTestSupport.testSettings;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Ranks as threads of this JVM sharing the embedded driver (IPC), and over UDP on 127.0.0.1. */
+class AeronCommunicatorTest
+{
+    private static final long SEED = 42;
+
+    @AfterEach
+    void noDriverLeftBehind()
+    {
+        assertNull(EmbeddedDriver.activeDirectory(), "embedded driver still running after every rank closed");
+        assertEquals(0, EmbeddedDriver.references());
+    }
+
+    private static int[] sizes(final int worldSize)
+    {
+        return new int[]{0, 1, Math.max(worldSize - 1, 0), worldSize + 1, 7, 8191, 104_729, 1_000_000};
+    }
+
+    /** Per rank: digests of each size's result, and the first error against the double-precision sum. */
+    private static List<List<Long>> reduceAll(final CollectiveSettings settings, final int worldSize,
+        final ReduceOp op) throws Exception
+    {
+        final AtomicReference<String> error = new AtomicReference<>();
+        final List<List<Long>> digests = runRanks(settings, worldSize, "job-a", 1, (comm) ->
+        {
+            final List<Long> perSize = new ArrayList<>();
+            for (final int size : sizes(worldSize))
+            {
+                final float[] data = input(SEED + size, comm.rank(), size);
+                comm.allReduce(data, op);
+                final String bad = compareToDoubleSum(data, SEED + size, worldSize, op == ReduceOp.AVG);
+                if (bad != null)
+                {
+                    error.compareAndSet(null, "rank " + comm.rank() + " size " + size + " " + op + ": " + bad);
+                }
+                perSize.add(digest(data));
+            }
+            return perSize;
+        });
+        assertNull(error.get());
+        for (int r = 1; r < worldSize; r++)
+        {
+            assertEquals(digests.get(0), digests.get(r), "rank " + r + " differs from rank 0 (bits)");
+        }
+        return digests;
+    }
+
+    @ParameterizedTest(name = "worldSize={0}")
+    @ValueSource(ints = {1, 2, 3, 4})
+    void ringAllReduceMatchesDoubleSumAndIsBitIdenticalOnAllRanks(final int worldSize) throws Exception
+    {
+        final CollectiveSettings ring = testSettings().smallThresholdBytes(0).chunkBytes(16 * 1024).build();
+        reduceAll(ring, worldSize, ReduceOp.SUM);
+        reduceAll(ring, worldSize, ReduceOp.AVG);
+    }
+
+    @ParameterizedTest(name = "worldSize={0}")
+    @ValueSource(ints = {2, 3})
+    void smallAllToAllAllReduceMatchesDoubleSumAndIsBitIdenticalOnAllRanks(final int worldSize) throws Exception
+    {
+        reduceAll(testSettings().smallThresholdBytes(256 * 1024).build(), worldSize, ReduceOp.AVG);
+    }
+
+    @Test
+    void resultsAreBitIdenticalAcrossRunsAndTransports() throws Exception
+    {
+        final CollectiveSettings ipc = testSettings().build();
+        final CollectiveSettings udp = testSettings().transport(CollectiveSettings.Transport.UDP).build();
+        final List<List<Long>> first = reduceAll(ipc, 3, ReduceOp.SUM);
+        final List<List<Long>> second = reduceAll(ipc, 3, ReduceOp.SUM);
+        final List<List<Long>> overUdp = reduceAll(udp, 3, ReduceOp.SUM);
+        assertEquals(first, second);
+        assertEquals(first, overUdp);
+    }
+
+    @Test
+    void offHeapAddressAndDirectBufferAllReduceEqualHeapResult() throws Exception
+    {
+        final int size = 300_007;
+        final CollectiveSettings settings = testSettings().build();
+        final List<long[]> results = runRanks(settings, 2, "job-a", 1, (comm) ->
+        {
+            final float[] heap = input(SEED, comm.rank(), size);
+            comm.allReduce(heap, ReduceOp.AVG);
+            final ByteBuffer direct = ByteBuffer.allocateDirect(size * 4 + 8).order(ByteOrder.nativeOrder());
+            direct.position(8);
+            final ByteBuffer view = direct.slice().order(ByteOrder.nativeOrder());
+            view.asFloatBuffer().put(input(SEED, comm.rank(), size));
+            comm.allReduce(BufferUtil.address(view), size, ReduceOp.AVG);
+            final float[] viaAddress = new float[size];
+            view.asFloatBuffer().get(viaAddress);
+            view.asFloatBuffer().put(input(SEED, comm.rank(), size));
+            comm.allReduce(view, ReduceOp.AVG);
+            final float[] viaBuffer = new float[size];
+            view.asFloatBuffer().get(viaBuffer);
+            return new long[]{digest(heap), digest(viaAddress), digest(viaBuffer)};
+        });
+        assertEquals(results.get(0)[0], results.get(0)[1]);
+        assertEquals(results.get(0)[0], results.get(0)[2]);
+        assertArrayEquals(results.get(0), results.get(1));
+    }
+
+    @Test
+    void broadcastAllGatherBarrierAndSmallDoubleAllReduceAgreeOnEveryRank() throws Exception
+    {
+        final int worldSize = 3;
+        final List<String> outcomes = runRanks(testSettings().chunkBytes(4096).build(), worldSize, "job-a", 1,
+            (comm) ->
+            {
+                final int r = comm.rank();
+                final float[] params = r == 1 ? input(7, 1, 50_001) : new float[50_001];
+                comm.broadcast(params, 0, params.length, 1);
+                assertArrayEquals(input(7, 1, 50_001), params);
+                final byte[] bytes = comm.broadcastBytes(r == 2 ? "hello".getBytes(StandardCharsets.UTF_8) : null, 2);
+                assertEquals("hello", new String(bytes, StandardCharsets.UTF_8));
+                final byte[][] gathered = comm.allGather(("rank" + r).getBytes(StandardCharsets.UTF_8));
+                for (int i = 0; i < worldSize; i++)
+                {
+                    assertEquals("rank" + i, new String(gathered[i], StandardCharsets.UTF_8));
+                }
+                comm.barrier();
+                final double[] stats = new double[300];
+                for (int i = 0; i < stats.length; i++)
+                {
+                    stats[i] = r * 1000.0 + i + 0.1;
+                }
+                comm.allReduceSmall(stats, ReduceOp.AVG);
+                for (int i = 0; i < stats.length; i++)
+                {
+                    final double expected = ((0.1 + i) + (1000.1 + i) + (2000.1 + i)) * (1.0 / 3);
+                    assertEquals(expected, stats[i], 0.0, "stats[" + i + "]");
+                }
+                assertEquals(5, comm.sequence());
+                return "ok";
+            });
+        assertEquals(List.of("ok", "ok", "ok"), outcomes);
+    }
+
+    @Test
+    void missingRankMakesEveryOtherRankFailWithinDeadlineNamingIt() throws Exception
+    {
+        final int worldSize = 3;
+        final Set<Thread> before = CollectiveTestSupport.liveThreads();
+        final AtomicReference<String> directory = new AtomicReference<>();
+        final List<String> outcomes = runRanks(testSettings().build(), worldSize, "job-a", 1, (comm) ->
+        {
+            directory.set(comm.aeronDirectory());
+            if (comm.rank() == 2)
+            {
+                return "absent";
+            }
+            final long startNs = System.nanoTime();
+            final CollectiveException ex = assertThrows(CollectiveException.class,
+                () -> comm.allReduce(new float[1_000_000], ReduceOp.SUM));
+            final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+            assertTrue(elapsedMs < 3000, "failed after " + elapsedMs + " ms");
+            assertEquals(List.of(2), ex.missingRanks(), ex.getMessage());
+            assertTrue(ex.getMessage().contains("allReduce seq=0 worldSize=3"), ex.getMessage());
+            assertTrue(ex.getMessage().contains("[2]"), ex.getMessage());
+            assertThrows(CollectiveException.class, comm::barrier, "a failed communicator stays failed");
+            return "failed";
+        });
+        assertEquals(List.of("failed", "failed", "absent"), outcomes);
+        assertEquals(List.of(), CollectiveTestSupport.newThreads(before, 2000));
+        assertTrue(!new File(directory.get()).exists(), "driver directory left: " + directory.get());
+    }
+
+    @Test
+    void closeLeavesNoThreadOrDriverDirectoryAndIsIdempotent() throws Exception
+    {
+        final Set<Thread> before = CollectiveTestSupport.liveThreads();
+        final CollectiveSettings settings = testSettings().build();
+        final List<String> dirs = runRanks(settings, 2, "job-a", 1, (comm) ->
+        {
+            comm.barrier();
+            comm.close();
+            comm.close();
+            assertThrows(CollectiveException.class, comm::barrier);
+            return comm.aeronDirectory();
+        });
+        assertEquals(List.of(), CollectiveTestSupport.newThreads(before, 2000));
+        assertTrue(!new File(dirs.get(0)).exists(), "driver directory left: " + dirs.get(0));
+    }
+
+    @Test
+    void staleGenerationAndForeignJobMessagesAreDroppedAndCounted() throws Exception
+    {
+        final int stale = 5;
+        final int foreign = 3;
+        final CollectiveSettings settings = testSettings().smallThresholdBytes(0).build();
+        final List<String> outcomes = runRanks(settings, 2, "job-a", 7, (comm) ->
+        {
+            if (comm.rank() == 0)
+            {
+                injectIntoRank0(comm, settings, stale, foreign);
+            }
+            comm.barrier();
+            final long endMs = System.currentTimeMillis() + 5000;
+            boolean more = true;
+            for (int round = 0; more; round++)
+            {
+                final int size = 10_007;
+                final float[] data = input(SEED + round, comm.rank(), size);
+                comm.allReduce(data, ReduceOp.SUM);
+                assertNull(compareToDoubleSum(data, SEED + round, 2, false));
+                final boolean wantMore = round < 3 || (System.currentTimeMillis() < endMs &&
+                    (comm.droppedStaleMessages() < stale || comm.droppedForeignMessages() < foreign));
+                more = comm.broadcastBytes(new byte[]{(byte)(wantMore ? 1 : 0)}, 0)[0] == 1;
+            }
+            return comm.rank() == 0 ? comm.droppedStaleMessages() + "/" + comm.droppedForeignMessages() : "-";
+        });
+        assertEquals(stale + "/" + foreign, outcomes.get(0));
+    }
+
+    /** Sends ring messages as rank 1 of generation 6 (stale) and of another job into rank 0's stream. */
+    private static void injectIntoRank0(final AeronCommunicator comm, final CollectiveSettings settings,
+        final int stale, final int foreign)
+    {
+        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(comm.aeronDirectory()));
+            ExclusivePublication publication = aeron.addExclusivePublication("aeron:ipc", settings.streamId()))
+        {
+            final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH + 4096));
+            buffer.setMemory(WireFormat.HEADER_LENGTH, 4096, (byte)0x7F);
+            final long deadlineMs = System.currentTimeMillis() + 5000;
+            for (int i = 0; i < stale + foreign; i++)
+            {
+                final long jobHash = WireFormat.jobHash(i < stale ? "job-a" : "job-b");
+                WireFormat.encode(buffer, 0, WireFormat.TYPE_RING, jobHash, i < stale ? 6 : 7, 0, 1, 0, 0, 2);
+                while (publication.offer(buffer, 0, buffer.capacity()) < 0)
+                {
+                    assertTrue(System.currentTimeMillis() < deadlineMs, "injection not connected");
+                    Thread.onSpinWait();
+                }
+            }
+        }
+    }
+
+    @Test
+    void mismatchedWorldSizeFailsTheHandshakeNamingBothValues() throws Exception
+    {
+        final CollectiveSettings settings = testSettings().connectDeadlineNs(TimeUnit.SECONDS.toNanos(5)).build();
+        final int[] ports = CollectiveTestSupport.freeUdpPorts(3);
+        final List<PeerEndpoint> three = CollectiveTestSupport.localEndpoints(settings, ports);
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        try
+        {
+            final Future<String> a = pool.submit(() -> connectError(settings, 0, three.subList(0, 2)));
+            final Future<String> b = pool.submit(() -> connectError(settings, 1, three));
+            final String messages = a.get(30, TimeUnit.SECONDS) + " | " + b.get(30, TimeUnit.SECONDS);
+            assertTrue(messages.contains("worldSize=3, but rank") || messages.contains("worldSize=2, but rank"),
+                messages);
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
+    private static String connectError(final CollectiveSettings settings, final int rank,
+        final List<PeerEndpoint> peers)
+    {
+        try (AeronCommunicator ignored = new AeronCommunicator(settings, rank, peers, "job-a", 1))
+        {
+            return "connected";
+        }
+        catch (final CollectiveException ex)
+        {
+            return ex.getMessage();
+        }
+    }
+
+    @Test
+    void settingsValidationNamesTheSettingAndValue()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> CollectiveSettings.builder().termLength(3_000_000).build());
+        assertTrue(ex.getMessage().contains("termLength=3000000"), ex.getMessage());
+        final IllegalArgumentException window = assertThrows(IllegalArgumentException.class,
+            () -> CollectiveSettings.builder().receiveWindowLength(8 << 20).build());
+        assertTrue(window.getMessage().contains("receiveWindowLength=8388608"), window.getMessage());
+    }
+
+    @Test
+    @Tag("slow")
+    void resnet152GradientAllReduceAtTwoRanksMatchesDoubleSum() throws Exception
+    {
+        final int size = 60_192_808;
+        final List<Long> digests = runRanks(testSettings().termLength(16 << 20)
+            .operationDeadlineNs(TimeUnit.SECONDS.toNanos(60)).build(), 2, "job-a", 1, (comm) ->
+            {
+                final float[] data = input(SEED, comm.rank(), size);
+                comm.allReduce(data, ReduceOp.SUM);
+                assertNull(compareToDoubleSum(data, SEED, 2, false));
+                return digest(data);
+            });
+        assertEquals(digests.get(0), digests.get(1));
+    }
+}

@@ -1,0 +1,91 @@
+package io.baton.common.collective;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A rank in its own JVM, started by {@link AeronCommunicatorProcessTest}. Arguments:
+ * {@code mode rank ports(comma separated) jobId generation seed sizes(comma separated)}. Modes:
+ * {@code reduce} all-reduces (SUM) each size and prints {@code RESULT size digest error|ok};
+ * {@code idle} connects, prints {@code CONNECTED} and waits to be killed;
+ * {@code survive} connects, prints {@code CONNECTED}, sleeps 1 s, then attempts an all-reduce and prints
+ * {@code FAILED elapsedMs message} or {@code UNEXPECTED}. Every mode prints {@code CLEAN} or {@code LEAK ...}
+ * after close.
+ */
+public final class CollectiveWorker
+{
+    private CollectiveWorker()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        final String mode = args[0];
+        final int rank = Integer.parseInt(args[1]);
+        final String[] portText = args[2].split(",");
+        final int[] ports = new int[portText.length];
+        for (int i = 0; i < ports.length; i++)
+        {
+            ports[i] = Integer.parseInt(portText[i]);
+        }
+        final String jobId = args[3];
+        final long generation = Long.parseLong(args[4]);
+        final long seed = Long.parseLong(args[5]);
+        final List<Integer> sizes = new ArrayList<>();
+        for (final String s : args[6].split(","))
+        {
+            sizes.add(Integer.parseInt(s));
+        }
+        final CollectiveSettings settings = CollectiveTestSupport.testSettings()
+            .transport(CollectiveSettings.Transport.UDP)
+            .build();
+        final Set<Thread> before = CollectiveTestSupport.liveThreads();
+        String directory;
+        try (AeronCommunicator comm = new AeronCommunicator(
+            settings, rank, CollectiveTestSupport.localEndpoints(settings, ports), jobId, generation))
+        {
+            directory = comm.aeronDirectory();
+            System.out.println("CONNECTED " + comm.transport());
+            switch (mode)
+            {
+                case "reduce":
+                    for (final int size : sizes)
+                    {
+                        final float[] data = CollectiveTestSupport.input(seed, rank, size);
+                        comm.allReduce(data, ReduceOp.SUM);
+                        final String error = CollectiveTestSupport.compareToDoubleSum(data, seed, ports.length, false);
+                        System.out.println("RESULT " + size + " " + CollectiveTestSupport.digest(data) + " " +
+                            (error == null ? "ok" : error.replace(' ', '_')));
+                    }
+                    break;
+                case "idle":
+                    Thread.sleep(TimeUnit.MINUTES.toMillis(2));
+                    break;
+                case "survive":
+                    Thread.sleep(1000);
+                    final long startNs = System.nanoTime();
+                    try
+                    {
+                        comm.allReduce(CollectiveTestSupport.input(seed, rank, sizes.get(0)), ReduceOp.SUM);
+                        System.out.println("UNEXPECTED success");
+                    }
+                    catch (final CollectiveException ex)
+                    {
+                        System.out.println("FAILED " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) +
+                            " missing=" + ex.missingRanks() + " " + ex.getMessage());
+                    }
+                    break;
+                default:
+                    throw new IllegalArgumentException("mode=" + mode);
+            }
+        }
+        final List<String> leaked = CollectiveTestSupport.newThreads(before, 2000);
+        final boolean dirLeft = new File(directory).exists();
+        System.out.println(leaked.isEmpty() && !dirLeft ? "CLEAN" :
+            "LEAK threads=" + leaked + " directoryLeft=" + dirLeft);
+        System.out.flush();
+    }
+}

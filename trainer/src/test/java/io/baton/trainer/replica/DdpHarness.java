@@ -29,7 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /** A small residual conv net with BN and helpers to train it on 1..N replicas (threads). */
 final class DdpHarness
@@ -114,7 +114,18 @@ final class DdpHarness
         final int checksumEvery,
         final AfterStep afterStep) throws Exception
     {
-        final int n = comms.size();
+        return train(comms.size(), comms::get, syncBn, batches, checksumEvery, afterStep);
+    }
+
+    /** As above, each rank's communicator created by {@code commOfRank} on the rank's thread and closed after. */
+    static List<INDArray> train(
+        final int n,
+        final IntFunction<? extends Communicator> commOfRank,
+        final boolean syncBn,
+        final List<INDArray[]> batches,
+        final int checksumEvery,
+        final AfterStep afterStep) throws Exception
+    {
         final ComputationGraphConfiguration conf = syncBn
             ? SyncBatchNormSwap.toSyncBatchNorm(residualNet(), 0)
             : residualNet();
@@ -127,27 +138,10 @@ final class DdpHarness
                 final int rank = r;
                 futures.add(pool.submit(() ->
                 {
-                    final ComputationGraph graph = init(conf);
-                    if (rank != 0)
+                    try (Communicator comm = commOfRank.apply(rank))
                     {
-                        graph.params().muli(0.5);
+                        return trainRank(comm, conf, batches, checksumEvery, afterStep);
                     }
-                    SyncBatchNorm.bind(graph, comms.get(rank));
-                    final ReplicaStep replica = new ReplicaStep(graph, comms.get(rank), checksumEvery);
-                    replica.broadcastInitialState();
-                    for (int s = 0; s < batches.size(); s++)
-                    {
-                        final INDArray[] b = batches.get(s);
-                        final int g = (int)b[0].size(0);
-                        final int from = (int)((long)rank * g / n);
-                        final int to = (int)((long)(rank + 1) * g / n);
-                        replica.step(rows(b[0], from, to), rows(b[1], from, to), g);
-                        if (afterStep != null)
-                        {
-                            afterStep.after(rank, s, graph, replica);
-                        }
-                    }
-                    return graph.params().dup();
                 }));
             }
             final List<INDArray> out = new ArrayList<>();
@@ -163,27 +157,36 @@ final class DdpHarness
         }
     }
 
-    /** Runs {@code body} for each rank concurrently and rethrows the first failure. */
-    static void forEachRank(final int n, final Consumer<Integer> body) throws Exception
+    private static INDArray trainRank(
+        final Communicator comm,
+        final ComputationGraphConfiguration conf,
+        final List<INDArray[]> batches,
+        final int checksumEvery,
+        final AfterStep afterStep)
     {
-        final ExecutorService pool = Executors.newFixedThreadPool(n);
-        try
+        final int rank = comm.rank();
+        final int n = comm.worldSize();
+        final ComputationGraph graph = init(conf);
+        if (rank != 0)
         {
-            final List<Future<?>> futures = new ArrayList<>();
-            for (int r = 0; r < n; r++)
+            graph.params().muli(0.5);
+        }
+        SyncBatchNorm.bind(graph, comm);
+        final ReplicaStep replica = new ReplicaStep(graph, comm, checksumEvery);
+        replica.broadcastInitialState();
+        for (int s = 0; s < batches.size(); s++)
+        {
+            final INDArray[] b = batches.get(s);
+            final int g = (int)b[0].size(0);
+            final int from = (int)((long)rank * g / n);
+            final int to = (int)((long)(rank + 1) * g / n);
+            replica.step(rows(b[0], from, to), rows(b[1], from, to), g);
+            if (afterStep != null)
             {
-                final int rank = r;
-                futures.add(pool.submit(() -> body.accept(rank)));
-            }
-            for (final Future<?> f : futures)
-            {
-                f.get(120, TimeUnit.SECONDS);
+                afterStep.after(rank, s, graph, replica);
             }
         }
-        finally
-        {
-            pool.shutdownNow();
-        }
+        return graph.params().dup();
     }
 
     /** max |a - b| / max |b|. */

@@ -14,7 +14,6 @@ import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Test double: a {@link Communicator} whose ranks are threads of one JVM sharing memory. Every collective is two
@@ -30,6 +29,7 @@ public final class ThreadCommunicator implements Communicator
     private final Shared shared;
     private final int rank;
     private long sequence;
+    private volatile boolean closed;
 
     private ThreadCommunicator(final Shared shared, final int rank)
     {
@@ -162,11 +162,11 @@ public final class ThreadCommunicator implements Communicator
         exchange("barrier", new byte[0]);
     }
 
+    /** Closes this rank only: its later calls fail; peers still waiting on it time out. */
     @Override
     public void close()
     {
-        shared.closed.set(true);
-        shared.barrier.reset();
+        closed = true;
     }
 
     private float[] reduceFloats(final String operation, final float[] mine, final ReduceOp op)
@@ -197,7 +197,7 @@ public final class ThreadCommunicator implements Communicator
     private Object[] exchange(final String operation, final Object contribution)
     {
         final long seq = sequence++;
-        if (shared.closed.get())
+        if (closed)
         {
             throw new CollectiveException(operation, seq, List.of(), operation + " seq=" + seq + ": closed");
         }
@@ -280,7 +280,6 @@ public final class ThreadCommunicator implements Communicator
         final Object[] slots;
         final String[] operations;
         final long[] arrivedSeq;
-        final AtomicBoolean closed = new AtomicBoolean();
 
         Shared(final int worldSize, final long timeoutMs)
         {

@@ -1,0 +1,186 @@
+package io.baton.common.collective;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Ranks as separate JVMs (each with its own embedded driver) talking UDP on 127.0.0.1. */
+class AeronCommunicatorProcessTest
+{
+    private static final long SEED = 11;
+    private static final String SIZES = "0,1,2,4,8191,104729,1000000";
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void killWorkers() throws InterruptedException
+    {
+        for (final Process p : processes)
+        {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private Worker start(final String mode, final int rank, final int[] ports, final long generation)
+        throws IOException
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        command.addAll(CollectiveTestSupport.jvmFlags());
+        command.addAll(List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=4", "-cp",
+            System.getProperty("java.class.path"), CollectiveWorker.class.getName(), mode, String.valueOf(rank),
+            Arrays.stream(ports).mapToObj(String::valueOf).collect(Collectors.joining(",")), "job-p",
+            String.valueOf(generation), String.valueOf(SEED), SIZES));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        processes.add(process);
+        return new Worker(process);
+    }
+
+    /** Collects a worker's output lines; {@link #awaitLine} waits for a line with a prefix. */
+    private static final class Worker
+    {
+        private final Process process;
+        private final List<String> lines = new ArrayList<>();
+        private final CompletableFuture<Void> done;
+
+        Worker(final Process process)
+        {
+            this.process = process;
+            done = CompletableFuture.runAsync(() ->
+            {
+                try (BufferedReader reader = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
+                {
+                    String line;
+                    while ((line = reader.readLine()) != null)
+                    {
+                        synchronized (lines)
+                        {
+                            lines.add(line);
+                            lines.notifyAll();
+                        }
+                    }
+                }
+                catch (final IOException ignored)
+                {
+                    // process killed
+                }
+            });
+        }
+
+        String awaitLine(final String prefix, final long timeoutMs) throws InterruptedException
+        {
+            final long end = System.currentTimeMillis() + timeoutMs;
+            synchronized (lines)
+            {
+                while (true)
+                {
+                    for (final String line : lines)
+                    {
+                        if (line.startsWith(prefix))
+                        {
+                            return line;
+                        }
+                    }
+                    final long left = end - System.currentTimeMillis();
+                    if (left <= 0)
+                    {
+                        throw new AssertionError("no line starting with " + prefix + " within " + timeoutMs +
+                            " ms; output: " + lines);
+                    }
+                    lines.wait(left);
+                }
+            }
+        }
+
+        List<String> finish(final long timeoutMs) throws Exception
+        {
+            assertTrue(process.waitFor(timeoutMs, TimeUnit.MILLISECONDS), "worker still running: " + lines);
+            done.get(10, TimeUnit.SECONDS);
+            synchronized (lines)
+            {
+                return new ArrayList<>(lines);
+            }
+        }
+    }
+
+    @Test
+    void threeProcessesOverUdpMatchDoubleSumBitIdenticallyAndEqualInJvmResults() throws Exception
+    {
+        final int worldSize = 3;
+        final int[] ports = CollectiveTestSupport.freeUdpPorts(worldSize);
+        final List<Worker> workers = new ArrayList<>();
+        for (int r = 0; r < worldSize; r++)
+        {
+            workers.add(start("reduce", r, ports, 1));
+        }
+        final List<List<String>> results = new ArrayList<>();
+        for (final Worker worker : workers)
+        {
+            final List<String> out = worker.finish(120_000);
+            assertTrue(out.contains("CLEAN"), "worker left threads or its driver directory: " + out);
+            assertEquals("CONNECTED UDP", out.get(0), out.toString());
+            final List<String> lines = out.stream().filter((l) -> l.startsWith("RESULT")).collect(Collectors.toList());
+            assertEquals(SIZES.split(",").length, lines.size(), out.toString());
+            lines.forEach((l) -> assertTrue(l.endsWith(" ok"), l));
+            results.add(lines);
+        }
+        assertEquals(results.get(0), results.get(1));
+        assertEquals(results.get(0), results.get(2));
+
+        final List<String> inJvm = CollectiveTestSupport.runRanks(CollectiveTestSupport.testSettings().build(),
+            worldSize, "job-p", 1, (comm) ->
+            {
+                final StringBuilder sb = new StringBuilder();
+                for (final String s : SIZES.split(","))
+                {
+                    final float[] data = CollectiveTestSupport.input(SEED, comm.rank(), Integer.parseInt(s));
+                    comm.allReduce(data, ReduceOp.SUM);
+                    sb.append("RESULT ").append(s).append(' ').append(CollectiveTestSupport.digest(data))
+                        .append(" ok\n");
+                }
+                return sb.toString();
+            }).get(0).lines().collect(Collectors.toList());
+        assertEquals(results.get(0), inJvm, "separate JVMs over UDP and threads over IPC must give the same bits");
+    }
+
+    @Test
+    void killingOneRankProcessMakesEveryOtherRankFailWithinDeadlineNamingIt() throws Exception
+    {
+        final int worldSize = 3;
+        final int[] ports = CollectiveTestSupport.freeUdpPorts(worldSize);
+        final Worker survivor0 = start("survive", 0, ports, 3);
+        final Worker survivor1 = start("survive", 1, ports, 3);
+        final Worker victim = start("idle", 2, ports, 3);
+        victim.awaitLine("CONNECTED", 60_000);
+        victim.process.destroyForcibly();
+        assertTrue(victim.process.waitFor(10, TimeUnit.SECONDS));
+        for (final Worker survivor : List.of(survivor0, survivor1))
+        {
+            final List<String> out = survivor.finish(60_000);
+            final String failed = out.stream().filter((l) -> l.startsWith("FAILED")).findFirst()
+                .orElseThrow(() -> new AssertionError("no FAILED line: " + out));
+            final long elapsedMs = Long.parseLong(failed.split(" ")[1]);
+            assertTrue(elapsedMs < CollectiveTestSupport.TEST_DEADLINE_NS / 1_000_000 + 1000,
+                "took " + elapsedMs + " ms: " + failed);
+            assertTrue(failed.contains("missing=[2]"), failed);
+            assertTrue(failed.contains("allReduce seq=0 worldSize=3"), failed);
+            assertTrue(failed.contains("waiting for ranks [2]"), failed);
+            assertTrue(out.contains("CLEAN"), "survivor left threads or its driver directory: " + out);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Collective benchmark for issue 3: Baton's AeronCommunicator (UDP with per-JVM embedded drivers, IPC through one
+# external driver) against OpenMPI MPI_Allreduce (TCP loopback and shared memory), 2 and 3 processes.
+# Usage: bench/collectives/run.sh [sizesBytes]   (from the repo root; needs `mvn -pl common install` done and
+# apt packages openmpi-bin libopenmpi-dev). Writes bench/collectives/out/*.txt (not committed).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+HERE="$ROOT/bench/collectives"
+OUT="$HERE/out"
+mkdir -p "$OUT"
+SIZES="${1:-4096,16384,65536,262144,1048576,4194304,16777216,67108864,268435456,240771232}"
+WORLDS="${WORLDS:-2 3}"
+
+cd "$ROOT"
+if [ ! -f "$OUT/classpath" ]; then
+  flock /tmp/baton-mvn.lock mvn -B -q -o -pl common dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$OUT/classpath.deps" >/dev/null
+  echo "$ROOT/common/target/test-classes:$ROOT/common/target/classes:$(cat "$OUT/classpath.deps")" > "$OUT/classpath"
+fi
+CP="$(cat "$OUT/classpath")"
+FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' "$ROOT/conf/jvm.properties" | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
+JAVA=(java $FLAGS -Xmx2g -XX:+UseSerialGC ${BENCH_JAVA_OPTS:-} -cp "$CP")
+mpicc -O2 -o "$OUT/mpi_allreduce" "$HERE/mpi_allreduce.c"
+
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+run_aeron() { # world transport driverDir
+  local world=$1 transport=$2 dir=$3 base=$((41000 + RANDOM % 2000)) ports="" r
+  for ((r = 0; r < world; r++)); do ports="${ports:+$ports,}$((base + r))"; done
+  local rank_pids=()
+  for ((r = world - 1; r >= 0; r--)); do
+    "${JAVA[@]}" io.baton.common.collective.bench.AllReduceBench "$r" "$ports" "$transport" "$dir" "$SIZES" \
+      > "$OUT/aeron-$transport-$world.rank$r.txt" 2>&1 &
+    rank_pids+=($!); pids+=($!)
+  done
+  for p in "${rank_pids[@]}"; do wait "$p"; done
+}
+
+for world in $WORLDS; do
+  echo "== Aeron UDP, $world processes (embedded driver per JVM)"
+  run_aeron "$world" UDP - && cat "$OUT/aeron-UDP-$world.rank0.txt"
+  echo "== Aeron IPC, $world processes (one external driver)"
+  DRIVER_DIR=/dev/shm/baton-bench-driver-$$
+  java $FLAGS -Xmx256m -cp "$CP" -Daeron.dir="$DRIVER_DIR" -Daeron.threading.mode=SHARED \
+    -Daeron.shared.idle.strategy=backoff -Daeron.dir.delete.on.shutdown=true -Daeron.dir.delete.on.start=true \
+    -Daeron.ipc.mtu.length=65504 -Daeron.term.buffer.sparse.file=true io.aeron.driver.MediaDriver \
+    > "$OUT/driver-$world.txt" 2>&1 &
+  driver=$!; pids+=($driver)
+  sleep 2
+  run_aeron "$world" IPC "$DRIVER_DIR" && cat "$OUT/aeron-IPC-$world.rank0.txt"
+  kill "$driver"; wait "$driver" || true; rm -rf "$DRIVER_DIR"
+  echo "== OpenMPI TCP loopback, $world processes"
+  mpirun --allow-run-as-root --oversubscribe -np "$world" --mca btl tcp,self --mca btl_tcp_if_include lo \
+    "$OUT/mpi_allreduce" "$SIZES" | tee "$OUT/mpi-tcp-$world.txt"
+  echo "== OpenMPI shared memory (default btl), $world processes"
+  mpirun --allow-run-as-root --oversubscribe -np "$world" "$OUT/mpi_allreduce" "$SIZES" | tee "$OUT/mpi-shm-$world.txt"
+done

@@ -1,0 +1,122 @@
+package io.baton.common.collective.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.baton.common.collective.AeronCommunicator;
+import io.baton.common.collective.CollectiveSettings;
+import io.baton.common.collective.PeerEndpoint;
+import io.baton.common.collective.ReduceOp;
+
+/**
+ * All-reduce benchmark, one rank per process (not a test). Usage:
+ * {@code AllReduceBench rank ports(comma separated) UDP|IPC [externalDriverDir|-] sizesBytes(comma separated)}.
+ * Rank 0 prints one line per size: {@code bytes floats iterations median_us min_us algbw_GBps busbw_GBps}
+ * (algbw = bytes / median time, busbw = algbw x 2(N-1)/N), then the 1 KB and 128-double small latencies.
+ * Every timed iteration is preceded by a barrier, so rank 0's time covers the slowest rank.
+ */
+public final class AllReduceBench
+{
+    private AllReduceBench()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        final int rank = Integer.parseInt(args[0]);
+        final int[] ports = Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray();
+        final CollectiveSettings.Transport transport = CollectiveSettings.Transport.valueOf(args[2]);
+        final String driverDir = args[3];
+        final long[] sizes = Arrays.stream(args[4].split(",")).mapToLong(Long::parseLong).toArray();
+        final CollectiveSettings.Builder builder = CollectiveSettings.builder()
+            .transport(transport)
+            .operationDeadlineNs(TimeUnit.SECONDS.toNanos(120))
+            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(60))
+            .termLength(Integer.getInteger("bench.termLength", 16 << 20));
+        if (!"-".equals(driverDir))
+        {
+            builder.driverMode(CollectiveSettings.DriverMode.EXTERNAL).externalDriverDirectory(driverDir);
+        }
+        final CollectiveSettings settings = builder.build();
+        final List<PeerEndpoint> peers = new ArrayList<>();
+        for (final int port : ports)
+        {
+            peers.add(PeerEndpoint.local(settings, "127.0.0.1", port));
+        }
+        final int worldSize = ports.length;
+        try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, "bench", 1))
+        {
+            if (rank == 0)
+            {
+                System.out.println("# Aeron " + comm.transport() + " worldSize=" + worldSize + " " + settings);
+                System.out.println("# bytes floats iterations median_us min_us algbw_GBps busbw_GBps");
+            }
+            for (final long bytes : sizes)
+            {
+                final int floats = (int)(bytes / Float.BYTES);
+                final float[] data = new float[floats];
+                for (int i = 0; i < floats; i++)
+                {
+                    data[i] = (i % 1000) * 1e-3f;
+                }
+                final int iterations = (int)Math.max(5, Math.min(300, (2L << 30) / Math.max(bytes, 1) / 8));
+                final int warmup = Math.max(2, iterations / 5);
+                final long[] timesNs = new long[iterations];
+                for (int it = -warmup; it < iterations; it++)
+                {
+                    comm.barrier();
+                    final long startNs = System.nanoTime();
+                    comm.allReduce(data, ReduceOp.SUM);
+                    if (it >= 0)
+                    {
+                        timesNs[it] = System.nanoTime() - startNs;
+                    }
+                }
+                report(rank, worldSize, "allReduce", (long)floats * Float.BYTES, floats, timesNs);
+            }
+            final double[] stats = new double[128];
+            final long[] timesNs = new long[2000];
+            for (int it = -200; it < timesNs.length; it++)
+            {
+                final long startNs = System.nanoTime();
+                comm.allReduceSmall(stats, ReduceOp.SUM);
+                if (it >= 0)
+                {
+                    timesNs[it] = System.nanoTime() - startNs;
+                }
+            }
+            report(rank, worldSize, "allReduceSmall(double[128])", 1024, 128, timesNs);
+            final float[] kb = new float[256];
+            for (int it = -200; it < timesNs.length; it++)
+            {
+                final long startNs = System.nanoTime();
+                comm.allReduce(kb, ReduceOp.SUM);
+                if (it >= 0)
+                {
+                    timesNs[it] = System.nanoTime() - startNs;
+                }
+            }
+            report(rank, worldSize, "allReduce(float[256]) back-to-back", 1024, 256, timesNs);
+        }
+    }
+
+    private static void report(final int rank, final int worldSize, final String what, final long bytes,
+        final int elements, final long[] timesNs)
+    {
+        if (rank != 0)
+        {
+            return;
+        }
+        final long[] sorted = timesNs.clone();
+        Arrays.sort(sorted);
+        final double medianNs = sorted.length % 2 == 1 ? sorted[sorted.length / 2] :
+            (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2.0;
+        final double algbw = bytes / medianNs;
+        final double busbw = algbw * 2.0 * (worldSize - 1) / worldSize;
+        System.out.printf("%s %d %d %d %.1f %.1f %.3f %.3f%n", what, bytes, elements, sorted.length,
+            medianNs / 1e3, sorted[0] / 1e3, algbw, busbw);
+        System.out.flush();
+    }
+}

@@ -60,7 +60,8 @@ public final class CollectiveSettings
     public static final long DEFAULT_IDLE_MAX_PARK_NS = TimeUnit.MICROSECONDS.toNanos(100);
     public static final long DEFAULT_OPERATION_DEADLINE_NS = TimeUnit.SECONDS.toNanos(30);
     public static final long DEFAULT_CONNECT_DEADLINE_NS = TimeUnit.SECONDS.toNanos(30);
-    /** Payloads up to this many bytes use the one-hop all-to-all; larger ones the ring (see docs/BENCHMARKS.md). */
+    /** Payloads up to this many bytes use the one-hop all-to-all, larger ones the ring (provisional, see
+     * docs/BENCHMARKS.md: not yet set from a crossover measurement). */
     public static final int DEFAULT_SMALL_THRESHOLD_BYTES = 64 * 1024;
     /** Largest chunk that fits one 65504-byte frame with Aeron's and Baton's headers. */
     public static final int DEFAULT_CHUNK_BYTES = 65_504 - 32 - WireFormat.HEADER_LENGTH;

@@ -80,8 +80,32 @@ final class EmbeddedDriver
         }
     }
 
+    /** Removes directories left by embedded drivers of processes that died without closing (e.g. SIGKILL). */
+    private static void removeDirectoriesOfDeadProcesses(final File parent)
+    {
+        final File[] candidates = parent.listFiles((d, name) -> name.startsWith("baton-aeron-"));
+        for (final File candidate : candidates == null ? new File[0] : candidates)
+        {
+            final String[] parts = candidate.getName().split("-");
+            try
+            {
+                final long pid = Long.parseLong(parts[2]);
+                if (ProcessHandle.of(pid).isEmpty())
+                {
+                    LOG.info("removing {} left by dead process {}", candidate, pid);
+                    deleteRecursively(candidate);
+                }
+            }
+            catch (final RuntimeException ignored)
+            {
+                // not one of ours
+            }
+        }
+    }
+
     private static void start(final CollectiveSettings settings)
     {
+        removeDirectoriesOfDeadProcesses(new File(settings.embeddedDriverParentDirectory()));
         final File dir;
         try
         {

@@ -169,6 +169,7 @@ class AeronCommunicatorProcessTest
         victim.awaitLine("CONNECTED", 60_000);
         victim.process.destroyForcibly();
         assertTrue(victim.process.waitFor(10, TimeUnit.SECONDS));
+        final String victimPrefix = "baton-aeron-" + victim.process.pid() + "-";
         for (final Worker survivor : List.of(survivor0, survivor1))
         {
             final List<String> out = survivor.finish(60_000);
@@ -182,5 +183,10 @@ class AeronCommunicatorProcessTest
             assertTrue(failed.contains("waiting for ranks [2]"), failed);
             assertTrue(out.contains("CLEAN"), "survivor left threads or its driver directory: " + out);
         }
+        EmbeddedDriver.acquire(CollectiveTestSupport.testSettings().build());
+        EmbeddedDriver.release();
+        final String[] left = new File(CollectiveSettings.builder().build().embeddedDriverParentDirectory())
+            .list((d, name) -> name.startsWith(victimPrefix));
+        assertEquals(0, left == null ? 0 : left.length, "the killed rank's driver directory was not swept");
     }
 }

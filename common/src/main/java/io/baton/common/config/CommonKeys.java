@@ -2,12 +2,13 @@ package io.baton.common.config;
 
 import java.util.List;
 
+import static io.baton.common.config.ConfigKey.nonNegativeInt;
 import static io.baton.common.config.ConfigKey.positiveInt;
 import static io.baton.common.config.ConfigKey.positiveLong;
 
 /**
- * Configuration keys of the common module: the job identity and the collective transport. Defaults and docs are in
- * common's {@code baton-reference.conf}.
+ * Configuration keys of the common module: the job identity, the collective transport and checkpoints. Defaults and
+ * docs are in common's {@code baton-reference.conf}.
  */
 public final class CommonKeys implements ConfigModule
 {
@@ -42,6 +43,17 @@ public final class CommonKeys implements ConfigModule
     public static final ConfigKey<Integer> COLLECTIVE_CHECKSUM_EVERY =
         ConfigKey.of("collective.checksum-every", ConfigType.INT).check(positiveInt(), "> 0");
 
+    public static final ConfigKey<Integer> CHECKPOINT_EVERY =
+        ConfigKey.of("checkpoint.every", ConfigType.INT).check(positiveInt(), "> 0");
+    public static final ConfigKey<Integer> CHECKPOINT_KEEP_LAST =
+        ConfigKey.of("checkpoint.keep-last", ConfigType.INT).check(positiveInt(), "> 0");
+    public static final ConfigKey<Integer> CHECKPOINT_KEEP_EVERY =
+        ConfigKey.of("checkpoint.keep-every", ConfigType.INT).check(nonNegativeInt(), ">= 0 (0 = off)");
+    public static final ConfigKey<Boolean> CHECKPOINT_ASYNC = ConfigKey.of("checkpoint.async", ConfigType.BOOLEAN);
+    public static final ConfigKey<java.time.Duration> CHECKPOINT_CLOSE_TIMEOUT =
+        ConfigKey.of("checkpoint.close-timeout", ConfigType.DURATION)
+            .check(v -> !v.isNegative() && !v.isZero(), "> 0");
+
     public static final List<ConfigKey<?>> ALL = List.of(
         JOB_NAME,
         COLLECTIVE_TRANSPORT,
@@ -55,7 +67,12 @@ public final class CommonKeys implements ConfigModule
         COLLECTIVE_CHUNK,
         COLLECTIVE_DRIVER,
         COLLECTIVE_DRIVER_DIR,
-        COLLECTIVE_CHECKSUM_EVERY);
+        COLLECTIVE_CHECKSUM_EVERY,
+        CHECKPOINT_EVERY,
+        CHECKPOINT_KEEP_LAST,
+        CHECKPOINT_KEEP_EVERY,
+        CHECKPOINT_ASYNC,
+        CHECKPOINT_CLOSE_TIMEOUT);
 
     @Override
     public List<ConfigKey<?>> keys()

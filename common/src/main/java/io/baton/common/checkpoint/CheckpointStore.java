@@ -1,0 +1,511 @@
+package io.baton.common.checkpoint;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.fs.StreamCapabilities;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The checkpoints of one training run in one directory ({@code <run.dir>/checkpoints}) of any Hadoop file system
+ * (file:// by default, hdfs://...).
+ *
+ * <p>Layout of the checkpoint directory:
+ * <pre>
+ * ckpt-000000001200/          published checkpoint of step 1200
+ *   part-params               one file per part, in write order
+ *   part-updater
+ *   MANIFEST                  metadata, part sizes and CRC32C checksums, its own CRC32C
+ * _tmp-ckpt-000000001300-9f2c/  being written (or left by a crashed writer; removed by the next writer)
+ * </pre>
+ *
+ * <p>Writing: parts go to a fresh staging directory, each hsync'ed with its size and CRC32C recorded; then the
+ * manifest is written and hsync'ed; then the staging directory is renamed to {@code ckpt-<step>} (one atomic rename
+ * on HDFS and POSIX; on file:// the directories are fsync'ed too). A {@code ckpt-*} directory therefore always holds
+ * a complete manifest: its presence means published. Only after the publish does retention delete older
+ * checkpoints, so the last good checkpoint survives any failure of the write.
+ *
+ * <p>Threading: one writer per checkpoint directory (the driver); {@link #write} is not re-entrant. Reading methods
+ * may be called from any thread, also while a write is in progress. Opened for writing, the store removes staging
+ * directories left by crashed writers; opened read-only it changes nothing.
+ */
+public final class CheckpointStore implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+    private static final int WRITE_BUFFER_BYTES = 1 << 20;
+
+    private final FileSystem fs;
+    private final boolean ownsFileSystem;
+    private final Path runDir;
+    private final RetentionPolicy retention;
+    private final boolean readOnly;
+    private final boolean localFileSystem;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private boolean warnedNoHsync;
+
+    private CheckpointStore(
+        final FileSystem fs,
+        final boolean ownsFileSystem,
+        final Path runDir,
+        final RetentionPolicy retention,
+        final boolean readOnly)
+    {
+        this.fs = fs;
+        this.ownsFileSystem = ownsFileSystem;
+        this.runDir = fs.makeQualified(runDir);
+        this.retention = retention;
+        this.readOnly = readOnly;
+        this.localFileSystem = "file".equals(fs.getUri().getScheme());
+    }
+
+    /**
+     * Opens a checkpoint directory for writing, creating it if needed and removing leftovers of crashed writers.
+     *
+     * @param location  a URI ({@code hdfs://nn:8020/runs/job}, {@code file:///data/job}) or a local path.
+     * @param conf      Hadoop configuration for the file system.
+     * @param retention what to keep after each publish.
+     */
+    public static CheckpointStore open(final String location, final Configuration conf, final RetentionPolicy retention)
+        throws IOException
+    {
+        final FileSystem fs = fileSystemFor(location, conf);
+        try
+        {
+            return open(fs, true, new Path(location), retention, false);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            closeQuietly(fs, ex);
+            throw ex;
+        }
+    }
+
+    /** Opens a checkpoint directory for reading only (no cleanup, no writes); it need not exist. */
+    public static CheckpointStore openReadOnly(final String location, final Configuration conf) throws IOException
+    {
+        final FileSystem fs = fileSystemFor(location, conf);
+        return new CheckpointStore(fs, true, new Path(location), RetentionPolicy.keepLast(1), true);
+    }
+
+    /**
+     * Opens a checkpoint directory for writing on a file system the caller owns (and closes after the store); used with
+     * wrapped file systems in tests.
+     */
+    public static CheckpointStore open(final FileSystem fs, final Path runDir, final RetentionPolicy retention)
+        throws IOException
+    {
+        return open(fs, false, runDir, retention, false);
+    }
+
+    private static CheckpointStore open(
+        final FileSystem fs,
+        final boolean owns,
+        final Path runDir,
+        final RetentionPolicy retention,
+        final boolean readOnly) throws IOException
+    {
+        final CheckpointStore store = new CheckpointStore(fs, owns, runDir, retention, readOnly);
+        if (!fs.mkdirs(store.runDir))
+        {
+            throw new IOException("could not create checkpoint directory " + store.runDir);
+        }
+        store.removeLeftovers();
+        return store;
+    }
+
+    /**
+     * The file system for a location. file:// and plain paths get Hadoop's raw local file system: the store keeps
+     * its own CRC32C checksums, and the raw streams support hsync (the checksummed local file system's do not).
+     */
+    static FileSystem fileSystemFor(final String location, final Configuration conf) throws IOException
+    {
+        final URI uri = new Path(location).toUri();
+        if (uri.getScheme() == null || "file".equals(uri.getScheme()))
+        {
+            final RawLocalFileSystem raw = new RawLocalFileSystem();
+            raw.initialize(URI.create("file:///"), conf);
+            return raw;
+        }
+        return FileSystem.newInstance(uri, conf);
+    }
+
+    /** Fully qualified checkpoint directory. */
+    public Path dir()
+    {
+        return runDir;
+    }
+
+    public RetentionPolicy retention()
+    {
+        return retention;
+    }
+
+    /**
+     * Writes and publishes one checkpoint, then applies retention. A checkpoint of the same step that is already
+     * published is replaced (moved aside, then deleted once the new one is published).
+     *
+     * @return the published checkpoint.
+     * @throws IOException if anything fails before the publish; the staging directory is removed and all
+     *                     previously published checkpoints are untouched.
+     */
+    public Checkpoint write(final CheckpointMetadata metadata, final List<CheckpointPart> parts) throws IOException
+    {
+        ensureWritable();
+        final Set<String> names = new HashSet<>();
+        for (final CheckpointPart part : parts)
+        {
+            if (!names.add(part.name()))
+            {
+                throw new IllegalArgumentException("duplicate part name '" + part.name() + "'");
+            }
+        }
+        final long step = metadata.step();
+        final String nonce = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+        final Path staging = new Path(runDir, CheckpointNames.staging(step, nonce));
+        final Path target = new Path(runDir, CheckpointNames.published(step));
+        final long startNs = System.nanoTime();
+        final Manifest manifest;
+        try
+        {
+            if (!fs.mkdirs(staging))
+            {
+                throw new IOException("could not create staging directory " + staging);
+            }
+            final List<PartInfo> infos = new ArrayList<>(parts.size());
+            for (final CheckpointPart part : parts)
+            {
+                infos.add(writePart(new Path(staging, CheckpointNames.partFile(part.name())), part));
+            }
+            manifest = new Manifest(metadata, infos);
+            writeManifest(new Path(staging, CheckpointNames.MANIFEST), manifest.encode());
+            syncLocalDirectory(staging);
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            removeQuietly(staging, ex);
+            throw ex;
+        }
+        publish(staging, target, step, nonce);
+        final long bytes = manifest.parts().stream().mapToLong(PartInfo::sizeBytes).sum();
+        LOG.info("published checkpoint {} ({} parts, {} bytes) in {} ms", target, manifest.parts().size(), bytes,
+            (System.nanoTime() - startNs) / 1_000_000);
+        applyRetention(step);
+        return Checkpoint.published(fs, target, manifest);
+    }
+
+    /** Steps of the published checkpoints (directories holding a manifest), ascending. */
+    public List<Long> list() throws IOException
+    {
+        final List<Long> steps = new ArrayList<>();
+        for (final long step : candidateSteps())
+        {
+            if (fs.exists(new Path(new Path(runDir, CheckpointNames.published(step)), CheckpointNames.MANIFEST)))
+            {
+                steps.add(step);
+            }
+        }
+        return steps;
+    }
+
+    /**
+     * Opens the published checkpoint of {@code step}, reading and checking its manifest (parts are verified when
+     * read).
+     *
+     * @throws FileNotFoundException      if there is no checkpoint of that step.
+     * @throws CorruptCheckpointException if its manifest is missing or damaged.
+     */
+    public Checkpoint open(final long step) throws IOException
+    {
+        final Path dir = new Path(runDir, CheckpointNames.published(step));
+        if (!fs.exists(dir))
+        {
+            throw new FileNotFoundException("no checkpoint of step " + step + " in " + runDir);
+        }
+        return Checkpoint.load(fs, dir);
+    }
+
+    /**
+     * The newest checkpoint whose manifest and every part verify (sizes and CRC32C, reading every byte). Newer ones
+     * that fail are skipped, each reported in the result and in an error log line naming the checkpoint, the part
+     * and what did not match.
+     */
+    public LatestValid latestValid() throws IOException
+    {
+        final List<Long> steps = candidateSteps();
+        final List<LatestValid.Rejected> rejected = new ArrayList<>();
+        for (int i = steps.size() - 1; i >= 0; i--)
+        {
+            final Path dir = new Path(runDir, CheckpointNames.published(steps.get(i)));
+            try
+            {
+                final Checkpoint checkpoint = Checkpoint.load(fs, dir);
+                checkpoint.verify();
+                if (!rejected.isEmpty())
+                {
+                    LOG.warn("falling back to checkpoint {} (step {}); skipped {} newer corrupt checkpoint(s): {}",
+                        dir, checkpoint.step(), rejected.size(),
+                        rejected.stream().map(r -> r.path().getName()).toList());
+                }
+                return new LatestValid(checkpoint, rejected);
+            }
+            catch (final CorruptCheckpointException ex)
+            {
+                LOG.error("checkpoint {} is corrupt and will not be used: {}", dir, ex.getMessage());
+                rejected.add(new LatestValid.Rejected(steps.get(i), dir, ex.getMessage()));
+            }
+        }
+        if (!rejected.isEmpty())
+        {
+            LOG.error("no valid checkpoint in {}: all {} checkpoint(s) are corrupt", runDir, rejected.size());
+        }
+        return new LatestValid(null, rejected);
+    }
+
+    /** Closes the file system if the store opened it. Idempotent. */
+    @Override
+    public void close() throws IOException
+    {
+        if (closed.compareAndSet(false, true) && ownsFileSystem)
+        {
+            fs.close();
+        }
+    }
+
+    private PartInfo writePart(final Path file, final CheckpointPart part) throws IOException
+    {
+        try (FSDataOutputStream out = fs.create(file, false, WRITE_BUFFER_BYTES))
+        {
+            final ChecksummingOutputStream counted = new ChecksummingOutputStream(out);
+            part.writeTo(counted);
+            counted.flush();
+            hsync(out, file);
+            return new PartInfo(part.name(), counted.sizeBytes(), counted.crc32c());
+        }
+    }
+
+    private void writeManifest(final Path file, final byte[] bytes) throws IOException
+    {
+        try (FSDataOutputStream out = fs.create(file, false, WRITE_BUFFER_BYTES))
+        {
+            out.write(bytes);
+            hsync(out, file);
+        }
+    }
+
+    private void hsync(final FSDataOutputStream out, final Path file) throws IOException
+    {
+        if (!out.hasCapability(StreamCapabilities.HSYNC) && !warnedNoHsync)
+        {
+            warnedNoHsync = true;
+            LOG.warn("the file system of {} does not support hsync: checkpoints are flushed but may not be durable",
+                file);
+        }
+        out.hsync();
+    }
+
+    private void publish(final Path staging, final Path target, final long step, final String nonce)
+        throws IOException
+    {
+        Path aside = null;
+        try
+        {
+            if (fs.exists(target))
+            {
+                aside = new Path(runDir, CheckpointNames.aside(step, nonce));
+                if (!fs.rename(target, aside))
+                {
+                    throw new IOException("could not move the existing " + target + " aside to " + aside);
+                }
+                LOG.warn("replacing existing checkpoint {} (moved aside to {} until the new one is published)",
+                    target, aside);
+            }
+            if (!fs.rename(staging, target))
+            {
+                throw new IOException("could not publish checkpoint: rename of " + staging + " to " + target
+                    + " failed");
+            }
+            syncLocalDirectory(runDir);
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            removeQuietly(staging, ex);
+            if (aside != null && !fs.exists(target))
+            {
+                restoreQuietly(aside, target, ex);
+            }
+            throw ex;
+        }
+        if (aside != null)
+        {
+            deleteAfterPublish(aside);
+        }
+    }
+
+    private void applyRetention(final long justPublished) throws IOException
+    {
+        final List<Long> delete = retention.stepsToDelete(list(), justPublished);
+        for (final long step : delete)
+        {
+            final Path dir = new Path(runDir, CheckpointNames.published(step));
+            if (step > justPublished)
+            {
+                LOG.warn("deleting checkpoint {}: newer than the just-published step {}, left by a run that was "
+                    + "resumed from an earlier step", dir, justPublished);
+            }
+            deleteAfterPublish(dir);
+        }
+        if (!delete.isEmpty())
+        {
+            LOG.info("retention {} after publishing step {}: deleted steps {}", retention, justPublished, delete);
+        }
+    }
+
+    /** Removes staging directories of crashed writers and restores or removes moved-aside checkpoints. */
+    private void removeLeftovers() throws IOException
+    {
+        final List<String> removed = new ArrayList<>();
+        for (final FileStatus status : fs.listStatus(runDir))
+        {
+            final String name = status.getPath().getName();
+            final long step = CheckpointNames.hiddenStep(name);
+            if (step < 0)
+            {
+                continue;
+            }
+            final Path target = new Path(runDir, CheckpointNames.published(step));
+            if (name.startsWith(CheckpointNames.ASIDE_PREFIX) && !fs.exists(target))
+            {
+                if (fs.rename(status.getPath(), target))
+                {
+                    LOG.warn("restored checkpoint {} that a crashed writer had moved aside to {}", target, name);
+                    continue;
+                }
+            }
+            fs.delete(status.getPath(), true);
+            removed.add(name);
+        }
+        if (!removed.isEmpty())
+        {
+            LOG.warn("removed {} leftover director(ies) of crashed checkpoint writers in {}: {}", removed.size(),
+                runDir, removed);
+        }
+    }
+
+    private List<Long> candidateSteps() throws IOException
+    {
+        final List<Long> steps = new ArrayList<>();
+        final FileStatus[] statuses;
+        try
+        {
+            statuses = fs.listStatus(runDir);
+        }
+        catch (final FileNotFoundException ex)
+        {
+            return steps;
+        }
+        for (final FileStatus status : statuses)
+        {
+            final long step = CheckpointNames.publishedStep(status.getPath().getName());
+            if (step >= 0 && status.isDirectory())
+            {
+                steps.add(step);
+            }
+        }
+        steps.sort(Long::compare);
+        return steps;
+    }
+
+    private void syncLocalDirectory(final Path dir) throws IOException
+    {
+        if (localFileSystem)
+        {
+            try (FileChannel channel = FileChannel.open(Paths.get(dir.toUri().getPath()), StandardOpenOption.READ))
+            {
+                channel.force(true);
+            }
+        }
+    }
+
+    private void deleteAfterPublish(final Path dir)
+    {
+        try
+        {
+            fs.delete(dir, true);
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("could not delete {} (will retry after the next publish): {}", dir, ex.toString());
+        }
+    }
+
+    private void removeQuietly(final Path dir, final Throwable cause)
+    {
+        try
+        {
+            fs.delete(dir, true);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            cause.addSuppressed(ex);
+        }
+    }
+
+    private void restoreQuietly(final Path aside, final Path target, final Throwable cause)
+    {
+        try
+        {
+            fs.rename(aside, target);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            cause.addSuppressed(ex);
+        }
+    }
+
+    private void ensureWritable()
+    {
+        if (closed.get())
+        {
+            throw new IllegalStateException("checkpoint store of " + runDir + " is closed");
+        }
+        if (readOnly)
+        {
+            throw new IllegalStateException("checkpoint store of " + runDir + " was opened read-only");
+        }
+    }
+
+    private static void closeQuietly(final FileSystem fs, final Throwable cause)
+    {
+        try
+        {
+            fs.close();
+        }
+        catch (final IOException ex)
+        {
+            cause.addSuppressed(ex);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "CheckpointStore[" + runDir + ", " + retention + (readOnly ? ", read-only" : "") + "]";
+    }
+}

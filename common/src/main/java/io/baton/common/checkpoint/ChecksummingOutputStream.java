@@ -1,0 +1,53 @@
+package io.baton.common.checkpoint;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.zip.CRC32C;
+
+/**
+ * Counts and CRC32C-checksums the bytes written through it. Closing it does not close the wrapped stream (the
+ * store syncs and closes that itself), so a part writer that closes its stream does no harm.
+ */
+final class ChecksummingOutputStream extends FilterOutputStream
+{
+    private final CRC32C crc = new CRC32C();
+    private long sizeBytes;
+
+    ChecksummingOutputStream(final OutputStream out)
+    {
+        super(out);
+    }
+
+    @Override
+    public void write(final int b) throws IOException
+    {
+        out.write(b);
+        crc.update(b);
+        sizeBytes++;
+    }
+
+    @Override
+    public void write(final byte[] b, final int off, final int len) throws IOException
+    {
+        out.write(b, off, len);
+        crc.update(b, off, len);
+        sizeBytes += len;
+    }
+
+    @Override
+    public void close() throws IOException
+    {
+        out.flush();
+    }
+
+    long sizeBytes()
+    {
+        return sizeBytes;
+    }
+
+    int crc32c()
+    {
+        return (int) crc.getValue();
+    }
+}

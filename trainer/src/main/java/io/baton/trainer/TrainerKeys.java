@@ -155,6 +155,25 @@ public final class TrainerKeys implements ConfigModule
             },
             (config, errors) ->
             {
+                // LrSchedule's rule: decay boundaries lie at or after the end of warmup. Not repeated when warmup
+                // itself is already refused for outlasting training.
+                final double warmup = config.get(OPTIM_WARMUP_EPOCHS);
+                if ("step".equals(config.get(OPTIM_SCHEDULE)) && warmup < config.get(TRAIN_EPOCHS))
+                {
+                    for (final int e : config.get(OPTIM_DECAY_EPOCHS))
+                    {
+                        if (e < warmup)
+                        {
+                            errors.add(OPTIM_DECAY_EPOCHS.name() + " = " + config.get(OPTIM_DECAY_EPOCHS)
+                                + " has epoch " + e + " before the end of warmup (" + OPTIM_WARMUP_EPOCHS.name()
+                                + " = " + warmup + "); allowed: epochs >= " + warmup);
+                            break;
+                        }
+                    }
+                }
+            },
+            (config, errors) ->
+            {
                 final int group = config.get(SYNCBN_GROUP_SIZE);
                 final int replicas = config.get(TRAIN_REPLICAS);
                 if (config.get(MODEL_SYNCBN) && group > 0 && replicas % group != 0)

@@ -71,6 +71,13 @@ class TrainerConfigValidationTest
     }
 
     @Test
+    void decayEpochBeforeTheEndOfWarmupIsRefused()
+    {
+        assertEquals("optim.decay-epochs = [5, 8] has epoch 5 before the end of warmup (optim.warmup-epochs = 6.0);"
+            + " allowed: epochs >= 6.0", errorOf("optim.warmup-epochs=6"));
+    }
+
+    @Test
     void unknownKeyGetsDidYouMean()
     {
         assertEquals("unknown key 'optim.base-rl' in --set optim.base-rl=0.2 (did you mean 'optim.base-lr'?)",

@@ -2,12 +2,17 @@ package io.baton.trainer.replica;
 
 import io.baton.common.collective.Communicator;
 import io.baton.common.collective.ReduceOp;
+import io.baton.trainer.optim.LargeBatchSgd;
+import io.baton.trainer.optim.ParamLayout;
+import io.baton.trainer.optim.ParamSegment;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.config.NoOp;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -28,9 +33,16 @@ import java.util.Map;
  * average is that value (to one rounding) and identical on every rank; with plain BN it is the mean of the local
  * deltas. Either way every rank applies the same bits.
  *
+ * <h2>Two update paths</h2>
+ * With a {@link LargeBatchSgd} (the replica-training path, {@link #step(INDArray, INDArray, int, double)}) the
+ * summed flat gradient goes to Baton's optimiser, which divides it by the global batch, averages the running-stat
+ * slots and applies momentum SGD with masked weight decay, LARS and clipping; DL4J's updater is not used. Without
+ * one, DL4J's configured updater is used exactly as {@code fit()} would (the bit-exactness reference), with the
+ * learning rate of the four-argument step set through {@code graph.setLearningRate}.
+ *
  * <h2>Identity of replicas</h2>
- * {@link #broadcastInitialState()} copies rank 0's parameters, updater state and iteration/epoch counters to every
- * rank; from then on every rank applies identical updates, so parameters stay bit-identical. Every
+ * {@link #broadcastInitialState()} copies rank 0's parameters, updater state (DL4J's and the momentum buffer of
+ * the {@link LargeBatchSgd}, if any) and iteration/epoch counters to every rank; from then on every rank applies identical updates, so parameters stay bit-identical. Every
  * {@code checksumEverySteps} steps (0 = never) a checksum of the parameters is all-gathered and a mismatch throws
  * {@link ReplicaDivergenceException} naming the step and ranks.
  *
@@ -42,14 +54,33 @@ public final class ReplicaStep
     private final ComputationGraph graph;
     private final Communicator communicator;
     private final int checksumEverySteps;
+    private final LargeBatchSgd optimizer;
+    private final ParamLayout layout;
     private long completedSteps;
 
     /**
+     * A replica updated by DL4J's configured updater (the {@code fit()}-equivalent path).
+     *
      * @param graph              an initialised graph (SyncBatchNorm layers already bound, if any).
      * @param communicator       the world communicator.
      * @param checksumEverySteps compare parameter checksums after every K-th step; 0 disables.
      */
     public ReplicaStep(final ComputationGraph graph, final Communicator communicator, final int checksumEverySteps)
+    {
+        this(graph, communicator, checksumEverySteps, null);
+    }
+
+    /**
+     * A replica updated by Baton's optimiser, or by DL4J's updater when {@code optimizer} is null.
+     *
+     * @param graph              an initialised graph (SyncBatchNorm layers already bound, if any).
+     * @param communicator       the world communicator.
+     * @param checksumEverySteps compare parameter checksums after every K-th step; 0 disables.
+     * @param optimizer          built for this graph's layout, or null for DL4J's updater.
+     */
+    public ReplicaStep(
+        final ComputationGraph graph, final Communicator communicator, final int checksumEverySteps,
+        final LargeBatchSgd optimizer)
     {
         if (checksumEverySteps < 0)
         {
@@ -63,6 +94,24 @@ public final class ReplicaStep
         this.graph = graph;
         this.communicator = communicator;
         this.checksumEverySteps = checksumEverySteps;
+        this.optimizer = optimizer;
+        this.layout = optimizer != null ? optimizer.layout() : ParamLayout.of(graph);
+        if (optimizer == null && !hasDl4jUpdater(graph, layout))
+        {
+            throw new IllegalArgumentException("every trainable parameter of this graph uses DL4J's NoOp updater "
+                + "(a recipe graph?): construct ReplicaStep with a LargeBatchSgd");
+        }
+        if (layout.length() != graph.numParams())
+        {
+            throw new IllegalArgumentException("optimizer was built for " + layout.length()
+                + " parameters, the graph has " + graph.numParams());
+        }
+    }
+
+    /** Baton's optimiser, or null when DL4J's updater is used. */
+    public LargeBatchSgd optimizer()
+    {
+        return optimizer;
     }
 
     /** Steps completed by this object. */
@@ -94,6 +143,10 @@ public final class ReplicaStep
         {
             broadcast(state);
         }
+        if (optimizer != null)
+        {
+            broadcast(optimizer.momentumBuffer());
+        }
     }
 
     /**
@@ -103,13 +156,55 @@ public final class ReplicaStep
      * @param labels          its labels.
      * @param globalBatchSize examples in the global batch (the sum of every rank's slice).
      * @return this replica's local score (mean loss over its slice).
+     * @throws IllegalStateException when this step was built with Baton's optimiser (use the four-argument step).
      */
     public double step(final INDArray features, final INDArray labels, final int globalBatchSize)
+    {
+        if (optimizer != null)
+        {
+            throw new IllegalStateException("this ReplicaStep uses LargeBatchSgd: call step(features, labels, "
+                + "globalBatchSize, lr)");
+        }
+        return dl4jStep(features, labels, globalBatchSize).localLoss();
+    }
+
+    /**
+     * One synchronous step at learning rate {@code lr}: Baton's optimiser if this step has one, else DL4J's
+     * updater after {@code graph.setLearningRate(lr)}.
+     *
+     * @param features        this replica's slice (at least one example).
+     * @param labels          its labels.
+     * @param globalBatchSize examples in the global batch (the sum of every rank's slice).
+     * @param lr              learning rate of this step, e.g. from the LrSchedule.
+     * @return local loss and global gradient norm.
+     */
+    public StepResult step(final INDArray features, final INDArray labels, final int globalBatchSize, final double lr)
+    {
+        if (optimizer == null)
+        {
+            graph.setLearningRate(lr);
+            return dl4jStep(features, labels, globalBatchSize);
+        }
+        final double score = forwardBackward(features, labels);
+        final INDArray flat = graph.getFlattenedGradients();
+        allReduceSum(flat);
+        final LargeBatchSgd.UpdateStats stats = optimizer.apply(graph.params(), flat, globalBatchSize,
+            communicator.worldSize(), lr);
+        finishStep();
+        return new StepResult(score, stats.gradientNorm(), stats.clipFactor());
+    }
+
+    private double forwardBackward(final INDArray features, final INDArray labels)
     {
         graph.setInputs(features);
         graph.setLabels(labels);
         graph.computeGradientAndScore();
-        final double score = graph.score();
+        return graph.score();
+    }
+
+    private StepResult dl4jStep(final INDArray features, final INDArray labels, final int globalBatchSize)
+    {
+        final double score = forwardBackward(features, labels);
         final Gradient gradient = graph.gradient();
         final INDArray flat = graph.getFlattenedGradients();
         allReduceSum(flat);
@@ -117,16 +212,38 @@ public final class ReplicaStep
 
         final int iteration = graph.getConfiguration().getIterationCount();
         final int epoch = graph.getConfiguration().getEpochCount();
+        final double norm = gradientNorm(flat, globalBatchSize);
         graph.getUpdater().update(gradient, iteration, epoch, globalBatchSize, LayerWorkspaceMgr.noWorkspaces());
         final INDArray params = graph.params();
         params.subi(flat.reshape(params.shape()));
-        graph.getConfiguration().setIterationCount(iteration + 1);
+        finishStep();
+        return new StepResult(score, norm, 1.0);
+    }
+
+    private void finishStep()
+    {
+        graph.getConfiguration().setIterationCount(graph.getConfiguration().getIterationCount() + 1);
         completedSteps++;
         if (checksumEverySteps > 0 && completedSteps % checksumEverySteps == 0)
         {
-            ParamChecksum.verify(communicator, params, completedSteps);
+            ParamChecksum.verify(communicator, graph.params(), completedSteps);
         }
-        return score;
+    }
+
+    /** L2 norm of the summed gradient / G over trainable slots, read before DL4J's updater transforms it. */
+    private double gradientNorm(final INDArray flatSum, final int globalBatchSize)
+    {
+        final INDArray vector = flatSum.reshape(flatSum.length());
+        double sum = 0;
+        for (final ParamSegment s : layout.segments())
+        {
+            if (s.kind().trainable())
+            {
+                final double n = vector.get(NDArrayIndex.interval(s.offset(), s.end())).norm2Number().doubleValue();
+                sum += n * n;
+            }
+        }
+        return Math.sqrt(sum) / globalBatchSize;
     }
 
     /** Compares parameter checksums across ranks now (a collective). */
@@ -198,6 +315,23 @@ public final class ReplicaStep
             }
         }
         return out;
+    }
+
+    private static boolean hasDl4jUpdater(final ComputationGraph graph, final ParamLayout layout)
+    {
+        for (final Layer layer : graph.getLayers())
+        {
+            final org.deeplearning4j.nn.conf.layers.Layer conf = layer.conf().getLayer();
+            for (final String key : layer.paramTable().keySet())
+            {
+                if (layout.segment(conf.getLayerName() + "_" + key).kind().trainable()
+                    && !(conf.getUpdaterByParam(key) instanceof NoOp))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean isDenseFloat(final INDArray a)

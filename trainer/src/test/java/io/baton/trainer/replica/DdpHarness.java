@@ -1,6 +1,9 @@
 package io.baton.trainer.replica;
 
 import io.baton.common.collective.Communicator;
+import io.baton.trainer.optim.LargeBatchSgd;
+import io.baton.trainer.optim.ParamLayout;
+import io.baton.trainer.optim.SgdSettings;
 import io.baton.trainer.syncbn.SyncBatchNorm;
 import io.baton.trainer.syncbn.SyncBatchNormSwap;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -114,7 +117,25 @@ final class DdpHarness
         final int checksumEvery,
         final AfterStep afterStep) throws Exception
     {
-        return train(comms.size(), comms::get, syncBn, batches, checksumEvery, afterStep);
+        return train(comms.size(), comms::get, syncBn, null, batches, checksumEvery, afterStep);
+    }
+
+    /** As above with Baton's optimiser ({@code sgd} non-null) at learning rate {@link #lr(int)} per step. */
+    static List<INDArray> train(
+        final List<? extends Communicator> comms,
+        final boolean syncBn,
+        final SgdSettings sgd,
+        final List<INDArray[]> batches,
+        final int checksumEvery,
+        final AfterStep afterStep) throws Exception
+    {
+        return train(comms.size(), comms::get, syncBn, sgd, batches, checksumEvery, afterStep);
+    }
+
+    /** The learning rate the optimiser path uses at step {@code s}: changes every step, like a warmup. */
+    static double lr(final int s)
+    {
+        return 0.05 + 0.02 * s;
     }
 
     /** As above, each rank's communicator created by {@code commOfRank} on the rank's thread and closed after. */
@@ -122,6 +143,19 @@ final class DdpHarness
         final int n,
         final IntFunction<? extends Communicator> commOfRank,
         final boolean syncBn,
+        final List<INDArray[]> batches,
+        final int checksumEvery,
+        final AfterStep afterStep) throws Exception
+    {
+        return train(n, commOfRank, syncBn, null, batches, checksumEvery, afterStep);
+    }
+
+    /** As above, with Baton's optimiser when {@code sgd} is non-null. */
+    static List<INDArray> train(
+        final int n,
+        final IntFunction<? extends Communicator> commOfRank,
+        final boolean syncBn,
+        final SgdSettings sgd,
         final List<INDArray[]> batches,
         final int checksumEvery,
         final AfterStep afterStep) throws Exception
@@ -140,7 +174,7 @@ final class DdpHarness
                 {
                     try (Communicator comm = commOfRank.apply(rank))
                     {
-                        return trainRank(comm, conf, batches, checksumEvery, afterStep);
+                        return trainRank(comm, conf, sgd, batches, checksumEvery, afterStep);
                     }
                 }));
             }
@@ -160,6 +194,7 @@ final class DdpHarness
     private static INDArray trainRank(
         final Communicator comm,
         final ComputationGraphConfiguration conf,
+        final SgdSettings sgd,
         final List<INDArray[]> batches,
         final int checksumEvery,
         final AfterStep afterStep)
@@ -172,7 +207,8 @@ final class DdpHarness
             graph.params().muli(0.5);
         }
         SyncBatchNorm.bind(graph, comm);
-        final ReplicaStep replica = new ReplicaStep(graph, comm, checksumEvery);
+        final ReplicaStep replica = new ReplicaStep(graph, comm, checksumEvery,
+            sgd == null ? null : new LargeBatchSgd(ParamLayout.of(graph), sgd));
         replica.broadcastInitialState();
         for (int s = 0; s < batches.size(); s++)
         {
@@ -180,7 +216,14 @@ final class DdpHarness
             final int g = (int)b[0].size(0);
             final int from = (int)((long)rank * g / n);
             final int to = (int)((long)(rank + 1) * g / n);
-            replica.step(rows(b[0], from, to), rows(b[1], from, to), g);
+            if (sgd == null)
+            {
+                replica.step(rows(b[0], from, to), rows(b[1], from, to), g);
+            }
+            else
+            {
+                replica.step(rows(b[0], from, to), rows(b[1], from, to), g, lr(s));
+            }
             if (afterStep != null)
             {
                 afterStep.after(rank, s, graph, replica);

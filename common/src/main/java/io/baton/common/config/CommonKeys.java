@@ -18,7 +18,7 @@ public final class CommonKeys implements ConfigModule
     public static final ConfigKey<String> COLLECTIVE_TRANSPORT =
         ConfigKey.of("collective.transport", ConfigType.oneOf("auto", "udp", "ipc"));
     public static final ConfigKey<String> COLLECTIVE_HOST = ConfigKey.of("collective.host", ConfigType.STRING)
-        .check(v -> !v.isBlank(), "a host name or address");
+        .check(v -> !v.isBlank(), "a host name or address").optional();
     public static final ConfigKey<Integer> COLLECTIVE_PORT = ConfigKey.of("collective.port", ConfigType.INT)
         .check(v -> v == 0 || v >= 1024 && v <= 65535, "0 (ephemeral) or 1024..65535");
     public static final ConfigKey<java.time.Duration> COLLECTIVE_TIMEOUT =
@@ -35,7 +35,7 @@ public final class CommonKeys implements ConfigModule
     public static final ConfigKey<Long> COLLECTIVE_SMALL_THRESHOLD =
         ConfigKey.of("collective.small-threshold", ConfigType.BYTES).check(positiveLong(), "> 0");
     public static final ConfigKey<Long> COLLECTIVE_CHUNK = ConfigKey.of("collective.chunk", ConfigType.BYTES)
-        .check(v -> v >= 4096 && v % 4 == 0, ">= 4k and a multiple of 4");
+        .check(v -> v >= 1024 && v % 8 == 0 && v <= 64 * 1024 * 1024, "1k..64m and a multiple of 8");
     public static final ConfigKey<String> COLLECTIVE_DRIVER =
         ConfigKey.of("collective.driver", ConfigType.oneOf("embedded", "external"));
     public static final ConfigKey<String> COLLECTIVE_DRIVER_DIR =

@@ -30,6 +30,15 @@ public final class CoordinatorKeys implements ConfigModule
     public static final ConfigKey<Duration> PROGRESS_INTERVAL =
         ConfigKey.of("progress.interval", ConfigType.DURATION).check(v -> !v.isNegative() && !v.isZero(), "> 0");
 
+    public static final ConfigKey<Long> PREPARE_SHARD_SIZE = ConfigKey.of("prepare.shard-size", ConfigType.BYTES)
+        .check(v -> v > 0, "> 0");
+    public static final ConfigKey<Integer> PREPARE_RESIZE_SHORTER_SIDE =
+        ConfigKey.of("prepare.resize-shorter-side", ConfigType.INT).check(nonNegativeInt(), ">= 0 (0 = keep)");
+    public static final ConfigKey<Integer> PREPARE_JPEG_QUALITY = ConfigKey.of("prepare.jpeg-quality", ConfigType.INT)
+        .check(v -> v >= 1 && v <= 100, "1..100");
+    public static final ConfigKey<Boolean> PREPARE_KEEP_PATHS =
+        ConfigKey.of("prepare.keep-paths", ConfigType.BOOLEAN);
+
     public static final List<ConfigKey<?>> ALL = List.of(
         CLUSTER_MASTER,
         CLUSTER_APP_NAME,
@@ -37,7 +46,11 @@ public final class CoordinatorKeys implements ConfigModule
         CLUSTER_TASK_CPUS,
         CLUSTER_SLOT_WAIT,
         RUN_DIR,
-        PROGRESS_INTERVAL);
+        PROGRESS_INTERVAL,
+        PREPARE_SHARD_SIZE,
+        PREPARE_RESIZE_SHORTER_SIDE,
+        PREPARE_JPEG_QUALITY,
+        PREPARE_KEEP_PATHS);
 
     @Override
     public List<ConfigKey<?>> keys()

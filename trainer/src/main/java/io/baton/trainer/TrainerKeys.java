@@ -77,6 +77,17 @@ public final class TrainerKeys implements ConfigModule
         ConfigKey.of("optim.max-grad-norm", ConfigType.DOUBLE).check(nonNegativeDouble(), ">= 0 (0 = off)")
             .trajectory();
 
+    public static final ConfigKey<Integer> DATA_IMAGE_SIZE = ConfigKey.of("data.image-size", ConfigType.INT)
+        .check(positiveInt(), "> 0").trajectory();
+    public static final ConfigKey<Integer> DATA_LOADER_THREADS = ConfigKey.of("data.loader-threads", ConfigType.INT)
+        .check(positiveInt(), "> 0");
+    public static final ConfigKey<Integer> DATA_PREFETCH_BATCHES =
+        ConfigKey.of("data.prefetch-batches", ConfigType.INT).check(v -> v >= 0, ">= 0");
+    public static final ConfigKey<String> DATA_CACHE_DIR = ConfigKey.of("data.cache-dir", ConfigType.STRING)
+        .optional();
+    public static final ConfigKey<String> DATA_JPEG_DECODER =
+        ConfigKey.of("data.jpeg-decoder", ConfigType.oneOf("imageio", "twelvemonkeys"));
+
     public static final List<ConfigKey<?>> ALL = List.of(
         MODEL_ARCH,
         MODEL_SHORTCUT,
@@ -103,7 +114,12 @@ public final class TrainerKeys implements ConfigModule
         OPTIM_LARS,
         OPTIM_LARS_TRUST,
         OPTIM_LABEL_SMOOTHING,
-        OPTIM_MAX_GRAD_NORM);
+        OPTIM_MAX_GRAD_NORM,
+        DATA_IMAGE_SIZE,
+        DATA_LOADER_THREADS,
+        DATA_PREFETCH_BATCHES,
+        DATA_CACHE_DIR,
+        DATA_JPEG_DECODER);
 
     @Override
     public List<ConfigKey<?>> keys()

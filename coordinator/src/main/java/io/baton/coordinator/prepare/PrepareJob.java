@@ -1,0 +1,200 @@
+package io.baton.coordinator.prepare;
+
+import io.baton.trainer.data.shard.Manifest;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.util.LongAccumulator;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code baton prepare} on the driver: lists and labels the input ({@link InputScanner}), cuts each split into
+ * shard tasks, runs them as one Spark job per split ({@link ShardTaskRunner}), then writes {@code manifest.json}
+ * last, under a temporary name renamed into place — an output without a manifest is incomplete. An existing output
+ * is refused unless {@code overwrite}. Dense sample ids are assigned after the job from the shards' record counts,
+ * so skipped files leave no gaps.
+ *
+ * <p>Threading: {@link #run} is called by one thread; it owns its SparkContext unless one was given.
+ */
+public final class PrepareJob
+{
+    private final PrepareOptions options;
+    private final PrintWriter out;
+
+    public PrepareJob(final PrepareOptions options, final PrintWriter out)
+    {
+        this.options = options;
+        this.out = out;
+    }
+
+    /** Runs with an embedded or remote SparkContext created for this job and stopped afterwards. */
+    public Manifest run() throws IOException
+    {
+        final SparkConf conf = new SparkConf()
+            .setAppName("baton prepare " + options.input())
+            .setIfMissing("spark.master", options.master())
+            .setIfMissing("spark.executor.heartbeatInterval", "2s")
+            .setIfMissing("spark.ui.showConsoleProgress", "false");
+        try (JavaSparkContext sc = new JavaSparkContext(conf))
+        {
+            return run(sc);
+        }
+    }
+
+    /** Runs on a given SparkContext (left running). */
+    public Manifest run(final JavaSparkContext sc) throws IOException
+    {
+        final Configuration hadoop = new Configuration();
+        final FileSystem inFs = FileSystem.get(options.input(), hadoop);
+        final FileSystem outFs = FileSystem.get(options.output(), hadoop);
+        final Path outRoot = new Path(options.output());
+        if (!inFs.exists(new Path(options.input())))
+        {
+            throw new IllegalArgumentException("input " + options.input() + " does not exist");
+        }
+
+        final InputScanner scanner = new InputScanner(inFs, options.input());
+        final List<String> classes = scanner.classes();
+        final List<SplitPlan> plans = new ArrayList<>();
+        for (final String split : options.splits())
+        {
+            plans.add(scanner.scan(split, classes, options.valLabels(), options.valMapping()));
+        }
+        prepareOutput(outFs, outRoot);
+
+        final LongAccumulator files = sc.sc().longAccumulator("baton.prepare.files");
+        final LongAccumulator bytes = sc.sc().longAccumulator("baton.prepare.bytes");
+        final PrepareProgress progress = new PrepareProgress(files, bytes);
+        sc.sc().addSparkListener(progress);
+        final Map<String, Manifest.Split> splits = new LinkedHashMap<>();
+        try
+        {
+            for (final SplitPlan plan : plans)
+            {
+                splits.put(plan.split(), runSplit(sc, plan, classes.size(), progress, files, bytes, outFs, outRoot));
+            }
+        }
+        finally
+        {
+            sc.sc().removeSparkListener(progress);
+        }
+
+        final Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, classes, Manifest.indexOf(classes), splits,
+            options.describe(), Instant.now().toString());
+        writeManifest(outFs, outRoot, manifest);
+        out.println("prepare: wrote " + new Path(outRoot, Manifest.FILE_NAME));
+        out.flush();
+        return manifest;
+    }
+
+    private Manifest.Split runSplit(
+        final JavaSparkContext sc,
+        final SplitPlan plan,
+        final int numClasses,
+        final PrepareProgress progress,
+        final LongAccumulator files,
+        final LongAccumulator bytes,
+        final FileSystem outFs,
+        final Path outRoot) throws IOException
+    {
+        final List<ShardTask> tasks = ShardTask.plan(plan, options.shardBytes());
+        sc.setJobDescription("baton prepare " + plan.split() + ": " + plan.files().size() + " files, "
+            + tasks.size() + " shards");
+        progress.start(plan.split(), plan.files().size());
+        final Thread printer = progress.printer(out, 2000);
+        printer.start();
+        final List<ShardResult> results;
+        try
+        {
+            results = new ArrayList<>(sc.parallelize(tasks, tasks.size())
+                .map(new ShardTaskRunner(options, numClasses, files, bytes))
+                .collect());
+        }
+        finally
+        {
+            printer.interrupt();
+        }
+        out.println(progress.line());
+        results.sort(Comparator.comparingInt(ShardResult::index));
+
+        final List<Manifest.ShardEntry> shards = new ArrayList<>();
+        final List<Manifest.SkippedFile> skipped = new ArrayList<>();
+        final long[] perClass = new long[numClasses];
+        long next = 0;
+        long inputBytes = 0;
+        for (final ShardResult result : results)
+        {
+            skipped.addAll(result.skipped());
+            inputBytes += result.inputBytes();
+            for (int c = 0; c < numClasses; c++)
+            {
+                perClass[c] += result.perClass()[c];
+            }
+            if (result.count() == 0)
+            {
+                outFs.delete(new Path(outRoot, result.file()), false);
+                continue;
+            }
+            shards.add(new Manifest.ShardEntry(result.file(), next, result.count(), result.bytes(),
+                Manifest.crcHex(result.crc32c())));
+            next += result.count();
+        }
+        for (final Manifest.SkippedFile file : skipped)
+        {
+            out.println("prepare " + plan.split() + ": skipped " + file.path() + ": " + file.reason());
+        }
+        out.println("prepare " + plan.split() + ": " + next + " samples in " + shards.size() + " shards, "
+            + skipped.size() + " skipped");
+        out.flush();
+        final List<Long> counts = new ArrayList<>();
+        for (final long c : perClass)
+        {
+            counts.add(c);
+        }
+        return new Manifest.Split(next, counts, plan.layout(), shards, skipped, inputBytes);
+    }
+
+    private void prepareOutput(final FileSystem fs, final Path root) throws IOException
+    {
+        if (fs.exists(root))
+        {
+            final boolean empty = fs.getFileStatus(root).isDirectory() && fs.listStatus(root).length == 0;
+            if (!empty && !options.overwrite())
+            {
+                throw new IllegalArgumentException("output " + root + " already exists; use --overwrite to replace "
+                    + "it");
+            }
+            if (!empty && !fs.delete(root, true))
+            {
+                throw new IOException("could not delete the existing output " + root);
+            }
+        }
+        fs.mkdirs(root);
+    }
+
+    private static void writeManifest(final FileSystem fs, final Path root, final Manifest manifest)
+        throws IOException
+    {
+        final Path temp = new Path(root, "_" + Manifest.FILE_NAME + ".tmp");
+        try (FSDataOutputStream stream = fs.create(temp, true))
+        {
+            stream.write(manifest.toJson());
+        }
+        final Path target = new Path(root, Manifest.FILE_NAME);
+        if (!fs.rename(temp, target))
+        {
+            throw new IOException("could not rename " + temp + " to " + target);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package io.baton.coordinator.prepare;
+
+import java.util.List;
+
+/**
+ * The input of one split, in sample-id order: sorted by (label, path).
+ *
+ * @param split  split name.
+ * @param layout how labels were found: {@code class-folders}, {@code loc-csv} or {@code devkit}.
+ * @param files  the images.
+ */
+public record SplitPlan(String split, String layout, List<InputFile> files)
+{
+    /** Total input bytes. */
+    public long bytes()
+    {
+        return files.stream().mapToLong(InputFile::length).sum();
+    }
+}

@@ -1,0 +1,232 @@
+package io.baton.trainer.data.image;
+
+import javax.imageio.IIOException;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.spi.IIORegistry;
+import javax.imageio.spi.ImageReaderSpi;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import java.awt.image.BufferedImage;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Decodes JPEG and PNG bytes (other formats javax.imageio knows are tried too) to {@link RgbImage}: grayscale is
+ * replicated to three channels, alpha is dropped, CMYK/YCCK JPEGs are converted to RGB. In strict mode (used when
+ * validating input in {@code baton prepare}) a decoder warning such as a truncated file is an error.
+ *
+ * <p>Thread-safe: every call uses its own reader instance.
+ */
+public final class ImageDecoder
+{
+    private final JpegBackend backend;
+    private final ImageReaderSpi jpegSpi;
+
+    public ImageDecoder(final JpegBackend backend)
+    {
+        this.backend = backend;
+        this.jpegSpi = findJpegSpi(backend);
+    }
+
+    public JpegBackend backend()
+    {
+        return backend;
+    }
+
+    /** Decodes leniently: recoverable damage (e.g. a truncated JPEG) yields the decoder's best effort. */
+    public RgbImage decode(final byte[] encoded) throws IOException
+    {
+        return decode(encoded, false);
+    }
+
+    /** Decodes; any decoder warning is an {@link IOException} naming it. */
+    public RgbImage decodeStrict(final byte[] encoded) throws IOException
+    {
+        return decode(encoded, true);
+    }
+
+    private RgbImage decode(final byte[] encoded, final boolean strict) throws IOException
+    {
+        if (isJpeg(encoded))
+        {
+            return read(jpegSpi.createReaderInstance(), encoded, strict);
+        }
+        try (ImageInputStream probe = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded)))
+        {
+            final Iterator<ImageReader> readers = ImageIO.getImageReaders(probe);
+            if (!readers.hasNext())
+            {
+                throw new IIOException("not an image in a known format (" + encoded.length + " bytes, starts "
+                    + hexPrefix(encoded) + ")");
+            }
+            return read(readers.next(), encoded, strict);
+        }
+    }
+
+    private RgbImage read(final ImageReader reader, final byte[] encoded, final boolean strict) throws IOException
+    {
+        final List<String> warnings = new ArrayList<>();
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded)))
+        {
+            reader.setInput(in, true, true);
+            reader.addIIOReadWarningListener((source, warning) ->
+            {
+                if (!isColorProfileNote(warning))
+                {
+                    warnings.add(warning);
+                }
+            });
+            RgbImage image;
+            try
+            {
+                image = toRgb(reader.read(0));
+            }
+            catch (final IIOException ex)
+            {
+                if (!isJpeg(encoded) || reader.getNumImages(false) < 1 || !unsupportedColorSpace(ex))
+                {
+                    throw ex;
+                }
+                image = rasterToRgb(reader.readRaster(0, null), encoded);
+            }
+            if (strict && !warnings.isEmpty())
+            {
+                throw new IIOException("damaged image: " + String.join("; ", warnings));
+            }
+            return image;
+        }
+        catch (final RuntimeException ex)
+        {
+            // decoders throw IllegalArgumentException, ArrayIndexOutOfBounds... on some garbage
+            throw new IIOException("undecodable image: " + ex, ex);
+        }
+        finally
+        {
+            reader.dispose();
+        }
+    }
+
+    /** TwelveMonkeys notes CMYK files without an ICC profile; that is not damage. */
+    private static boolean isColorProfileNote(final String warning)
+    {
+        return warning.contains("ICC") || warning.contains("color profile");
+    }
+
+    private static boolean unsupportedColorSpace(final IIOException ex)
+    {
+        final String message = String.valueOf(ex.getMessage());
+        return message.contains("Unsupported Image Type") || message.contains("Unsupported JPEG");
+    }
+
+    private static RgbImage rasterToRgb(final Raster raster, final byte[] encoded) throws IIOException
+    {
+        if (raster.getNumBands() != 4)
+        {
+            throw new IIOException("unsupported JPEG with " + raster.getNumBands() + " components");
+        }
+        return CmykToRgb.convert(raster, CmykToRgb.adobeTransform(encoded));
+    }
+
+    /** RGB samples of any BufferedImage; fast paths for the layouts the JPEG and PNG readers produce. */
+    public static RgbImage toRgb(final BufferedImage image)
+    {
+        final int width = image.getWidth();
+        final int height = image.getHeight();
+        final byte[] rgb = new byte[width * height * 3];
+        final Raster raster = image.getRaster();
+        final int type = image.getType();
+        if ((type == BufferedImage.TYPE_3BYTE_BGR || type == BufferedImage.TYPE_BYTE_GRAY
+            || type == BufferedImage.TYPE_4BYTE_ABGR) && isPacked(raster))
+        {
+            final byte[] data = ((DataBufferByte)raster.getDataBuffer()).getData();
+            final int n = width * height;
+            if (type == BufferedImage.TYPE_BYTE_GRAY)
+            {
+                for (int i = 0, o = 0; i < n; i++, o += 3)
+                {
+                    rgb[o] = data[i];
+                    rgb[o + 1] = data[i];
+                    rgb[o + 2] = data[i];
+                }
+            }
+            else
+            {
+                final int stride = type == BufferedImage.TYPE_3BYTE_BGR ? 3 : 4;
+                final int skip = stride - 3;
+                for (int i = 0, o = 0; i < n; i++, o += 3)
+                {
+                    final int p = i * stride + skip;
+                    rgb[o] = data[p + 2];
+                    rgb[o + 1] = data[p + 1];
+                    rgb[o + 2] = data[p];
+                }
+            }
+            return new RgbImage(width, height, rgb);
+        }
+        final int[] row = new int[width];
+        for (int y = 0; y < height; y++)
+        {
+            image.getRGB(0, y, width, 1, row, 0, width);
+            for (int x = 0, o = y * width * 3; x < width; x++, o += 3)
+            {
+                final int argb = row[x];
+                rgb[o] = (byte)(argb >> 16);
+                rgb[o + 1] = (byte)(argb >> 8);
+                rgb[o + 2] = (byte)argb;
+            }
+        }
+        return new RgbImage(width, height, rgb);
+    }
+
+    private static boolean isPacked(final Raster raster)
+    {
+        return raster.getDataBuffer() instanceof DataBufferByte
+            && raster.getDataBuffer().getNumBanks() == 1
+            && raster.getSampleModel() instanceof ComponentSampleModel sm
+            && sm.getPixelStride() == raster.getNumBands()
+            && sm.getScanlineStride() == raster.getWidth() * raster.getNumBands()
+            && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0
+            && raster.getDataBuffer().getOffset() == 0;
+    }
+
+    /** True when the bytes start with a JPEG SOI marker. */
+    public static boolean isJpeg(final byte[] encoded)
+    {
+        return encoded.length > 3 && (encoded[0] & 0xFF) == 0xFF && (encoded[1] & 0xFF) == 0xD8;
+    }
+
+    private static ImageReaderSpi findJpegSpi(final JpegBackend backend)
+    {
+        ImageIO.scanForPlugins();
+        final Iterator<ImageReaderSpi> spis =
+            IIORegistry.getDefaultInstance().getServiceProviders(ImageReaderSpi.class, true);
+        while (spis.hasNext())
+        {
+            final ImageReaderSpi spi = spis.next();
+            if (spi.getPluginClassName().startsWith(backend.readerPackage())
+                && List.of(spi.getFormatNames()).contains("jpeg"))
+            {
+                return spi;
+            }
+        }
+        throw new IllegalStateException("no JPEG reader of backend " + backend + " (" + backend.readerPackage()
+            + "*) is registered with javax.imageio");
+    }
+
+    private static String hexPrefix(final byte[] bytes)
+    {
+        final StringBuilder out = new StringBuilder();
+        for (int i = 0; i < Math.min(8, bytes.length); i++)
+        {
+            out.append(String.format("%02x", bytes[i]));
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,258 @@
+package io.baton.trainer.data.shard;
+
+import io.baton.trainer.data.image.SampleSource;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Random access by sample id to one split of a prepared data set ({@code baton prepare}'s output) on any Hadoop file
+ * system. Shards on {@code file://} are read in place; shards elsewhere (e.g. {@code hdfs://}) are copied to a local
+ * {@link ShardCache} on first use and checked against the manifest's CRC32C. Labels come from the manifest alone
+ * (ids are ordered by class), so {@link #label(long)} never touches a shard.
+ *
+ * <p>Thread-safe: shards are opened lazily under a per-shard lock; reads are positional.
+ */
+public final class ShardedDataset implements SampleSource, AutoCloseable
+{
+    private final URI root;
+    private final String split;
+    private final Manifest manifest;
+    private final Manifest.Split info;
+    private final FileSystem fs;
+    private final ShardCache cache;
+    private final long[] firstIds;
+    private final long[] classEnds;
+    private final ShardReader[] readers;
+    private final Object[] locks;
+    private volatile boolean closed;
+
+    private ShardedDataset(
+        final URI root,
+        final String split,
+        final Manifest manifest,
+        final FileSystem fs,
+        final ShardCache cache)
+    {
+        this.root = root;
+        this.split = split;
+        this.manifest = manifest;
+        this.info = manifest.splits().get(split);
+        this.fs = fs;
+        this.cache = cache;
+        final List<Manifest.ShardEntry> shards = info.shards();
+        this.firstIds = new long[shards.size()];
+        for (int i = 0; i < firstIds.length; i++)
+        {
+            firstIds[i] = shards.get(i).firstSampleId();
+        }
+        this.classEnds = new long[info.perClass().size()];
+        long end = 0;
+        for (int c = 0; c < classEnds.length; c++)
+        {
+            end += info.perClass().get(c);
+            classEnds[c] = end;
+        }
+        this.readers = new ShardReader[shards.size()];
+        this.locks = new Object[shards.size()];
+        Arrays.setAll(locks, i -> new Object());
+    }
+
+    /**
+     * Opens {@code split} of the prepared data set at {@code root}; {@code cacheDir} holds local copies of remote
+     * shards (unused for {@code file://}). Fails naming the path when the manifest is missing (incomplete output).
+     */
+    public static ShardedDataset open(final URI root, final String split, final Path cacheDir) throws IOException
+    {
+        final FileSystem fs = FileSystem.newInstance(root, new Configuration());
+        try
+        {
+            final org.apache.hadoop.fs.Path manifestPath =
+                new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(root), Manifest.FILE_NAME);
+            if (!fs.exists(manifestPath))
+            {
+                throw new FileNotFoundException("no " + Manifest.FILE_NAME + " at " + manifestPath
+                    + ": not a (complete) baton prepare output");
+            }
+            final byte[] json;
+            try (FSDataInputStream in = fs.open(manifestPath))
+            {
+                json = in.readAllBytes();
+            }
+            final Manifest manifest = Manifest.fromJson(json, manifestPath.toString());
+            if (!manifest.splits().containsKey(split))
+            {
+                throw new IllegalArgumentException("split '" + split + "' is not in " + manifestPath + "; it has "
+                    + manifest.splits().keySet());
+            }
+            final ShardCache cache = new ShardCache(cacheDir.resolve(cacheKey(root)));
+            return new ShardedDataset(root, split, manifest, fs, cache);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            fs.close();
+            throw ex;
+        }
+    }
+
+    /** Samples in the split; ids are 0 .. size-1. */
+    @Override
+    public long size()
+    {
+        return info.count();
+    }
+
+    /** Class wnids; a label is an index into this list. */
+    public List<String> classes()
+    {
+        return manifest.classes();
+    }
+
+    public Manifest manifest()
+    {
+        return manifest;
+    }
+
+    public String split()
+    {
+        return split;
+    }
+
+    /** The label of sample {@code sampleId}, from the manifest alone. */
+    @Override
+    public int label(final long sampleId)
+    {
+        checkId(sampleId);
+        int c = Arrays.binarySearch(classEnds, sampleId);
+        c = c >= 0 ? c + 1 : -c - 1;
+        while (classEnds[c] <= sampleId)
+        {
+            c++;
+        }
+        return c;
+    }
+
+    /** The encoded image of sample {@code sampleId}. */
+    @Override
+    public byte[] bytes(final long sampleId) throws IOException
+    {
+        return record(sampleId).bytes();
+    }
+
+    /** The whole record of sample {@code sampleId}; fetches its shard first if it is remote and not cached. */
+    public ShardRecord record(final long sampleId) throws IOException
+    {
+        checkId(sampleId);
+        int s = Arrays.binarySearch(firstIds, sampleId);
+        s = s >= 0 ? s : -s - 2;
+        final ShardRecord record = reader(s).read((int)(sampleId - firstIds[s]), firstIds[s]);
+        if (record.label() != label(sampleId))
+        {
+            throw new IOException("sample " + sampleId + " of " + split + " has label " + record.label()
+                + " in shard " + info.shards().get(s).file() + " but " + label(sampleId) + " in the manifest");
+        }
+        return record;
+    }
+
+    private ShardReader reader(final int shard) throws IOException
+    {
+        synchronized (locks[shard])
+        {
+            if (closed)
+            {
+                throw new IllegalStateException("dataset closed: " + root);
+            }
+            if (readers[shard] == null)
+            {
+                final Manifest.ShardEntry entry = info.shards().get(shard);
+                final org.apache.hadoop.fs.Path remote =
+                    new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(root), entry.file());
+                final Path local = "file".equals(fs.getScheme())
+                    ? Path.of(fs.makeQualified(remote).toUri())
+                    : cache.localCopy(fs, remote, entry);
+                final ShardReader reader = ShardReader.open(local);
+                if (reader.count() != entry.count())
+                {
+                    reader.close();
+                    throw new IOException("shard " + local + " has " + reader.count() + " records, manifest says "
+                        + entry.count());
+                }
+                readers[shard] = reader;
+            }
+            return readers[shard];
+        }
+    }
+
+    private void checkId(final long sampleId)
+    {
+        if (sampleId < 0 || sampleId >= info.count())
+        {
+            throw new IndexOutOfBoundsException("sample id " + sampleId + " not in [0, " + info.count() + ") of split "
+                + split + " at " + root);
+        }
+    }
+
+    /** Closes the open shards, then the file system handle. Idempotent. */
+    @Override
+    public void close() throws IOException
+    {
+        IOException first = null;
+        for (int i = 0; i < readers.length; i++)
+        {
+            synchronized (locks[i])
+            {
+                closed = true;
+                if (readers[i] != null)
+                {
+                    try
+                    {
+                        readers[i].close();
+                    }
+                    catch (final IOException ex)
+                    {
+                        first = first == null ? ex : first;
+                    }
+                    readers[i] = null;
+                }
+            }
+        }
+        try
+        {
+            fs.close();
+        }
+        catch (final IOException ex)
+        {
+            first = first == null ? ex : first;
+        }
+        if (first != null)
+        {
+            throw first;
+        }
+    }
+
+    /** Cache subdirectory of a data set: the first 16 hex digits of SHA-256 of its root URI. */
+    static String cacheKey(final URI root)
+    {
+        try
+        {
+            final byte[] digest = MessageDigest.getInstance("SHA-256")
+                .digest(root.normalize().toString().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        }
+        catch (final NoSuchAlgorithmException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+}

@@ -11,6 +11,8 @@ import java.util.zip.CRC32C;
  */
 final class ChecksummingOutputStream extends FilterOutputStream
 {
+    private static final int SLICE_BYTES = 1 << 20;
+
     private final CRC32C crc = new CRC32C();
     private long sizeBytes;
 
@@ -27,11 +29,20 @@ final class ChecksummingOutputStream extends FilterOutputStream
         sizeBytes++;
     }
 
+    /**
+     * Writes in slices of at most 1 MB: the local file system's native write copies each call's whole range into a
+     * temporary native buffer, and the checksum of a slice is computed while it is still in cache.
+     */
     @Override
     public void write(final byte[] b, final int off, final int len) throws IOException
     {
-        out.write(b, off, len);
-        crc.update(b, off, len);
+        for (int done = 0; done < len; )
+        {
+            final int n = Math.min(SLICE_BYTES, len - done);
+            out.write(b, off + done, n);
+            crc.update(b, off + done, n);
+            done += n;
+        }
         sizeBytes += len;
     }
 

@@ -1,0 +1,128 @@
+package io.baton.trainer.bench;
+
+import io.baton.common.collective.Communicator;
+import io.baton.common.collective.ReduceOp;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Benchmark decorator: forwards every collective and records where time goes in one training step. Small
+ * all-reduces (SyncBatchNorm statistics) accumulate into {@link #smallNs()}; the large flat all-reduce (the
+ * gradient) records its start and end time stamps.
+ *
+ * <p>Threading: the training thread only.
+ */
+final class PhaseTimingCommunicator implements Communicator
+{
+    private final Communicator delegate;
+    private long smallNs;
+    private long bigStartNs;
+    private long bigEndNs;
+
+    PhaseTimingCommunicator(final Communicator delegate)
+    {
+        this.delegate = delegate;
+    }
+
+    void reset()
+    {
+        smallNs = 0;
+        bigStartNs = 0;
+        bigEndNs = 0;
+    }
+
+    long smallNs()
+    {
+        return smallNs;
+    }
+
+    long bigStartNs()
+    {
+        return bigStartNs;
+    }
+
+    long bigEndNs()
+    {
+        return bigEndNs;
+    }
+
+    @Override
+    public int rank()
+    {
+        return delegate.rank();
+    }
+
+    @Override
+    public int worldSize()
+    {
+        return delegate.worldSize();
+    }
+
+    @Override
+    public void allReduce(final float[] data, final int offset, final int length, final ReduceOp op)
+    {
+        bigStartNs = System.nanoTime();
+        delegate.allReduce(data, offset, length, op);
+        bigEndNs = System.nanoTime();
+    }
+
+    @Override
+    public void allReduce(final long address, final long floatCount, final ReduceOp op)
+    {
+        bigStartNs = System.nanoTime();
+        delegate.allReduce(address, floatCount, op);
+        bigEndNs = System.nanoTime();
+    }
+
+    @Override
+    public void allReduce(final ByteBuffer directFloats, final ReduceOp op)
+    {
+        bigStartNs = System.nanoTime();
+        delegate.allReduce(directFloats, op);
+        bigEndNs = System.nanoTime();
+    }
+
+    @Override
+    public void allReduceSmall(final double[] data, final ReduceOp op)
+    {
+        final long start = System.nanoTime();
+        delegate.allReduceSmall(data, op);
+        smallNs += System.nanoTime() - start;
+    }
+
+    @Override
+    public void broadcast(final float[] data, final int offset, final int length, final int root)
+    {
+        delegate.broadcast(data, offset, length, root);
+    }
+
+    @Override
+    public void broadcast(final long address, final long floatCount, final int root)
+    {
+        delegate.broadcast(address, floatCount, root);
+    }
+
+    @Override
+    public byte[] broadcastBytes(final byte[] payload, final int root)
+    {
+        return delegate.broadcastBytes(payload, root);
+    }
+
+    @Override
+    public byte[][] allGather(final byte[] payload)
+    {
+        return delegate.allGather(payload);
+    }
+
+    @Override
+    public void barrier()
+    {
+        delegate.barrier();
+    }
+
+    @Override
+    public void close()
+    {
+        delegate.close();
+    }
+}

@@ -1,0 +1,160 @@
+package io.baton.trainer.bench;
+
+import io.baton.common.collective.AeronCommunicator;
+import io.baton.common.collective.CollectiveSettings;
+import io.baton.common.collective.Communicator;
+import io.baton.common.collective.PeerEndpoint;
+import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.model.ModelOptions;
+import io.baton.trainer.model.NormLayerFactory;
+import io.baton.trainer.model.ResNetZoo;
+import io.baton.trainer.optim.LargeBatchSgd;
+import io.baton.trainer.optim.ParamLayout;
+import io.baton.trainer.optim.SgdSettings;
+import io.baton.trainer.replica.ReplicaStep;
+import io.baton.trainer.replica.ThreadCommunicator;
+import io.baton.trainer.syncbn.SyncBatchNorm;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.NoOp;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Benchmark (not a test): synchronous replica training steps (SyncBatchNorm, flat-gradient all-reduce, Baton's
+ * SGD) of one rank, with a per-step time breakdown. Run by {@code bench/training/run.sh}, one JVM per rank.
+ *
+ * <p>Args: {@code rank worldSize ports arch batchPerReplica height width steps warmupSteps}; ports is a
+ * comma-separated UDP port per rank on 127.0.0.1 (ignored for world size 1, which runs without communication).
+ */
+public final class TrainingBench
+{
+    private TrainingBench()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        NativeRuntime.configure();
+        final int rank = Integer.parseInt(args[0]);
+        final int world = Integer.parseInt(args[1]);
+        final String[] ports = args[2].split(",");
+        final String arch = args[3];
+        final int batch = Integer.parseInt(args[4]);
+        final int height = Integer.parseInt(args[5]);
+        final int width = Integer.parseInt(args[6]);
+        final int steps = Integer.parseInt(args[7]);
+        final int warmup = Integer.parseInt(args[8]);
+
+        final ModelOptions options = ModelOptions.builder(arch).input(height, width, 3).numClasses(10).seed(7).build();
+        final NormLayerFactory syncBn = spec -> spec.applyTo(new SyncBatchNorm());
+        final ComputationGraph graph = ResNetZoo.graph(options, syncBn, new NoOp());
+        final PhaseTimingCommunicator comm = new PhaseTimingCommunicator(communicator(rank, world, ports));
+        try
+        {
+            SyncBatchNorm.bind(graph, comm);
+            final LargeBatchSgd sgd = new LargeBatchSgd(ParamLayout.of(graph),
+                SgdSettings.momentum(0.9, false).withWeightDecay(1e-4));
+            final ReplicaStep step = new ReplicaStep(graph, comm, 0, sgd);
+            step.broadcastInitialState();
+            Nd4j.getRandom().setSeed(100 + rank);
+            final INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, height, width);
+            final INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 10);
+            for (int i = 0; i < batch; i++)
+            {
+                y.putScalar(i, (i * 7 + rank) % 10, 1.0);
+            }
+            final List<double[]> phases = new ArrayList<>();
+            comm.barrier();
+            final long runStartNs = System.nanoTime();
+            long measuredStartNs = runStartNs;
+            for (int s = 0; s < warmup + steps; s++)
+            {
+                if (s == warmup)
+                {
+                    measuredStartNs = System.nanoTime();
+                }
+                comm.reset();
+                final long startNs = System.nanoTime();
+                step.step(x, y, batch * world, 0.01);
+                final long endNs = System.nanoTime();
+                if (s >= warmup)
+                {
+                    phases.add(breakdown(comm, world, startNs, endNs));
+                }
+            }
+            final double wallS = (System.nanoTime() - measuredStartNs) / 1e9;
+            report(rank, world, arch, batch, height, graph.numParams(), phases, wallS);
+        }
+        finally
+        {
+            comm.close();
+        }
+    }
+
+    /** {total, fwd+bwd without SyncBN comm, SyncBN comm, gradient all-reduce, updater} in ms. */
+    private static double[] breakdown(
+        final PhaseTimingCommunicator comm, final int world, final long startNs, final long endNs)
+    {
+        final double total = (endNs - startNs) / 1e6;
+        final double small = comm.smallNs() / 1e6;
+        if (world == 1)
+        {
+            // No all-reduce happens: the optimiser time is the rest of the step after forward+backward, which this
+            // harness cannot split without one; report it as unsplit (NaN) and all of it as forward+backward+update.
+            return new double[] {total, Double.NaN, small, 0, Double.NaN};
+        }
+        final double fwdBwd = (comm.bigStartNs() - startNs) / 1e6 - small;
+        final double allReduce = (comm.bigEndNs() - comm.bigStartNs()) / 1e6;
+        final double updater = (endNs - comm.bigEndNs()) / 1e6;
+        return new double[] {total, fwdBwd, small, allReduce, updater};
+    }
+
+    private static void report(
+        final int rank, final int world, final String arch, final int batch, final int size, final long params,
+        final List<double[]> phases, final double wallS)
+    {
+        final String[] names = {"step_ms", "fwd_bwd_ms", "syncbn_comm_ms", "grad_allreduce_ms", "updater_ms"};
+        final StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+            "RESULT rank=%d world=%d arch=%s input=%d batch_per_replica=%d params=%d steps=%d", rank, world, arch,
+            size, batch, params, phases.size()));
+        for (int k = 0; k < names.length; k++)
+        {
+            final double[] v = new double[phases.size()];
+            for (int i = 0; i < v.length; i++)
+            {
+                v[i] = phases.get(i)[k];
+            }
+            Arrays.sort(v);
+            sb.append(String.format(Locale.ROOT, " %s=%.1f", names[k], v[v.length / 2]));
+        }
+        sb.append(String.format(Locale.ROOT, " wall_s=%.2f images_per_s=%.2f", wallS,
+            (double)phases.size() * batch * world / wallS));
+        System.out.println(sb);
+    }
+
+    private static Communicator communicator(final int rank, final int world, final String[] ports)
+    {
+        if (world == 1)
+        {
+            return ThreadCommunicator.world(1, 60_000).get(0);
+        }
+        final CollectiveSettings settings = CollectiveSettings.builder()
+            .transport(CollectiveSettings.Transport.UDP)
+            .operationDeadlineNs(TimeUnit.SECONDS.toNanos(300))
+            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120))
+            .build();
+        final List<PeerEndpoint> peers = new ArrayList<>();
+        for (int r = 0; r < world; r++)
+        {
+            peers.add(PeerEndpoint.local(settings, "127.0.0.1", Integer.parseInt(ports[r])));
+        }
+        return new AeronCommunicator(settings, rank, peers, "training-bench", 1L);
+    }
+}

@@ -77,6 +77,14 @@ public final class TrainerKeys implements ConfigModule
         ConfigKey.of("optim.max-grad-norm", ConfigType.DOUBLE).check(nonNegativeDouble(), ">= 0 (0 = off)")
             .trajectory();
 
+    public static final ConfigKey<String> DATA_PATH = ConfigKey.of("data.path", ConfigType.STRING)
+        .check(v -> !v.isBlank(), "a Hadoop FileSystem URI or local path").optional().trajectory();
+    public static final ConfigKey<Integer> DATA_SYNTHETIC_SAMPLES =
+        ConfigKey.of("data.synthetic-samples", ConfigType.INT).check(positiveInt(), "> 0").trajectory();
+    public static final ConfigKey<Integer> DATA_SYNTHETIC_VAL_SAMPLES =
+        ConfigKey.of("data.synthetic-val-samples", ConfigType.INT).check(positiveInt(), "> 0").trajectory();
+    public static final ConfigKey<Integer> DATA_SYNTHETIC_CLASSES =
+        ConfigKey.of("data.synthetic-classes", ConfigType.INT).check(v -> v >= 2, ">= 2").trajectory();
     public static final ConfigKey<Integer> DATA_IMAGE_SIZE = ConfigKey.of("data.image-size", ConfigType.INT)
         .check(positiveInt(), "> 0").trajectory();
     public static final ConfigKey<Integer> DATA_LOADER_THREADS = ConfigKey.of("data.loader-threads", ConfigType.INT)
@@ -115,6 +123,10 @@ public final class TrainerKeys implements ConfigModule
         OPTIM_LARS_TRUST,
         OPTIM_LABEL_SMOOTHING,
         OPTIM_MAX_GRAD_NORM,
+        DATA_PATH,
+        DATA_SYNTHETIC_SAMPLES,
+        DATA_SYNTHETIC_VAL_SAMPLES,
+        DATA_SYNTHETIC_CLASSES,
         DATA_IMAGE_SIZE,
         DATA_LOADER_THREADS,
         DATA_PREFETCH_BATCHES,

@@ -36,6 +36,30 @@ public final class ConfigLoader
     }
 
     /**
+     * Loads a configuration shipped as HOCON text (e.g. {@link BatonConfig#render()} sent to Spark executors), with
+     * the same validation as a job file.
+     */
+    public BatonConfig loadText(final String hocon)
+    {
+        final List<String> errors = new ArrayList<>();
+        final Config job;
+        try
+        {
+            job = ConfigFactory.parseString(hocon, ConfigParseOptions.defaults().setOriginDescription("shipped job"));
+        }
+        catch (final ConfigException ex)
+        {
+            throw new BatonConfigException(List.of("shipped configuration: " + ex.getMessage()));
+        }
+        checkKnown(job, "shipped configuration", errors);
+        if (!errors.isEmpty())
+        {
+            throw new BatonConfigException(errors);
+        }
+        return validate(job.withFallback(def.reference()).resolve());
+    }
+
+    /**
      * @param jobFile   a HOCON job file, or null.
      * @param overrides {@code key=value} strings as given to {@code --set}; the value is HOCON.
      */
@@ -62,8 +86,25 @@ public final class ConfigLoader
                 merged = merged.withFallback(job);
             }
         }
-        merged = merged.withFallback(def.reference()).resolve();
+        if (!errors.isEmpty())
+        {
+            // Still report rule violations of the keys that parsed, all at once.
+            try
+            {
+                validate(merged.withFallback(def.reference()).resolve());
+            }
+            catch (final BatonConfigException ex)
+            {
+                errors.addAll(ex.errors());
+            }
+            throw new BatonConfigException(errors);
+        }
+        return validate(merged.withFallback(def.reference()).resolve());
+    }
 
+    private BatonConfig validate(final Config merged)
+    {
+        final List<String> errors = new ArrayList<>();
         final Map<String, Object> values = new LinkedHashMap<>();
         for (final ConfigKey<?> key : def.keys().values())
         {

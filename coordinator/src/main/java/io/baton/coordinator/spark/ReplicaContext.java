@@ -66,9 +66,12 @@ public final class ReplicaContext
         return gpu == null ? List.of() : Arrays.asList(gpu.addresses());
     }
 
-    /** The executor host this task runs on. */
+    /** The executor host this task runs on (Spark reports {@code host:port}; the port is dropped). */
     public String host()
     {
-        return task.getTaskInfos().length > rank() ? task.getTaskInfos()[rank()].address() : "localhost";
+        final String address = task.getTaskInfos().length > rank() ? task.getTaskInfos()[rank()].address()
+            : "localhost";
+        final int colon = address.lastIndexOf(':');
+        return colon > 0 && address.indexOf(':') == colon ? address.substring(0, colon) : address;
     }
 }

@@ -94,6 +94,37 @@ public final class NativeRuntime
         return org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper.mklDnnEnabled();
     }
 
+    /**
+     * Binds this thread's ND4J work to the accelerator Spark assigned to the task. On the CUDA backend the first
+     * address selects the device; on the CPU backend there is nothing to bind, and the call only reports that.
+     *
+     * @return a line describing what was done, for the task's log.
+     */
+    public static String bindDevice(final java.util.List<String> gpuAddresses)
+    {
+        configure();
+        if (gpuAddresses.isEmpty())
+        {
+            return "no GPU assigned; running on " + backend();
+        }
+        final int device;
+        try
+        {
+            device = Integer.parseInt(gpuAddresses.get(0).trim());
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("GPU address '" + gpuAddresses.get(0) + "' from Spark's resource "
+                + "discovery is not a device index (all addresses: " + gpuAddresses + ")", ex);
+        }
+        if (!"cuda".equals(backend()))
+        {
+            return "GPU " + device + " assigned but this build uses the " + backend() + " backend; nothing bound";
+        }
+        org.nd4j.linalg.factory.Nd4j.getAffinityManager().unsafeSetDevice(device);
+        return "bound ND4J to GPU " + device;
+    }
+
     private static void setIfAbsent(final String key, final String value)
     {
         if (System.getProperty(key) == null && value != null)

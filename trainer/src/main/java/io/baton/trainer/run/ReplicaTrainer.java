@@ -3,7 +3,9 @@ package io.baton.trainer.run;
 import io.baton.common.collective.ReduceOp;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.GlobalBatchSampler;
+import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.replica.ReplicaStep;
+import io.baton.trainer.replica.StepResult;
 import io.baton.trainer.schedule.LrSchedule;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -36,6 +38,7 @@ public final class ReplicaTrainer
      * @param schedule     learning rate per step.
      * @param epochs       epochs to train.
      * @param checksumEverySteps compare parameter checksums across replicas this often (0 = never).
+     * @param optimizer    Baton's optimiser for this graph, or null to use the graph's DL4J updater.
      * @param listener     receives every step's metrics (on every rank; write them from one).
      */
     public ReplicaTrainer(
@@ -46,6 +49,7 @@ public final class ReplicaTrainer
         final LrSchedule schedule,
         final int epochs,
         final int checksumEverySteps,
+        final LargeBatchSgd optimizer,
         final Consumer<StepMetrics> listener)
     {
         this.graph = Objects.requireNonNull(graph, "graph");
@@ -55,7 +59,7 @@ public final class ReplicaTrainer
         this.schedule = Objects.requireNonNull(schedule, "schedule");
         this.epochs = epochs;
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.step = new ReplicaStep(graph, communicator, checksumEverySteps);
+        this.step = new ReplicaStep(graph, communicator, checksumEverySteps, optimizer);
     }
 
     /** Makes every replica start from rank 0's parameters and updater state (a collective). */
@@ -90,10 +94,9 @@ public final class ReplicaTrainer
                 }
                 final long loadedNs = System.nanoTime();
                 final double lr = schedule.lr(globalStep, stepsPerEpoch);
-                graph.setLearningRate(lr);
                 final long commStartNs = communicator.totalNs();
-                final double localLoss = step.step(batch.features(), batch.labels(), order.batchSize(s));
-                final double[] sums = {localLoss * ids.length, ids.length};
+                final StepResult result = step.step(batch.features(), batch.labels(), order.batchSize(s), lr);
+                final double[] sums = {result.localLoss() * ids.length, ids.length};
                 communicator.allReduceSmall(sums, ReduceOp.SUM);
                 final long endNs = System.nanoTime();
                 final double stepSeconds = (endNs - startNs) / 1e9;
@@ -110,7 +113,7 @@ public final class ReplicaTrainer
                     (endNs - startNs) / 1e6,
                     (loadedNs - startNs) / 1e6,
                     (communicator.totalNs() - commStartNs) / 1e6,
-                    Double.NaN));
+                    result.gradientNorm()));
                 globalStep++;
                 taken++;
             }
@@ -118,6 +121,12 @@ public final class ReplicaTrainer
         graph.getConfiguration().setEpochCount(epochs);
         step.verifyReplicasIdentical();
         return taken;
+    }
+
+    /** The step engine (parameters, optimiser state, completed steps). */
+    public ReplicaStep step()
+    {
+        return step;
     }
 
     public ComputationGraph graph()

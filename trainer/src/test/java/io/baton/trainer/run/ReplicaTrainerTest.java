@@ -111,7 +111,7 @@ class ReplicaTrainerTest
             final GlobalBatchSampler sampler = new GlobalBatchSampler(SAMPLES, 16, 2, SEED, PartialBatchPolicy.DROP);
             final LrSchedule schedule = new LrSchedule(0.02, 16, 16, 1, 0.1, DecayKind.STEP, new int[] {4}, 0.1, EPOCHS);
             final List<StepMetrics> metrics = new ArrayList<>();
-            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, source, sampler, schedule, EPOCHS, 5,
+            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, source, sampler, schedule, EPOCHS, 5, null,
                 metrics::add);
             trainer.synchronizeInitialState();
             trainer.train(0);

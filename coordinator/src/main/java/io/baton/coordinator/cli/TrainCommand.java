@@ -1,0 +1,81 @@
+package io.baton.coordinator.cli;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.coordinator.train.ReplicaReport;
+import io.baton.coordinator.train.TrainJob;
+import io.baton.coordinator.train.TrainPlan;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code baton train}: trains with N synchronous replicas as one Spark barrier stage. */
+@Command(name = "train", description = "Train a ResNet with synchronous data-parallel replicas on Spark.")
+public final class TrainCommand implements Callable<Integer>
+{
+    @Mixin
+    ConfigOptions config;
+
+    @Option(names = "--data", paramLabel = "URI", description = "Prepared data (output of baton prepare); sets data.path.")
+    String data;
+
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master; sets cluster.master (default local[replicas]).")
+    String master;
+
+    @Option(names = "--run-dir", paramLabel = "URI", description = "Run directory; sets run.dir.")
+    String runDir;
+
+    @Option(names = "--replicas", paramLabel = "N", description = "Number of replicas; sets train.replicas.")
+    Integer replicas;
+
+    @Option(names = "--dry-run", description = "Print the plan (batches, steps, learning rates) and exit.")
+    boolean dryRun;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call()
+    {
+        final List<String> extra = new ArrayList<>();
+        if (data != null)
+        {
+            extra.add("data.path=" + data);
+        }
+        if (master != null)
+        {
+            extra.add("cluster.master=" + master);
+        }
+        if (runDir != null)
+        {
+            extra.add("run.dir=" + runDir);
+        }
+        if (replicas != null)
+        {
+            extra.add("train.replicas=" + replicas);
+        }
+        final BatonConfig loaded = config.load(extra);
+        final PrintWriter out = spec.commandLine().getOut();
+        final TrainJob job = new TrainJob(loaded, out);
+        final TrainPlan plan = job.plan();
+        out.println(plan.describe());
+        out.flush();
+        if (dryRun)
+        {
+            return 0;
+        }
+        final List<ReplicaReport> reports = job.run(plan);
+        final ReplicaReport r = reports.get(0);
+        out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %.4f; validation top-1 %.4f top-5 %.4f "
+                + "(%d samples)%n", r.steps(), r.seconds(), r.lastLoss(), r.evalTop1(), r.evalTop5(), r.evalSamples());
+        out.flush();
+        return 0;
+    }
+}

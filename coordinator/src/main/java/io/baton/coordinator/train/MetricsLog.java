@@ -1,0 +1,62 @@
+package io.baton.coordinator.train;
+
+import io.baton.trainer.run.StepMetrics;
+import org.apache.hadoop.fs.FSDataOutputStream;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Appends each step's metrics as one JSON line to the run's {@code metrics.jsonl} and flushes it, so the driver
+ * (and {@code baton report}) can read progress while training runs. Written by rank 0 only.
+ *
+ * <p>Threading: the replica's training thread.
+ */
+public final class MetricsLog implements Consumer<StepMetrics>, AutoCloseable
+{
+    private final FSDataOutputStream out;
+
+    public MetricsLog(final RunDirectory run, final boolean append)
+    {
+        try
+        {
+            final org.apache.hadoop.fs.Path file = run.path(RunDirectory.METRICS);
+            out = append && run.exists(RunDirectory.METRICS) ? run.fileSystem().append(file)
+                : run.fileSystem().create(file, true);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open " + run.path(RunDirectory.METRICS) + ": " + ex.getMessage(),
+                ex);
+        }
+    }
+
+    @Override
+    public void accept(final StepMetrics metrics)
+    {
+        try
+        {
+            out.write((metrics.toJson() + "\n").getBytes(StandardCharsets.UTF_8));
+            out.hflush();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot write metrics: " + ex.getMessage(), ex);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        try
+        {
+            out.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.baton.coordinator.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * The driver's progress line: every interval it reads the new lines of the run's {@code metrics.jsonl} and prints
+ * epoch, step/total, images/s, loss, learning rate and ETA. Runs on its own daemon thread; {@link #close()} stops
+ * it and prints a last line.
+ */
+public final class ProgressMonitor implements AutoCloseable
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RunDirectory run;
+    private final TrainPlan plan;
+    private final PrintWriter out;
+    private final long intervalMs;
+    private final Thread thread;
+    private final long startNs = System.nanoTime();
+    private long offset;
+    private String partial = "";
+    private JsonNode last;
+    private long lastPrintedStep = -1;
+    private volatile boolean running = true;
+
+    public ProgressMonitor(final RunDirectory run, final TrainPlan plan, final PrintWriter out, final Duration interval)
+    {
+        this.run = run;
+        this.plan = plan;
+        this.out = out;
+        this.intervalMs = interval.toMillis();
+        this.thread = new Thread(this::loop, "baton-progress");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    private void loop()
+    {
+        while (running)
+        {
+            try
+            {
+                Thread.sleep(intervalMs);
+            }
+            catch (final InterruptedException ex)
+            {
+                return;
+            }
+            poll();
+        }
+    }
+
+    /** Reads new metrics and prints a line if a new step arrived. */
+    synchronized void poll()
+    {
+        try
+        {
+            final FileSystem fs = run.fileSystem();
+            final Path file = run.path(RunDirectory.METRICS);
+            if (!fs.exists(file))
+            {
+                return;
+            }
+            try (FSDataInputStream in = fs.open(file))
+            {
+                in.seek(offset);
+                final byte[] bytes = in.readAllBytes();
+                offset += bytes.length;
+                final String text = partial + new String(bytes, StandardCharsets.UTF_8);
+                final int end = text.lastIndexOf('\n');
+                partial = end < 0 ? text : text.substring(end + 1);
+                if (end >= 0)
+                {
+                    final String[] lines = text.substring(0, end).split("\n");
+                    last = JSON.readTree(lines[lines.length - 1]);
+                }
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            // Progress is best effort; the metrics file may be mid-rotation or briefly unreadable.
+            return;
+        }
+        if (last != null && last.get("step").asLong() != lastPrintedStep)
+        {
+            lastPrintedStep = last.get("step").asLong();
+            out.println(line(last));
+            out.flush();
+        }
+    }
+
+    String line(final JsonNode m)
+    {
+        final long done = m.get("step").asLong() + 1;
+        final long total = plan.totalSteps();
+        final double elapsedS = (System.nanoTime() - startNs) / 1e9;
+        final double etaS = done == 0 ? Double.NaN : elapsedS / done * (total - done);
+        return String.format(Locale.ROOT, "epoch %d/%d  step %d/%d (%.0f%%)  %.1f images/s  loss %.4f  lr %.5f  ETA %s",
+            m.get("epoch").asInt() + 1, plan.epochs(), done, total, 100.0 * done / total,
+            m.get("images_per_sec").asDouble(), m.get("loss").asDouble(), m.get("lr").asDouble(), eta(etaS));
+    }
+
+    static String eta(final double seconds)
+    {
+        if (!Double.isFinite(seconds))
+        {
+            return "?";
+        }
+        final long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
+            : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
+
+    @Override
+    public void close()
+    {
+        running = false;
+        thread.interrupt();
+        try
+        {
+            thread.join(2000);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        poll();
+    }
+}

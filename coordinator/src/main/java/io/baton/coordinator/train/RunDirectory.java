@@ -1,0 +1,116 @@
+package io.baton.coordinator.train;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A run's directory on any Hadoop FileSystem: {@code metrics.jsonl} (one JSON object per step, written by rank 0),
+ * {@code run.conf} (the effective configuration), {@code model.zip} (the final model), {@code summary.json}, and
+ * {@code checkpoints/}. Local paths use the raw local file system, so appended lines are visible to readers at once.
+ */
+public final class RunDirectory
+{
+    public static final String METRICS = "metrics.jsonl";
+    public static final String CONFIG = "run.conf";
+    public static final String MODEL = "model.zip";
+    public static final String SUMMARY = "summary.json";
+    public static final String CHECKPOINTS = "checkpoints";
+
+    private final URI root;
+
+    public RunDirectory(final String location)
+    {
+        final URI uri = URI.create(location.replace(" ", "%20"));
+        this.root = uri.getScheme() == null ? java.nio.file.Path.of(location).toAbsolutePath().toUri() : uri;
+    }
+
+    public URI uri()
+    {
+        return root;
+    }
+
+    public Path path(final String name)
+    {
+        return new Path(new Path(root), name);
+    }
+
+    public FileSystem fileSystem()
+    {
+        try
+        {
+            final FileSystem fs = FileSystem.get(root, new Configuration());
+            return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open run directory " + root + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    public void mkdirs()
+    {
+        try
+        {
+            fileSystem().mkdirs(new Path(root));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create run directory " + root + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    public void writeText(final String name, final String text)
+    {
+        try (FSDataOutputStream out = fileSystem().create(path(name), true))
+        {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.hsync();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot write " + path(name) + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The file's text, or null when it does not exist. */
+    public String readText(final String name)
+    {
+        final FileSystem fs = fileSystem();
+        try
+        {
+            if (!fs.exists(path(name)))
+            {
+                return null;
+            }
+            try (FSDataInputStream in = fs.open(path(name)))
+            {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot read " + path(name) + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    public boolean exists(final String name)
+    {
+        try
+        {
+            return fileSystem().exists(path(name));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.baton.coordinator.train;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.data.GlobalBatchSampler;
+import io.baton.trainer.data.PartialBatchPolicy;
+import io.baton.trainer.recipe.TrainingRecipe;
+import io.baton.trainer.schedule.LrSchedule;
+
+import java.util.Locale;
+
+/**
+ * The shape of a training run, known before it starts: world size, batches, steps and the learning-rate plan.
+ * Printed by {@code baton train --dry-run} and used by the driver's progress line.
+ */
+public record TrainPlan(
+    int worldSize,
+    int globalBatch,
+    int perReplicaBatch,
+    int trainSamples,
+    int valSamples,
+    int numClasses,
+    int stepsPerEpoch,
+    int epochs,
+    String lrPlan)
+{
+    public static TrainPlan of(final BatonConfig config, final int trainSamples, final int valSamples,
+        final int numClasses)
+    {
+        final int worldSize = config.get(TrainerKeys.TRAIN_REPLICAS);
+        final int globalBatch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
+        final GlobalBatchSampler sampler = sampler(config, trainSamples, worldSize);
+        final LrSchedule schedule = TrainingRecipe.schedule(config);
+        return new TrainPlan(worldSize, globalBatch, globalBatch / worldSize, trainSamples, valSamples, numClasses,
+            sampler.stepsPerEpoch(), config.get(TrainerKeys.TRAIN_EPOCHS), schedule.describe(sampler.stepsPerEpoch()));
+    }
+
+    /** The world-size-invariant sampler of the training split. */
+    public static GlobalBatchSampler sampler(final BatonConfig config, final int trainSamples, final int worldSize)
+    {
+        final int globalBatch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
+        if (config.get(TrainerKeys.TRAIN_DROP_LAST) && globalBatch > trainSamples)
+        {
+            throw new IllegalArgumentException(TrainerKeys.TRAIN_GLOBAL_BATCH.name() + " = " + globalBatch
+                + " is larger than the training split (" + trainSamples + " samples) and "
+                + TrainerKeys.TRAIN_DROP_LAST.name() + " = true leaves no batch; lower the batch or use more data");
+        }
+        return new GlobalBatchSampler(trainSamples, globalBatch, worldSize, config.get(TrainerKeys.TRAIN_SEED),
+            config.get(TrainerKeys.TRAIN_DROP_LAST) ? PartialBatchPolicy.DROP : PartialBatchPolicy.KEEP_UNEVEN);
+    }
+
+    public long totalSteps()
+    {
+        return (long) stepsPerEpoch * epochs;
+    }
+
+    public String describe()
+    {
+        return String.format(Locale.ROOT,
+            "world size %d replicas%nglobal batch %d = %d per replica%ntraining samples %d, validation samples %d, "
+                + "classes %d%nsteps per epoch %d, epochs %d, total steps %d%n%s",
+            worldSize, globalBatch, perReplicaBatch, trainSamples, valSamples, numClasses, stepsPerEpoch, epochs,
+            totalSteps(), lrPlan);
+    }
+}

@@ -1,0 +1,70 @@
+package io.baton.trainer.data;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.data.image.ImageDecoder;
+import io.baton.trainer.data.image.JpegBackend;
+import io.baton.trainer.data.shard.ShardedDataset;
+import io.baton.trainer.data.synthetic.PatternBatchSource;
+import io.baton.trainer.data.synthetic.PatternImages;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** Opens the training or validation split a configuration names: prepared shards, or generated pattern images. */
+public final class DataSources
+{
+    /** Split names as written by {@code baton prepare}. */
+    public static final String TRAIN = "train";
+    public static final String VAL = "val";
+
+    private DataSources()
+    {
+    }
+
+    public static BatchSource open(final BatonConfig config, final String split)
+    {
+        final String path = config.get(TrainerKeys.DATA_PATH);
+        final long seed = config.get(TrainerKeys.TRAIN_SEED);
+        final int imageSize = config.get(TrainerKeys.DATA_IMAGE_SIZE);
+        if (path == null)
+        {
+            final PatternImages images = new PatternImages(seed, config.get(TrainerKeys.DATA_SYNTHETIC_CLASSES),
+                imageSize, imageSize);
+            final int trainSamples = config.get(TrainerKeys.DATA_SYNTHETIC_SAMPLES);
+            if (TRAIN.equals(split))
+            {
+                return new PatternBatchSource(images, trainSamples, seed);
+            }
+            // Validation samples are the ids after the training ones: same classes, unseen pixels.
+            return new OffsetBatchSource(new PatternBatchSource(images,
+                trainSamples + config.get(TrainerKeys.DATA_SYNTHETIC_VAL_SAMPLES), seed), trainSamples);
+        }
+        final String cache = config.get(TrainerKeys.DATA_CACHE_DIR);
+        final Path cacheDir = cache != null ? Path.of(cache)
+            : Path.of(System.getProperty("java.io.tmpdir"), "baton-shards");
+        try
+        {
+            final ShardedDataset dataset = ShardedDataset.open(toUri(path), split, cacheDir);
+            final JpegBackend backend = JpegBackend.valueOf(
+                config.get(TrainerKeys.DATA_JPEG_DECODER).toUpperCase(Locale.ROOT).replace('-', '_'));
+            return new ShardBatchSource(dataset, new ImageDecoder(backend), imageSize, seed,
+                config.get(TrainerKeys.DATA_LOADER_THREADS), config.get(TrainerKeys.DATA_PREFETCH_BATCHES));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open split '" + split + "' of data.path " + path + ": "
+                + ex.getMessage(), ex);
+        }
+    }
+
+    /** A path or URI as a URI: plain paths are local files. */
+    public static URI toUri(final String path)
+    {
+        final URI uri = URI.create(path.replace(" ", "%20"));
+        return uri.getScheme() == null ? Path.of(path).toAbsolutePath().toUri() : uri;
+    }
+}

@@ -41,6 +41,12 @@ public final class ConfigLoader
      */
     public BatonConfig loadText(final String hocon)
     {
+        return loadText(hocon, List.of());
+    }
+
+    /** {@link #loadText(String)} with {@code key=value} overrides that win over the text. */
+    public BatonConfig loadText(final String hocon, final List<String> overrides)
+    {
         final List<String> errors = new ArrayList<>();
         final Config job;
         try
@@ -52,11 +58,21 @@ public final class ConfigLoader
             throw new BatonConfigException(List.of("shipped configuration: " + ex.getMessage()));
         }
         checkKnown(job, "shipped configuration", errors);
+        Config merged = ConfigFactory.empty();
+        for (int i = overrides.size() - 1; i >= 0; i--)
+        {
+            final Config override = parseOverride(overrides.get(i), errors);
+            if (override != null)
+            {
+                checkKnown(override, "--set " + overrides.get(i), errors);
+                merged = merged.withFallback(override);
+            }
+        }
         if (!errors.isEmpty())
         {
             throw new BatonConfigException(errors);
         }
-        return validate(job.withFallback(def.reference()).resolve());
+        return validate(merged.withFallback(job).withFallback(def.reference()).resolve());
     }
 
     /**

@@ -24,6 +24,17 @@ public final class ConfigOptions
         return new ConfigLoader(ConfigDef.discover()).load(configFile, overrides);
     }
 
+    /**
+     * Loads a run's recorded configuration (HOCON text) as the base, then the user's overrides and the extras, so
+     * a command on an existing run sees that run's settings.
+     */
+    public BatonConfig loadWithBase(final String baseHocon, final List<String> extra)
+    {
+        final List<String> all = new ArrayList<>(overrides);
+        all.addAll(extra);
+        return new ConfigLoader(ConfigDef.discover()).loadText(baseHocon, all);
+    }
+
     /** Loads with extra overrides that win over the user's (used by commands that map flags to keys). */
     public BatonConfig load(final List<String> extra)
     {

@@ -48,21 +48,14 @@ public final class SlotCheck
         return slots;
     }
 
-    /** Task slots Spark can run at once right now. */
+    /**
+     * Task slots Spark can run at once right now, counted the way Spark's own barrier check counts them (registered
+     * executors' cores / task cpus, or the N of {@code local[N]}).
+     */
     public static int slots(final JavaSparkContext sc)
     {
-        final String master = sc.master();
-        final int cores;
-        if (master.startsWith("local"))
-        {
-            cores = sc.sc().defaultParallelism();
-        }
-        else
-        {
-            // Cluster backends report total registered executor cores here unless the user pinned it.
-            cores = executors(sc) == 0 ? 0 : sc.sc().defaultParallelism();
-        }
-        return cores / taskCpus(sc);
+        final org.apache.spark.SparkContext context = sc.sc();
+        return context.maxNumConcurrentTasks(context.resourceProfileManager().defaultResourceProfile());
     }
 
     private static int executors(final JavaSparkContext sc)

@@ -102,6 +102,19 @@ public final class RunDirectory
         }
     }
 
+    /** True when the location itself exists (a file or a directory). */
+    public boolean fileSystemExists()
+    {
+        try
+        {
+            return fileSystem().exists(new Path(root));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
     public boolean exists(final String name)
     {
         try

@@ -33,9 +33,8 @@ public final class LocalCluster
     public static ProcessBuilder cli(final Path work, final String... args)
     {
         final List<String> entries = classPath();
-        final Path sparkHome = sparkHome(work.resolve("spark-home"), entries);
-        final String directories = entries.stream().filter(e -> new File(e).isDirectory())
-            .collect(Collectors.joining(File.pathSeparator));
+        final Path sparkHome = sparkHome(work.resolve("spark-home"));
+        final String directories = classDirectories();
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Arrays.asList(SparkContexts.jvmFlags().split(" ")));
@@ -68,8 +67,16 @@ public final class LocalCluster
         return Arrays.stream(path.split(File.pathSeparator)).filter(e -> !e.isBlank()).collect(Collectors.toList());
     }
 
-    private static Path sparkHome(final Path home, final List<String> entries)
+    /** The class directories of the test class path (module target/classes), for spark.executor.extraClassPath. */
+    public static String classDirectories()
     {
+        return classPath().stream().filter(e -> new File(e).isDirectory()).collect(Collectors.joining(File.pathSeparator));
+    }
+
+    /** A SPARK_HOME whose jars/ links every jar of the test class path. */
+    public static Path sparkHome(final Path home)
+    {
+        final List<String> entries = classPath();
         try
         {
             final Path jars = Files.createDirectories(home.resolve("jars"));

@@ -1,0 +1,137 @@
+package io.baton.coordinator.cli;
+
+import io.baton.coordinator.demo.DemoImages;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code baton demo}: the whole path on this machine in a few minutes — generate a small learnable image set in
+ * ImageNet layout, {@code prepare} it, {@code train} a ResNet-20 with 2 SyncBatchNorm replicas on local Spark,
+ * {@code evaluate} it, and say where everything went. Runs the same subcommands a user would.
+ */
+@Command(name = "demo", description = "Generate a small data set, prepare it, train 2 replicas, evaluate.")
+public final class DemoCommand implements Callable<Integer>
+{
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "demo-out", description = "Output folder (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--classes", defaultValue = "10", description = "Classes to generate (default: ${DEFAULT-VALUE}).")
+    int classes;
+
+    @Option(names = "--train-per-class", defaultValue = "96", description = "Training images per class (default: ${DEFAULT-VALUE}).")
+    int trainPerClass;
+
+    @Option(names = "--val-per-class", defaultValue = "24", description = "Validation images per class (default: ${DEFAULT-VALUE}).")
+    int valPerClass;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a training key (repeatable), e.g. train.epochs=2.")
+    List<String> overrides = new ArrayList<>();
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException
+    {
+        if (classes < 2 || trainPerClass < 1 || valPerClass < 1)
+        {
+            throw new IllegalArgumentException("need --classes >= 2 and at least one image per class and split, got "
+                + "classes=" + classes + " train-per-class=" + trainPerClass + " val-per-class=" + valPerClass);
+        }
+        final PrintWriter console = spec.commandLine().getOut();
+        final PrintWriter err = spec.commandLine().getErr();
+        final Path root = out.toAbsolutePath();
+        final Path images = root.resolve("images");
+        final Path prepared = root.resolve("prepared");
+        final Path run = root.resolve("run");
+        final Path jobConfig = root.resolve("demo.conf");
+        Files.createDirectories(root);
+        copyDemoConfig(jobConfig);
+
+        console.printf("[1/4] generating %d classes x (%d train + %d val) images in %s%n", classes, trainPerClass,
+            valPerClass, images);
+        console.flush();
+        if (Files.exists(images))
+        {
+            deleteTree(images);
+        }
+        DemoImages.write(images, 7, classes, trainPerClass, valPerClass, 40);
+
+        console.printf("[2/4] baton prepare %s %s%n", images, prepared);
+        console.flush();
+        step(console, err, "prepare", images.toString(), prepared.toString(), "--overwrite");
+
+        console.printf("[3/4] baton train -c %s --data %s --run-dir %s%n", jobConfig, prepared, run);
+        console.flush();
+        final List<String> train = new ArrayList<>(List.of("train", "-c", jobConfig.toString(), "--data",
+            prepared.toString(), "--run-dir", run.toString()));
+        overrides.forEach(o -> train.addAll(List.of("--set", o)));
+        step(console, err, train.toArray(new String[0]));
+
+        console.printf("[4/4] baton evaluate --model %s%n", run);
+        console.flush();
+        step(console, err, "evaluate", "--model", run.toString());
+
+        console.println();
+        console.println("demo finished; everything is under " + root);
+        console.println("  images:        " + images + " (ImageNet layout)");
+        console.println("  prepared data: " + prepared + " (shards + manifest.json)");
+        console.println("  run:           " + run + " (metrics.jsonl, run.conf, model.zip, summary.json)");
+        console.println("  job config:    " + jobConfig);
+        console.flush();
+        return 0;
+    }
+
+    private static void step(final PrintWriter out, final PrintWriter err, final String... args)
+    {
+        final int code = BatonCli.run(args, out, err);
+        if (code != 0)
+        {
+            throw new IllegalStateException("demo step 'baton " + String.join(" ", args) + "' failed with exit code "
+                + code + " (see the messages above)");
+        }
+    }
+
+    private static void copyDemoConfig(final Path target) throws IOException
+    {
+        try (InputStream in = DemoCommand.class.getResourceAsStream("/io/baton/coordinator/demo.conf"))
+        {
+            if (in == null)
+            {
+                throw new IllegalStateException("demo.conf missing from the class path (conf/demo.conf)");
+            }
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void deleteTree(final Path dir) throws IOException
+    {
+        try (var paths = Files.walk(dir))
+        {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p ->
+            {
+                try
+                {
+                    Files.delete(p);
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException(ex);
+                }
+            });
+        }
+    }
+}

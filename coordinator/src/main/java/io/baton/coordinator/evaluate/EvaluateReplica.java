@@ -1,15 +1,13 @@
 package io.baton.coordinator.evaluate;
 
 import io.baton.common.collective.AeronCommunicator;
-import io.baton.common.collective.CollectiveConfigs;
-import io.baton.common.collective.CollectiveSettings;
-import io.baton.common.collective.PeerEndpoint;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
 import io.baton.coordinator.spark.ReplicaBody;
 import io.baton.coordinator.spark.ReplicaContext;
+import io.baton.coordinator.spark.Rendezvous;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.data.BatchSource;
@@ -23,8 +21,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * One replica of {@code baton evaluate}: loads the model, scores its contiguous block of the validation split in
@@ -52,15 +48,7 @@ final class EvaluateReplica implements ReplicaBody<EvaluationReport>
         NativeRuntime.bindDevice(context.gpuAddresses());
         final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(configText);
         final ComputationGraph graph = load(modelUri);
-        final CollectiveSettings settings = CollectiveConfigs.settings(config);
-        final PeerEndpoint self = CollectiveConfigs.endpoint(config, settings, context.host(), context.rank());
-        final List<PeerEndpoint> peers = new ArrayList<>();
-        for (final String entry : context.allGather(self.host() + "|" + self.port() + "|" + self.driverId()))
-        {
-            final String[] parts = entry.split("\\|", 3);
-            peers.add(new PeerEndpoint(parts[0], Integer.parseInt(parts[1]), parts[2]));
-        }
-        try (AeronCommunicator communicator = new AeronCommunicator(settings, context.rank(), peers,
+        try (AeronCommunicator communicator = Rendezvous.connect(config, context,
                 config.get(CommonKeys.JOB_NAME) + "-evaluate", generation);
              BatchSource val = DataSources.open(config, DataSources.VAL))
         {
@@ -74,8 +62,7 @@ final class EvaluateReplica implements ReplicaBody<EvaluationReport>
     /** Reads a DL4J model zip from any Hadoop FileSystem URI or local path. */
     static ComputationGraph load(final String location) throws java.io.IOException
     {
-        final URI uri = URI.create(location.replace(" ", "%20"));
-        final URI resolved = uri.getScheme() == null ? java.nio.file.Path.of(location).toAbsolutePath().toUri() : uri;
+        final URI resolved = DataSources.toUri(location);
         final FileSystem fs = FileSystem.get(resolved, new Configuration());
         try (FSDataInputStream in = fs.open(new Path(resolved)))
         {

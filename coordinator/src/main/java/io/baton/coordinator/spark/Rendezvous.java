@@ -1,0 +1,43 @@
+package io.baton.coordinator.spark;
+
+import io.baton.common.collective.AeronCommunicator;
+import io.baton.common.collective.CollectiveConfigs;
+import io.baton.common.collective.CollectiveSettings;
+import io.baton.common.collective.PeerEndpoint;
+import io.baton.common.config.BatonConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Rendezvous of a barrier stage: every replica opens its collective endpoint, the endpoints are exchanged with
+ * Spark's {@code allGather}, and each replica connects to all the others.
+ */
+public final class Rendezvous
+{
+    private static final String SEPARATOR = "|";
+
+    private Rendezvous()
+    {
+    }
+
+    /**
+     * @param jobId      identity of the communicator's messages (another job's are dropped).
+     * @param generation incarnation of the stage; older generations' messages are dropped.
+     */
+    public static AeronCommunicator connect(
+        final BatonConfig config, final ReplicaContext context, final String jobId, final long generation)
+    {
+        final CollectiveSettings settings = CollectiveConfigs.settings(config);
+        final PeerEndpoint self = CollectiveConfigs.endpoint(config, settings, context.host(), context.rank());
+        final List<String> gathered = context.allGather(self.host() + SEPARATOR + self.port() + SEPARATOR
+            + self.driverId());
+        final List<PeerEndpoint> peers = new ArrayList<>(gathered.size());
+        for (final String entry : gathered)
+        {
+            final String[] parts = entry.split("\\" + SEPARATOR, 3);
+            peers.add(new PeerEndpoint(parts[0], Integer.parseInt(parts[1]), parts[2]));
+        }
+        return new AeronCommunicator(settings, context.rank(), peers, jobId, generation);
+    }
+}

@@ -58,16 +58,7 @@ public final class ConfigLoader
             throw new BatonConfigException(List.of("shipped configuration: " + ex.getMessage()));
         }
         checkKnown(job, "shipped configuration", errors);
-        Config merged = ConfigFactory.empty();
-        for (int i = overrides.size() - 1; i >= 0; i--)
-        {
-            final Config override = parseOverride(overrides.get(i), errors);
-            if (override != null)
-            {
-                checkKnown(override, "--set " + overrides.get(i), errors);
-                merged = merged.withFallback(override);
-            }
-        }
+        Config merged = overrides(overrides, errors);
         if (!errors.isEmpty())
         {
             throw new BatonConfigException(errors);
@@ -82,17 +73,7 @@ public final class ConfigLoader
     public BatonConfig load(final Path jobFile, final List<String> overrides)
     {
         final List<String> errors = new ArrayList<>();
-        Config merged = ConfigFactory.empty();
-
-        for (int i = overrides.size() - 1; i >= 0; i--)
-        {
-            final Config override = parseOverride(overrides.get(i), errors);
-            if (override != null)
-            {
-                checkKnown(override, "--set " + overrides.get(i), errors);
-                merged = merged.withFallback(override);
-            }
-        }
+        Config merged = overrides(overrides, errors);
         if (jobFile != null)
         {
             final Config job = parseFile(jobFile, errors);
@@ -139,6 +120,22 @@ public final class ConfigLoader
             }
         }
         throw new BatonConfigException(errors);
+    }
+
+    /** The {@code --set} overrides merged, later ones winning; problems are added to {@code errors}. */
+    private Config overrides(final List<String> overrides, final List<String> errors)
+    {
+        Config merged = ConfigFactory.empty();
+        for (int i = overrides.size() - 1; i >= 0; i--)
+        {
+            final Config override = parseOverride(overrides.get(i), errors);
+            if (override != null)
+            {
+                checkKnown(override, "--set " + overrides.get(i), errors);
+                merged = merged.withFallback(override);
+            }
+        }
+        return merged;
     }
 
     private static <T> void readKey(

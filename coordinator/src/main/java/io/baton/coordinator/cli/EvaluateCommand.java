@@ -3,7 +3,7 @@ package io.baton.coordinator.cli;
 import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.evaluate.EvaluateJob;
-import io.baton.coordinator.evaluate.EvaluationReport;
+import io.baton.trainer.run.Evaluator;
 import io.baton.trainer.TrainerKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,7 +65,7 @@ public final class EvaluateCommand implements Callable<Integer>
         final BatonConfig loaded = target.runConfig() != null && config.configFile == null
             ? config.loadWithBase(target.runConfig(), extra) : config.load(extra);
         final PrintWriter out = spec.commandLine().getOut();
-        final EvaluationReport r = new EvaluateJob(loaded).run(target.modelUri());
+        final Evaluator.Result r = new EvaluateJob(loaded).run(target.modelUri());
         out.printf(Locale.ROOT, "evaluated %s on %d samples with %d replicas (%s): top-1 %.4f  top-5 %.4f  loss %.4f%n",
             target.modelUri(), r.samples(), loaded.get(TrainerKeys.TRAIN_REPLICAS),
             loaded.get(CoordinatorKeys.CLUSTER_MASTER) == null ? "local" : loaded.get(CoordinatorKeys.CLUSTER_MASTER),

@@ -7,6 +7,7 @@ import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.run.Evaluator;
 import org.apache.spark.api.java.JavaSparkContext;
 
 import java.util.List;
@@ -21,7 +22,7 @@ public final class EvaluateJob
         this.config = config;
     }
 
-    public EvaluationReport run(final String modelUri)
+    public Evaluator.Result run(final String modelUri)
     {
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
         final JavaSparkContext sc = SparkContexts.create(config);
@@ -32,12 +33,12 @@ public final class EvaluateJob
                 new EvaluateReplica(config.render(), modelUri, System.currentTimeMillis()));
             for (final EvaluationReport report : reports)
             {
-                if (report.samples() != reports.get(0).samples() || report.top1Correct() != reports.get(0).top1Correct())
+                if (!report.result().equals(reports.get(0).result()))
                 {
                     throw new IllegalStateException("replicas disagree on the evaluation: " + reports);
                 }
             }
-            return reports.get(0);
+            return reports.get(0).result();
         }
         finally
         {

@@ -54,8 +54,7 @@ final class EvaluateReplica implements ReplicaBody<EvaluationReport>
         {
             final Evaluator.Result result = Evaluator.evaluate(graph, communicator, val,
                 Math.max(1, config.get(TrainerKeys.TRAIN_GLOBAL_BATCH) / context.worldSize()));
-            return new EvaluationReport(context.rank(), result.samples(), result.top1Correct(), result.top5Correct(),
-                result.lossSum());
+            return new EvaluationReport(context.rank(), result);
         }
     }
 

@@ -21,6 +21,7 @@ public final class Evaluator
 
     /** Top-1 and top-5 accuracy and mean cross-entropy over a split. */
     public record Result(long samples, long top1Correct, long top5Correct, double lossSum)
+        implements java.io.Serializable
     {
         public double top1()
         {

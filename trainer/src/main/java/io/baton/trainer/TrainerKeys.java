@@ -96,6 +96,17 @@ public final class TrainerKeys implements ConfigModule
     public static final ConfigKey<String> DATA_JPEG_DECODER =
         ConfigKey.of("data.jpeg-decoder", ConfigType.oneOf("imageio", "twelvemonkeys"));
 
+    public static final ConfigKey<Integer> HEALTH_EVERY = ConfigKey.of("health.every", ConfigType.INT)
+        .check(v -> v >= 0, ">= 0 (0 = off)");
+    public static final ConfigKey<Double> HEALTH_MAX_ACTIVATION =
+        ConfigKey.of("health.max-activation", ConfigType.DOUBLE).check(positiveDouble(), "> 0");
+    public static final ConfigKey<Double> HEALTH_MAX_DEAD_FRACTION =
+        ConfigKey.of("health.max-dead-fraction", ConfigType.DOUBLE).check(inRange(0, 1), "0..1");
+    public static final ConfigKey<Double> HEALTH_MAX_STAGE_GRAD_NORM =
+        ConfigKey.of("health.max-stage-grad-norm", ConfigType.DOUBLE).check(nonNegativeDouble(), ">= 0 (0 = off)");
+    public static final ConfigKey<Double> HEALTH_MAX_BN_MEAN =
+        ConfigKey.of("health.max-bn-mean", ConfigType.DOUBLE).check(positiveDouble(), "> 0");
+
     public static final List<ConfigKey<?>> ALL = List.of(
         MODEL_ARCH,
         MODEL_SHORTCUT,
@@ -131,7 +142,12 @@ public final class TrainerKeys implements ConfigModule
         DATA_LOADER_THREADS,
         DATA_PREFETCH_BATCHES,
         DATA_CACHE_DIR,
-        DATA_JPEG_DECODER);
+        DATA_JPEG_DECODER,
+        HEALTH_EVERY,
+        HEALTH_MAX_ACTIVATION,
+        HEALTH_MAX_DEAD_FRACTION,
+        HEALTH_MAX_STAGE_GRAD_NORM,
+        HEALTH_MAX_BN_MEAN);
 
     @Override
     public List<ConfigKey<?>> keys()

@@ -16,7 +16,9 @@ import java.io.PrintWriter;
     mixinStandardHelpOptions = true,
     versionProvider = BatonCli.Version.class,
     description = "Synchronous data-parallel ResNet training on Spark.",
-    subcommands = {DemoCommand.class, ModelCommand.class, ConfigCommand.class, TrainCommand.class, EvaluateCommand.class, PrepareCommand.class, PlanCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, ModelCommand.class, ConfigCommand.class, TrainCommand.class, EvaluateCommand.class,
+        PrepareCommand.class, PlanCommand.class, ReportCommand.class, ExportCommand.class, VerifyModelCommand.class,
+        RetrainCommand.class, CommandLine.HelpCommand.class})
 public final class BatonCli
 {
     /** Exit code of a failed job. */

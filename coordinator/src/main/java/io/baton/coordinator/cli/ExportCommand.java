@@ -1,0 +1,113 @@
+package io.baton.coordinator.cli;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
+import io.baton.coordinator.train.RunDirectory;
+import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.export.ModelExporter;
+import io.baton.trainer.export.VerificationSample;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code baton export}: writes a trained model in inference form (plain BatchNormalization instead of
+ * SyncBatchNorm, no updater state) with the verification sidecar {@code baton/verify.json} inside the zip. The
+ * input shape comes from {@code --input}, else from the {@code run.conf} next to the model
+ * ({@code data.image-size}, 3 channels).
+ */
+@Command(name = "export", description = "Export a trained model in inference form with a verification sample.")
+public final class ExportCommand implements Callable<Integer>
+{
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    static final class Source
+    {
+        @Option(names = "--model", paramLabel = "PATH", required = true,
+            description = "A DL4J model zip (a run's model.zip) or a run directory holding model.zip.")
+        Path model;
+
+        @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
+            description = "A checkpoint (not readable yet: the checkpoint layout is being integrated).")
+        Path checkpoint;
+    }
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The zip to write.")
+    Path output;
+
+    @Option(names = "--input", paramLabel = "H,W,C", split = ",",
+        description = "Input height, width, channels (default: from run.conf next to the model).")
+    int[] input;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the fixed input (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Mixin
+    ConfigOptions config;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException
+    {
+        if (source.checkpoint != null)
+        {
+            throw new IllegalArgumentException("--checkpoint " + source.checkpoint + ": exporting from a checkpoint "
+                + "is not supported yet; export the run's model.zip with --model");
+        }
+        final Path model = Files.isDirectory(source.model) ? source.model.resolve(RunDirectory.MODEL) : source.model;
+        if (!Files.isRegularFile(model))
+        {
+            throw new IllegalArgumentException("--model " + source.model + ": no model file " + model);
+        }
+        final InputType.InputTypeConvolutional inputType = inputType(model);
+        final BatonConfig loaded = config.load();
+        final ComputationGraph graph = ModelSerializer.restoreComputationGraph(model.toFile(), false);
+        final VerificationSample sample = ModelExporter.export(graph, inputType, output, seed,
+            loaded.get(TrainerKeys.HEALTH_MAX_BN_MEAN));
+        final PrintWriter out = spec.commandLine().getOut();
+        out.printf("exported %s -> %s: %d parameters, %d BN layers (plain), %d residual blocks, input %s, "
+                + "verification sample %s inside the zip%n", model, output, sample.params(), sample.bnLayers(),
+            sample.blocks().size(), Arrays.toString(sample.inputShape()), VerificationSample.ENTRY);
+        out.flush();
+        return 0;
+    }
+
+    private InputType.InputTypeConvolutional inputType(final Path model) throws IOException
+    {
+        if (input != null)
+        {
+            if (input.length != 3 || input[0] <= 0 || input[1] <= 0 || input[2] <= 0)
+            {
+                throw new IllegalArgumentException("--input must be H,W,C with three positive integers, was "
+                    + Arrays.toString(input));
+            }
+            return (InputType.InputTypeConvolutional)InputType.convolutional(input[0], input[1], input[2]);
+        }
+        final Path runConf = model.toAbsolutePath().getParent().resolve(RunDirectory.CONFIG);
+        if (!Files.isRegularFile(runConf))
+        {
+            throw new IllegalArgumentException("no --input given and no " + RunDirectory.CONFIG + " next to " + model
+                + " to read data.image-size from; pass --input H,W,C");
+        }
+        final BatonConfig run = new ConfigLoader(ConfigDef.discover()).loadText(Files.readString(runConf));
+        final int size = run.get(TrainerKeys.DATA_IMAGE_SIZE);
+        return (InputType.InputTypeConvolutional)InputType.convolutional(size, size, 3);
+    }
+}

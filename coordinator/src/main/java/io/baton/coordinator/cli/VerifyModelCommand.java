@@ -1,0 +1,63 @@
+package io.baton.coordinator.cli;
+
+import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.export.ModelVerifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code baton verify-model model.zip}: reloads an exported model and checks the known input -> output pair, the
+ * BN running statistics and every shape-changing block's projection shortcut. Exit 0 when all pass; 1 with one
+ * {@code FAIL:} line per problem otherwise.
+ */
+@Command(name = "verify-model", description = "Verify an exported model: known output, BN statistics, shortcuts.")
+public final class VerifyModelCommand implements Callable<Integer>
+{
+    @Parameters(index = "0", paramLabel = "MODEL_ZIP", description = "A zip written by baton export.")
+    Path model;
+
+    @Option(names = "--abs-tolerance", paramLabel = "X", description = "Override the sidecar's absolute tolerance.")
+    Double absTolerance;
+
+    @Option(names = "--rel-tolerance", paramLabel = "X", description = "Override the sidecar's relative tolerance.")
+    Double relTolerance;
+
+    @Mixin
+    ConfigOptions config;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call()
+    {
+        if (!Files.isRegularFile(model))
+        {
+            throw new IllegalArgumentException("model " + model + " does not exist or is not a file");
+        }
+        final double maxBnMean = config.load().get(TrainerKeys.HEALTH_MAX_BN_MEAN);
+        final ModelVerifier.Result result = ModelVerifier.verify(model,
+            absTolerance == null ? Double.NaN : absTolerance, relTolerance == null ? Double.NaN : relTolerance,
+            maxBnMean);
+        final PrintWriter out = spec.commandLine().getOut();
+        for (final String problem : result.problems())
+        {
+            out.println("FAIL: " + problem);
+        }
+        out.println(String.format(Locale.ROOT, "%s %s: %d blocks, %d BN layers checked, max |output difference| %.3g",
+            result.passed() ? "OK" : "FAILED", model, result.blocksChecked(), result.bnLayersChecked(),
+            result.maxAbsDifference()));
+        out.flush();
+        return result.passed() ? 0 : BatonCli.EXIT_FAILED;
+    }
+}

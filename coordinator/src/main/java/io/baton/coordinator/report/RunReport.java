@@ -1,0 +1,94 @@
+package io.baton.coordinator.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.coordinator.train.RunDirectory;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/**
+ * Builds a run's report from whatever its directory holds now ({@code metrics.jsonl}, {@code health.jsonl},
+ * {@code summary.json}), so it can be regenerated while training runs, and writes it atomically (a temporary file
+ * renamed over the old report).
+ *
+ * <p>Thread-safe (stateless).
+ */
+public final class RunReport
+{
+    /** Health check lines written next to the metrics (one {@code HealthReport} JSON object per line). */
+    public static final String HEALTH = "health.jsonl";
+    /** Default report file name inside the run directory. */
+    public static final String REPORT = "report.html";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RunReport()
+    {
+    }
+
+    /** The report page of the run, as of now. */
+    public static String render(final RunDirectory run)
+    {
+        final JsonLines metrics = JsonLines.parse(run.readText(RunDirectory.METRICS));
+        final JsonLines health = JsonLines.parse(run.readText(HEALTH));
+        JsonNode summary = null;
+        final String summaryText = run.readText(RunDirectory.SUMMARY);
+        if (summaryText != null && !summaryText.isBlank())
+        {
+            try
+            {
+                summary = JSON.readTree(summaryText);
+            }
+            catch (final IOException ex)
+            {
+                summary = null;
+            }
+        }
+        if (metrics.rows().isEmpty() && summary == null && !run.exists(RunDirectory.METRICS))
+        {
+            throw new IllegalArgumentException("run directory " + run.uri() + " has no " + RunDirectory.METRICS
+                + " and no " + RunDirectory.SUMMARY + ": not a Baton run directory, or training has not started");
+        }
+        final String path = run.uri().getPath();
+        final String title = path == null ? run.uri().toString()
+            : new org.apache.hadoop.fs.Path(run.uri()).getName();
+        return ReportPage.render(title, metrics, health, summary, Instant.now().toString());
+    }
+
+    /**
+     * Writes the report to {@code output} (any Hadoop FS path or local path; null = {@code report.html} in the run
+     * directory) and returns where it went.
+     */
+    public static Path write(final RunDirectory run, final String output)
+    {
+        final String html = render(run);
+        final Path target = output == null ? run.path(REPORT) : new Path(new RunDirectory(output).uri());
+        try
+        {
+            final FileSystem fs = target.getFileSystem(new org.apache.hadoop.conf.Configuration());
+            final FileSystem raw = fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRaw() : fs;
+            final Path qualified = raw.makeQualified(target);
+            final Path staging = new Path(qualified.getParent(), "." + qualified.getName() + ".tmp");
+            try (FSDataOutputStream out = raw.create(staging, true))
+            {
+                out.write(html.getBytes(StandardCharsets.UTF_8));
+            }
+            raw.delete(qualified, false);
+            if (!raw.rename(staging, qualified))
+            {
+                throw new IOException("rename " + staging + " -> " + qualified + " failed");
+            }
+            return qualified;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot write report " + target + ": " + ex.getMessage(), ex);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package io.baton.coordinator.retrain;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.coordinator.OpsKeys;
+import io.baton.coordinator.train.RunDirectory;
+import io.baton.coordinator.train.TrainPlan;
+import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.data.BatchSource;
+import io.baton.trainer.data.DataSources;
+import io.baton.trainer.export.ModelExporter;
+import io.baton.trainer.recipe.TrainingRecipe;
+import io.baton.trainer.retrain.BnRecalibration;
+import io.baton.trainer.run.Evaluator;
+import io.baton.trainer.run.ReplicaTrainer;
+import io.baton.trainer.run.SingleRankCommunicator;
+import io.baton.trainer.run.StepMetrics;
+import io.baton.trainer.run.TimedCommunicator;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * Scheduled retraining in one process: load a model, optionally re-estimate its BN statistics on the new data,
+ * continue training with the retrain schedule through the regular replica loop (world size 1, a
+ * {@link SingleRankCommunicator}), evaluate, export the candidate to {@code <models>/candidates/<id>.zip}, and
+ * promote it to {@code <models>/latest.zip} through the {@link PromotionGate}. Every decision is appended to
+ * {@code <models>/promotions.jsonl}; the step metrics go to {@code <models>/candidates/<id>/metrics.jsonl} (a run
+ * directory {@code baton report} reads).
+ *
+ * <p>Threading: the caller's thread. Not safe against two retrains sharing a models directory at once.
+ */
+public final class RetrainJob
+{
+    /** The promoted model inside the models directory. */
+    public static final String LATEST = "latest.zip";
+    /** One JSON line per retrain decision. */
+    public static final String PROMOTIONS = "promotions.jsonl";
+    /** Candidate models. */
+    public static final String CANDIDATES = "candidates";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final BatonConfig config;
+    private final Path from;
+    private final Path modelsDir;
+    private final PrintWriter out;
+
+    /**
+     * @param config    the job configuration with the retrain overrides applied (train.epochs, optim.*).
+     * @param from      a model zip or a run directory holding model.zip.
+     * @param modelsDir where latest.zip, candidates/ and promotions.jsonl live.
+     * @param out       progress output.
+     */
+    public RetrainJob(final BatonConfig config, final Path from, final Path modelsDir, final PrintWriter out)
+    {
+        this.config = config;
+        this.from = Files.isDirectory(from) ? from.resolve(RunDirectory.MODEL) : from;
+        this.modelsDir = modelsDir;
+        this.out = out;
+        if (!Files.isRegularFile(this.from))
+        {
+            throw new IllegalArgumentException("--from " + from + ": no model file " + this.from);
+        }
+    }
+
+    public RetrainOutcome run() throws IOException
+    {
+        final String id = candidateId();
+        final Path candidateDir = modelsDir.resolve(CANDIDATES).resolve(id);
+        Files.createDirectories(candidateDir);
+        final ComputationGraph graph = ModelSerializer.restoreComputationGraph(from.toFile(), false);
+        final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
+        final long seed = config.get(TrainerKeys.TRAIN_SEED);
+        try (SingleRankCommunicator single = new SingleRankCommunicator();
+             TimedCommunicator communicator = new TimedCommunicator(single);
+             BatchSource train = DataSources.open(config, DataSources.TRAIN);
+             BatchSource val = DataSources.open(config, DataSources.VAL))
+        {
+            checkCompatible(graph, val);
+            final int recalibrate = config.get(OpsKeys.RETRAIN_RECALIBRATE_BN_BATCHES);
+            int bnLayers = 0;
+            if (recalibrate > 0)
+            {
+                bnLayers = BnRecalibration.recalibrate(graph, train, recalibrate, batch, seed);
+                out.printf("recalibrated %d BN layers on %d batches of %d%n", bnLayers, recalibrate, batch);
+            }
+            long steps = 0;
+            final int epochs = config.get(OpsKeys.RETRAIN_EPOCHS);
+            if (epochs > 0)
+            {
+                steps = train(graph, communicator, train, candidateDir.resolve(RunDirectory.METRICS));
+            }
+            final Evaluator.Result candidate = Evaluator.evaluate(graph, communicator, val, batch);
+            final int[] chw = val.shape();
+            final Path candidateZip = modelsDir.resolve(CANDIDATES).resolve(id + ".zip");
+            ModelExporter.export(graph, (InputType.InputTypeConvolutional)InputType.convolutional(chw[1], chw[2],
+                chw[0]), candidateZip, seed, config.get(TrainerKeys.HEALTH_MAX_BN_MEAN));
+            final Path latest = modelsDir.resolve(LATEST);
+            final double current = Files.isRegularFile(latest) ? score(latest, communicator, val, batch) : Double.NaN;
+            final PromotionGate gate = new PromotionGate(config.get(OpsKeys.RETRAIN_PROMOTION_TOLERANCE));
+            final boolean promoted = gate.promotes(candidate.top1(), current);
+            if (promoted)
+            {
+                final Path staged = modelsDir.resolve("." + LATEST + ".tmp");
+                Files.copy(candidateZip, staged, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(staged, latest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            final RetrainOutcome outcome = new RetrainOutcome(promoted, candidateZip, candidate.top1(), current,
+                candidate.samples(), steps, bnLayers);
+            record(id, outcome, gate);
+            return outcome;
+        }
+    }
+
+    private long train(final ComputationGraph graph, final TimedCommunicator communicator, final BatchSource train,
+        final Path metricsFile) throws IOException
+    {
+        try (PrintWriter metrics = new PrintWriter(Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8)))
+        {
+            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, train,
+                TrainPlan.sampler(config, train.size(), 1), TrainingRecipe.schedule(config),
+                config.get(TrainerKeys.TRAIN_EPOCHS), 0, TrainingRecipe.optimizer(config, graph),
+                (StepMetrics m) ->
+                {
+                    metrics.println(m.toJson());
+                    metrics.flush();
+                    if (m.stepInEpoch() + 1 == m.stepsPerEpoch())
+                    {
+                        out.printf(Locale.ROOT, "retrain epoch %d: step %d, loss %.4f, lr %.5f%n", m.epoch() + 1,
+                            m.step() + 1, m.loss(), m.lr());
+                        out.flush();
+                    }
+                });
+            return trainer.train(0);
+        }
+    }
+
+    private static double score(final Path model, final TimedCommunicator communicator, final BatchSource val,
+        final int batch) throws IOException
+    {
+        final ComputationGraph current = ModelSerializer.restoreComputationGraph(model.toFile(), false);
+        checkCompatible(current, val);
+        return Evaluator.evaluate(current, communicator, val, batch).top1();
+    }
+
+    private static void checkCompatible(final ComputationGraph graph, final BatchSource val)
+    {
+        final int[] chw = val.shape();
+        final long outputs = graph.outputSingle(false, val.load(new int[] {0}, 0, false).features()).size(1);
+        if (outputs != val.numClasses())
+        {
+            throw new IllegalArgumentException("model has " + outputs + " outputs but the data has "
+                + val.numClasses() + " classes (input " + chw[0] + "x" + chw[1] + "x" + chw[2] + ")");
+        }
+    }
+
+    private void record(final String id, final RetrainOutcome outcome, final PromotionGate gate) throws IOException
+    {
+        final ObjectNode line = JSON.createObjectNode();
+        line.put("time", Instant.now().toString());
+        line.put("id", id);
+        line.put("from", from.toString());
+        line.put("candidate", outcome.candidate().toString());
+        line.put("candidate_top1", outcome.candidateTop1());
+        if (Double.isNaN(outcome.currentTop1()))
+        {
+            line.putNull("current_top1");
+        }
+        else
+        {
+            line.put("current_top1", outcome.currentTop1());
+        }
+        line.put("tolerance", gate.tolerance());
+        line.put("val_samples", outcome.valSamples());
+        line.put("steps", outcome.steps());
+        line.put("bn_layers_recalibrated", outcome.bnLayersRecalibrated());
+        line.put("promoted", outcome.promoted());
+        Files.writeString(modelsDir.resolve(PROMOTIONS), JSON.writeValueAsString(line) + "\n", StandardCharsets.UTF_8,
+            StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    }
+
+    private String candidateId()
+    {
+        final String base = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT).withZone(ZoneOffset.UTC)
+            .format(Instant.now());
+        String id = base;
+        for (int n = 2; Files.exists(modelsDir.resolve(CANDIDATES).resolve(id)); n++)
+        {
+            id = base + "-" + n;
+        }
+        return id;
+    }
+}

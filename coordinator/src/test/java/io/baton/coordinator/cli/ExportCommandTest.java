@@ -1,0 +1,106 @@
+package io.baton.coordinator.cli;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
+import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.export.VerificationSample;
+import io.baton.trainer.recipe.TrainingRecipe;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code baton export} of a run directory's model and {@code baton verify-model} on clean and tampered zips. */
+class ExportCommandTest
+{
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void configure()
+    {
+        NativeRuntime.configure();
+    }
+
+    private record Run(int code, String out, String err)
+    {
+    }
+
+    private static Run cli(final String... args)
+    {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final int code = BatonCli.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void shouldExportARunAndVerifyItThenCatchChangedWeights() throws Exception
+    {
+        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(null,
+            List.of("model.arch=resnet20", "data.image-size=16", "model.shortcut=b", "run.dir=" + dir));
+        final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 5);
+        Files.writeString(dir.resolve("run.conf"), config.render());
+        ModelSerializer.writeModel(graph, dir.resolve("model.zip").toFile(), false);
+
+        final Path exported = dir.resolve("export/model.zip");
+        final Run export = cli("export", "--model", dir.toString(), "--output", exported.toString());
+        assertEquals(0, export.code(), export.err());
+        assertTrue(export.out().contains("9 residual blocks, input [2, 3, 16, 16]"), export.out());
+
+        final Run clean = cli("verify-model", exported.toString());
+        assertEquals(0, clean.code(), clean.out() + clean.err());
+        assertTrue(clean.out().startsWith("OK "), clean.out());
+
+        final ComputationGraph tampered = ModelSerializer.restoreComputationGraph(exported.toFile(), false);
+        tampered.getLayer("stage3_block3_conv2").getParam("W").muli(-1);
+        final Path bad = dir.resolve("tampered.zip");
+        final Path plain = dir.resolve("plain.zip");
+        ModelSerializer.writeModel(tampered, plain.toFile(), false);
+        try (ZipFile model = new ZipFile(plain.toFile());
+             ZipFile original = new ZipFile(exported.toFile());
+             ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(bad)))
+        {
+            final Enumeration<? extends ZipEntry> entries = model.entries();
+            while (entries.hasMoreElements())
+            {
+                copy(model, entries.nextElement(), out);
+            }
+            copy(original, original.getEntry(VerificationSample.ENTRY), out);
+        }
+        final Run caught = cli("verify-model", bad.toString());
+        assertEquals(BatonCli.EXIT_FAILED, caught.code());
+        assertTrue(caught.out().contains("FAIL: output differs from the training graph's"), caught.out());
+        assertTrue(caught.out().contains("FAILED " + bad), caught.out());
+
+        final Run missing = cli("export", "--model", dir.resolve("nope").toString(), "--output", bad.toString());
+        assertEquals(BatonCli.EXIT_USAGE, missing.code());
+        assertTrue(missing.err().contains("no model file"), missing.err());
+    }
+
+    private static void copy(final ZipFile zip, final ZipEntry entry, final ZipOutputStream out) throws Exception
+    {
+        out.putNextEntry(new ZipEntry(entry.getName()));
+        try (InputStream in = zip.getInputStream(entry))
+        {
+            in.transferTo(out);
+        }
+        out.closeEntry();
+    }
+}

@@ -10,7 +10,8 @@ import java.util.List;
 import static io.baton.common.config.ConfigKey.nonNegativeInt;
 
 /**
- * Configuration keys of the coordinator: where the Spark job runs, where a run writes, how progress is shown.
+ * Configuration keys of the coordinator: where the Spark job runs, where a run writes, how progress is shown, how
+ * failures are recovered.
  * Defaults and docs are in coordinator's {@code baton-reference.conf}.
  */
 public final class CoordinatorKeys implements ConfigModule
@@ -39,6 +40,29 @@ public final class CoordinatorKeys implements ConfigModule
     public static final ConfigKey<Boolean> PREPARE_KEEP_PATHS =
         ConfigKey.of("prepare.keep-paths", ConfigType.BOOLEAN);
 
+    public static final ConfigKey<Integer> RECOVERY_MAX_RESTARTS =
+        ConfigKey.of("recovery.max-restarts", ConfigType.INT).check(nonNegativeInt(), ">= 0");
+    public static final ConfigKey<Duration> RECOVERY_BACKOFF = ConfigKey.of("recovery.backoff", ConfigType.DURATION)
+        .check(v -> !v.isNegative(), ">= 0");
+    public static final ConfigKey<Duration> RECOVERY_MAX_BACKOFF =
+        ConfigKey.of("recovery.max-backoff", ConfigType.DURATION).check(v -> !v.isNegative(), ">= 0");
+    public static final ConfigKey<Integer> RECOVERY_NAN_RETRIES =
+        ConfigKey.of("recovery.nan-retries", ConfigType.INT).check(nonNegativeInt(), ">= 0");
+    public static final ConfigKey<Double> RECOVERY_NAN_LR_FACTOR =
+        ConfigKey.of("recovery.nan-lr-factor", ConfigType.DOUBLE).check(v -> v > 0 && v < 1, "0 < f < 1");
+    public static final ConfigKey<Double> RECOVERY_HUGE_ACTIVATION =
+        ConfigKey.of("recovery.huge-activation", ConfigType.DOUBLE).check(ConfigKey.positiveDouble(), "> 0");
+    public static final ConfigKey<Integer> ELASTIC_MIN_REPLICAS =
+        ConfigKey.of("elastic.min-replicas", ConfigType.INT).check(nonNegativeInt(), ">= 0 (0 = not elastic)");
+    public static final ConfigKey<Integer> ELASTIC_REWARMUP_STEPS =
+        ConfigKey.of("elastic.rewarmup-steps", ConfigType.INT).check(nonNegativeInt(), ">= 0");
+    public static final ConfigKey<Long> DEBUG_INJECT_NAN_AT_STEP =
+        ConfigKey.of("debug.inject-nan-at-step", ConfigType.LONG).check(v -> v >= -1, ">= -1 (-1 = off)");
+    public static final ConfigKey<Integer> DEBUG_INJECT_NAN_TIMES =
+        ConfigKey.of("debug.inject-nan-times", ConfigType.INT).check(ConfigKey.positiveInt(), "> 0");
+    public static final ConfigKey<Long> DEBUG_FAIL_AT_STEP =
+        ConfigKey.of("debug.fail-at-step", ConfigType.LONG).check(v -> v >= -1, ">= -1 (-1 = off)");
+
     public static final List<ConfigKey<?>> ALL = List.of(
         CLUSTER_MASTER,
         CLUSTER_APP_NAME,
@@ -50,7 +74,18 @@ public final class CoordinatorKeys implements ConfigModule
         PREPARE_SHARD_SIZE,
         PREPARE_RESIZE_SHORTER_SIDE,
         PREPARE_JPEG_QUALITY,
-        PREPARE_KEEP_PATHS);
+        PREPARE_KEEP_PATHS,
+        RECOVERY_MAX_RESTARTS,
+        RECOVERY_BACKOFF,
+        RECOVERY_MAX_BACKOFF,
+        RECOVERY_NAN_RETRIES,
+        RECOVERY_NAN_LR_FACTOR,
+        RECOVERY_HUGE_ACTIVATION,
+        ELASTIC_MIN_REPLICAS,
+        ELASTIC_REWARMUP_STEPS,
+        DEBUG_INJECT_NAN_AT_STEP,
+        DEBUG_INJECT_NAN_TIMES,
+        DEBUG_FAIL_AT_STEP);
 
     @Override
     public List<ConfigKey<?>> keys()

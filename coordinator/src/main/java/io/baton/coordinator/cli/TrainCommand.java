@@ -2,6 +2,7 @@ package io.baton.coordinator.cli;
 
 import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.train.ReplicaReport;
+import io.baton.coordinator.train.ResumeRequest;
 import io.baton.coordinator.train.TrainJob;
 import io.baton.coordinator.train.TrainPlan;
 import picocli.CommandLine.Command;
@@ -35,6 +36,14 @@ public final class TrainCommand implements Callable<Integer>
     @Option(names = "--replicas", paramLabel = "N", description = "Number of replicas; sets train.replicas.")
     Integer replicas;
 
+    @Option(names = "--resume", paramLabel = "auto|never|PATH", defaultValue = "auto",
+        description = "auto: continue from the newest valid checkpoint of the run directory (default); never: start "
+            + "afresh (existing checkpoints are moved aside); PATH: a .../checkpoints/ckpt-<step> directory.")
+    String resume;
+
+    @Option(names = "--force", description = "Resume even though trajectory keys of the configuration changed.")
+    boolean force;
+
     @Option(names = "--dry-run", description = "Print the plan (batches, steps, learning rates) and exit.")
     boolean dryRun;
 
@@ -63,7 +72,7 @@ public final class TrainCommand implements Callable<Integer>
         }
         final BatonConfig loaded = config.load(extra);
         final PrintWriter out = spec.commandLine().getOut();
-        final TrainJob job = new TrainJob(loaded, out);
+        final TrainJob job = new TrainJob(loaded, out, ResumeRequest.parse(resume, force));
         final TrainPlan plan = job.plan();
         out.println(plan.describe());
         out.flush();

@@ -1,5 +1,7 @@
 package io.baton.coordinator.train;
 
+import io.baton.trainer.run.TrainOutcome;
+
 import java.io.Serializable;
 
 /**
@@ -15,6 +17,9 @@ import java.io.Serializable;
  * @param evalSamples validation samples counted.
  * @param paramsChecksum a checksum of the final parameters (equal on every rank).
  * @param gpu         GPU addresses Spark assigned (empty on CPU).
+ * @param outcome     how the stage ended (equal on every rank).
+ * @param nextStep    the global step the stage would have run next (for NON_FINITE: the failing step).
+ * @param diagnosis   for NON_FINITE: where the activations went bad.
  */
 public record ReplicaReport(
     int rank,
@@ -26,6 +31,9 @@ public record ReplicaReport(
     double evalLoss,
     long evalSamples,
     long paramsChecksum,
-    String gpu) implements Serializable
+    String gpu,
+    TrainOutcome.Kind outcome,
+    long nextStep,
+    String diagnosis) implements Serializable
 {
 }

@@ -1,6 +1,7 @@
 package io.baton.coordinator.train;
 
 import io.baton.common.config.BatonConfig;
+import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.SlotCheck;
@@ -8,27 +9,54 @@ import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
+import io.baton.trainer.run.TrainOutcome;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * The driver program of {@code baton train}: plans the run, checks the cluster can hold every replica at once,
- * launches one barrier stage of replicas, shows progress, and checks and records what they report.
+ * The driver program of {@code baton train}: plans the run, picks the checkpoint to start from ({@code --resume}),
+ * and runs barrier stages of replicas until training completes. A stage ends early when
+ * <ul>
+ *   <li>it fails (an executor died, a replica threw): relaunched from the newest valid checkpoint with a new
+ *       communicator generation, after a back-off doubling from {@code recovery.backoff} up to
+ *       {@code recovery.max-backoff}, at most {@code recovery.max-restarts} times;</li>
+ *   <li>a step was non-finite (decided after the all-reduce, so every replica agrees): rolled back to the newest
+ *       checkpoint with the learning rate multiplied by {@code recovery.nan-lr-factor}, at most
+ *       {@code recovery.nan-retries} times, after which the run fails with the replicas' diagnosis naming the first
+ *       residual block whose activations went non-finite or huge;</li>
+ *   <li>it ran with fewer replicas than configured (elastic, {@code elastic.min-replicas}) and reached the next
+ *       checkpoint: the driver then launches the next stage with as many replicas as slots allow again.</li>
+ * </ul>
+ * Every such event is printed, logged and appended to the run's {@code run-events.jsonl}.
  *
  * <p>Threading: the caller's thread; blocks until training ends.
  */
 public final class TrainJob
 {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+
     private final BatonConfig config;
     private final PrintWriter out;
+    private final ResumeRequest resume;
 
     public TrainJob(final BatonConfig config, final PrintWriter out)
     {
+        this(config, out, ResumeRequest.auto());
+    }
+
+    public TrainJob(final BatonConfig config, final PrintWriter out, final ResumeRequest resume)
+    {
         this.config = config;
         this.out = out;
+        this.resume = resume;
     }
 
     /** Sizes the data and plans the run without starting Spark. */
@@ -41,35 +69,228 @@ public final class TrainJob
         }
     }
 
-    /** Trains; returns the replicas' reports in rank order. */
+    /** Trains (resuming as requested); returns the replicas' reports of the completing stage in rank order. */
     public List<ReplicaReport> run(final TrainPlan plan)
     {
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
         run.mkdirs();
         run.writeText(RunDirectory.CONFIG, config.render());
+        final RunEvents events = new RunEvents(run);
+        final ResumeResolver resolver = new ResumeResolver(config, run, out, events);
+        ResumeResolver.Found from = resolver.initial(resume);
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
+        final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
+        final int every = config.get(CommonKeys.CHECKPOINT_EVERY);
         final JavaSparkContext sc = SparkContexts.create(config);
-        try
+        try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
+            config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
         {
-            SlotCheck.require(sc, replicas, config.get(CoordinatorKeys.CLUSTER_SLOT_WAIT));
-            out.printf("training on %s: %d replicas, run directory %s%n", sc.master(), replicas, run.uri());
-            out.flush();
-            final List<ReplicaReport> reports;
-            try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
-                config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
+            final long generationBase = System.currentTimeMillis();
+            double lrScale = from == null ? 1.0 : from.position().lrScale();
+            int nanRollbacks = from == null ? 0 : from.position().nanRollbacks();
+            int restarts = 0;
+            boolean appendMetrics = from != null;
+            events.record(from == null ? "start" : "resume", fields("step", from == null ? 0L
+                : from.position().step(), "checkpoint", from == null ? "none" : from.path()), false);
+            for (int stage = 0; ; stage++)
             {
-                reports = BarrierLauncher.run(sc, replicas,
-                    "baton train " + config.get(TrainerKeys.MODEL_ARCH) + " x" + replicas,
-                    new TrainReplica(config.render(), System.currentTimeMillis()));
+                final ElasticPlan shape = ElasticPlan.of(batch, replicas, availableReplicas(sc, replicas));
+                final StageSpec spec = stageSpec(from, shape, plan, lrScale, nanRollbacks, generationBase + stage,
+                    appendMetrics, replicas, every);
+                announce(stage, from, shape, spec, sc, events, batch);
+                final List<ReplicaReport> reports;
+                try
+                {
+                    reports = BarrierLauncher.run(sc, shape.worldSize(), "baton train "
+                        + config.get(TrainerKeys.MODEL_ARCH) + " x" + shape.worldSize() + " from step "
+                        + spec.startStep(), new TrainReplica(config.render(), spec));
+                }
+                catch (final Exception ex)
+                {
+                    // Spark's SparkException is checked in Java's eyes but thrown from Scala without a declaration.
+                    restarts++;
+                    final int max = config.get(CoordinatorKeys.RECOVERY_MAX_RESTARTS);
+                    events.record("stage-failed", fields("stage", stage, "restart", restarts, "max_restarts", max,
+                        "error", rootMessage(ex)), true);
+                    if (restarts > max)
+                    {
+                        throw new IllegalStateException("training failed " + restarts + " time(s), more than "
+                            + CoordinatorKeys.RECOVERY_MAX_RESTARTS.name() + " = " + max + "; last error: "
+                            + rootMessage(ex), ex);
+                    }
+                    final Duration wait = backoff(restarts);
+                    out.printf("stage failed (%s); restart %d of %d from the newest checkpoint in %d ms%n",
+                        rootMessage(ex), restarts, max, wait.toMillis());
+                    out.flush();
+                    sleep(wait);
+                    from = latestOrInitial(resolver, from);
+                    appendMetrics = true;
+                    continue;
+                }
+                final ReplicaReport r0 = reports.get(0);
+                appendMetrics = true;
+                if (r0.outcome() == TrainOutcome.Kind.COMPLETED)
+                {
+                    check(reports);
+                    run.writeText(RunDirectory.SUMMARY, summaryJson(r0, plan));
+                    events.record("completed", fields("step", r0.nextStep(), "params_checksum",
+                        Long.toHexString(r0.paramsChecksum())), false);
+                    return reports;
+                }
+                if (r0.outcome() == TrainOutcome.Kind.NON_FINITE)
+                {
+                    nanRollbacks++;
+                    final int max = config.get(CoordinatorKeys.RECOVERY_NAN_RETRIES);
+                    events.record("non-finite", fields("step", r0.nextStep(), "rollback", nanRollbacks,
+                        "max_rollbacks", max, "diagnosis", r0.diagnosis()), true);
+                    if (nanRollbacks > max)
+                    {
+                        throw new TrainingDivergedException("training diverged: " + r0.diagnosis() + " (gave up after "
+                            + max + " rollback(s) with the learning rate x " + lrScale + "; "
+                            + CoordinatorKeys.RECOVERY_NAN_RETRIES.name() + " = " + max + ")");
+                    }
+                    lrScale *= config.get(CoordinatorKeys.RECOVERY_NAN_LR_FACTOR);
+                    out.printf("non-finite step %d: rolling back to the newest checkpoint with the learning rate x "
+                        + "%s (rollback %d of %d)%n", r0.nextStep(), lrScale, nanRollbacks, max);
+                    out.flush();
+                    from = latestOrInitial(resolver, from);
+                    continue;
+                }
+                // STOPPED at a checkpoint boundary while running with fewer replicas: the next stage may grow back.
+                from = latestOrInitial(resolver, from);
+                restarts = 0;
             }
-            check(reports);
-            run.writeText(RunDirectory.SUMMARY, summaryJson(reports.get(0), plan));
-            return reports;
         }
         finally
         {
             sc.stop();
         }
+    }
+
+    private StageSpec stageSpec(final ResumeResolver.Found from, final ElasticPlan shape, final TrainPlan plan,
+        final double lrScale, final int nanRollbacks, final long generation, final boolean appendMetrics,
+        final int replicas, final int every)
+    {
+        final long stepsPerEpoch = stepsPerEpoch(plan, shape);
+        final long start = from == null ? 0 : from.position().startStep(shape.globalBatch(), stepsPerEpoch);
+        long rewarmupFrom = -1;
+        int rewarmupSteps = 0;
+        if (from != null && shape.globalBatch() != from.position().globalBatch())
+        {
+            rewarmupFrom = start;
+            rewarmupSteps = config.get(CoordinatorKeys.ELASTIC_REWARMUP_STEPS);
+        }
+        else if (from != null)
+        {
+            rewarmupFrom = from.position().rewarmupFrom();
+            rewarmupSteps = from.position().rewarmupSteps();
+        }
+        final long stopAt = shape.worldSize() < replicas ? (start / every + 1) * every : -1;
+        return new StageSpec(from == null ? null : from.dir(), from == null ? -1 : from.position().step(), start,
+            shape.worldSize(), shape.globalBatch(), lrScale, rewarmupFrom, rewarmupSteps, stopAt, nanRollbacks,
+            generation, appendMetrics);
+    }
+
+    private long stepsPerEpoch(final TrainPlan plan, final ElasticPlan shape)
+    {
+        return TrainPlan.sampler(TrainReplica.effectiveConfig(config.render(), new StageSpec(null, -1, 0,
+            shape.worldSize(), shape.globalBatch(), 1, -1, 0, -1, 0, 0, false)), plan.trainSamples(),
+            shape.worldSize()).stepsPerEpoch();
+    }
+
+    private void announce(final int stage, final ResumeResolver.Found from, final ElasticPlan shape,
+        final StageSpec spec, final JavaSparkContext sc, final RunEvents events, final int batch)
+    {
+        final int configured = config.get(TrainerKeys.TRAIN_REPLICAS);
+        if (shape.worldSize() != configured)
+        {
+            final String text = String.format(Locale.ROOT, "ELASTIC: only %d of %d replicas can run; continuing with "
+                    + "%s%s", shape.worldSize(), configured, shape.describe(), shape.batchChanged(batch)
+                    ? " (global batch " + batch + " not divisible: linear LR scaling, re-warmup over "
+                    + spec.rewarmupSteps() + " steps)" : " (global batch kept)");
+            out.println(text);
+            LOG.warn(text);
+            events.record("elastic", fields("replicas", shape.worldSize(), "configured_replicas", configured,
+                "global_batch", shape.globalBatch(), "lr_scale", shape.lrScale(), "start_step", spec.startStep(),
+                "rewarmup_steps", spec.rewarmupSteps(), "stop_at_step", spec.stopAtStep()), true);
+        }
+        out.printf("training on %s: %d replicas (stage %d), global batch %d, from step %d (%s), run directory %s%n",
+            sc.master(), shape.worldSize(), stage, shape.globalBatch(), spec.startStep(),
+            from == null ? "initial weights" : from.path(), config.get(CoordinatorKeys.RUN_DIR));
+        out.flush();
+    }
+
+    /** Replicas that can run now: all configured ones, or (elastic) as many as the slots allow above the minimum. */
+    private int availableReplicas(final JavaSparkContext sc, final int replicas)
+    {
+        final int min = config.get(CoordinatorKeys.ELASTIC_MIN_REPLICAS);
+        final Duration wait = config.get(CoordinatorKeys.CLUSTER_SLOT_WAIT);
+        if (min == 0 || min >= replicas)
+        {
+            SlotCheck.require(sc, replicas, wait);
+            return replicas;
+        }
+        final long deadlineNs = System.nanoTime() + wait.toNanos();
+        int slots = SlotCheck.slots(sc);
+        while (slots < replicas && System.nanoTime() < deadlineNs)
+        {
+            sleep(Duration.ofMillis(200));
+            slots = SlotCheck.slots(sc);
+        }
+        if (slots >= replicas)
+        {
+            return replicas;
+        }
+        SlotCheck.require(sc, min, Duration.ZERO);
+        return slots;
+    }
+
+    private ResumeResolver.Found latestOrInitial(final ResumeResolver resolver, final ResumeResolver.Found previous)
+    {
+        final ResumeResolver.Found latest = resolver.latest();
+        return latest != null ? latest : previous;
+    }
+
+    Duration backoff(final int restart)
+    {
+        final Duration base = config.get(CoordinatorKeys.RECOVERY_BACKOFF);
+        final Duration max = config.get(CoordinatorKeys.RECOVERY_MAX_BACKOFF);
+        final Duration wait = base.multipliedBy(1L << Math.min(20, restart - 1));
+        return wait.compareTo(max) > 0 ? max : wait;
+    }
+
+    private static void sleep(final Duration wait)
+    {
+        try
+        {
+            Thread.sleep(wait.toMillis());
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to restart", ex);
+        }
+    }
+
+    private static String rootMessage(final Throwable ex)
+    {
+        Throwable t = ex;
+        while (t.getCause() != null && t.getCause() != t)
+        {
+            t = t.getCause();
+        }
+        final String first = String.valueOf(ex.getMessage()).split("\n", 2)[0];
+        return t == ex ? first : first + " (cause: " + t + ")";
+    }
+
+    private static Map<String, Object> fields(final Object... kv)
+    {
+        final Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2)
+        {
+            map.put((String) kv[i], kv[i + 1]);
+        }
+        return map;
     }
 
     private static void check(final List<ReplicaReport> reports)

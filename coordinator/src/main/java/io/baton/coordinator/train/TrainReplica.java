@@ -1,46 +1,69 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.checkpoint.Checkpoint;
+import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
+import io.baton.common.config.CommonKeys;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
-import io.baton.common.config.CommonKeys;
+import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.spark.ReplicaBody;
 import io.baton.coordinator.spark.ReplicaContext;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
+import io.baton.trainer.data.GlobalBatchSampler;
+import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.recipe.TrainingRecipe;
 import io.baton.trainer.replica.ParamChecksum;
 import io.baton.trainer.run.Evaluator;
+import io.baton.trainer.run.ReplicaState;
 import io.baton.trainer.run.ReplicaTrainer;
 import io.baton.trainer.run.StepMetrics;
 import io.baton.trainer.run.TimedCommunicator;
+import io.baton.trainer.run.TrainOutcome;
 import io.baton.trainer.syncbn.SyncBatchNorm;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.function.Consumer;
 
 /**
  * The body of one replica of {@code baton train}, run inside a Spark barrier task: connect to the other replicas,
- * build the model and data, train, evaluate on the validation split, and (rank 0) write metrics and the model.
+ * build the model and data, load the stage's checkpoint (rank 0 reads it, then every rank receives rank 0's
+ * parameters, optimiser state and counters through the initial broadcast), train from the stage's start step with
+ * checkpoints, and, when training completed, evaluate on the validation split and (rank 0) write the model.
  */
 final class TrainReplica implements ReplicaBody<ReplicaReport>
 {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(TrainReplica.class);
 
-    private final String configText;
-    private final long generation;
+    private final String userConfigText;
+    private final StageSpec spec;
 
-    TrainReplica(final String configText, final long generation)
+    /**
+     * @param userConfigText the job configuration as the user gave it (HOCON).
+     * @param spec           the stage.
+     */
+    TrainReplica(final String userConfigText, final StageSpec spec)
     {
-        this.configText = configText;
-        this.generation = generation;
+        this.userConfigText = userConfigText;
+        this.spec = spec;
+    }
+
+    /** The configuration a stage trains with: the user's, with the stage's world size and global batch. */
+    static BatonConfig effectiveConfig(final String userConfigText, final StageSpec spec)
+    {
+        return new ConfigLoader(ConfigDef.discover()).loadText(userConfigText + "\n" + TrainerKeys.TRAIN_REPLICAS.name()
+            + " = " + spec.worldSize() + "\n" + TrainerKeys.TRAIN_GLOBAL_BATCH.name() + " = " + spec.globalBatch()
+            + "\n");
     }
 
     @Override
@@ -48,16 +71,24 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
     {
         NativeRuntime.configure();
         final long startNs = System.nanoTime();
-        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(configText);
+        final String configHash = new ConfigLoader(ConfigDef.discover()).loadText(userConfigText).trajectoryHash();
+        final BatonConfig config = effectiveConfig(userConfigText, spec);
         final int rank = context.rank();
+        if (context.worldSize() != spec.worldSize())
+        {
+            throw new IllegalStateException("stage launched with " + context.worldSize() + " tasks for a world of "
+                + spec.worldSize());
+        }
         final String device = NativeRuntime.bindDevice(context.gpuAddresses());
-        LOG.info("replica {}/{} on {}: {}", rank, context.worldSize(), context.host(), device);
-        final RunDirectory run = new RunDirectory(config.get(io.baton.coordinator.CoordinatorKeys.RUN_DIR));
+        LOG.info("replica {}/{} on {}: {}; stage from step {} (checkpoint {}), generation {}", rank,
+            context.worldSize(), context.host(), device, spec.startStep(), spec.checkpointStep(), spec.generation());
+        final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
 
-        try (TimedCommunicator communicator = new TimedCommunicator(ReplicaComms.connect(config, context, generation));
+        try (TimedCommunicator communicator = new TimedCommunicator(ReplicaComms.connect(config, context,
+                spec.generation()));
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL);
-             MetricsLog metrics = rank == 0 ? new MetricsLog(run, false) : null)
+             MetricsLog metrics = rank == 0 ? new MetricsLog(run, spec.appendMetrics()) : null)
         {
             final int[] chw = train.shape();
             final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {chw[1], chw[2], chw[0]},
@@ -75,14 +106,35 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
                     metrics.accept(m);
                 }
             };
-            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, train,
-                TrainPlan.sampler(config, train.size(), context.worldSize()), TrainingRecipe.schedule(config),
-                config.get(TrainerKeys.TRAIN_EPOCHS), config.get(CommonKeys.COLLECTIVE_CHECKSUM_EVERY),
-                TrainingRecipe.optimizer(config, graph), listener);
+            final LargeBatchSgd optimizer = TrainingRecipe.optimizer(config, graph);
+            final GlobalBatchSampler sampler = TrainPlan.sampler(config, train.size(), context.worldSize());
+            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, train, sampler,
+                TrainingRecipe.schedule(config), config.get(TrainerKeys.TRAIN_EPOCHS),
+                config.get(CommonKeys.COLLECTIVE_CHECKSUM_EVERY), optimizer, listener)
+                .hugeActivation(config.get(CoordinatorKeys.RECOVERY_HUGE_ACTIVATION));
+            final ReplicaState state = new ReplicaState(graph, optimizer);
+            if (rank == 0 && spec.checkpointDir() != null)
+            {
+                restore(state, graph);
+            }
             trainer.synchronizeInitialState();
-            final long steps = trainer.train(0);
+
+            final TrainOutcome outcome;
+            try (StageHooks hooks = new StageHooks(spec, config, userConfigText, configHash, rank,
+                sampler.stepsPerEpoch(), graph, state))
+            {
+                outcome = trainer.train(spec.startStep(), hooks);
+                hooks.flush();
+            }
+            if (outcome.kind() != TrainOutcome.Kind.COMPLETED)
+            {
+                return new ReplicaReport(rank, outcome.stepsTaken(), (System.nanoTime() - startNs) / 1e9,
+                    last[0] == null ? Double.NaN : last[0].loss(), Double.NaN, Double.NaN, Double.NaN, 0,
+                    ParamChecksum.of(graph.params()), String.join(",", context.gpuAddresses()), outcome.kind(),
+                    outcome.nextStep(), outcome.diagnosis());
+            }
             final Evaluator.Result eval = Evaluator.evaluate(graph, communicator, val,
-                config.get(TrainerKeys.TRAIN_GLOBAL_BATCH) / context.worldSize());
+                Math.max(1, config.get(TrainerKeys.TRAIN_GLOBAL_BATCH) / context.worldSize()));
             if (rank == 0)
             {
                 try (FSDataOutputStream out = run.fileSystem().create(run.path(RunDirectory.MODEL), true))
@@ -90,9 +142,25 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
                     ModelSerializer.writeModel(graph, out, false);
                 }
             }
-            return new ReplicaReport(rank, steps, (System.nanoTime() - startNs) / 1e9,
+            return new ReplicaReport(rank, outcome.stepsTaken(), (System.nanoTime() - startNs) / 1e9,
                 last[0] == null ? Double.NaN : last[0].loss(), eval.top1(), eval.top5(), eval.loss(), eval.samples(),
-                ParamChecksum.of(graph.params()), String.join(",", context.gpuAddresses()));
+                ParamChecksum.of(graph.params()), String.join(",", context.gpuAddresses()), outcome.kind(),
+                outcome.nextStep(), "");
+        }
+    }
+
+    /** Rank 0 loads the stage's checkpoint (every part verified while read) and its DL4J counters. */
+    private void restore(final ReplicaState state, final ComputationGraph graph) throws IOException
+    {
+        try (CheckpointStore store = CheckpointStore.openReadOnly(spec.checkpointDir(), new Configuration()))
+        {
+            final Checkpoint checkpoint = store.open(spec.checkpointStep());
+            state.restore(checkpoint);
+            final TrainCheckpoint.Position position = TrainCheckpoint.Position.of(checkpoint);
+            graph.getConfiguration().setIterationCount(position.iteration());
+            graph.getConfiguration().setEpochCount(position.dl4jEpoch());
+            LOG.info("restored {} (step {}, epoch {}, step {} of the epoch, written by {} replicas)",
+                checkpoint.path(), position.step(), position.epoch(), position.stepInEpoch(), position.worldSize());
         }
     }
 }

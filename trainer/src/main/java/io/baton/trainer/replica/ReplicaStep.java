@@ -46,6 +46,11 @@ import java.util.Map;
  * {@code checksumEverySteps} steps (0 = never) a checksum of the parameters is all-gathered and a mismatch throws
  * {@link ReplicaDivergenceException} naming the step and ranks.
  *
+ * <h2>Non-finite gradients</h2>
+ * After the all-reduce and before any parameter changes, a summed gradient holding a NaN or an infinity makes
+ * {@link #step} throw {@link NonFiniteStepException} on every rank alike (they all hold the same summed gradient),
+ * leaving parameters and optimiser state as they were before the step.
+ *
  * <p>Threading: one training thread per replica, the communicator's thread. Every rank must call the same methods
  * in the same order (they are collectives).
  */
@@ -188,6 +193,7 @@ public final class ReplicaStep
         final double score = forwardBackward(features, labels);
         final INDArray flat = graph.getFlattenedGradients();
         allReduceSum(flat);
+        requireFiniteGradient(flat, score);
         final LargeBatchSgd.UpdateStats stats = optimizer.apply(graph.params(), flat, globalBatchSize,
             communicator.worldSize(), lr);
         finishStep();
@@ -208,6 +214,7 @@ public final class ReplicaStep
         final Gradient gradient = graph.gradient();
         final INDArray flat = graph.getFlattenedGradients();
         allReduceSum(flat);
+        requireFiniteGradient(flat, score);
         averageUndividedSlots(gradient);
 
         final int iteration = graph.getConfiguration().getIterationCount();
@@ -244,6 +251,19 @@ public final class ReplicaStep
             }
         }
         return Math.sqrt(sum) / globalBatchSize;
+    }
+
+    /**
+     * Throws before any parameter changes when the summed gradient holds a NaN or an infinity (or overflows a float
+     * sum). The gradient is the all-reduced one, so every rank decides the same and throws at the same step.
+     */
+    private void requireFiniteGradient(final INDArray flatSum, final double localLoss)
+    {
+        final double sum = flatSum.sumNumber().doubleValue();
+        if (!Double.isFinite(sum))
+        {
+            throw new NonFiniteStepException(completedSteps, localLoss, sum);
+        }
     }
 
     /** Compares parameter checksums across ranks now (a collective). */

@@ -4,10 +4,13 @@ import io.baton.common.collective.ReduceOp;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.GlobalBatchSampler;
 import io.baton.trainer.optim.LargeBatchSgd;
+import io.baton.trainer.replica.NonFiniteStepException;
 import io.baton.trainer.replica.ReplicaStep;
 import io.baton.trainer.replica.StepResult;
 import io.baton.trainer.schedule.LrSchedule;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -21,6 +24,8 @@ import java.util.function.Consumer;
  */
 public final class ReplicaTrainer
 {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaTrainer.class);
+
     private final ComputationGraph graph;
     private final TimedCommunicator communicator;
     private final BatchSource source;
@@ -29,6 +34,7 @@ public final class ReplicaTrainer
     private final int epochs;
     private final ReplicaStep step;
     private final Consumer<StepMetrics> listener;
+    private double hugeActivation = 1e6;
 
     /**
      * @param graph        the replica's network (initialised; SyncBatchNorm layers already bound to the communicator).
@@ -69,22 +75,41 @@ public final class ReplicaTrainer
     }
 
     /**
-     * Trains from the given epoch to the end.
+     * Trains from the start of the given epoch to the end.
      *
      * @return the number of steps taken.
      */
     public long train(final int startEpoch)
     {
+        final TrainOutcome outcome = train((long) startEpoch * sampler.stepsPerEpoch(), TrainingHooks.NONE);
+        if (outcome.kind() == TrainOutcome.Kind.NON_FINITE)
+        {
+            throw new IllegalStateException("non-finite step " + outcome.nextStep() + ": " + outcome.diagnosis());
+        }
+        return outcome.stepsTaken();
+    }
+
+    /**
+     * Trains from global step {@code startStep} (mid-epoch allowed: epoch {@code startStep / stepsPerEpoch}, the
+     * next global batch of its order) to the end or until the hooks stop it. A step whose all-reduced gradient or
+     * global loss is non-finite ends the loop on every rank with a {@link ActivationProbe} diagnosis of that batch.
+     */
+    public TrainOutcome train(final long startStep, final TrainingHooks hooks)
+    {
         final int rank = communicator.rank();
         final long stepsPerEpoch = sampler.stepsPerEpoch();
-        long globalStep = (long) startEpoch * stepsPerEpoch;
+        long globalStep = startStep;
         long taken = 0;
-        for (int epoch = startEpoch; epoch < epochs; epoch++)
+        for (int epoch = (int) (startStep / stepsPerEpoch); epoch < epochs; epoch++)
         {
             final GlobalBatchSampler.EpochOrder order = sampler.epoch(epoch);
             graph.getConfiguration().setEpochCount(epoch);
-            for (int s = 0; s < order.steps(); s++)
+            for (int s = (int) (globalStep - (long) epoch * stepsPerEpoch); s < order.steps(); s++)
             {
+                if (hooks.stopBefore(globalStep))
+                {
+                    return new TrainOutcome(TrainOutcome.Kind.STOPPED, globalStep, taken, "");
+                }
                 final long startNs = System.nanoTime();
                 final int[] ids = order.slice(s, rank);
                 final BatchSource.Batch batch = source.load(ids, epoch, true);
@@ -92,12 +117,26 @@ public final class ReplicaTrainer
                 {
                     source.prefetch(order.slice(s + 1, rank), epoch, true);
                 }
+                hooks.beforeStep(globalStep, batch);
                 final long loadedNs = System.nanoTime();
-                final double lr = schedule.lr(globalStep, stepsPerEpoch);
+                final double lr = schedule.lr(globalStep, stepsPerEpoch) * hooks.lrFactor(globalStep);
                 final long commStartNs = communicator.totalNs();
-                final StepResult result = step.step(batch.features(), batch.labels(), order.batchSize(s), lr);
+                final StepResult result;
+                try
+                {
+                    result = step.step(batch.features(), batch.labels(), order.batchSize(s), lr);
+                }
+                catch (final NonFiniteStepException ex)
+                {
+                    return nonFinite(globalStep, taken, batch, "gradient sum " + ex.gradientSum());
+                }
                 final double[] sums = {result.localLoss() * ids.length, ids.length};
                 communicator.allReduceSmall(sums, ReduceOp.SUM);
+                final double loss = sums[0] / sums[1];
+                if (!Double.isFinite(loss))
+                {
+                    return nonFinite(globalStep, taken, batch, "global loss " + loss);
+                }
                 final long endNs = System.nanoTime();
                 final double stepSeconds = (endNs - startNs) / 1e9;
                 listener.accept(new StepMetrics(
@@ -106,7 +145,7 @@ public final class ReplicaTrainer
                     s,
                     order.steps(),
                     lr,
-                    sums[0] / sums[1],
+                    loss,
                     Double.NaN,
                     order.batchSize(s),
                     order.batchSize(s) / stepSeconds,
@@ -116,11 +155,35 @@ public final class ReplicaTrainer
                     result.gradientNorm()));
                 globalStep++;
                 taken++;
+                final boolean epochEnd = s + 1 == order.steps();
+                hooks.afterStep(globalStep, epochEnd ? epoch + 1 : epoch, epochEnd);
             }
         }
         graph.getConfiguration().setEpochCount(epochs);
         step.verifyReplicasIdentical();
-        return taken;
+        return new TrainOutcome(TrainOutcome.Kind.COMPLETED, globalStep, taken, "");
+    }
+
+    private TrainOutcome nonFinite(final long globalStep, final long taken, final BatchSource.Batch batch,
+        final String what)
+    {
+        final ActivationProbe.Diagnosis diagnosis = ActivationProbe.probe(graph, communicator, batch.features(),
+            hugeActivation);
+        final String text = "step " + globalStep + " was non-finite (" + what + "); " + diagnosis.describe();
+        LOG.error(text);
+        return new TrainOutcome(TrainOutcome.Kind.NON_FINITE, globalStep, taken, text);
+    }
+
+    /** Magnitude above which the diagnosis of a non-finite step calls an activation huge (default 1e6). */
+    public ReplicaTrainer hugeActivation(final double limit)
+    {
+        this.hugeActivation = limit;
+        return this;
+    }
+
+    public GlobalBatchSampler sampler()
+    {
+        return sampler;
     }
 
     /** The step engine (parameters, optimiser state, completed steps). */

@@ -1,0 +1,54 @@
+package io.baton.coordinator.train;
+
+import java.util.Locale;
+
+/**
+ * The shape of a stage when fewer replicas than configured can run (the elastic policy), a pure function:
+ * <ul>
+ *   <li>all configured replicas: the configured global batch, unchanged;</li>
+ *   <li>N' &lt; N replicas that divide the global batch G: keep G (each replica takes G/N' samples), so the
+ *       trajectory stays the same up to float rounding;</li>
+ *   <li>otherwise G' = N' x floor(G / N'), the largest multiple of N' below G; the learning rate follows the linear
+ *       scaling rule (the schedule scales {@code optim.base-lr} by G' / {@code optim.base-batch}, a factor G'/G of
+ *       the configured run) and re-warms up linearly over {@code elastic.rewarmup-steps}.</li>
+ * </ul>
+ *
+ * @param worldSize   replicas of the stage.
+ * @param globalBatch global batch of the stage.
+ * @param lrScale     G' / G: the stage's learning rate relative to the configured one.
+ */
+public record ElasticPlan(int worldSize, int globalBatch, double lrScale)
+{
+    /**
+     * @param configuredBatch    {@code train.global-batch}.
+     * @param configuredReplicas {@code train.replicas}.
+     * @param availableReplicas  replicas that can run now (at least 1).
+     */
+    public static ElasticPlan of(final int configuredBatch, final int configuredReplicas, final int availableReplicas)
+    {
+        if (availableReplicas < 1 || configuredReplicas < 1 || configuredBatch < configuredReplicas)
+        {
+            throw new IllegalArgumentException("need 1 <= replicas <= global batch: configuredBatch=" + configuredBatch
+                + ", configuredReplicas=" + configuredReplicas + ", availableReplicas=" + availableReplicas);
+        }
+        final int n = Math.min(availableReplicas, configuredReplicas);
+        if (n == configuredReplicas || configuredBatch % n == 0)
+        {
+            return new ElasticPlan(n, configuredBatch, 1.0);
+        }
+        final int batch = n * (configuredBatch / n);
+        return new ElasticPlan(n, batch, (double) batch / configuredBatch);
+    }
+
+    /** The global batch differs from the configured one (the LR is rescaled and re-warmed up). */
+    public boolean batchChanged(final int configuredBatch)
+    {
+        return globalBatch != configuredBatch;
+    }
+
+    public String describe()
+    {
+        return String.format(Locale.ROOT, "%d replicas, global batch %d, learning rate x %.4f", worldSize, globalBatch,
+            lrScale);
+    }
+}

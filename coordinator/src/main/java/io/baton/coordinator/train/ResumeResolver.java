@@ -1,0 +1,191 @@
+package io.baton.coordinator.train;
+
+import io.baton.common.checkpoint.Checkpoint;
+import io.baton.common.checkpoint.CheckpointSettings;
+import io.baton.common.checkpoint.CheckpointStore;
+import io.baton.common.checkpoint.LatestValid;
+import io.baton.common.config.BatonConfig;
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The driver's choice of the checkpoint a stage starts from. At the start of a run it follows {@code --resume}: the
+ * newest checkpoint of the run directory whose every part verifies (corrupt newer ones are reported and skipped),
+ * none, or a given one; a checkpoint whose configuration differs in trajectory keys is refused unless forced. After
+ * a failure it takes the newest valid checkpoint of the run directory (written by this run or the one it resumed).
+ *
+ * <p>Only the driver reads a whole checkpoint to verify it; the stage's rank 0 then reads it again (verified while
+ * streamed) and broadcasts the state to the other replicas.
+ */
+final class ResumeResolver
+{
+    private static final Pattern CHECKPOINT_DIR = Pattern.compile("ckpt-(\\d+)");
+
+    private final BatonConfig userConfig;
+    private final RunDirectory run;
+    private final PrintWriter out;
+    private final RunEvents events;
+    /** The configuration text of every checkpoint found, by path. */
+    private final Map<String, String> configs = new LinkedHashMap<>();
+
+    /**
+     * A verified checkpoint to start from.
+     *
+     * @param dir      its checkpoint directory (the store's, holding {@code ckpt-<step>}).
+     * @param path     the checkpoint itself.
+     * @param position what its metadata says.
+     */
+    record Found(String dir, String path, TrainCheckpoint.Position position)
+    {
+    }
+
+    ResumeResolver(final BatonConfig userConfig, final RunDirectory run, final PrintWriter out, final RunEvents events)
+    {
+        this.userConfig = userConfig;
+        this.run = run;
+        this.out = out;
+        this.events = events;
+    }
+
+    /** The checkpoint the run starts from, or null to start from the initial weights. */
+    Found initial(final ResumeRequest request)
+    {
+        switch (request.mode())
+        {
+            case NEVER:
+                setAsideExisting();
+                return null;
+            case PATH:
+                return explicit(request);
+            case AUTO:
+            default:
+                final Found found = latest();
+                if (found != null)
+                {
+                    checkConfig(found, request.force());
+                }
+                return found;
+        }
+    }
+
+    /** The newest valid checkpoint of the run directory, or null; corrupt newer ones are reported. */
+    Found latest()
+    {
+        try (CheckpointStore store = CheckpointStore.openReadOnly(checkpointDir(), new Configuration()))
+        {
+            final LatestValid latest = store.latestValid();
+            for (final LatestValid.Rejected rejected : latest.rejected())
+            {
+                out.printf("checkpoint %s is corrupt and is skipped: %s%n", rejected.path(), rejected.reason());
+                final Map<String, Object> fields = new LinkedHashMap<>();
+                fields.put("step", rejected.step());
+                fields.put("path", rejected.path().toString());
+                fields.put("reason", rejected.reason());
+                events.record("corrupt-checkpoint-skipped", fields, true);
+            }
+            out.flush();
+            final Checkpoint checkpoint = latest.checkpoint();
+            return checkpoint == null ? null : found(checkpoint);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot read the checkpoints of " + run.uri() + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    String checkpointDir()
+    {
+        return CheckpointSettings.from(userConfig, run.uri().toString()).dir();
+    }
+
+    private Found explicit(final ResumeRequest request)
+    {
+        final Path path = new Path(request.path());
+        final Matcher m = CHECKPOINT_DIR.matcher(path.getName());
+        if (!m.matches())
+        {
+            throw new IllegalArgumentException("--resume " + request.path() + " is not a checkpoint directory "
+                + "(ckpt-<step>); use auto, never or a .../checkpoints/ckpt-<step> path");
+        }
+        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), new Configuration()))
+        {
+            final Checkpoint checkpoint = store.open(Long.parseLong(m.group(1)));
+            checkpoint.verify();
+            final Found found = found(checkpoint);
+            checkConfig(found, request.force());
+            return found;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot resume " + request.path() + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private Found found(final Checkpoint checkpoint) throws IOException
+    {
+        final Found found = new Found(checkpoint.path().getParent().toString(), checkpoint.path().toString(),
+            TrainCheckpoint.Position.of(checkpoint));
+        configs.put(found.path(), new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART),
+            StandardCharsets.UTF_8));
+        return found;
+    }
+
+    private void checkConfig(final Found found, final boolean force)
+    {
+        final BatonConfig old = new ConfigLoader(ConfigDef.discover()).loadText(configs.get(found.path()));
+        final List<ConfigDiff.Difference> differences = ConfigDiff.trajectory(old, userConfig);
+        if (differences.isEmpty())
+        {
+            return;
+        }
+        if (!force)
+        {
+            throw new ResumeRefusedException(found.path(), differences);
+        }
+        out.printf("WARNING: resuming %s with --force although trajectory keys changed: %s%n", found.path(),
+            differences);
+        out.flush();
+        final Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("checkpoint", found.path());
+        fields.put("differences", differences.toString());
+        events.record("forced-resume", fields, true);
+    }
+
+    /** With --resume never, earlier checkpoints would mix into this run's recovery: move them aside, loudly. */
+    private void setAsideExisting()
+    {
+        final Path dir = new Path(checkpointDir());
+        try
+        {
+            final FileSystem fs = dir.getFileSystem(new Configuration());
+            if (fs.exists(dir) && fs.listStatus(dir).length > 0)
+            {
+                final Path aside = new Path(dir.getParent(), dir.getName() + ".before-" + System.currentTimeMillis());
+                if (!fs.rename(dir, aside))
+                {
+                    throw new IOException("rename to " + aside + " failed");
+                }
+                out.printf("--resume never: moved the existing checkpoints of %s to %s%n", run.uri(), aside);
+                out.flush();
+                events.record("checkpoints-set-aside", Map.of("to", aside.toString()), true);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot set aside the checkpoints in " + dir + ": " + ex.getMessage(), ex);
+        }
+    }
+}

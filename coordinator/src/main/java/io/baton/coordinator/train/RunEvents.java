@@ -1,0 +1,74 @@
+package io.baton.coordinator.train;
+
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The run's record of what happened to it, {@code run-events.jsonl}: one JSON object per event (start, resume,
+ * restart after a failure, non-finite rollback, elastic change of world size or batch, completion), each with its
+ * wall time. Appended by the driver across driver restarts; every event is also logged.
+ *
+ * <p>Threading: the driver's thread.
+ */
+final class RunEvents
+{
+    static final String FILE = "run-events.jsonl";
+    private static final Logger LOG = LoggerFactory.getLogger(RunEvents.class);
+
+    private final RunDirectory run;
+
+    RunEvents(final RunDirectory run)
+    {
+        this.run = run;
+    }
+
+    /** Appends one event; {@code loud} events are logged as warnings. */
+    void record(final String event, final Map<String, Object> fields, final boolean loud)
+    {
+        final StringBuilder json = new StringBuilder("{\"event\":\"").append(event).append("\",\"time_ms\":")
+            .append(System.currentTimeMillis());
+        for (final Map.Entry<String, Object> e : fields.entrySet())
+        {
+            json.append(",\"").append(e.getKey()).append("\":");
+            final Object v = e.getValue();
+            if (v instanceof Number n && Double.isFinite(n.doubleValue()))
+            {
+                json.append(v instanceof Double d ? String.format(Locale.ROOT, "%.6g", d) : v.toString());
+            }
+            else
+            {
+                json.append('"').append(String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"")
+                    .replace("\n", " ")).append('"');
+            }
+        }
+        final String line = json.append("}\n").toString();
+        if (loud)
+        {
+            LOG.warn("run event: {}", line.trim());
+        }
+        else
+        {
+            LOG.info("run event: {}", line.trim());
+        }
+        final FileSystem fs = run.fileSystem();
+        final Path file = run.path(FILE);
+        try (FSDataOutputStream out = fs.exists(file) ? fs.append(file) : fs.create(file, false))
+        {
+            out.write(line.getBytes(StandardCharsets.UTF_8));
+            out.hsync();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot append to " + file + ": " + ex.getMessage(), ex);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package io.baton.coordinator.train;
+
+import io.baton.common.checkpoint.AsyncCheckpointWriter;
+import io.baton.common.checkpoint.CheckpointPart;
+import io.baton.common.checkpoint.CheckpointSettings;
+import io.baton.common.checkpoint.CheckpointStore;
+import io.baton.common.config.BatonConfig;
+import io.baton.coordinator.CoordinatorKeys;
+import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.data.BatchSource;
+import io.baton.trainer.run.ReplicaState;
+import io.baton.trainer.run.TrainingHooks;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One replica's hooks into the training loop for a stage: the learning-rate factor of the {@link StageSpec},
+ * checkpoints after every {@code checkpoint.every}-th step and at epoch ends (written by rank 0 through an
+ * {@link AsyncCheckpointWriter}: training waits only for the host copy), the stop at the stage's boundary, and the
+ * {@code debug.*} fault injections. When to checkpoint is a function of the step, so every rank agrees.
+ *
+ * <p>Threading: the replica's training thread. {@link #close()} waits for the write in flight (up to
+ * {@code checkpoint.close-timeout}).
+ */
+final class StageHooks implements TrainingHooks, AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(StageHooks.class);
+
+    private final StageSpec spec;
+    private final BatonConfig config;
+    private final int rank;
+    private final int everySteps;
+    private final long stepsPerEpoch;
+    private final String userConfigText;
+    private final String configHash;
+    private final ComputationGraph graph;
+    private final ReplicaState state;
+    private final RunDirectory run;
+    private final CheckpointStore store;
+    private final AsyncCheckpointWriter writer;
+
+    /**
+     * @param spec           the stage.
+     * @param config         the stage's effective configuration.
+     * @param userConfigText the configuration as the user gave it (stored in checkpoints).
+     * @param configHash     its trajectory hash.
+     * @param rank           this replica's rank; rank 0 writes checkpoints.
+     * @param stepsPerEpoch  of the stage's sampler.
+     * @param graph          the replica's graph.
+     * @param state          its float state.
+     */
+    StageHooks(final StageSpec spec, final BatonConfig config, final String userConfigText, final String configHash,
+        final int rank, final long stepsPerEpoch, final ComputationGraph graph, final ReplicaState state)
+        throws IOException
+    {
+        this.spec = spec;
+        this.config = config;
+        this.rank = rank;
+        this.stepsPerEpoch = stepsPerEpoch;
+        this.userConfigText = userConfigText;
+        this.configHash = configHash;
+        this.graph = graph;
+        this.state = state;
+        this.run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
+        final CheckpointSettings settings = CheckpointSettings.from(config, run.uri().toString());
+        this.everySteps = settings.everySteps();
+        if (rank == 0)
+        {
+            store = CheckpointStore.open(settings.dir(), new Configuration(), settings.retention());
+            writer = new AsyncCheckpointWriter(store, settings.closeTimeout());
+        }
+        else
+        {
+            store = null;
+            writer = null;
+        }
+    }
+
+    @Override
+    public double lrFactor(final long globalStep)
+    {
+        return spec.lrFactor(globalStep);
+    }
+
+    @Override
+    public boolean stopBefore(final long globalStep)
+    {
+        return spec.stopAtStep() >= 0 && globalStep >= spec.stopAtStep() && globalStep > spec.startStep();
+    }
+
+    @Override
+    public void beforeStep(final long globalStep, final BatchSource.Batch batch)
+    {
+        if (globalStep == config.get(CoordinatorKeys.DEBUG_FAIL_AT_STEP) && rank == spec.worldSize() - 1
+            && markFailureOnce(globalStep))
+        {
+            throw new IllegalStateException("debug.fail-at-step: replica " + rank + " fails before step " + globalStep);
+        }
+        if (globalStep == config.get(CoordinatorKeys.DEBUG_INJECT_NAN_AT_STEP) && rank == 0
+            && spec.nanRollbacks() < config.get(CoordinatorKeys.DEBUG_INJECT_NAN_TIMES))
+        {
+            LOG.warn("debug.inject-nan-at-step: a NaN pixel in rank 0's slice of step {}", globalStep);
+            batch.features().putScalar(0, Float.NaN);
+        }
+    }
+
+    @Override
+    public void afterStep(final long completedSteps, final int nextEpoch, final boolean epochEnd)
+    {
+        if (writer == null || completedSteps % everySteps != 0 && !epochEnd)
+        {
+            return;
+        }
+        try
+        {
+            writer.submit(TrainCheckpoint.metadata(completedSteps, nextEpoch, stepsPerEpoch, spec, configHash,
+                    config.get(TrainerKeys.TRAIN_SEED), graph.getConfiguration().getIterationCount(),
+                    graph.getConfiguration().getEpochCount()),
+                () ->
+                {
+                    final List<CheckpointPart> parts = new ArrayList<>(state.snapshot());
+                    parts.add(CheckpointPart.ofBytes(TrainCheckpoint.CONFIG_PART,
+                        userConfigText.getBytes(StandardCharsets.UTF_8)));
+                    return parts;
+                });
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("checkpoint after step " + completedSteps + " failed: " + ex.getMessage(),
+                ex);
+        }
+    }
+
+    /** Waits for the write in flight; call at the end of a successful stage. */
+    void flush() throws IOException
+    {
+        if (writer != null)
+        {
+            writer.flush();
+        }
+    }
+
+    /** Creates the run directory's marker of an injected failure; false when it exists (already failed once). */
+    private boolean markFailureOnce(final long step)
+    {
+        try
+        {
+            return run.fileSystem().createNewFile(run.path("debug-failed-at-" + step));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    @Override
+    public void close() throws IOException
+    {
+        try
+        {
+            if (writer != null)
+            {
+                writer.close();
+            }
+        }
+        finally
+        {
+            if (store != null)
+            {
+                store.close();
+            }
+        }
+    }
+}

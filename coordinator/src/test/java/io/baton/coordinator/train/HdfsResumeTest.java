@@ -1,0 +1,69 @@
+package io.baton.coordinator.train;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.baton.coordinator.train.TrainRuns.TOTAL_STEPS;
+import static io.baton.coordinator.train.TrainRuns.config;
+import static io.baton.coordinator.train.TrainRuns.params;
+import static io.baton.coordinator.train.TrainRuns.train;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bit-exact resume with the run directory (metrics, events, checkpoints) on HDFS (a one-datanode MiniDFSCluster). */
+class HdfsResumeTest
+{
+    @TempDir
+    static Path base;
+
+    private static MiniDFSCluster cluster;
+    private static String root;
+
+    @BeforeAll
+    static void startCluster() throws Exception
+    {
+        final Configuration conf = new Configuration();
+        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toAbsolutePath().toString());
+        conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 20);
+        cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+        cluster.waitActive();
+        root = cluster.getFileSystem().getUri().toString();
+    }
+
+    @AfterAll
+    static void stopCluster()
+    {
+        if (cluster != null)
+        {
+            cluster.shutdown(true);
+        }
+    }
+
+    @Test
+    void runKilledAtAStepAndRerunOnHdfsEndsBitIdenticalToAnUninterruptedRun() throws Exception
+    {
+        final String reference = root + "/runs/reference";
+        final String run = root + "/runs/killed";
+        train(config(reference), ResumeRequest.auto());
+        assertThrows(TrainRuns.TrainFailed.class,
+            () -> train(config(run, "debug.fail-at-step=6", "recovery.max-restarts=0"), ResumeRequest.auto()));
+        // A failing stage interrupts the write in flight, so the newest published checkpoint may be 3, 4 or 6.
+        final List<Long> steps = TrainRuns.steps(run);
+        assertTrue(steps.get(0) == 3 && steps.get(steps.size() - 1) <= 6, steps.toString());
+
+        final String output = train(config(run), ResumeRequest.auto());
+
+        final java.util.regex.Matcher from = java.util.regex.Pattern.compile("from step (\\d+) \\(" + run
+            + "/checkpoints/ckpt-0+(\\d+)\\)").matcher(output);
+        assertTrue(from.find() && steps.contains(Long.parseLong(from.group(1))), steps + "\n" + output);
+        assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS));
+    }
+}

@@ -1,0 +1,122 @@
+package io.baton.coordinator.train;
+
+import io.baton.trainer.run.ReplicaState;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.baton.coordinator.train.TrainRuns.TOTAL_STEPS;
+import static io.baton.coordinator.train.TrainRuns.config;
+import static io.baton.coordinator.train.TrainRuns.params;
+import static io.baton.coordinator.train.TrainRuns.part;
+import static io.baton.coordinator.train.TrainRuns.train;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Resume on file://: a run interrupted at any step and resumed ends bit-identical to an uninterrupted one (same world
+ * size), corrupt checkpoints are skipped, changed trajectory keys are refused, and a failed stage is relaunched by
+ * the driver. Each run: resnet20, 16x16 generated images, 8 steps of global batch 8 on two replicas.
+ */
+class ResumeTest
+{
+    @TempDir
+    static Path work;
+
+    private static String reference;
+
+    @BeforeAll
+    static void uninterruptedRun()
+    {
+        reference = work.resolve("reference").toString();
+        train(config(reference), ResumeRequest.auto());
+    }
+
+    @Test
+    void runKilledAtAStepAndRerunEndsBitIdenticalToAnUninterruptedRun() throws Exception
+    {
+        final String run = work.resolve("killed").toString();
+        final TrainRuns.TrainFailed failed = assertThrows(TrainRuns.TrainFailed.class,
+            () -> train(config(run, "debug.fail-at-step=5", "recovery.max-restarts=0"), ResumeRequest.auto()));
+        assertTrue(failed.getMessage().contains("more than recovery.max-restarts = 0"), failed.getMessage());
+        assertEquals(List.of(3L, 4L), TrainRuns.steps(run), "checkpoints every 3 steps and at the epoch end");
+
+        final String output = train(config(run), ResumeRequest.auto());
+
+        assertTrue(output.contains("from step 4 (") && output.contains("ckpt-000000000004"), output);
+        assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS),
+            "parameters (with BN running statistics) bit-identical to the uninterrupted run");
+        assertArrayEquals(part(reference, TOTAL_STEPS, ReplicaState.MOMENTUM), part(run, TOTAL_STEPS,
+            ReplicaState.MOMENTUM), "momentum bit-identical");
+    }
+
+    @Test
+    void failedStageIsRelaunchedFromTheNewestCheckpointAndEndsBitIdentical() throws Exception
+    {
+        final String run = work.resolve("restarted").toString();
+
+        final String output = train(config(run, "debug.fail-at-step=7", "recovery.max-restarts=1"),
+            ResumeRequest.auto());
+
+        assertTrue(output.contains("restart 1 of 1 from the newest checkpoint"), output);
+        assertTrue(output.contains("from step 6 ("), output);
+        final String events = Files.readString(Path.of(run, RunEvents.FILE));
+        assertTrue(events.contains("\"event\":\"stage-failed\"") && events.contains("\"event\":\"completed\""),
+            events);
+        assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS));
+    }
+
+    @Test
+    void corruptNewestCheckpointIsReportedAndThePreviousOneUsed() throws Exception
+    {
+        final String run = work.resolve("corrupt").toString();
+        assertThrows(TrainRuns.TrainFailed.class,
+            () -> train(config(run, "debug.fail-at-step=5", "recovery.max-restarts=0"), ResumeRequest.auto()));
+        final Path newest = Path.of(TrainRuns.checkpointDir(run), "ckpt-000000000004", "part-params");
+        try (RandomAccessFile file = new RandomAccessFile(newest.toFile(), "rw"))
+        {
+            file.seek(1000);
+            final int b = file.read();
+            file.seek(1000);
+            file.write(b ^ 0x40);
+        }
+
+        final String output = train(config(run), ResumeRequest.auto());
+
+        assertTrue(output.contains("ckpt-000000000004 is corrupt and is skipped"), output);
+        assertTrue(output.contains("from step 3 ("), output);
+        assertTrue(Files.readString(Path.of(run, RunEvents.FILE)).contains("corrupt-checkpoint-skipped"));
+        assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS));
+    }
+
+    @Test
+    void changedTrajectoryKeysAreRefusedByNameUnlessForced() throws Exception
+    {
+        final String run = work.resolve("changed").toString();
+        assertThrows(TrainRuns.TrainFailed.class,
+            () -> train(config(run, "debug.fail-at-step=2", "recovery.max-restarts=0", "checkpoint.every=1"),
+                ResumeRequest.auto()));
+        assertEquals(List.of(1L, 2L), TrainRuns.steps(run));
+
+        final TrainRuns.TrainFailed refused = assertThrows(TrainRuns.TrainFailed.class,
+            () -> train(config(run, "optim.base-lr=0.1", "train.seed=7"), ResumeRequest.auto()));
+
+        final ResumeRefusedException cause = (ResumeRefusedException) refused.getCause();
+        assertEquals(List.of(new ConfigDiff.Difference("optim.base-lr", "0.05", "0.1"),
+            new ConfigDiff.Difference("train.seed", "42", "7")), cause.differences());
+        assertTrue(cause.getMessage().contains("optim.base-lr: 0.05 -> 0.1, train.seed: 42 -> 7"),
+            cause.getMessage());
+
+        final String forced = train(config(run, "optim.base-lr=0.1", "train.seed=7"),
+            new ResumeRequest(ResumeRequest.Mode.AUTO, null, true));
+        assertTrue(forced.contains("with --force although trajectory keys changed"), forced);
+        assertEquals(TOTAL_STEPS, (long) TrainRuns.steps(run).get(TrainRuns.steps(run).size() - 1));
+    }
+}

@@ -1,0 +1,147 @@
+package io.baton.trainer.run;
+
+import io.baton.common.checkpoint.Checkpoint;
+import io.baton.common.checkpoint.CheckpointPart;
+import io.baton.common.checkpoint.PartInfo;
+import io.baton.trainer.optim.LargeBatchSgd;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The float state of one replica as checkpoint parts, and back: {@value #PARAMS} (DL4J's flat parameter vector,
+ * which holds the BatchNorm running mean and variance too), {@value #MOMENTUM} (the {@link LargeBatchSgd} momentum
+ * buffer, when that optimiser is used) and {@value #UPDATER} (DL4J's updater state view, when it has one). Each part
+ * is the raw float32 values in little-endian order, so a restore is bit-exact. Counters and positions travel in the
+ * checkpoint's metadata.
+ *
+ * <p>{@link #snapshot()} copies into host buffers allocated once and reused: the caller (an
+ * {@code AsyncCheckpointWriter} snapshot) guarantees the previous write finished before the next copy.
+ *
+ * <p>Threading: the replica's training thread.
+ */
+public final class ReplicaState
+{
+    public static final String PARAMS = "params";
+    public static final String MOMENTUM = "momentum";
+    public static final String UPDATER = "updater";
+
+    private final ComputationGraph graph;
+    private final LargeBatchSgd optimizer;
+    private ByteBuffer paramsHost;
+    private ByteBuffer momentumHost;
+    private ByteBuffer updaterHost;
+
+    public ReplicaState(final ComputationGraph graph, final LargeBatchSgd optimizer)
+    {
+        this.graph = graph;
+        this.optimizer = optimizer;
+    }
+
+    /** Copies the state to host memory and returns it as parts (valid until the next snapshot). */
+    public List<CheckpointPart> snapshot()
+    {
+        final List<CheckpointPart> parts = new ArrayList<>(3);
+        paramsHost = copy(graph.params(), paramsHost);
+        parts.add(CheckpointPart.ofBuffer(PARAMS, paramsHost));
+        if (optimizer != null)
+        {
+            momentumHost = copy(optimizer.momentumBuffer(), momentumHost);
+            parts.add(CheckpointPart.ofBuffer(MOMENTUM, momentumHost));
+        }
+        final INDArray updater = updaterState(graph);
+        if (updater != null)
+        {
+            updaterHost = copy(updater, updaterHost);
+            parts.add(CheckpointPart.ofBuffer(UPDATER, updaterHost));
+        }
+        return parts;
+    }
+
+    /**
+     * Loads a checkpoint's state into this replica. Every part is read to its end, so sizes and checksums are
+     * verified.
+     *
+     * @throws IllegalArgumentException when the checkpoint's parts do not fit this graph (another architecture).
+     */
+    public void restore(final Checkpoint checkpoint) throws IOException
+    {
+        load(checkpoint, PARAMS, graph.params());
+        if (optimizer != null)
+        {
+            load(checkpoint, MOMENTUM, optimizer.momentumBuffer());
+        }
+        final INDArray updater = updaterState(graph);
+        if (updater != null)
+        {
+            load(checkpoint, UPDATER, updater);
+        }
+    }
+
+    private static INDArray updaterState(final ComputationGraph graph)
+    {
+        final INDArray state = graph.getUpdater() == null ? null : graph.getUpdater().getStateViewArray();
+        return state == null || state.length() == 0 ? null : state;
+    }
+
+    private static ByteBuffer copy(final INDArray source, final ByteBuffer reuse)
+    {
+        final long bytes = source.length() * Float.BYTES;
+        if (bytes > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("state vector of " + source.length() + " floats exceeds one buffer");
+        }
+        final ByteBuffer target = reuse != null && reuse.capacity() == bytes ? reuse
+            : ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        target.clear();
+        target.asFloatBuffer().put(floats(source));
+        return target;
+    }
+
+    private static void load(final Checkpoint checkpoint, final String name, final INDArray target)
+        throws IOException
+    {
+        final PartInfo part = checkpoint.part(name);
+        final long expected = target.length() * Float.BYTES;
+        if (part.sizeBytes() != expected)
+        {
+            throw new IllegalArgumentException(checkpoint.path() + ": part '" + name + "' has " + part.sizeBytes()
+                + " bytes, this replica's " + name + " needs " + expected + " (" + target.length()
+                + " floats): the checkpoint is of another model");
+        }
+        final ByteBuffer host = ByteBuffer.allocate((int) expected).order(ByteOrder.LITTLE_ENDIAN);
+        try (InputStream in = checkpoint.openPart(name))
+        {
+            final byte[] chunk = new byte[1 << 20];
+            int n;
+            while ((n = in.read(chunk)) >= 0)
+            {
+                host.put(chunk, 0, n);
+            }
+        }
+        host.flip();
+        floats(target).put(host.asFloatBuffer());
+    }
+
+    /** A writable view of a dense c-order FLOAT vector's elements. */
+    private static FloatBuffer floats(final INDArray a)
+    {
+        if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.elementWiseStride() != 1)
+        {
+            throw new IllegalArgumentException("need a dense c-order FLOAT vector, got " + a.dataType() + " order "
+                + a.ordering() + " stride " + a.elementWiseStride());
+        }
+        final FloatBuffer all = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        all.position(Math.toIntExact(a.offset()));
+        all.limit(Math.toIntExact(a.offset() + a.length()));
+        return all.slice();
+    }
+}

@@ -1,0 +1,68 @@
+package io.baton.coordinator.report;
+
+import io.baton.coordinator.train.RunDirectory;
+import io.baton.trainer.health.HealthReport;
+import org.apache.hadoop.fs.FSDataOutputStream;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Appends each health check report as one JSON line to the run's {@code health.jsonl} and flushes it, so
+ * {@code baton report} and the Prometheus endpoint see it at once. Written by rank 0 only.
+ *
+ * <p>Threading: the replica's training thread.
+ */
+public final class HealthLog implements Consumer<HealthReport>, AutoCloseable
+{
+    private final FSDataOutputStream out;
+    private final RunDirectory run;
+
+    /**
+     * @param run    the run directory.
+     * @param append continue an existing file (a resumed run) instead of replacing it.
+     */
+    public HealthLog(final RunDirectory run, final boolean append)
+    {
+        this.run = run;
+        try
+        {
+            final org.apache.hadoop.fs.Path file = run.path(RunReport.HEALTH);
+            out = append && run.exists(RunReport.HEALTH) ? run.fileSystem().append(file)
+                : run.fileSystem().create(file, true);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open " + run.path(RunReport.HEALTH) + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    @Override
+    public void accept(final HealthReport report)
+    {
+        try
+        {
+            out.write((report.toJson() + "\n").getBytes(StandardCharsets.UTF_8));
+            out.hflush();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot write " + run.path(RunReport.HEALTH) + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        try
+        {
+            out.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+}

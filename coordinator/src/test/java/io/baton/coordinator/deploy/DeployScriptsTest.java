@@ -1,0 +1,82 @@
+package io.baton.coordinator.deploy;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
+import io.baton.coordinator.OpsKeys;
+import io.baton.trainer.TrainerKeys;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The deploy/ scripts: GPU discovery output Spark accepts, shell syntax, and the retraining configuration. */
+class DeployScriptsTest
+{
+    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+
+    private record Result(int code, String out)
+    {
+    }
+
+    private static Result bash(final Map<String, String> env, final String... args) throws Exception
+    {
+        final ProcessBuilder builder = new ProcessBuilder(Stream.concat(Stream.of("bash"), Stream.of(args)).toList())
+            .redirectErrorStream(true);
+        builder.environment().remove("BATON_FAKE_GPUS");
+        builder.environment().putAll(env);
+        final Process process = builder.start();
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "script finished");
+        return new Result(process.exitValue(), out);
+    }
+
+    @Test
+    void gpuDiscoveryPrintsSparkResourceJsonFromTheOverride() throws Exception
+    {
+        final String script = ROOT.resolve("deploy/spark/gpu-discovery.sh").toString();
+        assertEquals(new Result(0, "{\"name\":\"gpu\",\"addresses\":[\"0\",\"1\",\"3\"]}\n"),
+            bash(Map.of("BATON_FAKE_GPUS", "0,1,3"), script));
+        assertEquals(new Result(0, "{\"name\":\"gpu\",\"addresses\":[]}\n"), bash(Map.of("BATON_FAKE_GPUS", ""), script));
+        final Result bad = bash(Map.of("BATON_FAKE_GPUS", "0,gpu1"), script);
+        assertEquals(1, bad.code());
+        assertTrue(bad.out().contains("GPU index 'gpu1' is not a non-negative integer"), bad.out());
+    }
+
+    @Test
+    void everyDeployScriptParses() throws Exception
+    {
+        final List<Path> scripts;
+        try (Stream<Path> files = Files.walk(ROOT.resolve("deploy")))
+        {
+            scripts = files.filter(p -> p.toString().endsWith(".sh") && !p.toString().contains("/target/")).toList();
+        }
+        assertTrue(scripts.size() >= 7, "templates present: " + scripts);
+        for (final Path script : scripts)
+        {
+            final Result syntax = bash(Map.of(), "-n", script.toString());
+            assertEquals(0, syntax.code(), script + ": " + syntax.out());
+        }
+        final Result usage = bash(Map.of("BATON_HOME", ROOT.resolve("deploy/no-such-dist").toString()),
+            ROOT.resolve("deploy/spark/local-cluster.sh").toString(), "status");
+        assertEquals(2, usage.code(), "a missing distribution is reported: " + usage.out());
+    }
+
+    @Test
+    void retrainConfigurationLoadsWithItsShortSchedule()
+    {
+        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(ROOT.resolve("conf/retrain.conf"),
+            List.of());
+        assertEquals(2, config.get(OpsKeys.RETRAIN_EPOCHS));
+        assertEquals(20, config.get(OpsKeys.RETRAIN_RECALIBRATE_BN_BATCHES));
+        assertEquals("resnet20", config.get(TrainerKeys.MODEL_ARCH), "includes the demo job's model");
+    }
+}

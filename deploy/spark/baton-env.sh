@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sourced by the spark-submit templates and local-cluster.sh: locates the Baton distribution and reads its JVM flags.
+#   BATON_HOME   the distribution (bin/, lib/, conf/, spark/); default: the folder above this script's folder
+# Sets BATON_JVM_FLAGS (conf/jvm.properties, key baton.jvm.flags: the one list every Baton JVM needs), BATON_APP_JAR
+# (baton-coordinator jar, spark-submit's primary resource) and BATON_CLASS (the CLI main class).
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BATON_HOME="${BATON_HOME:-$(cd "$here/.." && pwd)}"
+if [ ! -f "$BATON_HOME/conf/jvm.properties" ] || [ ! -d "$BATON_HOME/lib" ]; then
+  # From a source checkout: the distribution built by mvn package.
+  if [ -f "$here/../target/baton/conf/jvm.properties" ]; then
+    BATON_HOME="$(cd "$here/../target/baton" && pwd)"
+  else
+    echo "baton: no distribution at $BATON_HOME (lib/ and conf/jvm.properties); build it with mvn package" >&2
+    return 2 2>/dev/null || exit 2
+  fi
+fi
+BATON_JVM_FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' "$BATON_HOME/conf/jvm.properties" \
+  | sed -e 's/^baton\.jvm\.flags=//' -e 's/\\$//' | tr '\n' ' ' | tr -s ' ')"
+BATON_APP_JAR="$(ls "$BATON_HOME"/lib/baton-coordinator-*.jar 2>/dev/null | head -1)"
+BATON_CLASS="io.baton.coordinator.cli.BatonCli"
+export BATON_HOME BATON_JVM_FLAGS BATON_APP_JAR BATON_CLASS

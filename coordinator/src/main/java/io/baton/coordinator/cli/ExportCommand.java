@@ -3,6 +3,7 @@ package io.baton.coordinator.cli;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.export.ModelExporter;
@@ -27,8 +28,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code baton export}: writes a trained model in inference form (plain BatchNormalization instead of
  * SyncBatchNorm, no updater state) with the verification sidecar {@code baton/verify.json} inside the zip. The
- * input shape comes from {@code --input}, else from the {@code run.conf} next to the model
- * ({@code data.image-size}, 3 channels).
+ * model comes from a DL4J zip ({@code --model}; input shape from {@code --input}, else the {@code run.conf} next to
+ * it) or from a checkpoint ({@code --checkpoint}; shape and classes from its configuration's data).
  */
 @Command(name = "export", description = "Export a trained model in inference form with a verification sample.")
 public final class ExportCommand implements Callable<Integer>
@@ -43,8 +44,9 @@ public final class ExportCommand implements Callable<Integer>
         Path model;
 
         @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
-            description = "A checkpoint (not readable yet: the checkpoint layout is being integrated).")
-        Path checkpoint;
+            description = "A checkpoint directory of baton train (.../checkpoints/ckpt-<step>, local or Hadoop FS "
+                + "URI); its configuration and data give the input shape and classes.")
+        String checkpoint;
     }
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The zip to write.")
@@ -66,40 +68,51 @@ public final class ExportCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException
     {
+        final BatonConfig loaded = config.load();
+        final String from;
+        final ComputationGraph graph;
+        final InputType.InputTypeConvolutional inputType;
         if (source.checkpoint != null)
         {
-            throw new IllegalArgumentException("--checkpoint " + source.checkpoint + ": exporting from a checkpoint "
-                + "is not supported yet; export the run's model.zip with --model");
+            final CheckpointModel restored = CheckpointModel.load(source.checkpoint);
+            from = source.checkpoint + " (step " + restored.step() + ")";
+            graph = restored.graph();
+            inputType = input != null ? inputOption() : restored.input();
         }
-        final Path model = Files.isDirectory(source.model) ? source.model.resolve(RunDirectory.MODEL) : source.model;
-        if (!Files.isRegularFile(model))
+        else
         {
-            throw new IllegalArgumentException("--model " + source.model + ": no model file " + model);
+            final Path model = Files.isDirectory(source.model) ? source.model.resolve(RunDirectory.MODEL)
+                : source.model;
+            if (!Files.isRegularFile(model))
+            {
+                throw new IllegalArgumentException("--model " + source.model + ": no model file " + model);
+            }
+            from = model.toString();
+            inputType = input != null ? inputOption() : inputFromRunConf(model);
+            graph = ModelSerializer.restoreComputationGraph(model.toFile(), false);
         }
-        final InputType.InputTypeConvolutional inputType = inputType(model);
-        final BatonConfig loaded = config.load();
-        final ComputationGraph graph = ModelSerializer.restoreComputationGraph(model.toFile(), false);
         final VerificationSample sample = ModelExporter.export(graph, inputType, output, seed,
             loaded.get(TrainerKeys.HEALTH_MAX_BN_MEAN));
         final PrintWriter out = spec.commandLine().getOut();
         out.printf("exported %s -> %s: %d parameters, %d BN layers (plain), %d residual blocks, input %s, "
-                + "verification sample %s inside the zip%n", model, output, sample.params(), sample.bnLayers(),
+                + "verification sample %s inside the zip%n", from, output, sample.params(), sample.bnLayers(),
             sample.blocks().size(), Arrays.toString(sample.inputShape()), VerificationSample.ENTRY);
         out.flush();
         return 0;
     }
 
-    private InputType.InputTypeConvolutional inputType(final Path model) throws IOException
+    private InputType.InputTypeConvolutional inputOption()
     {
-        if (input != null)
+        if (input.length != 3 || input[0] <= 0 || input[1] <= 0 || input[2] <= 0)
         {
-            if (input.length != 3 || input[0] <= 0 || input[1] <= 0 || input[2] <= 0)
-            {
-                throw new IllegalArgumentException("--input must be H,W,C with three positive integers, was "
-                    + Arrays.toString(input));
-            }
-            return (InputType.InputTypeConvolutional)InputType.convolutional(input[0], input[1], input[2]);
+            throw new IllegalArgumentException("--input must be H,W,C with three positive integers, was "
+                + Arrays.toString(input));
         }
+        return (InputType.InputTypeConvolutional)InputType.convolutional(input[0], input[1], input[2]);
+    }
+
+    private static InputType.InputTypeConvolutional inputFromRunConf(final Path model) throws IOException
+    {
         final Path runConf = model.toAbsolutePath().getParent().resolve(RunDirectory.CONFIG);
         if (!Files.isRegularFile(runConf))
         {

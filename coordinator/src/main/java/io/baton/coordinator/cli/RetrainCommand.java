@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code baton retrain --from <model or run dir> --data <prepared data|null>}: continued training with the retrain
+ * {@code baton retrain --from <model, run dir or checkpoint> --data <prepared data|null>}: continued training with the retrain
  * schedule ({@code retrain.*}: epochs, base LR, cosine/constant, no warmup) in this process (world size 1),
  * optional adaptive BN recalibration, and the promotion gate. Exit codes: 0 = promoted to latest.zip,
  * {@value #EXIT_NOT_PROMOTED} = trained but not promoted (kept as a candidate), 1 = failed, 2 = bad usage/config.
@@ -30,7 +30,8 @@ public final class RetrainCommand implements Callable<Integer>
     public static final int EXIT_NOT_PROMOTED = 3;
 
     @Option(names = "--from", paramLabel = "PATH", required = true,
-        description = "Model zip (model.zip, latest.zip, an export) or a run directory holding model.zip.")
+        description = "Model zip (model.zip, latest.zip, an export), a run directory holding model.zip, or a checkpoint "
+            + "directory (.../checkpoints/ckpt-<step>).")
     Path from;
 
     @Option(names = "--data", paramLabel = "PATH", required = true,

@@ -2,6 +2,7 @@ package io.baton.coordinator.retrain;
 
 import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.OpsKeys;
+import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.coordinator.train.TrainPlan;
 import io.baton.trainer.TrainerKeys;
@@ -61,17 +62,18 @@ public final class RetrainJob
 
     /**
      * @param config    the job configuration with the retrain overrides applied (train.epochs, optim.*).
-     * @param from      a model zip or a run directory holding model.zip.
+     * @param from      a model zip, a run directory holding model.zip, or a checkpoint directory (ckpt-<step>).
      * @param modelsDir where latest.zip, candidates/ and promotions.jsonl live.
      * @param out       progress output.
      */
     public RetrainJob(final BatonConfig config, final Path from, final Path modelsDir, final PrintWriter out)
     {
         this.config = config;
-        this.from = Files.isDirectory(from) ? from.resolve(RunDirectory.MODEL) : from;
+        final boolean checkpoint = CheckpointModel.isCheckpoint(from.toString()) && Files.isDirectory(from);
+        this.from = checkpoint || !Files.isDirectory(from) ? from : from.resolve(RunDirectory.MODEL);
         this.modelsDir = modelsDir;
         this.out = out;
-        if (!Files.isRegularFile(this.from))
+        if (!checkpoint && !Files.isRegularFile(this.from))
         {
             throw new IllegalArgumentException("--from " + from + ": no model file " + this.from);
         }
@@ -82,7 +84,8 @@ public final class RetrainJob
         final String id = candidateId();
         final Path candidateDir = modelsDir.resolve(CANDIDATES).resolve(id);
         Files.createDirectories(candidateDir);
-        final ComputationGraph graph = ModelSerializer.restoreComputationGraph(from.toFile(), false);
+        final ComputationGraph graph = Files.isDirectory(from) ? CheckpointModel.load(from.toString()).graph()
+            : ModelSerializer.restoreComputationGraph(from.toFile(), false);
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
         final long seed = config.get(TrainerKeys.TRAIN_SEED);
         try (SingleRankCommunicator single = new SingleRankCommunicator();

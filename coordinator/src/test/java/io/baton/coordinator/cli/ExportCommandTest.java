@@ -1,11 +1,18 @@
 package io.baton.coordinator.cli;
 
+import io.baton.common.checkpoint.CheckpointMetadata;
+import io.baton.common.checkpoint.CheckpointPart;
+import io.baton.common.checkpoint.CheckpointStore;
+import io.baton.common.checkpoint.RetentionPolicy;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.coordinator.train.TrainCheckpoint;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.export.VerificationSample;
 import io.baton.trainer.recipe.TrainingRecipe;
+import io.baton.trainer.run.ReplicaState;
+import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,14 +22,17 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,6 +102,36 @@ class ExportCommandTest
         final Run missing = cli("export", "--model", dir.resolve("nope").toString(), "--output", bad.toString());
         assertEquals(BatonCli.EXIT_USAGE, missing.code());
         assertTrue(missing.err().contains("no model file"), missing.err());
+    }
+
+    @Test
+    void shouldExportTheParametersOfACheckpoint() throws Exception
+    {
+        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(null, List.of("model.arch=resnet20",
+            "data.image-size=16", "data.synthetic-classes=5", "data.synthetic-val-samples=16", "run.dir=" + dir));
+        final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 5);
+        graph.params().muli(0.5);
+        final List<CheckpointPart> parts = new ArrayList<>(new ReplicaState(graph, null).snapshot());
+        parts.add(CheckpointPart.ofBytes(TrainCheckpoint.CONFIG_PART, config.render().getBytes(StandardCharsets.UTF_8)));
+        final String checkpointPath;
+        try (CheckpointStore store = CheckpointStore.open(dir.resolve("checkpoints").toString(), new Configuration(),
+            RetentionPolicy.keepLast(2)))
+        {
+            checkpointPath = store.write(CheckpointMetadata.of(12, 1, 2, "hash", "dev"), parts).path().toString();
+        }
+
+        final Path exported = dir.resolve("from-checkpoint.zip");
+        final Run export = cli("export", "--checkpoint", checkpointPath, "--output", exported.toString());
+        assertEquals(0, export.code(), export.out() + export.err());
+        assertTrue(export.out().contains("(step 12)"), export.out());
+        assertArrayEquals(graph.params().toFloatVector(),
+            ModelSerializer.restoreComputationGraph(exported.toFile(), false).params().toFloatVector(),
+            "the checkpoint's parameters are exported");
+        assertEquals(0, cli("verify-model", exported.toString()).code());
+
+        final Run notCheckpoint = cli("export", "--checkpoint", dir.toString(), "--output", exported.toString());
+        assertEquals(BatonCli.EXIT_USAGE, notCheckpoint.code());
+        assertTrue(notCheckpoint.err().contains("is not a checkpoint directory"), notCheckpoint.err());
     }
 
     private static void copy(final ZipFile zip, final ZipEntry entry, final ZipOutputStream out) throws Exception

@@ -9,8 +9,9 @@ import java.util.function.Consumer;
 
 /**
  * Runs a {@link HealthCheck} every K steps from the training loop and hands each report to a sink (rank 0 writes
- * {@code health.jsonl}); warnings are also logged. Call {@link #afterStep(long, INDArray, INDArray)} after every
- * step, on every rank (the check is a collective when SyncBatchNorm is bound); only the sink differs by rank.
+ * {@code health.jsonl}); warnings are also logged. Call {@link #onStep(long, INDArray, INDArray)} once per
+ * step with that step's batch (before or after the step), on every rank (the check is a collective when SyncBatchNorm
+ * is bound); only the sink differs by rank.
  *
  * <p>Threading: the training thread.
  */
@@ -24,7 +25,7 @@ public final class HealthMonitor
 
     /**
      * @param check      the check to run.
-     * @param everySteps run after steps K-1, 2K-1, ... (0 = never).
+     * @param everySteps run for steps K-1, 2K-1, ... (0 = never).
      * @param sink       receives every report (may ignore them off rank 0).
      */
     public HealthMonitor(final HealthCheck check, final int everySteps, final Consumer<HealthReport> sink)
@@ -46,12 +47,12 @@ public final class HealthMonitor
     }
 
     /**
-     * @param step     the 0-based global step just taken.
+     * @param step     the 0-based global step whose batch this is.
      * @param features the step's input batch (this replica's slice).
      * @param labels   its labels.
      * @return the report, or null when the check was not due.
      */
-    public HealthReport afterStep(final long step, final INDArray features, final INDArray labels)
+    public HealthReport onStep(final long step, final INDArray features, final INDArray labels)
     {
         if (!isDue(step))
         {

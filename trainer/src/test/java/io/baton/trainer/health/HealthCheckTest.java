@@ -79,8 +79,8 @@ class HealthCheckTest
         final HealthMonitor monitor = new HealthMonitor(new HealthCheck(graph, INPUT, HealthThresholds.DEFAULTS), 5,
             sink::add);
 
-        assertNull(monitor.afterStep(3, batch.features(), batch.labels()), "not due after step 3 with K=5");
-        final HealthReport report = monitor.afterStep(4, batch.features(), batch.labels());
+        assertNull(monitor.onStep(3, batch.features(), batch.labels()), "not due after step 3 with K=5");
+        final HealthReport report = monitor.onStep(4, batch.features(), batch.labels());
 
         assertEquals(List.of(report), sink);
         assertTrue(report.warnings().stream().anyMatch(w -> w.startsWith("block stage3_block3: max |activation|")

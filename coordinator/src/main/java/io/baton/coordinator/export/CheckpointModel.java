@@ -1,0 +1,82 @@
+package io.baton.coordinator.export;
+
+import io.baton.common.checkpoint.Checkpoint;
+import io.baton.common.checkpoint.CheckpointStore;
+import io.baton.common.config.BatonConfig;
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
+import io.baton.coordinator.train.RunDirectory;
+import io.baton.coordinator.train.TrainCheckpoint;
+import io.baton.trainer.data.BatchSource;
+import io.baton.trainer.data.DataSources;
+import io.baton.trainer.recipe.TrainingRecipe;
+import io.baton.trainer.run.ReplicaState;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A trained model read back from a {@code baton train} checkpoint ({@code .../checkpoints/ckpt-<step>}): the
+ * checkpoint's configuration part rebuilds the graph (input shape and classes from the configured data's
+ * validation split), and its {@code params} part (parameters and BN running statistics) is loaded into it after
+ * every part's checksum is verified.
+ *
+ * @param graph  the model, parameters loaded (SyncBatchNorm layers unbound).
+ * @param input  its input type.
+ * @param config the checkpoint's configuration.
+ * @param step   steps completed when the checkpoint was taken.
+ */
+public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolutional input, BatonConfig config,
+    long step)
+{
+    private static final Pattern CHECKPOINT_DIR = Pattern.compile("ckpt-(\\d+)");
+
+    /** Whether a location names a checkpoint directory ({@code ckpt-<step>}). */
+    public static boolean isCheckpoint(final String location)
+    {
+        return CHECKPOINT_DIR.matcher(new Path(new RunDirectory(location).uri()).getName()).matches();
+    }
+
+    /** Loads the model of checkpoint {@code location} (local path or Hadoop FS URI of a ckpt-<step> directory). */
+    public static CheckpointModel load(final String location)
+    {
+        final Path path = new Path(new RunDirectory(location).uri());
+        final Matcher m = CHECKPOINT_DIR.matcher(path.getName());
+        if (!m.matches())
+        {
+            throw new IllegalArgumentException("checkpoint " + location + " is not a checkpoint directory "
+                + "(.../checkpoints/ckpt-<step>)");
+        }
+        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), new Configuration()))
+        {
+            final Checkpoint checkpoint = store.open(Long.parseLong(m.group(1)));
+            checkpoint.verify();
+            final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(
+                new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART), StandardCharsets.UTF_8));
+            final int[] chw;
+            final int classes;
+            try (BatchSource val = DataSources.open(config, DataSources.VAL))
+            {
+                chw = val.shape();
+                classes = val.numClasses();
+            }
+            final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {chw[1], chw[2], chw[0]},
+                classes);
+            new ReplicaState(graph, null).restore(checkpoint);
+            return new CheckpointModel(graph,
+                (InputType.InputTypeConvolutional)InputType.convolutional(chw[1], chw[2], chw[0]), config,
+                checkpoint.step());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot read checkpoint " + location + ": " + ex.getMessage(), ex);
+        }
+    }
+}

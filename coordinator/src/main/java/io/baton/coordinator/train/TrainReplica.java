@@ -9,6 +9,7 @@ import io.baton.common.config.ConfigLoader;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.spark.ReplicaBody;
 import io.baton.coordinator.spark.ReplicaContext;
+import io.baton.coordinator.spark.Rendezvous;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.data.BatchSource;
@@ -84,8 +85,8 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             context.worldSize(), context.host(), device, spec.startStep(), spec.checkpointStep(), spec.generation());
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
 
-        try (TimedCommunicator communicator = new TimedCommunicator(ReplicaComms.connect(config, context,
-                spec.generation()));
+        try (TimedCommunicator communicator = new TimedCommunicator(Rendezvous.connect(config, context,
+                config.get(CommonKeys.JOB_NAME), spec.generation()));
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL);
              MetricsLog metrics = rank == 0 ? new MetricsLog(run, spec.appendMetrics()) : null)

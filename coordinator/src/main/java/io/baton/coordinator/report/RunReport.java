@@ -56,8 +56,8 @@ public final class RunReport
                 + " and no " + RunDirectory.SUMMARY + ": not a Baton run directory, or training has not started");
         }
         final String path = run.uri().getPath();
-        final String title = path == null ? run.uri().toString()
-            : new org.apache.hadoop.fs.Path(run.uri()).getName();
+        final String trimmed = path == null ? "" : path.replaceAll("/+$", "");
+        final String title = trimmed.isEmpty() ? run.uri().toString() : trimmed.substring(trimmed.lastIndexOf('/') + 1);
         return ReportPage.render(title, metrics, health, summary, Instant.now().toString());
     }
 

@@ -17,8 +17,8 @@
   function fmt(v, digits) { return finite(v) ? v.toFixed(digits) : "n/a"; }
   function short(v) { return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toPrecision(3); }
 
-  // series: [{label, xs, ys}]; marks: x positions of dashed vertical lines.
-  function plot(id, series, marks) {
+  // series: [{label, xs, ys}]; marks: x positions of dashed vertical lines; domain: optional [xmin, xmax].
+  function plot(id, series, marks, domain) {
     var svg = document.getElementById(id), W = 520, H = 220, L = 55, R = 10, T = 10, B = 25;
     var xs = [], ys = [];
     series.forEach(function (s) {
@@ -31,6 +31,7 @@
       return;
     }
     var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
+    if (domain) { x0 = Math.min(x0, domain[0]); x1 = Math.max(x1, domain[1]); }
     var y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
     if (x1 === x0) { x1 = x0 + 1; }
     if (y1 === y0) { y1 = y0 + (Math.abs(y0) || 1) * 0.1; y0 = y0 - (Math.abs(y0) || 1) * 0.1; }
@@ -80,6 +81,8 @@
   function set(id, text) { document.getElementById(id).textContent = text; }
 
   var steps = values("step"), epochs = values("epoch"), loss = values("loss");
+  var finiteSteps = steps.filter(finite);
+  var stepDomain = finiteSteps.length ? [Math.min.apply(null, finiteSteps), Math.max.apply(null, finiteSteps)] : null;
   var marks = [];
   for (var i = 1; i < rows.length; i++) { if (epochs[i] !== epochs[i - 1]) { marks.push(steps[i]); } }
   var epochSet = {};
@@ -109,18 +112,18 @@
     (data.skipped_lines ? ", " + data.skipped_lines + " unreadable lines skipped" : "") +
     (data.summary ? "." : "; training has not finished (no summary yet)."));
 
-  plot("plot-loss", [{label: "loss", xs: steps, ys: loss}], marks);
+  plot("plot-loss", [{label: "loss", xs: steps, ys: loss}], marks, stepDomain);
   var top1Series = [{label: "batch top-1", xs: steps, ys: values("top1")}];
   if (finite(Number(summary.val_top1)) && rows.length) {
     top1Series.push({label: "val top-1 (end)", xs: [lastFinite(steps)], ys: [Number(summary.val_top1)]});
   }
-  plot("plot-top1", top1Series, marks);
-  plot("plot-lr", [{label: "learning rate", xs: steps, ys: values("lr")}], marks);
-  plot("plot-ips", [{label: "images/s", xs: steps, ys: values("images_per_sec")}], marks);
+  plot("plot-top1", top1Series, marks, stepDomain);
+  plot("plot-lr", [{label: "learning rate", xs: steps, ys: values("lr")}], marks, stepDomain);
+  plot("plot-ips", [{label: "images/s", xs: steps, ys: values("images_per_sec")}], marks, stepDomain);
   plot("plot-time", [{label: "step", xs: steps, ys: values("step_ms")},
     {label: "data wait", xs: steps, ys: values("data_wait_ms")},
-    {label: "communication", xs: steps, ys: values("comm_ms")}], marks);
-  plot("plot-grad", [{label: "gradient norm", xs: steps, ys: values("grad_norm")}], marks);
+    {label: "communication", xs: steps, ys: values("comm_ms")}], marks, stepDomain);
+  plot("plot-grad", [{label: "gradient norm", xs: steps, ys: values("grad_norm")}], marks, stepDomain);
   var byEpoch = {};
   rows.forEach(function (r) {
     var e = r[col.epoch];
@@ -134,7 +137,7 @@
   plot("plot-stage-grad", Object.keys(stages).map(function (s) {
     return {label: s, xs: data.health.map(function (h) { return h.step; }),
       ys: data.health.map(function (h) { return h.grad_norm && h.grad_norm[s] !== null ? h.grad_norm[s] : NaN; })};
-  }), []);
+  }), [], stepDomain);
 
   var hw = document.getElementById("health-warnings");
   if (data.health.length === 0) {

@@ -61,7 +61,7 @@ public final class DemoCommand implements Callable<Integer>
         Files.createDirectories(root);
         copyDemoConfig(jobConfig);
 
-        console.printf("[1/4] generating %d classes x (%d train + %d val) images in %s%n", classes, trainPerClass,
+        console.printf("[1/5] generating %d classes x (%d train + %d val) images in %s%n", classes, trainPerClass,
             valPerClass, images);
         console.flush();
         if (Files.exists(images))
@@ -70,26 +70,31 @@ public final class DemoCommand implements Callable<Integer>
         }
         DemoImages.write(images, 7, classes, trainPerClass, valPerClass, 40);
 
-        console.printf("[2/4] baton prepare %s %s%n", images, prepared);
+        console.printf("[2/5] baton prepare %s %s%n", images, prepared);
         console.flush();
         step(console, err, "prepare", images.toString(), prepared.toString(), "--overwrite");
 
-        console.printf("[3/4] baton train -c %s --data %s --run-dir %s%n", jobConfig, prepared, run);
+        console.printf("[3/5] baton train -c %s --data %s --run-dir %s%n", jobConfig, prepared, run);
         console.flush();
         final List<String> train = new ArrayList<>(List.of("train", "-c", jobConfig.toString(), "--data",
             prepared.toString(), "--run-dir", run.toString()));
         overrides.forEach(o -> train.addAll(List.of("--set", o)));
         step(console, err, train.toArray(new String[0]));
 
-        console.printf("[4/4] baton evaluate --model %s%n", run);
+        console.printf("[4/5] baton evaluate --model %s%n", run);
         console.flush();
         step(console, err, "evaluate", "--model", run.toString());
+
+        console.printf("[5/5] baton report %s%n", run);
+        console.flush();
+        step(console, err, "report", run.toString());
 
         console.println();
         console.println("demo finished; everything is under " + root);
         console.println("  images:        " + images + " (ImageNet layout)");
         console.println("  prepared data: " + prepared + " (shards + manifest.json)");
-        console.println("  run:           " + run + " (metrics.jsonl, run.conf, model.zip, summary.json)");
+        console.println("  run:           " + run + " (metrics.jsonl, health.jsonl, checkpoints/, model.zip, summary.json)");
+        console.println("  report:        " + run.resolve("report.html") + " (open it in a browser)");
         console.println("  job config:    " + jobConfig);
         console.flush();
         return 0;

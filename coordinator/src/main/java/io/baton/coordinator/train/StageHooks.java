@@ -1,6 +1,7 @@
 package io.baton.coordinator.train;
 
 import io.baton.common.checkpoint.AsyncCheckpointWriter;
+import io.baton.trainer.health.HealthMonitor;
 import io.baton.common.checkpoint.CheckpointPart;
 import io.baton.common.checkpoint.CheckpointSettings;
 import io.baton.common.checkpoint.CheckpointStore;
@@ -46,6 +47,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
     private final RunDirectory run;
     private final CheckpointStore store;
     private final AsyncCheckpointWriter writer;
+    private final HealthMonitor health;
 
     /**
      * @param spec           the stage.
@@ -56,11 +58,14 @@ final class StageHooks implements TrainingHooks, AutoCloseable
      * @param stepsPerEpoch  of the stage's sampler.
      * @param graph          the replica's graph.
      * @param state          its float state.
+     * @param health         the health checks, run before every K-th step on every rank.
      */
     StageHooks(final StageSpec spec, final BatonConfig config, final String userConfigText, final String configHash,
-        final int rank, final long stepsPerEpoch, final ComputationGraph graph, final ReplicaState state)
+        final int rank, final long stepsPerEpoch, final ComputationGraph graph, final ReplicaState state,
+        final HealthMonitor health)
         throws IOException
     {
+        this.health = health;
         this.spec = spec;
         this.config = config;
         this.rank = rank;
@@ -110,6 +115,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
             LOG.warn("debug.inject-nan-at-step: a NaN pixel in rank 0's slice of step {}", globalStep);
             batch.features().putScalar(0, Float.NaN);
         }
+        health.onStep(globalStep, batch.features(), batch.labels());
     }
 
     @Override

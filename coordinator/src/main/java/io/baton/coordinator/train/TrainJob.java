@@ -3,6 +3,7 @@ package io.baton.coordinator.train;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
+import io.baton.coordinator.metrics.PrometheusEndpoint;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkContexts;
@@ -83,8 +84,13 @@ public final class TrainJob
         final int every = config.get(CommonKeys.CHECKPOINT_EVERY);
         final JavaSparkContext sc = SparkContexts.create(config);
         try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
-            config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
+            config.get(CoordinatorKeys.PROGRESS_INTERVAL));
+             PrometheusEndpoint metricsEndpoint = PrometheusEndpoint.startIfEnabled(config, run))
         {
+            if (metricsEndpoint != null)
+            {
+                out.println("Prometheus metrics at " + metricsEndpoint.url());
+            }
             final long generationBase = System.currentTimeMillis();
             double lrScale = from == null ? 1.0 : from.position().lrScale();
             int nanRollbacks = from == null ? 0 : from.position().nanRollbacks();

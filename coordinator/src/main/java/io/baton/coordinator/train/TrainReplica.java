@@ -8,6 +8,11 @@ import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.spark.ReplicaBody;
+import io.baton.coordinator.report.HealthLog;
+import io.baton.trainer.health.HealthCheck;
+import io.baton.trainer.health.HealthMonitor;
+import io.baton.trainer.health.HealthThresholds;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import io.baton.coordinator.spark.ReplicaContext;
 import io.baton.coordinator.spark.Rendezvous;
 import io.baton.trainer.TrainerKeys;
@@ -89,7 +94,8 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
                 config.get(CommonKeys.JOB_NAME), spec.generation()));
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL);
-             MetricsLog metrics = rank == 0 ? new MetricsLog(run, spec.appendMetrics()) : null)
+             MetricsLog metrics = rank == 0 ? new MetricsLog(run, spec.appendMetrics()) : null;
+             HealthLog healthLog = rank == 0 ? new HealthLog(run, spec.appendMetrics()) : null)
         {
             final int[] chw = train.shape();
             final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {chw[1], chw[2], chw[0]},
@@ -98,6 +104,10 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             {
                 SyncBatchNorm.bind(graph, communicator);
             }
+            // The check's forward/backward passes are collectives with SyncBN: every rank runs it, rank 0 logs it.
+            final HealthMonitor health = new HealthMonitor(new HealthCheck(graph,
+                InputType.convolutional(chw[1], chw[2], chw[0]), HealthThresholds.from(config)),
+                config.get(TrainerKeys.HEALTH_EVERY), healthLog == null ? report -> { } : healthLog);
             final StepMetrics[] last = new StepMetrics[1];
             final Consumer<StepMetrics> listener = m ->
             {
@@ -122,7 +132,7 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
 
             final TrainOutcome outcome;
             try (StageHooks hooks = new StageHooks(spec, config, userConfigText, configHash, rank,
-                sampler.stepsPerEpoch(), graph, state))
+                sampler.stepsPerEpoch(), graph, state, health))
             {
                 outcome = trainer.train(spec.startStep(), hooks);
                 hooks.flush();

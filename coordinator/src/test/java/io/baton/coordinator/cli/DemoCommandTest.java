@@ -29,7 +29,8 @@ class DemoCommandTest
             new PrintWriter(out, true), new PrintWriter(err, true));
         assertEquals(0, code, out + "\n" + err);
         final String text = out.toString();
-        assertTrue(text.contains("[4/4] baton evaluate"), text);
+        assertTrue(text.contains("[5/5] baton report"), text);
+        assertTrue(Files.exists(dir.resolve("run").resolve("report.html")), "report written");
         assertTrue(text.contains("demo finished; everything is under " + dir.toAbsolutePath()), text);
         assertTrue(Files.exists(dir.resolve("prepared").resolve("manifest.json")), "prepared manifest");
         assertTrue(Files.exists(dir.resolve("run").resolve("model.zip")), "trained model");

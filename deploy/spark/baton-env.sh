@@ -4,10 +4,11 @@
 # Sets BATON_JVM_FLAGS (conf/jvm.properties, key baton.jvm.flags: the one list every Baton JVM needs), BATON_APP_JAR
 # (baton-coordinator jar, spark-submit's primary resource) and BATON_CLASS (the CLI main class).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+baton_home_given="${BATON_HOME:-}"
 BATON_HOME="${BATON_HOME:-$(cd "$here/.." && pwd)}"
 if [ ! -f "$BATON_HOME/conf/jvm.properties" ] || [ ! -d "$BATON_HOME/lib" ]; then
-  # From a source checkout: the distribution built by mvn package.
-  if [ -f "$here/../target/baton/conf/jvm.properties" ]; then
+  # From a source checkout: the distribution built by mvn package (only when BATON_HOME was not given).
+  if [ -z "$baton_home_given" ] && [ -f "$here/../target/baton/conf/jvm.properties" ]; then
     BATON_HOME="$(cd "$here/../target/baton" && pwd)"
   else
     echo "baton: no distribution at $BATON_HOME (lib/ and conf/jvm.properties); build it with mvn package" >&2

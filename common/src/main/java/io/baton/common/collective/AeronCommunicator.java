@@ -221,6 +221,7 @@ public final class AeronCommunicator implements Communicator
         }
         aeron = Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(aeronDirectory)
+            .preTouchMappedMemory(true)
             .errorHandler((ex) -> LOG.warn("rank {} Aeron client: {}", rank, ex.toString()))
             .subscriberErrorHandler(LangUtil::rethrowUnchecked));
         final boolean ipc = transport == CollectiveSettings.Transport.IPC;
@@ -232,7 +233,8 @@ public final class AeronCommunicator implements Communicator
         {
             if (peer != rank)
             {
-                final String params = "term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength();
+                final String params = "term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength() +
+                    "|sparse=false";
                 final String channel = ipc ? "aeron:ipc?" + params : "aeron:udp?endpoint=" +
                     peers.get(peer).host() + ":" + peers.get(peer).port() + "|" + params +
                     (settings.socketSendBufferLength() > 0 ? "|so-sndbuf=" + settings.socketSendBufferLength() : "");
@@ -401,19 +403,45 @@ public final class AeronCommunicator implements Communicator
         {
             final AllToAll a2a = new AllToAll(WireFormat.TYPE_ALL_TO_ALL, base, address, count * Float.BYTES);
             run("allReduce", a2a);
-            final float scale = 1.0f / worldSize;
-            for (int i = 0; i < count; i++)
+            sumInRankOrder(base, address, count, a2a.received, avg);
+        }
+    }
+
+    /**
+     * data[i] = (float)(x_0[i] + x_1[i] + ... + x_(N-1)[i]) summed in double in rank order ({@code x_rank} is the
+     * local data), then x 1/N for AVG. Plain array loops: element-wise Unsafe reads from the received byte arrays
+     * cost ~10 ns per float (measured: 64 KB took 260 us), array loops ~1 ns.
+     */
+    private void sumInRankOrder(final Object base, final long address, final int count, final byte[][] received,
+        final boolean avg)
+    {
+        final long bytes = (long)count * Float.BYTES;
+        final float[][] parts = new float[worldSize][];
+        for (int r = 0; r < worldSize; r++)
+        {
+            parts[r] = new float[count];
+            if (r == rank)
             {
-                double sum = 0;
-                for (int r = 0; r < worldSize; r++)
-                {
-                    sum += r == rank ? UnsafeApi.getFloat(base, address + (long)i * Float.BYTES) :
-                        UnsafeApi.getFloat(a2a.received[r], BYTE_BASE + (long)i * Float.BYTES);
-                }
-                final float value = (float)sum;
-                UnsafeApi.putFloat(base, address + (long)i * Float.BYTES, avg ? value * scale : value);
+                UnsafeApi.copyMemory(base, address, parts[r], FLOAT_BASE, bytes);
+            }
+            else
+            {
+                UnsafeApi.copyMemory(received[r], BYTE_BASE, parts[r], FLOAT_BASE, bytes);
             }
         }
+        final float[] out = parts[rank];
+        final float scale = 1.0f / worldSize;
+        for (int i = 0; i < count; i++)
+        {
+            double sum = 0;
+            for (int r = 0; r < worldSize; r++)
+            {
+                sum += parts[r][i];
+            }
+            final float value = (float)sum;
+            out[i] = avg ? value * scale : value;
+        }
+        UnsafeApi.copyMemory(out, FLOAT_BASE, base, address, bytes);
     }
 
     @Override
@@ -508,12 +536,17 @@ public final class AeronCommunicator implements Communicator
         {
             throw failure(name, seq, List.of(), "communicator failed in an earlier operation and must be closed");
         }
+        final boolean bulk = driverAcquired && !(op instanceof AllToAll);
         opThread = Thread.currentThread();
         current = op;
         currentSequence = seq;
         final long startNs = System.nanoTime();
         long nextHeartbeatNs = startNs + heartbeatIntervalNs;
         nowNs = startNs;
+        if (bulk)
+        {
+            EmbeddedDriver.beginBulk();
+        }
         try
         {
             if (closing)
@@ -524,6 +557,10 @@ public final class AeronCommunicator implements Communicator
             while (!op.isDone())
             {
                 int work = op.doSend(name);
+                if (driverAcquired)
+                {
+                    work += EmbeddedDriver.invoke();
+                }
                 work += subscription.controlledPoll(assembler, FRAGMENT_LIMIT);
                 nowNs = System.nanoTime();
                 if (nowNs - nextHeartbeatNs >= 0)
@@ -562,6 +599,10 @@ public final class AeronCommunicator implements Communicator
         }
         finally
         {
+            if (bulk)
+            {
+                EmbeddedDriver.endBulk();
+            }
             current = null;
             currentSequence = Long.MIN_VALUE;
             opThread = null;

@@ -32,7 +32,7 @@ public final class CollectiveSettings
         EXTERNAL
     }
 
-    /** Idle strategy used by the caller's thread while waiting, and by the embedded driver's agents. */
+    /** Idle strategy used by the caller's thread while waiting (it also runs the embedded driver's duty cycle). */
     public enum IdleKind
     {
         /** Spin, then yield, then park from {@link #idleMinParkNs()} doubling up to {@link #idleMaxParkNs()}. */
@@ -55,14 +55,18 @@ public final class CollectiveSettings
     public static final int DEFAULT_RECEIVE_WINDOW_LENGTH = 4 * 1024 * 1024;
     public static final IdleKind DEFAULT_IDLE = IdleKind.BACKOFF;
     public static final long DEFAULT_IDLE_MAX_SPINS = 200;
-    public static final long DEFAULT_IDLE_MAX_YIELDS = 50;
+    /** Yields before parking: a waiting rank stays responsive for ~1 ms (a yield costs nothing when no other
+     * thread wants the core); 50 yields then 100 us parks made 16-64 KB all-reduces 2-5x slower (docs/BENCHMARKS.md). */
+    public static final long DEFAULT_IDLE_MAX_YIELDS = 2000;
     public static final long DEFAULT_IDLE_MIN_PARK_NS = TimeUnit.MICROSECONDS.toNanos(1);
-    public static final long DEFAULT_IDLE_MAX_PARK_NS = TimeUnit.MICROSECONDS.toNanos(100);
+    /** Longest park while waiting in a collective (the wake-up latency a message can meet once yields ran out). */
+    public static final long DEFAULT_IDLE_MAX_PARK_NS = TimeUnit.MICROSECONDS.toNanos(20);
     public static final long DEFAULT_OPERATION_DEADLINE_NS = TimeUnit.SECONDS.toNanos(30);
     public static final long DEFAULT_CONNECT_DEADLINE_NS = TimeUnit.SECONDS.toNanos(30);
-    /** Payloads up to this many bytes use the one-hop all-to-all, larger ones the ring (provisional, see
-     * docs/BENCHMARKS.md: not yet set from a crossover measurement). */
-    public static final int DEFAULT_SMALL_THRESHOLD_BYTES = 64 * 1024;
+    /** Payloads up to this many bytes use the one-hop all-to-all, larger ones the ring. Measured crossover at 2
+     * processes (docs/BENCHMARKS.md): equal at 2 KB on UDP and IPC; at 4 KB the ring is as fast on UDP and 3x faster on
+     * IPC; at 16-64 KB the ring is 1.6-4x faster. */
+    public static final int DEFAULT_SMALL_THRESHOLD_BYTES = 2 * 1024;
     /** Largest chunk that fits one 65504-byte frame with Aeron's and Baton's headers. */
     public static final int DEFAULT_CHUNK_BYTES = 65_504 - 32 - WireFormat.HEADER_LENGTH;
     public static final DriverMode DEFAULT_DRIVER_MODE = DriverMode.EMBEDDED;

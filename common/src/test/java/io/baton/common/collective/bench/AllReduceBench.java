@@ -34,7 +34,12 @@ public final class AllReduceBench
             .transport(transport)
             .operationDeadlineNs(TimeUnit.SECONDS.toNanos(120))
             .connectDeadlineNs(TimeUnit.SECONDS.toNanos(60))
-            .termLength(Integer.getInteger("bench.termLength", 16 << 20));
+            .termLength(Integer.getInteger("bench.termLength", CollectiveSettings.DEFAULT_TERM_LENGTH))
+            .smallThresholdBytes(Integer.getInteger("bench.smallThreshold",
+                CollectiveSettings.DEFAULT_SMALL_THRESHOLD_BYTES))
+            .idleMaxSpins(Long.getLong("bench.idleMaxSpins", CollectiveSettings.DEFAULT_IDLE_MAX_SPINS))
+            .idleMaxYields(Long.getLong("bench.idleMaxYields", CollectiveSettings.DEFAULT_IDLE_MAX_YIELDS))
+            .idleMaxParkNs(Long.getLong("bench.idleMaxParkNs", CollectiveSettings.DEFAULT_IDLE_MAX_PARK_NS));
         if (!"-".equals(driverDir))
         {
             builder.driverMode(CollectiveSettings.DriverMode.EXTERNAL).externalDriverDirectory(driverDir);
@@ -53,6 +58,7 @@ public final class AllReduceBench
                 System.out.println("# Aeron " + comm.transport() + " worldSize=" + worldSize + " " + settings);
                 System.out.println("# bytes floats iterations median_us min_us algbw_GBps busbw_GBps");
             }
+            warmUp(comm, Long.getLong("bench.warmupMs", 4000));
             for (final long bytes : sizes)
             {
                 final int floats = (int)(bytes / Float.BYTES);
@@ -100,6 +106,32 @@ public final class AllReduceBench
             }
             report(rank, worldSize, "allReduce(float[256]) back-to-back", 1024, 256, timesNs);
         }
+    }
+
+    /**
+     * Steady state, not first contact: JIT-compiles the collective and driver paths and cycles every log buffer at
+     * least once (all ranks loop the same sequence, rank 0 decides when to stop).
+     */
+    private static void warmUp(final AeronCommunicator comm, final long millis)
+    {
+        final float[] data = new float[4 << 20];
+        final double[] small = new double[128];
+        final float[] stop = new float[1];
+        final long endNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        do
+        {
+            for (final int floats : new int[] {256, 4096, 16384, 65536, 262144, 1 << 20, 4 << 20})
+            {
+                for (int i = 0; i < Math.max(1, 65536 / floats); i++)
+                {
+                    comm.allReduce(data, 0, floats, ReduceOp.SUM);
+                    comm.allReduceSmall(small, ReduceOp.SUM);
+                }
+            }
+            stop[0] = comm.rank() == 0 && System.nanoTime() - endNs >= 0 ? 1 : 0;
+            comm.allReduce(stop, ReduceOp.SUM);
+        }
+        while (stop[0] == 0);
     }
 
     private static void report(final int rank, final int worldSize, final String what, final long bytes,

@@ -47,6 +47,7 @@ final class EmbeddedDriver
     private static File directory;
     private static int references;
     private static Thread keeper;
+    private static volatile boolean keeperRunning;
     private static volatile AgentInvoker invoker;
     private static volatile Thread keeperToWake;
     private static volatile IdleStrategy bulkIdle;
@@ -79,7 +80,9 @@ final class EmbeddedDriver
     static int invoke()
     {
         final AgentInvoker current = invoker;
-        if (current == null || !INVOKE_LOCK.tryLock())
+        // An interrupt inside a socket call would close the driver's (interruptible NIO) channel for every
+        // communicator of this JVM: an interrupted caller leaves the duty cycle to the keeper.
+        if (current == null || Thread.currentThread().isInterrupted() || !INVOKE_LOCK.tryLock())
         {
             return 0;
         }
@@ -229,6 +232,7 @@ final class EmbeddedDriver
         bulkIdle = AeronCommunicator.idleStrategy(settings);
         keeper = new Thread(EmbeddedDriver::keep, "baton-aeron-driver-keeper");
         keeperToWake = keeper;
+        keeperRunning = true;
         keeper.setDaemon(true);
         keeper.start();
         LOG.debug("embedded Aeron driver started in {}", dir);
@@ -238,7 +242,7 @@ final class EmbeddedDriver
     {
         final SleepingIdleStrategy sleep = new SleepingIdleStrategy(KEEPER_PERIOD_NS);
         final IdleStrategy busy = bulkIdle;
-        while (!Thread.currentThread().isInterrupted())
+        while (keeperRunning)
         {
             int work = 0;
             try
@@ -270,7 +274,8 @@ final class EmbeddedDriver
         {
             return;
         }
-        thread.interrupt();
+        keeperRunning = false;
+        LockSupport.unpark(thread);
         boolean interrupted = false;
         while (thread.isAlive())
         {

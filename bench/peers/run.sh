@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Issue 8: Baton next to DL4J's own Spark training masters on the same model, data, batches, initial weights and
+# Spark (local[2]). Systems: reference (one process, DL4J fit() on each combined global batch), baton (its CLI, in its
+# own JVM and classpath), paramavg (ParameterAveragingTrainingMaster), shared (SharedTrainingMaster).
+# Usage (repo root): bench/peers/run.sh [systems]   e.g. bench/peers/run.sh "reference baton paramavg shared"
+# Env: OUT=bench/peers/out TRAIN=1024 VAL=256 BATCH=64 EPOCHS=3 LR=0.1 SEED=7. Output: bench/peers/out/ (not committed).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT="${OUT:-$ROOT/bench/peers/out}"
+SYSTEMS="${1:-reference baton paramavg shared}"
+TRAIN="${TRAIN:-1024}" VAL="${VAL:-256}" BATCH="${BATCH:-64}" EPOCHS="${EPOCHS:-3}" LR="${LR:-0.1}" SEED="${SEED:-7}"
+mkdir -p "$OUT"
+cd "$ROOT"
+
+# Two separate classpaths: Baton's (Aeron 1.51) and the peers' (dl4j-spark-parameterserver M2 -> Aeron 1.32).
+flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator -am compile
+flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator dependency:build-classpath -Dmdep.outputFile="$OUT/baton.cp" >/dev/null
+flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml package -DskipTests
+flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml dependency:build-classpath \
+  -Dmdep.outputFile="$OUT/peers.cp" >/dev/null
+BATON_CP="coordinator/target/classes:trainer/target/classes:common/target/classes:$(cat "$OUT/baton.cp")"
+PEERS_CP="bench/peers/target/baton-bench-peers-0.1.0-SNAPSHOT.jar:$(cat "$OUT/peers.cp")"
+FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
+ND4J="-Dorg.bytedeco.javacpp.platform.extension=-onednn-avx512 -Dorg.eclipse.deeplearning4j.helpers.disable=false"
+ND4J="$ND4J -Dorg.bytedeco.javacpp.cachedir=$HOME/.cache/baton/javacpp"
+export SPARK_LOCAL_IP=127.0.0.1
+MACHINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)"
+
+BATON_SETS=(--set model.arch=resnet20 --set data.image-size=32 --set data.synthetic-classes=10
+  --set data.synthetic-samples="$TRAIN" --set data.synthetic-val-samples="$VAL" --set train.global-batch="$BATCH"
+  --set train.epochs="$EPOCHS" --set train.seed="$SEED" --set train.replicas=2 --set model.syncbn=true
+  --set model.zero-init-last-bn-gamma=false --set optim.base-lr="$LR" --set optim.base-batch="$BATCH"
+  --set optim.momentum=0 --set optim.nesterov=false --set optim.weight-decay=0 --set optim.warmup-epochs=0
+  --set optim.schedule=constant --set optim.label-smoothing=0 --set optim.max-grad-norm=0 --set optim.lars=false)
+INIT_KEYS=()
+for ((i = 1; i < ${#BATON_SETS[@]}; i += 2)); do INIT_KEYS+=("${BATON_SETS[$i]}"); done
+
+# shellcheck disable=SC2086
+java $FLAGS $ND4J -cp "$BATON_CP" bench/peers/BatonParams.java init "$OUT/baton.init.bin" conf/demo.conf \
+  "${INIT_KEYS[@]}" 2>&1 | grep BatonParams
+
+# Measure with the shared Maven lock held: no other (serialised) build runs meanwhile.
+exec 9>/tmp/baton-mvn.lock
+flock 9
+echo "$MACHINE" | tee "$OUT/machine.txt"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
+peer() { # system [extra JVM flags...]
+  local system=$1; shift
+  # shellcheck disable=SC2086
+  timeout 900 java $FLAGS $ND4J -Xmx4g "$@" -cp "$PEERS_CP" io.baton.bench.peers.PeerBench "$system" "$OUT" \
+    'local[2]' "$TRAIN" "$VAL" "$BATCH" "$EPOCHS" "$LR" "$SEED" "$OUT/baton.init.bin" > "$OUT/$system.log" 2>&1 \
+    || echo "$system exited with $?" | tee -a "$OUT/$system.log"
+  grep -E '^(INIT|EPOCH)' "$OUT/$system.log" || tail -30 "$OUT/$system.log"
+}
+for system in $SYSTEMS; do
+  case "$system" in
+    reference) peer reference ;;
+    paramavg) OMP_NUM_THREADS=1 peer paramavg ;;
+    shared) OMP_NUM_THREADS=1 peer shared -Daeron.publication.unblock.timeout=60000000000 ;;
+    baton)
+      rm -rf "$OUT/baton-run"
+      start=$(date +%s.%N)
+      # shellcheck disable=SC2086
+      timeout 900 java $FLAGS $ND4J -Xmx4g -cp "$BATON_CP" io.baton.coordinator.cli.BatonCli train -c conf/demo.conf \
+        "${BATON_SETS[@]}" --run-dir "$OUT/baton-run" > "$OUT/baton.log" 2>&1 || echo "baton exited with $?"
+      echo "baton wall seconds (JVM start to exit): $(echo "$(date +%s.%N) - $start" | bc)"
+      # shellcheck disable=SC2086
+      java $FLAGS $ND4J -cp "$BATON_CP" bench/peers/BatonParams.java zip "$OUT/baton-run/model.zip" \
+        "$OUT/baton.e$EPOCHS.bin" 2>&1 | grep BatonParams
+      python3 - "$OUT" "$EPOCHS" "$BATCH" <<'PY'
+import json, struct, sys, math
+out, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rows = [json.loads(l) for l in open(out + "/baton-run/metrics.jsonl") if l.strip()]
+steps = [r for r in rows if "loss" in r]
+per = len(steps) // epochs
+summary = json.load(open(out + "/baton-run/summary.json"))
+def params(p):
+    b = open(p, "rb").read(); n = struct.unpack(">i", b[:4])[0]
+    return struct.unpack(">%df" % n, b[4:4 + 4 * n])
+for e in range(epochs):
+    chunk = steps[e * per:(e + 1) * per]
+    ms = sum(r.get("step_ms", 0) for r in chunk)
+    line = "EPOCH system=baton epoch=%d images_per_sec=%.1f train_loss=%.4f" % (
+        e + 1, len(chunk) * batch / (ms / 1000.0), sum(r["loss"] for r in chunk) / len(chunk))
+    if e + 1 == epochs:
+        a, r = params(out + "/baton.e%d.bin" % epochs), params(out + "/reference.e%d.bin" % epochs)
+        d = math.sqrt(sum((x - y) ** 2 for x, y in zip(a, r)) / sum(y * y for y in r))
+        line += " summary=%s param_rel_l2_vs_reference=%.3e" % (json.dumps(summary, sort_keys=True), d)
+    print(line)
+PY
+      ;;
+    *) echo "unknown system $system" >&2; exit 2 ;;
+  esac
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"

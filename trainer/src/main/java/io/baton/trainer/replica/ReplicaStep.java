@@ -61,7 +61,9 @@ public final class ReplicaStep
     private final int checksumEverySteps;
     private final LargeBatchSgd optimizer;
     private final ParamLayout layout;
+    private final BatchAccuracyProbe accuracy;
     private long completedSteps;
+    private long lastCorrect = -1;
 
     /**
      * A replica updated by DL4J's configured updater (the {@code fit()}-equivalent path).
@@ -111,6 +113,7 @@ public final class ReplicaStep
             throw new IllegalArgumentException("optimizer was built for " + layout.length()
                 + " parameters, the graph has " + graph.numParams());
         }
+        this.accuracy = BatchAccuracyProbe.attach(graph);
     }
 
     /** Baton's optimiser, or null when DL4J's updater is used. */
@@ -197,14 +200,16 @@ public final class ReplicaStep
         final LargeBatchSgd.UpdateStats stats = optimizer.apply(graph.params(), flat, globalBatchSize,
             communicator.worldSize(), lr);
         finishStep();
-        return new StepResult(score, stats.gradientNorm(), stats.clipFactor());
+        return new StepResult(score, stats.gradientNorm(), stats.clipFactor(), lastCorrect);
     }
 
     private double forwardBackward(final INDArray features, final INDArray labels)
     {
         graph.setInputs(features);
         graph.setLabels(labels);
+        accuracy.arm(labels);
         graph.computeGradientAndScore();
+        lastCorrect = accuracy.correct();
         return graph.score();
     }
 
@@ -224,7 +229,7 @@ public final class ReplicaStep
         final INDArray params = graph.params();
         params.subi(flat.reshape(params.shape()));
         finishStep();
-        return new StepResult(score, norm, 1.0);
+        return new StepResult(score, norm, 1.0, lastCorrect);
     }
 
     private void finishStep()

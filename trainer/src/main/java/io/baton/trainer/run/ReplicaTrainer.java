@@ -130,9 +130,12 @@ public final class ReplicaTrainer
                 {
                     return nonFinite(globalStep, taken, batch, "gradient sum " + ex.gradientSum());
                 }
-                final double[] sums = {result.localLoss() * ids.length, ids.length};
+                // One small all-reduce for the global loss and batch top-1; a rank that could not count sends -1,
+                // which makes the sum negative (every rank has the same graph, so all count or none does).
+                final double[] sums = {result.localLoss() * ids.length, ids.length, result.localCorrect()};
                 communicator.allReduceSmall(sums, ReduceOp.SUM);
                 final double loss = sums[0] / sums[1];
+                final double top1 = sums[2] < 0 ? Double.NaN : sums[2] / sums[1];
                 if (!Double.isFinite(loss))
                 {
                     return nonFinite(globalStep, taken, batch, "global loss " + loss);
@@ -146,7 +149,7 @@ public final class ReplicaTrainer
                     order.steps(),
                     lr,
                     loss,
-                    Double.NaN,
+                    top1,
                     order.batchSize(s),
                     order.batchSize(s) / stepSeconds,
                     (endNs - startNs) / 1e6,

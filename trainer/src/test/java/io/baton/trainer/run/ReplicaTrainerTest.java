@@ -79,6 +79,8 @@ class ReplicaTrainerTest
             {
                 assertEquals(rank0.metrics().get(i).loss(), rank1.metrics().get(i).loss(),
                     "every rank reports the same global loss");
+                assertEquals(rank0.metrics().get(i).top1(), rank1.metrics().get(i).top1(),
+                    "every rank reports the same global batch top-1");
             }
             final List<StepMetrics> metrics = rank0.metrics();
             assertEquals(EPOCHS * (SAMPLES / 16), metrics.size(), EPOCHS + " epochs of " + SAMPLES / 16 + " steps");
@@ -86,6 +88,18 @@ class ReplicaTrainerTest
             final double last = metrics.subList(metrics.size() - 6, metrics.size()).stream()
                 .mapToDouble(StepMetrics::loss).average().orElseThrow();
             assertTrue(last < 0.2 * first, "loss should fall: first epoch " + first + ", last epoch " + last);
+            for (final StepMetrics m : metrics)
+            {
+                final double correct = m.top1() * m.images();
+                assertTrue(m.top1() >= 0 && m.top1() <= 1 && Math.abs(correct - Math.rint(correct)) < 1e-9,
+                    "batch top-1 of step " + m.step() + " is a count over " + m.images() + " images: " + m.top1());
+            }
+            final double firstTop1 = metrics.subList(0, 6).stream().mapToDouble(StepMetrics::top1).average()
+                .orElseThrow();
+            final double lastTop1 = metrics.subList(metrics.size() - 6, metrics.size()).stream()
+                .mapToDouble(StepMetrics::top1).average().orElseThrow();
+            assertTrue(lastTop1 > 0.9 && lastTop1 > firstTop1 + 0.3,
+                "batch top-1 should rise: first epoch " + firstTop1 + ", last epoch " + lastTop1);
 
             assertEquals(SAMPLES, rank0.eval().samples(), "every sample counted exactly once");
             assertEquals(rank0.eval(), rank1.eval());

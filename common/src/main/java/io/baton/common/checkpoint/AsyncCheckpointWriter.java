@@ -7,25 +7,41 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Writes checkpoints to a {@link CheckpointStore} on one background thread, with at most one write in flight.
- * Training is blocked only while the state is copied to host memory: {@link #submit(CheckpointMetadata, Snapshot)}
- * first waits for the previous write (back-pressure, logged as a warning with the time waited), then runs the
- * snapshot on the caller's thread, then hands the parts to the writer thread and returns. Since the snapshot is
- * taken only once the previous write is over, one reusable host buffer suffices and memory never piles up.
+ * Every submit first waits for the previous write (back-pressure, logged as a warning with the time waited); since
+ * a snapshot is only taken once the previous write is over, one reusable host buffer suffices and memory never piles
+ * up. Two ways to take the snapshot (the host copy of the state):
+ * <ul>
+ *   <li>{@link #submitDeferred(CheckpointMetadata, Snapshot)} returns at once; the writer thread takes the snapshot,
+ *   then writes. The caller keeps reading the state (the next step's forward and backward) and calls
+ *   {@link #awaitSnapshot()} — the fence — right before it next <em>writes</em> the state: the fence blocks until the
+ *   copy is done, so the checkpoint holds exactly the state of the submit. The training stall is the fence's wait
+ *   ({@link #snapshotWaitNs()}), zero when the step reading the state outlasts the copy.</li>
+ *   <li>{@link #submit(CheckpointMetadata, Snapshot)} takes the snapshot on the caller's thread before it returns;
+ *   no fence is needed, and the stall is the whole copy.</li>
+ * </ul>
  *
- * <p>A failed background write is never swallowed: the next {@code submit}, {@link #flush} or {@link #close}
- * throws a {@link CheckpointWriteException} naming its step, with the original error as the cause (once).
+ * <p>A failed snapshot or background write is never swallowed: the fence (for a deferred snapshot), the next
+ * {@code submit}, {@link #flush} or {@link #close} throws a {@link CheckpointWriteException} naming its step, with
+ * the original error as the cause (once). A failed checkpoint is not published.
  *
- * <p>Threading: meant for one thread (the training loop); methods are synchronized, so {@link #close} may also come
- * from another thread (a shutdown hook). The writer thread is a daemon named {@code baton-checkpoint-writer}.
+ * <p>Threading: meant for one thread (the training loop), which owns the state a snapshot reads; methods are
+ * synchronized, so {@link #close} may also come from another thread (a shutdown hook) and then waits for a fence in
+ * progress. The writer thread is a daemon named {@code baton-checkpoint-writer}; it runs deferred snapshots and
+ * writes, never takes this object's lock, and hands results back only through futures (which order the copy before
+ * whatever the caller does after the fence). Between a deferred submit and its fence (or {@link #flush},
+ * {@link #close}) the caller must not write anything the snapshot reads.
  */
 public final class AsyncCheckpointWriter implements AutoCloseable
 {
@@ -36,12 +52,23 @@ public final class AsyncCheckpointWriter implements AutoCloseable
     private final ExecutorService executor;
     private Future<Checkpoint> inFlight;
     private long inFlightStep = -1;
+    /** Set when close gives up on the write in flight: a deferred snapshot finishing later must not be written. */
+    private AtomicBoolean inFlightAbandoned;
+    /** Completes when the deferred snapshot of the write in flight is taken (or failed); null once fenced. */
+    private CompletableFuture<Void> pendingSnapshot;
     private Checkpoint lastPublished;
     private long backPressureWaits;
     private long backPressureNs;
+    private long snapshotWaits;
+    private long snapshotWaitNs;
     private boolean closed;
 
-    /** Takes the host copy of the state, on the caller's thread; returns parts the caller will not mutate. */
+    /**
+     * Takes the host copy of the state and returns it as parts that nobody mutates until the write is over. Runs on
+     * the caller's thread for {@link #submit(CheckpointMetadata, Snapshot)}, on the writer thread for
+     * {@link #submitDeferred(CheckpointMetadata, Snapshot)} (then it must only read what the caller leaves unchanged
+     * until {@link #awaitSnapshot()}).
+     */
     @FunctionalInterface
     public interface Snapshot
     {
@@ -75,8 +102,91 @@ public final class AsyncCheckpointWriter implements AutoCloseable
         ensureOpen();
         awaitPrevious(metadata.step());
         final List<CheckpointPart> parts = List.copyOf(snapshot.take());
-        inFlightStep = metadata.step();
-        inFlight = executor.submit(() -> store.write(metadata, parts));
+        start(metadata.step(), null, () -> store.write(metadata, parts));
+    }
+
+    /**
+     * Waits for the previous write if it is still running, then returns at once: the writer thread takes the
+     * snapshot and writes it. Call {@link #awaitSnapshot()} before changing anything the snapshot reads.
+     *
+     * @throws CheckpointWriteException if the previous snapshot or write failed (this checkpoint is then not
+     *                                  started).
+     */
+    public synchronized void submitDeferred(final CheckpointMetadata metadata, final Snapshot snapshot)
+        throws IOException
+    {
+        ensureOpen();
+        awaitPrevious(metadata.step());
+        final CompletableFuture<Void> taken = new CompletableFuture<>();
+        final AtomicBoolean abandoned = new AtomicBoolean();
+        start(metadata.step(), taken, () ->
+        {
+            final List<CheckpointPart> parts;
+            try
+            {
+                parts = List.copyOf(snapshot.take());
+            }
+            catch (final Throwable ex)
+            {
+                taken.completeExceptionally(ex);
+                throw new SnapshotFailedException(ex);
+            }
+            taken.complete(null);
+            if (abandoned.get())
+            {
+                throw new InterruptedIOException("checkpoint step " + metadata.step()
+                    + " was abandoned by close while its snapshot was taken");
+            }
+            return store.write(metadata, parts);
+        });
+        inFlightAbandoned = abandoned;
+    }
+
+    /**
+     * The fence of {@link #submitDeferred}: blocks until the pending snapshot is taken, so the caller may change the
+     * state again. Returns at once when no deferred snapshot is pending. The time it blocked is counted in
+     * {@link #snapshotWaits()} and {@link #snapshotWaitNs()} and logged at debug.
+     *
+     * @throws CheckpointWriteException if the snapshot failed (the checkpoint is not written; thrown once).
+     */
+    public synchronized void awaitSnapshot() throws IOException
+    {
+        ensureOpen();
+        final CompletableFuture<Void> taken = pendingSnapshot;
+        if (taken == null)
+        {
+            return;
+        }
+        if (!taken.isDone())
+        {
+            final long startNs = System.nanoTime();
+            try
+            {
+                taken.get();
+            }
+            catch (final ExecutionException ex)
+            {
+                // reported below, through the write's outcome
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for the snapshot of checkpoint step "
+                    + inFlightStep);
+            }
+            final long waitedNs = System.nanoTime() - startNs;
+            snapshotWaits++;
+            snapshotWaitNs += waitedNs;
+            LOG.debug("waited {} us for the snapshot of checkpoint step {} before changing the state",
+                TimeUnit.NANOSECONDS.toMicros(waitedNs), inFlightStep);
+        }
+        pendingSnapshot = null;
+        if (taken.isCompletedExceptionally())
+        {
+            // The task ends right after its snapshot failed; collect reports the failure once.
+            awaitQuietly(Long.MAX_VALUE);
+            collect();
+        }
     }
 
     /**
@@ -91,7 +201,7 @@ public final class AsyncCheckpointWriter implements AutoCloseable
     }
 
     /**
-     * Waits (without bound) for the write in flight, if any.
+     * Waits (without bound) for the write in flight, if any, and so for its snapshot.
      *
      * @return the newest checkpoint this writer published, or {@code null} if none yet.
      * @throws CheckpointWriteException if that write failed.
@@ -119,11 +229,25 @@ public final class AsyncCheckpointWriter implements AutoCloseable
         return backPressureNs;
     }
 
+    /** How many {@link #awaitSnapshot()} calls had to wait for a deferred snapshot. */
+    public synchronized long snapshotWaits()
+    {
+        return snapshotWaits;
+    }
+
+    /** Total time {@link #awaitSnapshot()} waited for deferred snapshots, in nanoseconds. */
+    public synchronized long snapshotWaitNs()
+    {
+        return snapshotWaitNs;
+    }
+
     /**
-     * Waits up to the close timeout for the write in flight, then stops the writer thread. Idempotent.
+     * Waits up to the close timeout for the write in flight (and its snapshot), then stops the writer thread.
+     * Idempotent.
      *
-     * @throws CheckpointWriteException if the write failed or did not finish in time (it is then interrupted and
-     *                                  not published; the next writer removes its staging directory).
+     * @throws CheckpointWriteException if the snapshot or write failed or did not finish in time (it is then
+     *                                  interrupted and not published, even if a deferred snapshot still completes;
+     *                                  the next writer removes its staging directory).
      */
     @Override
     public synchronized void close() throws IOException
@@ -139,12 +263,19 @@ public final class AsyncCheckpointWriter implements AutoCloseable
             {
                 if (!awaitQuietly(closeTimeoutNs))
                 {
+                    final boolean snapshotting = pendingSnapshot != null && !pendingSnapshot.isDone();
+                    if (inFlightAbandoned != null)
+                    {
+                        inFlightAbandoned.set(true);
+                    }
                     inFlight.cancel(true);
                     final long step = inFlightStep;
                     inFlight = null;
+                    pendingSnapshot = null;
                     throw new CheckpointWriteException(step, "the write of checkpoint step " + step
                         + " did not finish within " + TimeUnit.NANOSECONDS.toMillis(closeTimeoutNs)
-                        + " ms of close; it was interrupted and is not published", null);
+                        + " ms of close" + (snapshotting ? " (its snapshot was still being taken)" : "")
+                        + "; it was interrupted and is not published", null);
                 }
                 collect();
             }
@@ -198,18 +329,34 @@ public final class AsyncCheckpointWriter implements AutoCloseable
         }
     }
 
-    /** Takes the outcome of the finished write in flight; throws its error once. */
+    /** Starts the write of {@code step} on the writer thread; {@code taken} tracks a deferred snapshot, or null. */
+    private void start(final long step, final CompletableFuture<Void> taken, final Callable<Checkpoint> task)
+    {
+        inFlightStep = step;
+        inFlightAbandoned = null;
+        pendingSnapshot = taken;
+        inFlight = executor.submit(task);
+    }
+
+    /** Takes the outcome of the finished write in flight (snapshot included); throws its error once. */
     private void collect() throws IOException
     {
         final Future<Checkpoint> done = inFlight;
         final long step = inFlightStep;
         inFlight = null;
+        inFlightAbandoned = null;
+        pendingSnapshot = null;
         try
         {
             lastPublished = done.get();
         }
         catch (final ExecutionException ex)
         {
+            if (ex.getCause() instanceof SnapshotFailedException snapshot)
+            {
+                throw new CheckpointWriteException(step, "snapshot of checkpoint step " + step + " failed: "
+                    + snapshot.getCause(), snapshot.getCause());
+            }
             throw new CheckpointWriteException(step, "background write of checkpoint step " + step + " to "
                 + store.dir() + " failed: " + ex.getCause(), ex.getCause());
         }
@@ -225,6 +372,17 @@ public final class AsyncCheckpointWriter implements AutoCloseable
         if (closed)
         {
             throw new IllegalStateException("checkpoint writer of " + store.dir() + " is closed");
+        }
+    }
+
+    /** Carries a deferred snapshot's failure out of the writer task, to tell it from a failed write. */
+    private static final class SnapshotFailedException extends Exception
+    {
+        private static final long serialVersionUID = 1L;
+
+        SnapshotFailedException(final Throwable cause)
+        {
+            super(cause);
         }
     }
 }

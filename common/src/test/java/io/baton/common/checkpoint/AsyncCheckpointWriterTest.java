@@ -7,9 +7,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
@@ -18,13 +23,14 @@ import static io.baton.common.checkpoint.CheckpointTestSupport.metadata;
 import static io.baton.common.checkpoint.CheckpointTestSupport.parts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The background writer against a local file system whose creates can be held at a gate (a store as slow as the
- * test wants), so ordering is asserted without timing.
+ * test wants), and deferred snapshots held at a latch, so ordering is asserted without timing.
  */
 class AsyncCheckpointWriterTest
 {
@@ -209,6 +215,248 @@ class AsyncCheckpointWriterTest
         try (CheckpointStore reopened = CheckpointStore.open(fs, store.dir(), RetentionPolicy.keepLast(1)))
         {
             assertEquals(List.of(), CheckpointStoreContract.names(fs.listStatus(reopened.dir())));
+        }
+    }
+
+    @Test
+    void shouldTakeADeferredSnapshotOnTheWriterThreadAfterSubmitReturned() throws Exception
+    {
+        try (AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, CLOSE_TIMEOUT))
+        {
+            final CountDownLatch release = new CountDownLatch(1);
+            final AtomicReference<String> snapshotThread = new AtomicReference<>();
+            writer.submitDeferred(metadata(10), () ->
+            {
+                snapshotThread.set(Thread.currentThread().getName());
+                await(release);
+                return parts(10);
+            });
+            // submit returned although the snapshot cannot finish yet
+            awaitTrue(() -> snapshotThread.get() != null, "the snapshot starts");
+            assertEquals("baton-checkpoint-writer", snapshotThread.get());
+            assertEquals(List.of(), store.list());
+
+            release.countDown();
+            assertEquals(10, writer.flush().step());
+            assertArrayEquals(bytes(10, 300_000), store.latestValid().checkpoint().readPart("params"));
+        }
+    }
+
+    @Test
+    void shouldBlockTheFenceUntilTheSnapshotIsTaken() throws Exception
+    {
+        try (AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, CLOSE_TIMEOUT))
+        {
+            final CountDownLatch release = new CountDownLatch(1);
+            final AtomicBoolean taken = new AtomicBoolean();
+            writer.submitDeferred(metadata(10), () ->
+            {
+                await(release);
+                taken.set(true);
+                return parts(10);
+            });
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final AtomicBoolean fenceSawSnapshot = new AtomicBoolean();
+            final Thread fence = new Thread(() ->
+            {
+                try
+                {
+                    writer.awaitSnapshot();
+                    fenceSawSnapshot.set(taken.get());
+                }
+                catch (final Throwable ex)
+                {
+                    failure.set(ex);
+                }
+            }, "fence");
+            fence.start();
+            awaitTrue(() -> isParkedIn(fence, "awaitSnapshot") || !fence.isAlive(), "the fence blocks or ends");
+            assertTrue(fence.isAlive(), "the fence must wait for the snapshot");
+
+            release.countDown();
+            fence.join(60_000);
+            assertNull(failure.get());
+            assertTrue(fenceSawSnapshot.get(), "the fence returned only once the snapshot was taken");
+            assertEquals(1, writer.snapshotWaits());
+            assertTrue(writer.snapshotWaitNs() > 0);
+            writer.awaitSnapshot();
+            assertEquals(1, writer.snapshotWaits(), "a second fence has nothing to wait for");
+            assertEquals(10, writer.flush().step());
+        }
+    }
+
+    @Test
+    void shouldKeepAStateChangeAfterTheFenceOutOfTheCheckpoint() throws Exception
+    {
+        final int size = 1 << 20;
+        final ByteBuffer live = ByteBuffer.allocateDirect(size).put(bytes(10, size)).flip();
+        final ByteBuffer host = ByteBuffer.allocate(size);
+        final Thread caller = Thread.currentThread();
+        final AtomicBoolean changed = new AtomicBoolean();
+        try (AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, CLOSE_TIMEOUT))
+        {
+            writer.submitDeferred(metadata(10), () ->
+            {
+                // Copy only once the caller is parked in the fence, or has changed the state (no fence): as late
+                // as possible, so a missing fence is caught every time.
+                awaitUninterruptibly(() -> isParkedIn(caller, "awaitSnapshot") || changed.get());
+                host.clear().put(live.duplicate().clear()).flip();
+                return List.of(CheckpointPart.ofBuffer("params", host));
+            });
+            writer.awaitSnapshot();
+            live.clear().put(bytes(11, size)).flip();
+            changed.set(true);
+
+            assertEquals(10, writer.flush().step());
+            final byte[] written = store.latestValid().checkpoint().readPart("params");
+            assertTrue(Arrays.equals(bytes(10, size), written), "the checkpoint holds the state of the submit, not "
+                + "the one changed after the fence");
+        }
+    }
+
+    @Test
+    void shouldSurfaceAFailedSnapshotAtTheFenceNamingTheStepOnce() throws Exception
+    {
+        try (AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, CLOSE_TIMEOUT))
+        {
+            writer.submitDeferred(metadata(10), () ->
+            {
+                throw new IOException("injected snapshot failure");
+            });
+            final CheckpointWriteException ex = assertThrows(CheckpointWriteException.class, writer::awaitSnapshot);
+            assertEquals(10, ex.step());
+            assertTrue(ex.getMessage().contains("snapshot of checkpoint step 10 failed"), ex.getMessage());
+            assertEquals("injected snapshot failure", ex.getCause().getMessage());
+
+            assertNull(writer.flush(), "reported once, nothing published");
+            assertEquals(List.of(), store.list());
+            writer.submitDeferred(metadata(20), () -> parts(20));
+            writer.awaitSnapshot();
+            assertEquals(20, writer.flush().step());
+            assertEquals(List.of(20L), store.list());
+        }
+    }
+
+    @Test
+    void shouldSurfaceAFailedSnapshotOnFlushWithoutAFence() throws Exception
+    {
+        try (AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, CLOSE_TIMEOUT))
+        {
+            writer.submitDeferred(metadata(10), () ->
+            {
+                throw new IllegalStateException("injected snapshot bug");
+            });
+            final CheckpointWriteException ex = assertThrows(CheckpointWriteException.class, writer::flush);
+            assertEquals(10, ex.step());
+            assertTrue(ex.getMessage().contains("snapshot of checkpoint step 10 failed"), ex.getMessage());
+            assertTrue(ex.getCause() instanceof IllegalStateException, String.valueOf(ex.getCause()));
+            writer.awaitSnapshot();
+            assertEquals(List.of(), store.list());
+        }
+    }
+
+    @Test
+    void shouldWaitForAPendingSnapshotAndItsWriteOnClose() throws Exception
+    {
+        final AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, CLOSE_TIMEOUT);
+        final CountDownLatch release = new CountDownLatch(1);
+        writer.submitDeferred(metadata(10), () ->
+        {
+            await(release);
+            return parts(10);
+        });
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread closer = new Thread(() ->
+        {
+            try
+            {
+                writer.close();
+            }
+            catch (final Throwable ex)
+            {
+                failure.set(ex);
+            }
+        }, "closer");
+        closer.start();
+        awaitTrue(() -> closer.getState() == Thread.State.TIMED_WAITING || !closer.isAlive(), "close blocks or ends");
+        assertTrue(closer.isAlive(), "close must wait for the pending snapshot");
+
+        release.countDown();
+        closer.join(60_000);
+        assertNull(failure.get());
+        assertEquals(List.of(10L), store.list(), "the pending snapshot was taken and written by close");
+        assertArrayEquals(bytes(10, 300_000), store.latestValid().checkpoint().readPart("params"));
+    }
+
+    @Test
+    void shouldNeverPublishASnapshotThatOutlastsTheCloseTimeout() throws Exception
+    {
+        final AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, Duration.ofMillis(50));
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicReference<Thread> writerThread = new AtomicReference<>();
+        final AtomicBoolean partWritten = new AtomicBoolean();
+        writer.submitDeferred(metadata(10), () ->
+        {
+            writerThread.set(Thread.currentThread());
+            awaitUninterruptibly(() -> release.getCount() == 0);
+            return List.of(CheckpointPart.streamed("params", out -> partWritten.set(true)));
+        });
+
+        final CheckpointWriteException ex = assertThrows(CheckpointWriteException.class, writer::close);
+        assertEquals(10, ex.step());
+        assertTrue(ex.getMessage().contains("did not finish within 50 ms of close (its snapshot was still being "
+            + "taken)"), ex.getMessage());
+        // The snapshot completes after close gave up: it must not be written.
+        release.countDown();
+        writerThread.get().join(60_000);
+        assertFalse(writerThread.get().isAlive());
+        assertFalse(partWritten.get(), "an abandoned snapshot is not written");
+        assertEquals(List.of(), store.list());
+    }
+
+    /** True when {@code thread} is parked (waiting) inside a method named {@code method}. */
+    private static boolean isParkedIn(final Thread thread, final String method)
+    {
+        final Thread.State state = thread.getState();
+        if (state != Thread.State.WAITING && state != Thread.State.TIMED_WAITING)
+        {
+            return false;
+        }
+        return Arrays.stream(thread.getStackTrace()).anyMatch(frame -> frame.getMethodName().equals(method));
+    }
+
+    private static void await(final CountDownLatch latch) throws IOException
+    {
+        try
+        {
+            latch.await();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted at the test's snapshot latch");
+        }
+    }
+
+    /** Spins (with short sleeps, ignoring interrupts as a memory copy would) until the condition holds; 30 s cap. */
+    private static void awaitUninterruptibly(final BooleanSupplier condition)
+    {
+        final long deadlineNs = System.nanoTime() + 30_000_000_000L;
+        boolean interrupted = false;
+        while (!condition.getAsBoolean() && System.nanoTime() < deadlineNs)
+        {
+            try
+            {
+                Thread.sleep(1);
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
         }
     }
 

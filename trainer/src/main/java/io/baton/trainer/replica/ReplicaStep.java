@@ -173,7 +173,7 @@ public final class ReplicaStep
             throw new IllegalStateException("this ReplicaStep uses LargeBatchSgd: call step(features, labels, "
                 + "globalBatchSize, lr)");
         }
-        return dl4jStep(features, labels, globalBatchSize).localLoss();
+        return dl4jStep(features, labels, globalBatchSize, () -> { }).localLoss();
     }
 
     /**
@@ -188,15 +188,29 @@ public final class ReplicaStep
      */
     public StepResult step(final INDArray features, final INDArray labels, final int globalBatchSize, final double lr)
     {
+        return step(features, labels, globalBatchSize, lr, () -> { });
+    }
+
+    /**
+     * Like {@link #step(INDArray, INDArray, int, double)}, running {@code beforeUpdate} once the all-reduced gradient
+     * is known to be finite and before the parameters or any optimiser state are written. Until then the step only
+     * reads them (forward, backward; running-stat deltas travel in the gradient), so a checkpoint snapshot of them
+     * may still be in progress: {@code beforeUpdate} is where the caller waits for it. It runs on this thread, on
+     * every rank, and is not a collective; it is not run for a non-finite step.
+     */
+    public StepResult step(final INDArray features, final INDArray labels, final int globalBatchSize, final double lr,
+        final Runnable beforeUpdate)
+    {
         if (optimizer == null)
         {
             graph.setLearningRate(lr);
-            return dl4jStep(features, labels, globalBatchSize);
+            return dl4jStep(features, labels, globalBatchSize, beforeUpdate);
         }
         final double score = forwardBackward(features, labels);
         final INDArray flat = graph.getFlattenedGradients();
         allReduceSum(flat);
         requireFiniteGradient(flat, score);
+        beforeUpdate.run();
         final LargeBatchSgd.UpdateStats stats = optimizer.apply(graph.params(), flat, globalBatchSize,
             communicator.worldSize(), lr);
         finishStep();
@@ -213,7 +227,8 @@ public final class ReplicaStep
         return graph.score();
     }
 
-    private StepResult dl4jStep(final INDArray features, final INDArray labels, final int globalBatchSize)
+    private StepResult dl4jStep(final INDArray features, final INDArray labels, final int globalBatchSize,
+        final Runnable beforeUpdate)
     {
         final double score = forwardBackward(features, labels);
         final Gradient gradient = graph.gradient();
@@ -225,6 +240,9 @@ public final class ReplicaStep
         final int iteration = graph.getConfiguration().getIterationCount();
         final int epoch = graph.getConfiguration().getEpochCount();
         final double norm = gradientNorm(flat, globalBatchSize);
+        // setLearningRate above rebuilt the updater into a new state array (the old one is only read), so a
+        // snapshot of the previous step's state is still intact here.
+        beforeUpdate.run();
         graph.getUpdater().update(gradient, iteration, epoch, globalBatchSize, LayerWorkspaceMgr.noWorkspaces());
         final INDArray params = graph.params();
         params.subi(flat.reshape(params.shape()));

@@ -1,5 +1,6 @@
 package io.baton.trainer.run;
 
+import io.baton.common.checkpoint.AsyncCheckpointWriter;
 import io.baton.common.checkpoint.Checkpoint;
 import io.baton.common.checkpoint.CheckpointPart;
 import io.baton.common.checkpoint.PartInfo;
@@ -10,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -24,9 +26,13 @@ import java.util.List;
  * checkpoint's metadata.
  *
  * <p>{@link #snapshot()} copies into host buffers allocated once and reused: the caller (an
- * {@code AsyncCheckpointWriter} snapshot) guarantees the previous write finished before the next copy.
+ * {@link AsyncCheckpointWriter} snapshot) guarantees the previous write finished before the next copy.
+ * {@link #deferredSnapshot()} splits that in two: it finds the state's arrays now and copies them later, on another
+ * thread, while the training thread runs the next forward and backward (which only read them).
  *
- * <p>Threading: the replica's training thread.
+ * <p>Threading: the replica's training thread, except the copy returned by {@link #deferredSnapshot()}, which may run
+ * on any one thread at a time (the writer thread). The host buffers belong to whichever copy runs; the
+ * {@link AsyncCheckpointWriter} runs one snapshot at a time and orders them (future hand-offs).
  */
 public final class ReplicaState
 {
@@ -49,21 +55,52 @@ public final class ReplicaState
     /** Copies the state to host memory and returns it as parts (valid until the next snapshot). */
     public List<CheckpointPart> snapshot()
     {
-        final List<CheckpointPart> parts = new ArrayList<>(3);
-        paramsHost = copy(graph.params(), paramsHost);
-        parts.add(CheckpointPart.ofBuffer(PARAMS, paramsHost));
-        if (optimizer != null)
+        return new Sources().copy();
+    }
+
+    /**
+     * Finds the state's arrays on this (the training) thread and returns the copy of them to host memory, to run
+     * later on the writer thread: graph accessors stay on the training thread, and DL4J may replace its updater
+     * state array between steps (the copy keeps reading the one of this step). Until the copy is done nothing may
+     * write the parameters, momentum or updater state: see {@link AsyncCheckpointWriter#awaitSnapshot()}.
+     */
+    public AsyncCheckpointWriter.Snapshot deferredSnapshot()
+    {
+        final Sources sources = new Sources();
+        return sources::copy;
+    }
+
+    /** The state's arrays as found on the training thread, and their float views. */
+    private final class Sources
+    {
+        private final INDArray params = graph.params();
+        private final INDArray momentum = optimizer == null ? null : optimizer.momentumBuffer();
+        private final INDArray updater = updaterState(graph);
+        private final FloatBuffer paramsView = floats(params);
+        private final FloatBuffer momentumView = momentum == null ? null : floats(momentum);
+        private final FloatBuffer updaterView = updater == null ? null : floats(updater);
+
+        List<CheckpointPart> copy()
         {
-            momentumHost = copy(optimizer.momentumBuffer(), momentumHost);
-            parts.add(CheckpointPart.ofBuffer(MOMENTUM, momentumHost));
+            final List<CheckpointPart> parts = new ArrayList<>(3);
+            paramsHost = ReplicaState.copy(paramsView, paramsHost);
+            parts.add(CheckpointPart.ofBuffer(PARAMS, paramsHost));
+            if (momentumView != null)
+            {
+                momentumHost = ReplicaState.copy(momentumView, momentumHost);
+                parts.add(CheckpointPart.ofBuffer(MOMENTUM, momentumHost));
+            }
+            if (updaterView != null)
+            {
+                updaterHost = ReplicaState.copy(updaterView, updaterHost);
+                parts.add(CheckpointPart.ofBuffer(UPDATER, updaterHost));
+            }
+            // The views do not own the native memory: keep its arrays reachable until the copy is over.
+            Reference.reachabilityFence(params);
+            Reference.reachabilityFence(momentum);
+            Reference.reachabilityFence(updater);
+            return parts;
         }
-        final INDArray updater = updaterState(graph);
-        if (updater != null)
-        {
-            updaterHost = copy(updater, updaterHost);
-            parts.add(CheckpointPart.ofBuffer(UPDATER, updaterHost));
-        }
-        return parts;
     }
 
     /**
@@ -92,17 +129,17 @@ public final class ReplicaState
         return state == null || state.length() == 0 ? null : state;
     }
 
-    private static ByteBuffer copy(final INDArray source, final ByteBuffer reuse)
+    private static ByteBuffer copy(final FloatBuffer source, final ByteBuffer reuse)
     {
-        final long bytes = source.length() * Float.BYTES;
+        final long bytes = (long) source.remaining() * Float.BYTES;
         if (bytes > Integer.MAX_VALUE)
         {
-            throw new IllegalArgumentException("state vector of " + source.length() + " floats exceeds one buffer");
+            throw new IllegalArgumentException("state vector of " + source.remaining() + " floats exceeds one buffer");
         }
         final ByteBuffer target = reuse != null && reuse.capacity() == bytes ? reuse
             : ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         target.clear();
-        target.asFloatBuffer().put(floats(source));
+        target.asFloatBuffer().put(source.duplicate());
         return target;
     }
 

@@ -122,9 +122,11 @@ public final class ReplicaTrainer
                 final double lr = schedule.lr(globalStep, stepsPerEpoch) * hooks.lrFactor(globalStep);
                 final long commStartNs = communicator.totalNs();
                 final StepResult result;
+                final long thisStep = globalStep;
                 try
                 {
-                    result = step.step(batch.features(), batch.labels(), order.batchSize(s), lr);
+                    result = step.step(batch.features(), batch.labels(), order.batchSize(s), lr,
+                        () -> hooks.beforeUpdate(thisStep));
                 }
                 catch (final NonFiniteStepException ex)
                 {

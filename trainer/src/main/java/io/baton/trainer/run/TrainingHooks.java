@@ -4,7 +4,7 @@ import io.baton.trainer.data.BatchSource;
 
 /**
  * What the driver of a replica adds to the training loop: a learning-rate multiplier (recovery back-off, elastic
- * re-warmup), checkpoints after steps, and a stop before a step. Every method must answer the same on every rank
+ * re-warmup), checkpoints after steps (with a fence before the next update), and a stop before a step. Every method must answer the same on every rank
  * (a function of the step), since the loop's collectives run in lock step.
  *
  * <p>Threading: called on the replica's training thread.
@@ -24,6 +24,16 @@ public interface TrainingHooks
 
     /** Called with this replica's slice before the step runs; may modify it (test fault injection). */
     default void beforeStep(final long globalStep, final BatchSource.Batch batch)
+    {
+    }
+
+    /**
+     * Called during step {@code globalStep} after its gradient is all-reduced and found finite, right before the
+     * optimiser writes the parameters and its state: until this call the step has only read them, so a checkpoint
+     * snapshot of the previous step may still be copying them, and this is where to wait for it. Not called for a
+     * non-finite step.
+     */
+    default void beforeUpdate(final long globalStep)
     {
     }
 

@@ -25,10 +25,20 @@ import java.util.List;
 /**
  * One replica's hooks into the training loop for a stage: the learning-rate factor of the {@link StageSpec},
  * checkpoints after every {@code checkpoint.every}-th step and at epoch ends (written by rank 0 through an
- * {@link AsyncCheckpointWriter}: training waits only for the host copy), the stop at the stage's boundary, and the
- * {@code debug.*} fault injections. When to checkpoint is a function of the step, so every rank agrees.
+ * {@link AsyncCheckpointWriter}), the stop at the stage's boundary, and the {@code debug.*} fault injections. When to
+ * checkpoint is a function of the step, so every rank agrees.
  *
- * <p>Threading: the replica's training thread. {@link #close()} waits for the write in flight (up to
+ * <h2>Snapshot fence</h2>
+ * A checkpoint's host copy of the state ({@link ReplicaState#deferredSnapshot()}) is taken on the writer thread while
+ * the next step's forward and backward run, which only read the state. Every write of the state while the copy may
+ * still run waits for it first ({@link AsyncCheckpointWriter#awaitSnapshot()}): the optimiser update
+ * ({@link #beforeUpdate}) and the health check, which puts the BN running statistics back after its passes
+ * ({@link #beforeStep}). Nothing else writes the state during a stage: a non-finite step stops before its update
+ * (the activation probe only runs a forward pass), restores (resume, rollback, elastic) happen before these hooks
+ * exist, in a new stage, and {@link #flush()} and {@link #close()} cover the copy before the stage evaluates, writes
+ * its model or ends.
+ *
+ * <p>Threading: the replica's training thread. {@link #close()} waits for the snapshot and write in flight (up to
  * {@code checkpoint.close-timeout}).
  */
 final class StageHooks implements TrainingHooks, AutoCloseable
@@ -115,7 +125,35 @@ final class StageHooks implements TrainingHooks, AutoCloseable
             LOG.warn("debug.inject-nan-at-step: a NaN pixel in rank 0's slice of step {}", globalStep);
             batch.features().putScalar(0, Float.NaN);
         }
+        if (health.isDue(globalStep))
+        {
+            awaitSnapshot(globalStep, "the health check");
+        }
         health.onStep(globalStep, batch.features(), batch.labels());
+    }
+
+    @Override
+    public void beforeUpdate(final long globalStep)
+    {
+        awaitSnapshot(globalStep, "the update");
+    }
+
+    /** The fence: waits until the pending checkpoint snapshot (if any) no longer reads the state. */
+    private void awaitSnapshot(final long globalStep, final String what)
+    {
+        if (writer == null)
+        {
+            return;
+        }
+        try
+        {
+            writer.awaitSnapshot();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("checkpoint snapshot awaited before " + what + " of step " + globalStep
+                + " failed: " + ex.getMessage(), ex);
+        }
     }
 
     @Override
@@ -127,14 +165,17 @@ final class StageHooks implements TrainingHooks, AutoCloseable
         }
         try
         {
-            writer.submit(TrainCheckpoint.metadata(completedSteps, nextEpoch, stepsPerEpoch, spec, configHash,
-                    config.get(TrainerKeys.TRAIN_SEED), graph.getConfiguration().getIterationCount(),
+            // Counters and the arrays to copy are read here, on the training thread; the copy itself runs on the
+            // writer thread until the fence before the next update.
+            final AsyncCheckpointWriter.Snapshot copy = state.deferredSnapshot();
+            final byte[] configBytes = userConfigText.getBytes(StandardCharsets.UTF_8);
+            writer.submitDeferred(TrainCheckpoint.metadata(completedSteps, nextEpoch, stepsPerEpoch, spec,
+                    configHash, config.get(TrainerKeys.TRAIN_SEED), graph.getConfiguration().getIterationCount(),
                     graph.getConfiguration().getEpochCount()),
                 () ->
                 {
-                    final List<CheckpointPart> parts = new ArrayList<>(state.snapshot());
-                    parts.add(CheckpointPart.ofBytes(TrainCheckpoint.CONFIG_PART,
-                        userConfigText.getBytes(StandardCharsets.UTF_8)));
+                    final List<CheckpointPart> parts = new ArrayList<>(copy.take());
+                    parts.add(CheckpointPart.ofBytes(TrainCheckpoint.CONFIG_PART, configBytes));
                     return parts;
                 });
         }
@@ -145,7 +186,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
         }
     }
 
-    /** Waits for the write in flight; call at the end of a successful stage. */
+    /** Waits for the snapshot and write in flight; call at the end of a stage, before the state is used further. */
     void flush() throws IOException
     {
         if (writer != null)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark: ResNet-152 full state (params + momentum, 2 x 60,344,232 floats = 482.8 MB) checkpointed to local disk:
-# training stall per checkpoint vs total write time, and write throughput vs dd to the same directory, same run.
-# Usage: bench/checkpoint/run.sh [dir=/tmp/baton-ckpt-bench] [checkpoints=5]
+# training stall per checkpoint (submit + snapshot fence) vs write time, synchronous vs deferred snapshot, with a
+# step-like workload of each given length between submit and fence; write throughput vs dd to the same directory.
+# Usage: bench/checkpoint/run.sh [dir=/tmp/baton-ckpt-bench] [checkpoints=5] [step-ms=0,300,1000]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 dir="${1:-/tmp/baton-ckpt-bench}"
 n="${2:-5}"
+steps="${3:-0,300,1000}"
 flock /tmp/baton-mvn.lock mvn -B -q -o -pl common test-compile
 flock /tmp/baton-mvn.lock mvn -B -q -o -pl common dependency:build-classpath \
   -Dmdep.outputFile="$root/common/target/bench-cp.txt" -Dmdep.includeScope=test
@@ -22,7 +24,7 @@ dd_run() { # label, dd flags...
 dd_run conv=fsync
 dd_run oflag=direct
 java -Xmx2g -XX:MaxDirectMemorySize=2g -cp "common/target/test-classes:common/target/classes:$(cat common/target/bench-cp.txt)" \
-  io.baton.common.checkpoint.bench.CheckpointBench "$dir/run" "$n" 2>/dev/null
+  io.baton.common.checkpoint.bench.CheckpointBench "$dir/run" "$n" 60344232 "$steps" 2>/dev/null
 dd_run conv=fsync
 dd_run oflag=direct
 rm -rf "$dir"

@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
 # Issue 8: Baton next to DL4J's own Spark training masters on the same model, data, batches, initial weights and
-# Spark (local[2]). Systems: reference (one process, DL4J fit() on each combined global batch), baton (its CLI, in its
-# own JVM and classpath), paramavg (ParameterAveragingTrainingMaster), shared (SharedTrainingMaster).
+# Spark. Systems: reference (one process, DL4J fit() on each combined global batch), baton (its CLI, in its own JVM and
+# classpath), paramavg (ParameterAveragingTrainingMaster), shared (SharedTrainingMaster).
 # Usage (repo root): bench/peers/run.sh [systems]   e.g. bench/peers/run.sh "reference baton paramavg shared"
 # Env: OUT=bench/peers/out TRAIN=1024 VAL=256 BATCH=64 EPOCHS=3 LR=0.1 SEED=7. Output: bench/peers/out/ (not committed).
+#   CLUSTER=local (default): every system on local[2] in its own JVM.
+#   CLUSTER=standalone: each Spark system on its own standalone Master + 2 one-core Workers on 127.0.0.1, started
+#     with deploy/spark/local-cluster.sh before the system and stopped after it (also on exit): Baton's from the built
+#     distribution (deploy/target/baton, port 7177), the peers' from a SPARK_HOME whose jars are the peers' classpath
+#     (OUT/peers-home, port 7178) - the two classpaths (Aeron 1.51 vs 1.32) never share a JVM. EXECUTOR_MEMORY=2g.
+#   SHARED_PORT=40123: SharedTrainingMaster's VoidConfiguration unicast port.
+# Baton's per-epoch parameters and eval come from its epoch-end checkpoints (checkpoint.keep-last raised so all stay).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-$ROOT/bench/peers/out}"
 SYSTEMS="${1:-reference baton paramavg shared}"
 TRAIN="${TRAIN:-1024}" VAL="${VAL:-256}" BATCH="${BATCH:-64}" EPOCHS="${EPOCHS:-3}" LR="${LR:-0.1}" SEED="${SEED:-7}"
+CLUSTER="${CLUSTER:-local}" EXECUTOR_MEMORY="${EXECUTOR_MEMORY:-2g}" SHARED_PORT="${SHARED_PORT:-40123}"
+case "$CLUSTER" in local|standalone) ;; *) echo "CLUSTER must be local or standalone" >&2; exit 2 ;; esac
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
 cd "$ROOT"
 
 # Two separate classpaths: Baton's (Aeron 1.51) and the peers' (dl4j-spark-parameterserver M2 -> Aeron 1.32).
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator -am compile
+if [ "$CLUSTER" = standalone ]; then # the workers' executor class path is the distribution's lib/
+  flock /tmp/baton-mvn.lock mvn -B -q -o -pl deploy -am package -DskipTests
+else
+  flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator -am compile
+fi
 flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator dependency:build-classpath -Dmdep.outputFile="$OUT/baton.cp" >/dev/null
 flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml package -DskipTests
 flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml dependency:build-classpath \
@@ -44,13 +58,49 @@ exec 9>/tmp/baton-mvn.lock
 flock 9
 echo "$MACHINE" | tee "$OUT/machine.txt"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
+echo "cluster: $CLUSTER" | tee -a "$OUT/machine.txt"
+CLUSTER_UP=""
+cluster() { # start|stop name [home port]
+  if [ "$1" = start ]; then
+    CLUSTER_UP="$2"
+    BATON_HOME="$3" BATON_SPARK_STATE="$OUT/cluster-$2" BATON_SPARK_PORT="$4" BATON_WORKER_MEMORY=3g \
+      deploy/spark/local-cluster.sh start 2 9>&- # daemons must not inherit the lock
+  elif [ -n "$CLUSTER_UP" ]; then
+    BATON_SPARK_STATE="$OUT/cluster-$CLUSTER_UP" BATON_HOME="$ROOT/deploy/target/baton" deploy/spark/local-cluster.sh stop 9>&-
+    CLUSTER_UP=""
+  fi
+}
+trap 'cluster stop' EXIT
+peers_home() { # SPARK_HOME-style folder for the peers' cluster: lib/ = every jar of the peers' classpath
+  rm -rf "$OUT/peers-home"
+  mkdir -p "$OUT/peers-home/lib" "$OUT/peers-home/conf"
+  cp conf/jvm.properties "$OUT/peers-home/conf/"
+  local jar
+  for jar in $(tr ':' ' ' < "$OUT/peers.cp") "$ROOT/bench/peers/target/baton-bench-peers-0.1.0-SNAPSHOT.jar"; do
+    ln -sfn "$jar" "$OUT/peers-home/lib/$(basename "$jar")"
+  done
+}
 peer() { # system [extra JVM flags...]
   local system=$1; shift
+  local master='local[2]' spark=()
+  if [ "$CLUSTER" = standalone ]; then
+    peers_home
+    cluster start peers "$OUT/peers-home" 7178
+    master=spark://127.0.0.1:7178
+    # Executors: same JVM/ND4J flags as the driver, one ND4J thread each (one core per worker), the harness jar shipped.
+    spark=("-Dspark.jars=$ROOT/bench/peers/target/baton-bench-peers-0.1.0-SNAPSHOT.jar"
+      "-Dspark.executor.memory=$EXECUTOR_MEMORY" -Dspark.executorEnv.OMP_NUM_THREADS=1
+      "-Dspark.executor.extraJavaOptions=$FLAGS $ND4J $*")
+  fi
   # shellcheck disable=SC2086
-  timeout 900 java $FLAGS $ND4J -Xmx4g "$@" -cp "$PEERS_CP" io.baton.bench.peers.PeerBench "$system" "$OUT" \
-    'local[2]' "$TRAIN" "$VAL" "$BATCH" "$EPOCHS" "$LR" "$SEED" "$OUT/baton.init.bin" > "$OUT/$system.log" 2>&1 \
-    || echo "$system exited with $?" | tee -a "$OUT/$system.log"
+  timeout 900 java $FLAGS $ND4J -Xmx4g "$@" "${spark[@]}" -Dpeers.shared.port="$SHARED_PORT" -cp "$PEERS_CP" \
+    io.baton.bench.peers.PeerBench "$system" "$OUT" "$master" "$TRAIN" "$VAL" "$BATCH" "$EPOCHS" "$LR" "$SEED" \
+    "$OUT/baton.init.bin" > "$OUT/$system.log" 2>&1 || echo "$system exited with $?" | tee -a "$OUT/$system.log"
   grep -E '^(INIT|EPOCH)' "$OUT/$system.log" || tail -30 "$OUT/$system.log"
+  if [ "$CLUSTER" = standalone ]; then
+    cp -r "$OUT/cluster-peers/work" "$OUT/$system.executors" 2>/dev/null || true
+    cluster stop
+  fi
 }
 for system in $SYSTEMS; do
   case "$system" in
@@ -59,16 +109,33 @@ for system in $SYSTEMS; do
     shared) OMP_NUM_THREADS=1 peer shared -Daeron.publication.unblock.timeout=60000000000 ;;
     baton)
       rm -rf "$OUT/baton-run"
+      master=()
+      if [ "$CLUSTER" = standalone ]; then
+        cluster start baton "$ROOT/deploy/target/baton" 7177
+        master=(--master spark://127.0.0.1:7177)
+      fi
       start=$(date +%s.%N)
       # shellcheck disable=SC2086
-      timeout 900 java $FLAGS $ND4J -Xmx4g -cp "$BATON_CP" io.baton.coordinator.cli.BatonCli train -c conf/demo.conf \
-        "${BATON_SETS[@]}" --run-dir "$OUT/baton-run" > "$OUT/baton.log" 2>&1 || echo "baton exited with $?"
+      timeout 900 java $FLAGS $ND4J -Xmx4g -Dspark.executor.memory="$EXECUTOR_MEMORY" -cp "$BATON_CP" \
+        io.baton.coordinator.cli.BatonCli train -c conf/demo.conf "${BATON_SETS[@]}" --set checkpoint.keep-last=1000 \
+        "${master[@]}" --run-dir "$OUT/baton-run" > "$OUT/baton.log" 2>&1 || echo "baton exited with $?"
       echo "baton wall seconds (JVM start to exit): $(echo "$(date +%s.%N) - $start" | bc)"
+      if [ "$CLUSTER" = standalone ]; then
+        cp -r "$OUT/cluster-baton/work" "$OUT/baton.executors" 2>/dev/null || true
+        cluster stop
+      fi
       # shellcheck disable=SC2086
       java $FLAGS $ND4J -cp "$BATON_CP" bench/peers/BatonParams.java zip "$OUT/baton-run/model.zip" \
-        "$OUT/baton.e$EPOCHS.bin" 2>&1 | grep BatonParams
+        "$OUT/baton.final.bin" 2>&1 | grep BatonParams
+      # Parameters and eval after each epoch: the checkpoint Baton writes at every epoch end (ckpt-<steps so far>).
+      for ((e = 1; e <= EPOCHS; e++)); do
+        # shellcheck disable=SC2086
+        java $FLAGS $ND4J -cp "$BATON_CP" bench/peers/BatonParams.java ckpt \
+          "$OUT/baton-run/checkpoints/ckpt-$((e * (TRAIN / BATCH)))" "$OUT/baton.e$e.bin" "$TRAIN" "$VAL" "$SEED" \
+          2>&1 | grep BatonParams | tee "$OUT/baton.e$e.eval"
+      done
       python3 - "$OUT" "$EPOCHS" "$BATCH" <<'PY'
-import json, struct, sys, math
+import json, re, struct, sys, math
 out, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rows = [json.loads(l) for l in open(out + "/baton-run/metrics.jsonl") if l.strip()]
 steps = [r for r in rows if "loss" in r]
@@ -82,10 +149,18 @@ for e in range(epochs):
     ms = sum(r.get("step_ms", 0) for r in chunk)
     line = "EPOCH system=baton epoch=%d images_per_sec=%.1f train_loss=%.4f" % (
         e + 1, len(chunk) * batch / (ms / 1000.0), sum(r["loss"] for r in chunk) / len(chunk))
+    ev = re.search(r"eval_top1=\S+ eval_loss=\S+", open(out + "/baton.e%d.eval" % (e + 1)).read())
+    line += " " + (ev.group(0) if ev else "eval=n/a")
+    try:
+        a, r = params(out + "/baton.e%d.bin" % (e + 1)), params(out + "/reference.e%d.bin" % (e + 1))
+        line += " param_rel_l2_vs_reference=%.3e" % math.sqrt(
+            sum((x - y) ** 2 for x, y in zip(a, r)) / sum(y * y for y in r))
+    except FileNotFoundError:
+        line += " param_rel_l2_vs_reference=n/a"
     if e + 1 == epochs:
-        a, r = params(out + "/baton.e%d.bin" % epochs), params(out + "/reference.e%d.bin" % epochs)
-        d = math.sqrt(sum((x - y) ** 2 for x, y in zip(a, r)) / sum(y * y for y in r))
-        line += " summary=%s param_rel_l2_vs_reference=%.3e" % (json.dumps(summary, sort_keys=True), d)
+        f, a = params(out + "/baton.final.bin"), params(out + "/baton.e%d.bin" % epochs)
+        line += " max_abs_diff_model_zip_vs_last_checkpoint=%.3g summary=%s" % (
+            max(abs(x - y) for x, y in zip(f, a)), json.dumps(summary, sort_keys=True))
     print(line)
 PY
       ;;

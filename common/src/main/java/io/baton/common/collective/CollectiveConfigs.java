@@ -33,7 +33,7 @@ public final class CollectiveConfigs
             .socketReceiveBufferLength(socketBuffer)
             .receiveWindowLength(socketBuffer)
             .operationDeadlineNs(timeoutNs)
-            .connectDeadlineNs(timeoutNs)
+            .connectDeadlineNs(config.get(CommonKeys.COLLECTIVE_CONNECT_TIMEOUT).toNanos())
             .smallThresholdBytes((int) (long) config.get(CommonKeys.COLLECTIVE_SMALL_THRESHOLD))
             .chunkBytes((int) (long) config.get(CommonKeys.COLLECTIVE_CHUNK))
             .driverMode(CollectiveSettings.DriverMode.valueOf(

@@ -24,6 +24,9 @@ public final class CommonKeys implements ConfigModule
     public static final ConfigKey<java.time.Duration> COLLECTIVE_TIMEOUT =
         ConfigKey.of("collective.timeout", ConfigType.DURATION)
             .check(v -> !v.isNegative() && !v.isZero(), "> 0");
+    public static final ConfigKey<java.time.Duration> COLLECTIVE_CONNECT_TIMEOUT =
+        ConfigKey.of("collective.connect-timeout", ConfigType.DURATION)
+            .check(v -> !v.isNegative() && !v.isZero(), "> 0");
     public static final ConfigKey<Long> COLLECTIVE_TERM_LENGTH =
         ConfigKey.of("collective.term-length", ConfigType.BYTES)
             .check(v -> v >= 64 * 1024 && v <= 1024L * 1024 * 1024 && Long.bitCount(v) == 1,
@@ -60,6 +63,7 @@ public final class CommonKeys implements ConfigModule
         COLLECTIVE_HOST,
         COLLECTIVE_PORT,
         COLLECTIVE_TIMEOUT,
+        COLLECTIVE_CONNECT_TIMEOUT,
         COLLECTIVE_TERM_LENGTH,
         COLLECTIVE_MTU,
         COLLECTIVE_SOCKET_BUFFER,

@@ -49,6 +49,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
     private final BatonConfig config;
     private final int rank;
     private final int everySteps;
+    private final boolean async;
     private final long stepsPerEpoch;
     private final String userConfigText;
     private final String configHash;
@@ -87,6 +88,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
         this.run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
         final CheckpointSettings settings = CheckpointSettings.from(config, run.uri().toString());
         this.everySteps = settings.everySteps();
+        this.async = settings.async();
         if (rank == 0)
         {
             store = CheckpointStore.open(settings.dir(), new Configuration(), settings.retention());
@@ -178,6 +180,11 @@ final class StageHooks implements TrainingHooks, AutoCloseable
                     parts.add(CheckpointPart.ofBytes(TrainCheckpoint.CONFIG_PART, configBytes));
                     return parts;
                 });
+            if (!async)
+            {
+                // checkpoint.async = false: the training thread waits until the checkpoint is published.
+                writer.flush();
+            }
         }
         catch (final IOException ex)
         {

@@ -42,9 +42,11 @@ class ResumeTest
     @Test
     void runKilledAtAStepAndRerunEndsBitIdenticalToAnUninterruptedRun() throws Exception
     {
+        // The killed run writes its checkpoints synchronously (checkpoint.async=false), the rerun asynchronously.
         final String run = work.resolve("killed").toString();
         final TrainRuns.TrainFailed failed = assertThrows(TrainRuns.TrainFailed.class,
-            () -> train(config(run, "debug.fail-at-step=5", "recovery.max-restarts=0"), ResumeRequest.auto()));
+            () -> train(config(run, "debug.fail-at-step=5", "recovery.max-restarts=0",
+                "checkpoint.async=false"), ResumeRequest.auto()));
         assertTrue(failed.getMessage().contains("more than recovery.max-restarts = 0"), failed.getMessage());
         assertEquals(List.of(3L, 4L), TrainRuns.steps(run), "checkpoints every 3 steps and at the epoch end");
 

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.IntConsumer;
+import java.util.function.ObjIntConsumer;
 
 import io.aeron.Aeron;
 import io.aeron.ControlledFragmentAssembler;
@@ -249,8 +249,7 @@ public final class AeronCommunicator implements Communicator
         final ControlCodec codec = new ControlCodec();
         final byte[] hello = codec.encode(new ControlCodec.Hello(
             jobId, generation, rank, worldSize, chunkFloats, settings.smallThresholdBytes()));
-        final AllToAll op = new AllToAll(WireFormat.TYPE_HELLO, hello, BYTE_BASE, hello.length);
-        op.onReceived = (peer) -> checkHello(codec, peer, op.received[peer]);
+        final Connect op = new Connect(hello, (bytes, peer) -> checkHello(codec, peer, bytes));
         run("connect", CONNECT_SEQUENCE, op, settings.connectDeadlineNs());
         LOG.debug("rank {}/{} of job {} generation {} connected over {}", rank, worldSize, jobId, generation,
             transport);
@@ -675,7 +674,11 @@ public final class AeronCommunicator implements Communicator
         }
         if (seq < currentSequence || current == null)
         {
-            droppedStale++;
+            if (type != WireFormat.TYPE_HELLO)
+            {
+                // a Hello sent again while its sender waited for our confirmation is no stale message
+                droppedStale++;
+            }
             return Action.CONTINUE;
         }
         current.onMessage(type, sender, WireFormat.step(buffer, offset), WireFormat.index(buffer, offset),
@@ -835,6 +838,107 @@ public final class AeronCommunicator implements Communicator
         List<Integer> waitingOn();
     }
 
+    /**
+     * Handshake: every rank sends its Hello to every peer until that peer confirms it. A publication may count as
+     * connected, and take the Hello, before the peer's own subscription has joined it (an IPC subscription of an
+     * older generation on the same stream in this driver, or an image that joined after the message), so one send
+     * is not enough. A Hello's step is 1 when its sender holds the receiver's Hello (the confirmation); its index
+     * is 1 while its sender still waits for the receiver's confirmation, and the receiver then answers with a Hello
+     * of step 1. The Hello is sent again every {@link #helloResendNs} until confirmed. Done when every peer's Hello
+     * arrived, every peer confirmed ours and every answer owed is sent: a peer that still waits then has an answer
+     * on a stream it already reads (it holds one of our messages), so it does not depend on our resending.
+     */
+    private final class Connect implements Operation
+    {
+        private final byte[] hello;
+        private final ObjIntConsumer<byte[]> check;
+        private final byte[][] received = new byte[worldSize][];
+        private final boolean[] confirmed = new boolean[worldSize];
+        private final boolean[] answerOwed = new boolean[worldSize];
+        private final long[] lastSentNs = new long[worldSize];
+        private final boolean[] sentOnce = new boolean[worldSize];
+        private final long helloResendNs = Math.min(heartbeatIntervalNs, TimeUnit.MILLISECONDS.toNanos(50));
+
+        Connect(final byte[] hello, final ObjIntConsumer<byte[]> check)
+        {
+            this.hello = hello;
+            this.check = check;
+        }
+
+        @Override
+        public int doSend(final String name)
+        {
+            int work = 0;
+            for (int i = 1; i < worldSize; i++)
+            {
+                final int peer = (rank + i) % worldSize;
+                final boolean resend = !confirmed[peer] &&
+                    (!sentOnce[peer] || nowNs - lastSentNs[peer] >= helloResendNs);
+                if ((answerOwed[peer] || resend) && trySend(name, peer, WireFormat.TYPE_HELLO,
+                    received[peer] != null ? 1 : 0, confirmed[peer] ? 0 : 1, hello, BYTE_BASE, hello.length))
+                {
+                    answerOwed[peer] = false;
+                    sentOnce[peer] = true;
+                    lastSentNs[peer] = nowNs;
+                    work++;
+                }
+            }
+            return work;
+        }
+
+        @Override
+        public void onMessage(final int type, final int sender, final int step, final int index,
+            final DirectBuffer buffer, final int offset, final int length)
+        {
+            if (type != WireFormat.TYPE_HELLO)
+            {
+                throw protocol("unexpected message type=" + type + " from rank " + sender + " during connect");
+            }
+            if (received[sender] == null)
+            {
+                final byte[] payload = new byte[length];
+                buffer.getBytes(offset, payload);
+                check.accept(payload, sender);
+                received[sender] = payload;
+            }
+            if (step == 1)
+            {
+                confirmed[sender] = true;
+            }
+            if (index == 1)
+            {
+                answerOwed[sender] = true;
+            }
+        }
+
+        @Override
+        public boolean isDone()
+        {
+            for (int peer = 0; peer < worldSize; peer++)
+            {
+                if (peer != rank && (received[peer] == null || !confirmed[peer] || answerOwed[peer]))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public List<Integer> waitingOn()
+        {
+            final List<Integer> ranks = new ArrayList<>();
+            for (int peer = 0; peer < worldSize; peer++)
+            {
+                if (peer != rank && (received[peer] == null || !confirmed[peer] || answerOwed[peer]))
+                {
+                    ranks.add(peer);
+                }
+            }
+            return ranks;
+        }
+    }
+
     /** One-hop exchange: send the same payload to every peer, receive one payload from every peer. */
     private final class AllToAll implements Operation
     {
@@ -847,7 +951,6 @@ public final class AeronCommunicator implements Communicator
         private int sendsLeft;
         private int receivesLeft;
         private int onlyFrom = -1;
-        private IntConsumer onReceived;
 
         AllToAll(final int type, final Object base, final long address, final int bytes)
         {
@@ -897,10 +1000,6 @@ public final class AeronCommunicator implements Communicator
             buffer.getBytes(offset, payload);
             received[sender] = payload;
             receivesLeft--;
-            if (onReceived != null)
-            {
-                onReceived.accept(sender);
-            }
         }
 
         @Override

@@ -270,6 +270,72 @@ class AeronCommunicatorTest
         }
     }
 
+    /**
+     * A relaunched stage in the same JVM: the failed stage's rank 0 is still alive and polling its (IPC) stream when
+     * the new rank 1 connects. The new rank 1's publication counts as connected through that old subscription, its
+     * Hello is consumed there (dropped: newer generation), and the new rank 0's subscription joins the publication
+     * after it. The Hello must be sent again until rank 0 confirms it, or rank 0 waits for it until the connect
+     * deadline while rank 1 has already finished connecting.
+     */
+    @Test
+    void helloConsumedByAnOldGenerationSubscriberIsResentUntilConfirmed() throws Exception
+    {
+        final CollectiveSettings settings = testSettings().transport(CollectiveSettings.Transport.IPC)
+            .operationDeadlineNs(TimeUnit.SECONDS.toNanos(20)).connectDeadlineNs(TimeUnit.SECONDS.toNanos(4))
+            .build();
+        final List<PeerEndpoint> peers = CollectiveTestSupport.localEndpoints(settings,
+            CollectiveTestSupport.freeUdpPorts(2));
+        final ExecutorService pool = Executors.newFixedThreadPool(3);
+        final List<AeronCommunicator> toClose = new ArrayList<>();
+        try
+        {
+            final Future<AeronCommunicator> old0 = pool.submit(() -> new AeronCommunicator(settings, 0, peers,
+                "job-a", 1));
+            final AeronCommunicator old1 = new AeronCommunicator(settings, 1, peers, "job-a", 1);
+            toClose.add(old1);
+            final AeronCommunicator oldRank0 = old0.get(10, TimeUnit.SECONDS);
+            toClose.add(oldRank0);
+            final Future<?> oldPolling = pool.submit(() -> assertThrows(CollectiveException.class,
+                oldRank0::barrier));
+            final Future<AeronCommunicator> new1 = pool.submit(() ->
+            {
+                final AeronCommunicator comm = new AeronCommunicator(settings, 1, peers, "job-a", 2);
+                synchronized (toClose)
+                {
+                    toClose.add(comm);
+                }
+                return comm;
+            });
+            final long deadlineMs = System.currentTimeMillis() + 10_000;
+            while (oldRank0.droppedForeignMessages() == 0)
+            {
+                assertTrue(System.currentTimeMillis() < deadlineMs, "old rank 0 never saw the new rank 1's Hello");
+                Thread.sleep(1);
+            }
+            final AeronCommunicator newRank0 = new AeronCommunicator(settings, 0, peers, "job-a", 2);
+            toClose.add(newRank0);
+            final AeronCommunicator newRank1 = new1.get(10, TimeUnit.SECONDS);
+            oldRank0.close();
+            oldPolling.get(10, TimeUnit.SECONDS);
+            final Future<byte[]> fromRank1 = pool.submit(() -> newRank1.broadcastBytes(new byte[0], 0));
+            assertArrayEquals(new byte[]{5}, newRank0.broadcastBytes(new byte[]{5}, 0));
+            assertArrayEquals(new byte[]{5}, fromRank1.get(10, TimeUnit.SECONDS));
+        }
+        finally
+        {
+            synchronized (toClose)
+            {
+                toClose.forEach(AeronCommunicator::close);
+            }
+            pool.shutdownNow();
+            assertTrue(pool.awaitTermination(20, TimeUnit.SECONDS));
+            synchronized (toClose)
+            {
+                toClose.forEach(AeronCommunicator::close);
+            }
+        }
+    }
+
     @Test
     void mismatchedWorldSizeFailsTheHandshakeNamingBothValues() throws Exception
     {

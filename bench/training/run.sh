@@ -29,6 +29,21 @@ pids=()
 cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
+# TRANSPORT=ipc: the two replicas share one external media driver (as executors on one host can) and talk over IPC;
+# default udp: an embedded driver per JVM, UDP on 127.0.0.1.
+if [ "${TRANSPORT:-udp}" = ipc ]; then
+  DRIVER_DIR=/dev/shm/baton-training-bench-driver-$$
+  java $FLAGS -Xmx256m -cp "$CP" -Daeron.dir="$DRIVER_DIR" -Daeron.threading.mode=SHARED \
+    -Daeron.shared.idle.strategy=backoff -Daeron.dir.delete.on.shutdown=true -Daeron.dir.delete.on.start=true \
+    -Daeron.ipc.mtu.length=65504 io.aeron.driver.MediaDriver > "$OUT/driver.txt" 2>&1 &
+  pids+=($!)
+  sleep 2
+  JAVA+=(-Dbench.driverDir="$DRIVER_DIR")
+  echo "transport: IPC through one external media driver ($DRIVER_DIR)"
+else
+  echo "transport: UDP on 127.0.0.1, embedded driver per JVM"
+fi
+
 echo "$MACHINE"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench() { # arch batch size

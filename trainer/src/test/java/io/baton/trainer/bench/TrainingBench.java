@@ -145,11 +145,18 @@ public final class TrainingBench
         {
             return ThreadCommunicator.world(1, 60_000).get(0);
         }
-        final CollectiveSettings settings = CollectiveSettings.builder()
-            .transport(CollectiveSettings.Transport.UDP)
+        // -Dbench.driverDir=DIR: IPC through that external media driver (replicas sharing a host); else UDP on
+        // 127.0.0.1 with an embedded driver per JVM.
+        final String driverDir = System.getProperty("bench.driverDir");
+        final CollectiveSettings.Builder builder = CollectiveSettings.builder()
+            .transport(driverDir == null ? CollectiveSettings.Transport.UDP : CollectiveSettings.Transport.IPC)
             .operationDeadlineNs(TimeUnit.SECONDS.toNanos(300))
-            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120))
-            .build();
+            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120));
+        if (driverDir != null)
+        {
+            builder.driverMode(CollectiveSettings.DriverMode.EXTERNAL).externalDriverDirectory(driverDir);
+        }
+        final CollectiveSettings settings = builder.build();
         final List<PeerEndpoint> peers = new ArrayList<>();
         for (int r = 0; r < world; r++)
         {

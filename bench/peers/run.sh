@@ -38,7 +38,7 @@ FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' conf/jvm.properties | sed 's/^bat
 ND4J="-Dorg.bytedeco.javacpp.platform.extension=-onednn-avx512 -Dorg.eclipse.deeplearning4j.helpers.disable=false"
 ND4J="$ND4J -Dorg.bytedeco.javacpp.cachedir=$HOME/.cache/baton/javacpp"
 export SPARK_LOCAL_IP=127.0.0.1
-MACHINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)"
+MACHINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | sed -n 1p)"
 
 BATON_SETS=(--set model.arch=resnet20 --set data.image-size=32 --set data.synthetic-classes=10
   --set data.synthetic-samples="$TRAIN" --set data.synthetic-val-samples="$VAL" --set train.global-batch="$BATCH"

@@ -7,6 +7,6 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mvn -B -q -pl trainer -am test-compile -DskipTests
 mvn -B -q -pl trainer dependency:build-classpath -Dmdep.outputFile="$root/trainer/target/bench-cp.txt" -Dmdep.includeScope=test
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | sed -n 1p)"
 java -Xmx2g -cp "trainer/target/test-classes:trainer/target/classes:common/target/classes:$(cat trainer/target/bench-cp.txt)" \
   io.baton.trainer.bench.PipelineBench "$@" 2>/dev/null | grep -E "images:|RESULT"

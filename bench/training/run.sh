@@ -19,7 +19,7 @@ CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(t
 FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 # shellcheck disable=SC2206
 JAVA=(java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount=1 ${BENCH_JAVA_OPTS:-} -cp "$CP")
-MACHINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), java $(java -version 2>&1 | head -1)"
+MACHINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), java $(java -version 2>&1 | sed -n 1p)"
 export OMP_NUM_THREADS=1
 # Hold the shared Maven lock while measuring so that no (serialised) build of another engineer runs meanwhile.
 exec 9>/tmp/baton-mvn.lock

@@ -20,7 +20,7 @@ FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' conf/jvm.properties | sed 's/^bat
 # Hold the shared Maven lock while measuring so that no (serialised) build of another engineer runs meanwhile.
 exec 9>/tmp/baton-mvn.lock
 flock 9
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), java $(java -version 2>&1 | head -1)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), java $(java -version 2>&1 | sed -n 1p)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 export OMP_NUM_THREADS=1  # after the machine line: nproc honours it
 # shellcheck disable=SC2086

@@ -17,6 +17,6 @@ if [ ! -f "$BATON_HOME/conf/jvm.properties" ] || [ ! -d "$BATON_HOME/lib" ]; the
 fi
 BATON_JVM_FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' "$BATON_HOME/conf/jvm.properties" \
   | sed -e 's/^baton\.jvm\.flags=//' -e 's/\\$//' | tr '\n' ' ' | tr -s ' ')"
-BATON_APP_JAR="$( (ls "$BATON_HOME"/lib/baton-coordinator-*.jar 2>/dev/null || true) | head -1)" # empty, not a silent exit under pipefail
+BATON_APP_JAR="$( (ls "$BATON_HOME"/lib/baton-coordinator-*.jar 2>/dev/null || true) | sed -n 1p)" # empty, not a silent exit under pipefail
 BATON_CLASS="io.baton.coordinator.cli.BatonCli"
 export BATON_HOME BATON_JVM_FLAGS BATON_APP_JAR BATON_CLASS

@@ -129,6 +129,7 @@ public final class TrainJob
                         rootMessage(ex), restarts, max, wait.toMillis());
                     out.flush();
                     sleep(wait);
+                    awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
                     from = latestOrInitial(resolver, from);
                     appendMetrics = true;
                     continue;
@@ -263,6 +264,43 @@ public final class TrainJob
         final Duration max = config.get(CoordinatorKeys.RECOVERY_MAX_BACKOFF);
         final Duration wait = base.multipliedBy(1L << Math.min(20, restart - 1));
         return wait.compareTo(max) > 0 ? max : wait;
+    }
+
+    /**
+     * Waits until no task of the failed stage still runs, at most {@code limit}. Spark fails a barrier stage as soon
+     * as one task fails, but the other replicas' task threads end only when their pending collective times out; until
+     * then their communicators still hold streams and ports that the relaunched stage's replicas may share (same JVM,
+     * same media driver, a reused port).
+     */
+    private static void awaitFailedStageTasks(final JavaSparkContext sc, final Duration limit)
+    {
+        final long deadlineNs = System.nanoTime() + limit.toNanos();
+        int running = runningTasks(sc);
+        if (running > 0)
+        {
+            LOG.info("waiting up to {} ms for {} task(s) of the failed stage to end before the relaunch",
+                limit.toMillis(), running);
+        }
+        while (running > 0 && System.nanoTime() < deadlineNs)
+        {
+            sleep(Duration.ofMillis(100));
+            running = runningTasks(sc);
+        }
+        if (running > 0)
+        {
+            LOG.warn("{} task(s) of the failed stage still run after {} ms; relaunching anyway", running,
+                limit.toMillis());
+        }
+    }
+
+    private static int runningTasks(final JavaSparkContext sc)
+    {
+        int running = 0;
+        for (final org.apache.spark.SparkExecutorInfo executor : sc.sc().statusTracker().getExecutorInfos())
+        {
+            running += executor.numRunningTasks();
+        }
+        return running;
     }
 
     private static void sleep(final Duration wait)

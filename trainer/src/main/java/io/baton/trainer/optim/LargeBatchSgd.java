@@ -1,10 +1,10 @@
 package io.baton.trainer.optim;
 
+import io.baton.trainer.backend.DenseFloats;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.List;
 
@@ -73,7 +73,7 @@ public final class LargeBatchSgd
         this.layout = layout;
         this.settings = settings;
         this.momentum = Nd4j.zeros(DataType.FLOAT, layout.length());
-        this.velocity = floats(momentum);
+        this.velocity = DenseFloats.view(momentum);
         this.gradSquares = new double[layout.segments().size()];
         this.weightSquares = new double[layout.segments().size()];
     }
@@ -130,8 +130,8 @@ public final class LargeBatchSgd
             throw new IllegalArgumentException("globalBatchSize and worldSize must be > 0: globalBatchSize="
                 + globalBatchSize + ", worldSize=" + worldSize);
         }
-        final FloatBuffer w = floats(params);
-        final FloatBuffer g = floats(gradientSum);
+        final FloatBuffer w = DenseFloats.view(params);
+        final FloatBuffer g = DenseFloats.view(gradientSum);
         final float batch = globalBatchSize;
         final float inverseRanks = 1.0f / worldSize;
         final float m = (float)settings.momentum();
@@ -356,19 +356,6 @@ public final class LargeBatchSgd
             s += (double)x * x;
         }
         return s;
-    }
-
-    private static FloatBuffer floats(final INDArray a)
-    {
-        if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.elementWiseStride() != 1)
-        {
-            throw new IllegalArgumentException("need a dense c-order FLOAT vector, got " + a.dataType() + " order "
-                + a.ordering() + " stride " + a.elementWiseStride());
-        }
-        final FloatBuffer all = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-        all.position(Math.toIntExact(a.offset()));
-        all.limit(Math.toIntExact(a.offset() + a.length()));
-        return all.slice();
     }
 
     /**

@@ -4,9 +4,9 @@ import io.baton.common.checkpoint.AsyncCheckpointWriter;
 import io.baton.common.checkpoint.Checkpoint;
 import io.baton.common.checkpoint.CheckpointPart;
 import io.baton.common.checkpoint.PartInfo;
+import io.baton.trainer.backend.DenseFloats;
 import io.baton.trainer.optim.LargeBatchSgd;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -76,9 +76,9 @@ public final class ReplicaState
         private final INDArray params = graph.params();
         private final INDArray momentum = optimizer == null ? null : optimizer.momentumBuffer();
         private final INDArray updater = updaterState(graph);
-        private final FloatBuffer paramsView = floats(params);
-        private final FloatBuffer momentumView = momentum == null ? null : floats(momentum);
-        private final FloatBuffer updaterView = updater == null ? null : floats(updater);
+        private final FloatBuffer paramsView = DenseFloats.view(params);
+        private final FloatBuffer momentumView = momentum == null ? null : DenseFloats.view(momentum);
+        private final FloatBuffer updaterView = updater == null ? null : DenseFloats.view(updater);
 
         List<CheckpointPart> copy()
         {
@@ -165,20 +165,7 @@ public final class ReplicaState
             }
         }
         host.flip();
-        floats(target).put(host.asFloatBuffer());
+        DenseFloats.view(target).put(host.asFloatBuffer());
     }
 
-    /** A writable view of a dense c-order FLOAT vector's elements. */
-    private static FloatBuffer floats(final INDArray a)
-    {
-        if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.elementWiseStride() != 1)
-        {
-            throw new IllegalArgumentException("need a dense c-order FLOAT vector, got " + a.dataType() + " order "
-                + a.ordering() + " stride " + a.elementWiseStride());
-        }
-        final FloatBuffer all = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-        all.position(Math.toIntExact(a.offset()));
-        all.limit(Math.toIntExact(a.offset() + a.length()));
-        return all.slice();
-    }
 }

@@ -2,7 +2,7 @@
 # Sourced by the spark-submit templates and local-cluster.sh: locates the Baton distribution and reads its JVM flags.
 #   BATON_HOME   the distribution (bin/, lib/, conf/, spark/); default: the folder above this script's folder
 # Sets BATON_JVM_FLAGS (conf/jvm.properties, key baton.jvm.flags: the one list every Baton JVM needs), BATON_APP_JAR
-# (baton-coordinator jar, spark-submit's primary resource) and BATON_CLASS (the CLI main class).
+# (baton-coordinator jar, spark-submit's primary resource), BATON_CLASS (the CLI main class) and SPARK_SUBMIT.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 baton_home_given="${BATON_HOME:-}"
 BATON_HOME="${BATON_HOME:-$(cd "$here/.." && pwd)}"
@@ -19,4 +19,8 @@ BATON_JVM_FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' "$BATON_HOME/conf/jv
   | sed -e 's/^baton\.jvm\.flags=//' -e 's/\\$//' | tr '\n' ' ' | tr -s ' ')"
 BATON_APP_JAR="$( (ls "$BATON_HOME"/lib/baton-coordinator-*.jar 2>/dev/null || true) | sed -n 1p)" # empty, not a silent exit under pipefail
 BATON_CLASS="io.baton.coordinator.cli.BatonCli"
+# The submit templates' spark-submit: Spark's when installed, else the distribution's own (spark/spark-submit.sh).
+if [ -z "${SPARK_SUBMIT:-}" ]; then
+  if command -v spark-submit >/dev/null 2>&1; then SPARK_SUBMIT=spark-submit; else SPARK_SUBMIT="$BATON_HOME/spark/spark-submit.sh"; fi
+fi
 export BATON_HOME BATON_JVM_FLAGS BATON_APP_JAR BATON_CLASS

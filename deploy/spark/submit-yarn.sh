@@ -14,10 +14,6 @@ if [ "$GPUS_PER_TASK" != "0" ]; then
             --conf spark.task.resource.gpu.amount=1
             --conf spark.executor.resource.gpu.discoveryScript=./baton/spark/gpu-discovery.sh)
 fi
-# Spark's spark-submit when installed, else the distribution's own (spark/spark-submit.sh).
-if [ -z "${SPARK_SUBMIT:-}" ]; then
-  if command -v spark-submit >/dev/null 2>&1; then SPARK_SUBMIT=spark-submit; else SPARK_SUBMIT="$BATON_HOME/spark/spark-submit.sh"; fi
-fi
 exec "$SPARK_SUBMIT" \
   --master yarn \
   --deploy-mode client \

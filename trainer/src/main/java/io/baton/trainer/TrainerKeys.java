@@ -45,6 +45,8 @@ public final class TrainerKeys implements ConfigModule
     public static final ConfigKey<Long> TRAIN_SEED = ConfigKey.of("train.seed", ConfigType.LONG).trajectory();
     public static final ConfigKey<Boolean> TRAIN_DROP_LAST = ConfigKey.of("train.drop-last", ConfigType.BOOLEAN)
         .trajectory();
+    public static final ConfigKey<Integer> TRAIN_THREADS_PER_REPLICA =
+        ConfigKey.of("train.threads-per-replica", ConfigType.INT).check(v -> v >= 0, ">= 0 (0 = auto)");
 
     public static final ConfigKey<Double> OPTIM_BASE_LR = ConfigKey.of("optim.base-lr", ConfigType.DOUBLE)
         .check(positiveDouble(), "> 0").trajectory();
@@ -120,6 +122,7 @@ public final class TrainerKeys implements ConfigModule
         TRAIN_EPOCHS,
         TRAIN_SEED,
         TRAIN_DROP_LAST,
+        TRAIN_THREADS_PER_REPLICA,
         OPTIM_BASE_LR,
         OPTIM_BASE_BATCH,
         OPTIM_MOMENTUM,

@@ -10,6 +10,7 @@ import io.baton.coordinator.spark.ReplicaContext;
 import io.baton.coordinator.spark.Rendezvous;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.backend.ReplicaThreads;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.run.Evaluator;
@@ -48,10 +49,12 @@ final class EvaluateReplica implements ReplicaBody<EvaluationReport>
         NativeRuntime.bindDevice(context.gpuAddresses());
         final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(configText);
         final ComputationGraph graph = load(modelUri);
-        try (AeronCommunicator communicator = Rendezvous.connect(config, context,
+        try (ReplicaThreads.Registration threads = ReplicaThreads.enter();
+             AeronCommunicator communicator = Rendezvous.connect(config, context,
                 config.get(CommonKeys.JOB_NAME) + "-evaluate", generation);
              BatchSource val = DataSources.open(config, DataSources.VAL))
         {
+            threads.apply(config.get(TrainerKeys.TRAIN_THREADS_PER_REPLICA));
             final Evaluator.Result result = Evaluator.evaluate(graph, communicator, val,
                 Math.max(1, config.get(TrainerKeys.TRAIN_GLOBAL_BATCH) / context.worldSize()));
             return new EvaluationReport(context.rank(), result);

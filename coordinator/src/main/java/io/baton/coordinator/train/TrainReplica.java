@@ -17,6 +17,7 @@ import io.baton.coordinator.spark.ReplicaContext;
 import io.baton.coordinator.spark.Rendezvous;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.backend.ReplicaThreads;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.data.GlobalBatchSampler;
@@ -90,13 +91,18 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             context.worldSize(), context.host(), device, spec.startStep(), spec.checkpointStep(), spec.generation());
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
 
-        try (TimedCommunicator communicator = new TimedCommunicator(Rendezvous.connect(config, context,
+        try (ReplicaThreads.Registration threads = ReplicaThreads.enter();
+             TimedCommunicator communicator = new TimedCommunicator(Rendezvous.connect(config, context,
                 config.get(CommonKeys.JOB_NAME), spec.generation()));
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL);
              MetricsLog metrics = rank == 0 ? new MetricsLog(run, spec.appendMetrics()) : null;
              HealthLog healthLog = rank == 0 ? new HealthLog(run, spec.appendMetrics()) : null)
         {
+            // After the rendezvous every replica of this JVM has entered: the share is exact.
+            final int computeThreads = threads.apply(config.get(TrainerKeys.TRAIN_THREADS_PER_REPLICA));
+            LOG.info("replica {}: {} compute thread(s) ({} replica(s) in this JVM, {} processors)", rank,
+                computeThreads, ReplicaThreads.active(), Runtime.getRuntime().availableProcessors());
             final int[] chw = train.shape();
             final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {chw[1], chw[2], chw[0]},
                 train.numClasses());

@@ -102,7 +102,7 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             // After the rendezvous every replica of this JVM has entered: the share is exact.
             final int computeThreads = threads.apply(config.get(TrainerKeys.TRAIN_THREADS_PER_REPLICA));
             LOG.info("replica {}: {} compute thread(s) ({} replica(s) in this JVM, {} processors)", rank,
-                computeThreads, ReplicaThreads.active(), Runtime.getRuntime().availableProcessors());
+                computeThreads, ReplicaThreads.active(), ReplicaThreads.processors());
             final int[] chw = train.shape();
             final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {chw[1], chw[2], chw[0]},
                 train.numClasses());

@@ -21,6 +21,7 @@ public final class ReplicaThreads
     private static final Object LOCK = new Object();
     private static int active;
     private static int savedMasterThreads;
+    private static int poolThreads;
 
     private ReplicaThreads()
     {
@@ -35,9 +36,22 @@ public final class ReplicaThreads
             {
                 final Environment environment = Nd4j.getEnvironment();
                 savedMasterThreads = environment.maxMasterThreads();
+                // ND4J's pool is as wide as the machine, or OMP_NUM_THREADS when the user set it: never exceed it.
+                poolThreads = Math.max(1, Math.min(environment.maxThreads(),
+                    Runtime.getRuntime().availableProcessors()));
             }
             active++;
             return new Registration();
+        }
+    }
+
+    /** The processors the replicas of this JVM share: ND4J's pool width, at most the JVM's processors. */
+    public static int processors()
+    {
+        synchronized (LOCK)
+        {
+            return active > 0 ? poolThreads : Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(),
+                Runtime.getRuntime().availableProcessors()));
         }
     }
 
@@ -86,7 +100,7 @@ public final class ReplicaThreads
          */
         public int apply(final int configured)
         {
-            final int threads = threadsPerReplica(configured, Runtime.getRuntime().availableProcessors(), active());
+            final int threads = threadsPerReplica(configured, processors(), active());
             final Environment environment = Nd4j.getEnvironment();
             environment.setMaxMasterThreads(threads);
             if (appliedOn == null)

@@ -46,7 +46,7 @@ class ReplicaThreadsTest
     {
         final Environment environment = Nd4j.getEnvironment();
         final int masterBefore = environment.maxMasterThreads();
-        final int processors = Runtime.getRuntime().availableProcessors();
+        final int processors = ReplicaThreads.processors();
         final int expected = Math.max(1, processors / 2);
         // Both replicas enter before either applies, as the rendezvous guarantees in a real stage.
         final CyclicBarrier rendezvous = new CyclicBarrier(2);

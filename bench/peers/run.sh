@@ -45,7 +45,8 @@ BATON_SETS=(--set model.arch=resnet20 --set data.image-size=32 --set data.synthe
   --set train.epochs="$EPOCHS" --set train.seed="$SEED" --set train.replicas=2 --set model.syncbn=true
   --set model.zero-init-last-bn-gamma=false --set optim.base-lr="$LR" --set optim.base-batch="$BATCH"
   --set optim.momentum=0 --set optim.nesterov=false --set optim.weight-decay=0 --set optim.warmup-epochs=0
-  --set optim.schedule=constant --set optim.label-smoothing=0 --set optim.max-grad-norm=0 --set optim.lars=false)
+  --set optim.schedule=constant --set optim.label-smoothing=0 --set optim.max-grad-norm=0 --set optim.lars=false
+  --set health.every=0)
 INIT_KEYS=()
 for ((i = 1; i < ${#BATON_SETS[@]}; i += 2)); do INIT_KEYS+=("${BATON_SETS[$i]}"); done
 

@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
@@ -118,7 +119,13 @@ public class SyncBatchNormLayer extends BatchNormalization
         final double[] shift = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN)
             .castTo(DataType.DOUBLE).toDoubleVector();
         final double[] stats = new double[2 * channels + 1];
-        if (localCount > 0)
+        final boolean fused = dataType == DataType.FLOAT && localCount > 0;
+        final INDArray dense = fused ? FusedBnKernels.dense(x) : null;
+        if (fused)
+        {
+            FusedBnKernels.shiftedSums(dense, shift, stats);
+        }
+        else if (localCount > 0)
         {
             StatSums.shifted(x, shift, stats);
         }
@@ -129,6 +136,21 @@ public class SyncBatchNormLayer extends BatchNormalization
         {
             xHat = null;
             return Nd4j.create(dataType, x.shape());
+        }
+        if (fused)
+        {
+            final INDArray normalised;
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces())
+            {
+                normalised = Nd4j.createUninitialized(DataType.FLOAT, dense.shape(), 'c');
+            }
+            final INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, dense.shape(), 'c');
+            FusedBnKernels.normalize(dense, forward.mean, forward.std,
+                getParam(BatchNormalizationParamInitializer.GAMMA).toFloatVector(),
+                getParam(BatchNormalizationParamInitializer.BETA).toFloatVector(), normalised, out);
+            xHat = normalised;
+            xMu = null;
+            return mgr.leverageTo(ArrayType.ACTIVATIONS, out);
         }
         final INDArray contiguous = Shape.strideDescendingCAscendingF(x) ? x : x.dup();
         final INDArray mean = Nd4j.createFromArray(forward.mean).castTo(dataType);
@@ -160,7 +182,13 @@ public class SyncBatchNormLayer extends BatchNormalization
         final double[] sums = new double[2 * channels];
         final INDArray dGamma = gradientViews.get(BatchNormalizationParamInitializer.GAMMA);
         final INDArray dBeta = gradientViews.get(BatchNormalizationParamInitializer.BETA);
-        if (forward.localCount > 0)
+        final boolean fused = dataType == DataType.FLOAT && forward.localCount > 0;
+        final INDArray dy = fused ? FusedBnKernels.dense(epsilon) : null;
+        if (fused)
+        {
+            FusedBnKernels.gradientSums(dy, xHat, sums);
+        }
+        else if (forward.localCount > 0)
         {
             StatSums.gradient(epsilon.castTo(dataType), xHat, sums);
         }
@@ -170,7 +198,7 @@ public class SyncBatchNormLayer extends BatchNormalization
 
         final INDArray next = forward.localCount == 0
             ? Nd4j.create(dataType, epsilon.shape())
-            : inputGradient(epsilon.castTo(dataType), sums, mgr);
+            : fused ? fusedInputGradient(dy, sums, mgr) : inputGradient(epsilon.castTo(dataType), sums, mgr);
         writeRunningStatDeltas();
 
         final Gradient ret = new DefaultGradient();
@@ -208,6 +236,27 @@ public class SyncBatchNormLayer extends BatchNormalization
         dx.rsubi(dy);
         dx = Nd4j.getExecutioner().exec(new BroadcastSubOp(dx, vector(meanDy), dx, 1));
         return Nd4j.getExecutioner().exec(new BroadcastMulOp(dx, vector(scale), dx, 1));
+    }
+
+    /** {@link #inputGradient} on the FLOAT fast path: one pass, same float arithmetic. */
+    private INDArray fusedInputGradient(final INDArray dy, final double[] globalSums, final LayerWorkspaceMgr mgr)
+    {
+        final int channels = channels();
+        final double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA)
+            .castTo(DataType.DOUBLE).toDoubleVector();
+        final float[] scale = new float[channels];
+        final float[] meanDy = new float[channels];
+        final float[] meanDyXhat = new float[channels];
+        final double count = forward.globalCount;
+        for (int c = 0; c < channels; c++)
+        {
+            scale[c] = (float)(gamma[c] / forward.std[c]);
+            meanDy[c] = (float)(globalSums[c] / count);
+            meanDyXhat[c] = (float)(globalSums[channels + c] / count);
+        }
+        final INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, dy.shape(), 'c');
+        FusedBnKernels.inputGradient(dy, xHat, scale, meanDy, meanDyXhat, dx);
+        return dx;
     }
 
     /**

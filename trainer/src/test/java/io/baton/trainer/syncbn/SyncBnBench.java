@@ -1,0 +1,57 @@
+package io.baton.trainer.syncbn;
+
+import io.baton.trainer.backend.NativeRuntime;
+import org.deeplearning4j.nn.api.Layer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+
+/**
+ * Bench main (not a test): one training-mode forward + backward of a single layer, DL4J's BatchNormalization (with
+ * its oneDNN helper when enabled) against SyncBatchNormLayer without a communicator (its local compute only), on
+ * the activation shapes of ResNet-20 at batch 32. Prints median ms of both per shape. Usage: SyncBnBench [rounds].
+ */
+public final class SyncBnBench
+{
+    private SyncBnBench()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        NativeRuntime.configure();
+        final int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
+        final long[][] shapes = {{32, 16, 32, 32}, {32, 32, 16, 16}, {32, 64, 8, 8}};
+        for (final long[] shape : shapes)
+        {
+            final int channels = (int)shape[1];
+            final Layer plain = BnHarness.create(BnHarness.plainConf(channels, false));
+            final Layer sync = BnHarness.create(BnHarness.syncConf(channels, false, true));
+            Nd4j.getRandom().setSeed(1);
+            final INDArray x = Nd4j.randn(DataType.FLOAT, shape).muli(2).addi(1);
+            final INDArray eps = Nd4j.randn(DataType.FLOAT, shape);
+            final double[] p = new double[rounds];
+            final double[] s = new double[rounds];
+            for (int i = 0; i < rounds + 5; i++)
+            {
+                long t = System.nanoTime();
+                BnHarness.step(plain, x, eps);
+                final double pm = (System.nanoTime() - t) / 1e6;
+                t = System.nanoTime();
+                BnHarness.step(sync, x, eps);
+                final double sm = (System.nanoTime() - t) / 1e6;
+                if (i >= 5)
+                {
+                    p[i - 5] = pm;
+                    s[i - 5] = sm;
+                }
+            }
+            Arrays.sort(p);
+            Arrays.sort(s);
+            System.out.printf("shape %s: DL4J BN %.2f ms, SyncBN %.2f ms (median of %d), ratio %.2f%n",
+                Arrays.toString(shape), p[rounds / 2], s[rounds / 2], rounds, s[rounds / 2] / p[rounds / 2]);
+        }
+    }
+}

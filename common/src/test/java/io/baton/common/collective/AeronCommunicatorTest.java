@@ -386,7 +386,7 @@ class AeronCommunicatorTest
     void resnet152GradientAllReduceAtTwoRanksMatchesDoubleSum() throws Exception
     {
         final int size = 60_192_808;
-        final List<Long> digests = runRanks(testSettings().termLength(16 << 20)
+        final List<Long> digests = runRanks(testSettings().termLength(CollectiveSettings.DEFAULT_TERM_LENGTH)
             .operationDeadlineNs(TimeUnit.SECONDS.toNanos(60)).build(), 2, "job-a", 1, (comm) ->
             {
                 final float[] data = input(SEED, comm.rank(), size);

@@ -21,7 +21,7 @@ class ConfigLoaderTest
     {
         final BatonConfig config = loader.defaults();
         assertEquals(Duration.ofSeconds(30), config.get(CommonKeys.COLLECTIVE_TIMEOUT));
-        assertEquals(16L * 1024 * 1024, config.get(CommonKeys.COLLECTIVE_TERM_LENGTH));
+        assertEquals(8L * 1024 * 1024, config.get(CommonKeys.COLLECTIVE_TERM_LENGTH));
         for (final String key : config.def().keys().keySet())
         {
             assertTrue(!config.def().doc(key).isEmpty(), "no doc for " + key);

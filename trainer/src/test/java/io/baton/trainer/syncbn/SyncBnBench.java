@@ -48,6 +48,29 @@ public final class SyncBnBench
                     s[i - 5] = sm;
                 }
             }
+            final double[] k = new double[rounds];
+            final double[] shift = new double[channels];
+            final double[] sums = new double[2 * channels];
+            final double[] std = new double[channels];
+            Arrays.fill(std, 1.5);
+            final float[] ones = new float[channels];
+            Arrays.fill(ones, 1f);
+            final INDArray hat = Nd4j.createUninitialized(DataType.FLOAT, shape);
+            final INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
+            for (int i = 0; i < rounds + 5; i++)
+            {
+                final long t = System.nanoTime();
+                FusedBnKernels.shiftedSums(x, shift, sums);
+                FusedBnKernels.normalize(x, shift, std, ones, ones, hat, out);
+                FusedBnKernels.gradientSums(eps, hat, sums);
+                FusedBnKernels.inputGradient(eps, hat, ones, ones, ones, out);
+                if (i >= 5)
+                {
+                    k[i - 5] = (System.nanoTime() - t) / 1e6;
+                }
+            }
+            Arrays.sort(k);
+            System.out.printf("shape %s: the four kernels alone %.2f ms%n", Arrays.toString(shape), k[rounds / 2]);
             Arrays.sort(p);
             Arrays.sort(s);
             System.out.printf("shape %s: DL4J BN %.2f ms, SyncBN %.2f ms (median of %d), ratio %.2f%n",

@@ -32,13 +32,17 @@ flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator dependency:build-classpat
 flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml package -DskipTests
 flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml dependency:build-classpath \
   -Dmdep.outputFile="$OUT/peers.cp" >/dev/null
-BATON_CP="coordinator/target/classes:trainer/target/classes:common/target/classes:$(cat "$OUT/baton.cp")"
+# Baton's own modules come from this tree's target/classes only: the baton-* SNAPSHOT jars in ~/.m2 that
+# build-classpath lists are whatever was last installed (by anyone), and their baton-reference.conf would be merged in.
+BATON_CP="coordinator/target/classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/baton.cp" |
+  grep -v '/io/baton/baton-' | paste -sd: -)"
 PEERS_CP="bench/peers/target/baton-bench-peers-0.1.0-SNAPSHOT.jar:$(cat "$OUT/peers.cp")"
 FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 ND4J="-Dorg.bytedeco.javacpp.platform.extension=-onednn-avx512 -Dorg.eclipse.deeplearning4j.helpers.disable=false"
 ND4J="$ND4J -Dorg.bytedeco.javacpp.cachedir=$HOME/.cache/baton/javacpp"
 export SPARK_LOCAL_IP=127.0.0.1
-MACHINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | sed -n 1p)"
+# nproc itself honours OMP_NUM_THREADS, so count the cores without it and report the variable separately.
+MACHINE="machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | sed -n 1p)"
 
 BATON_SETS=(--set model.arch=resnet20 --set data.image-size=32 --set data.synthetic-classes=10
   --set data.synthetic-samples="$TRAIN" --set data.synthetic-val-samples="$VAL" --set train.global-batch="$BATCH"

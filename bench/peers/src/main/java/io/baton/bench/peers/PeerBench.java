@@ -88,8 +88,10 @@ public final class PeerBench
         final ComputationGraph net = new ComputationGraph(
             ResNetZoo.configuration(options, NormLayerFactory.standard(), new Sgd(lr)));
         net.init();
-        System.out.printf(Locale.ROOT, "INIT system=%s params=%d sum=%.6f%n", system, net.numParams(),
-            net.params().sumNumber().doubleValue());
+        // ND4J's thread counts (OMP_NUM_THREADS sets both): the reduction order of its kernels depends on them.
+        System.out.printf(Locale.ROOT, "INIT system=%s params=%d sum=%.6f nd4j_threads=%d blas_threads=%d%n", system,
+            net.numParams(), net.params().sumNumber().doubleValue(), Nd4j.getEnvironment().maxThreads(),
+            Nd4j.factory().blas().getMaxThreads());
         if (args.length > 9)
         {
             final float[] baton = read(args[9]);

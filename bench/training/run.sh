@@ -77,6 +77,9 @@ bench() { # arch batch size
     printf "SCALING arch=%s input=%s one_replica_img_s=%.2f two_replicas_img_s=%.2f efficiency=%.3f", a, s, one, two, two / (2 * one);
     printf " | control: two independent 1-replica JVMs %.2f + %.2f img/s, machine efficiency=%.3f, sync overhead factor=%.3f\n", c0, c1, (c0 + c1) / (2 * one), two / (c0 + c1) }'
 }
-bench resnet20 128 32
-bench resnet50 16 64
+# MODELS="arch:batch:size ..." picks the models (default both).
+for model in ${MODELS:-resnet20:128:32 resnet50:16:64}; do
+  IFS=: read -r arch batch size <<< "$model"
+  bench "$arch" "$batch" "$size"
+done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

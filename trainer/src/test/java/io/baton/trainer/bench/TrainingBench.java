@@ -156,6 +156,12 @@ public final class TrainingBench
         {
             builder.driverMode(CollectiveSettings.DriverMode.EXTERNAL).externalDriverDirectory(driverDir);
         }
+        // -Dbench.idle=YIELDING|BACKOFF|SLEEPING|BUSY_SPIN: how a replica waits inside a collective.
+        final String idle = System.getProperty("bench.idle");
+        if (idle != null)
+        {
+            builder.idle(CollectiveSettings.IdleKind.valueOf(idle));
+        }
         final CollectiveSettings settings = builder.build();
         final List<PeerEndpoint> peers = new ArrayList<>();
         for (int r = 0; r < world; r++)

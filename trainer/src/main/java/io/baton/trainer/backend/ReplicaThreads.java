@@ -21,7 +21,6 @@ public final class ReplicaThreads
     private static final Object LOCK = new Object();
     private static int active;
     private static int savedMasterThreads;
-    private static int poolThreads;
 
     private ReplicaThreads()
     {
@@ -34,11 +33,7 @@ public final class ReplicaThreads
         {
             if (active == 0)
             {
-                final Environment environment = Nd4j.getEnvironment();
-                savedMasterThreads = environment.maxMasterThreads();
-                // ND4J's pool is as wide as the machine, or OMP_NUM_THREADS when the user set it: never exceed it.
-                poolThreads = Math.max(1, Math.min(environment.maxThreads(),
-                    Runtime.getRuntime().availableProcessors()));
+                savedMasterThreads = Nd4j.getEnvironment().maxMasterThreads();
             }
             active++;
             return new Registration();
@@ -48,11 +43,8 @@ public final class ReplicaThreads
     /** The processors the replicas of this JVM share: ND4J's pool width, at most the JVM's processors. */
     public static int processors()
     {
-        synchronized (LOCK)
-        {
-            return active > 0 ? poolThreads : Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(),
-                Runtime.getRuntime().availableProcessors()));
-        }
+        // ND4J's pool is as wide as the machine, or OMP_NUM_THREADS when the user set it; apply() never changes it.
+        return Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(), Runtime.getRuntime().availableProcessors()));
     }
 
     /** Replicas registered in this JVM right now. */

@@ -218,45 +218,56 @@ public class SyncBatchNormLayer extends BatchNormalization
     /** dx = gamma/std x (dy - Sdy/M - xhat x Sdyxhat/M), from the all-reduced sums. */
     private INDArray inputGradient(final INDArray dy, final double[] globalSums, final LayerWorkspaceMgr mgr)
     {
-        final int channels = channels();
-        final double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA)
-            .castTo(DataType.DOUBLE).toDoubleVector();
-        final double[] scale = new double[channels];
-        final double[] meanDy = new double[channels];
-        final double[] meanDyXhat = new double[channels];
-        final double count = forward.globalCount;
-        for (int c = 0; c < channels; c++)
-        {
-            scale[c] = gamma[c] / forward.std[c];
-            meanDy[c] = globalSums[c] / count;
-            meanDyXhat[c] = globalSums[channels + c] / count;
-        }
+        final Coefficients k = new Coefficients(globalSums);
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, dy.shape(), 'c');
-        dx = Nd4j.getExecutioner().exec(new BroadcastMulOp(xHat, vector(meanDyXhat), dx, 1));
+        dx = Nd4j.getExecutioner().exec(new BroadcastMulOp(xHat, vector(k.meanDyXhat), dx, 1));
         dx.rsubi(dy);
-        dx = Nd4j.getExecutioner().exec(new BroadcastSubOp(dx, vector(meanDy), dx, 1));
-        return Nd4j.getExecutioner().exec(new BroadcastMulOp(dx, vector(scale), dx, 1));
+        dx = Nd4j.getExecutioner().exec(new BroadcastSubOp(dx, vector(k.meanDy), dx, 1));
+        return Nd4j.getExecutioner().exec(new BroadcastMulOp(dx, vector(k.scale), dx, 1));
     }
 
     /** {@link #inputGradient} on the FLOAT fast path: one pass, same float arithmetic. */
     private INDArray fusedInputGradient(final INDArray dy, final double[] globalSums, final LayerWorkspaceMgr mgr)
     {
-        final int channels = channels();
-        final double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA)
-            .castTo(DataType.DOUBLE).toDoubleVector();
-        final float[] scale = new float[channels];
-        final float[] meanDy = new float[channels];
-        final float[] meanDyXhat = new float[channels];
-        final double count = forward.globalCount;
-        for (int c = 0; c < channels; c++)
-        {
-            scale[c] = (float)(gamma[c] / forward.std[c]);
-            meanDy[c] = (float)(globalSums[c] / count);
-            meanDyXhat[c] = (float)(globalSums[channels + c] / count);
-        }
+        final Coefficients k = new Coefficients(globalSums);
         final INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, dy.shape(), 'c');
-        FusedBnKernels.inputGradient(dy, xHat, scale, meanDy, meanDyXhat, dx);
+        FusedBnKernels.inputGradient(dy, xHat, floats(k.scale), floats(k.meanDy), floats(k.meanDyXhat), dx);
         return dx;
+    }
+
+    private static float[] floats(final double[] values)
+    {
+        final float[] out = new float[values.length];
+        for (int i = 0; i < values.length; i++)
+        {
+            out[i] = (float)values[i];
+        }
+        return out;
+    }
+
+    /** Per-channel gamma/std, Sdy/M and Sdyxhat/M of the input gradient, in double. */
+    private final class Coefficients
+    {
+        final double[] scale;
+        final double[] meanDy;
+        final double[] meanDyXhat;
+
+        Coefficients(final double[] globalSums)
+        {
+            final int channels = channels();
+            final double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA)
+                .castTo(DataType.DOUBLE).toDoubleVector();
+            final double count = forward.globalCount;
+            scale = new double[channels];
+            meanDy = new double[channels];
+            meanDyXhat = new double[channels];
+            for (int c = 0; c < channels; c++)
+            {
+                scale[c] = gamma[c] / forward.std[c];
+                meanDy[c] = globalSums[c] / count;
+                meanDyXhat[c] = globalSums[channels + c] / count;
+            }
+        }
     }
 
     /**

@@ -118,6 +118,8 @@ public final class TrainJob
                     final int max = config.get(CoordinatorKeys.RECOVERY_MAX_RESTARTS);
                     events.record("stage-failed", fields("stage", stage, "restart", restarts, "max_restarts", max,
                         "error", rootMessage(ex)), true);
+                    // Also before giving up: a task still ending may be publishing a checkpoint into the run.
+                    awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
                     if (restarts > max)
                     {
                         throw new IllegalStateException("training failed " + restarts + " time(s), more than "
@@ -129,7 +131,6 @@ public final class TrainJob
                         rootMessage(ex), restarts, max, wait.toMillis());
                     out.flush();
                     sleep(wait);
-                    awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
                     from = latestOrInitial(resolver, from);
                     appendMetrics = true;
                     continue;
@@ -270,7 +271,8 @@ public final class TrainJob
      * Waits until no task of the failed stage still runs, at most {@code limit}. Spark fails a barrier stage as soon
      * as one task fails, but the other replicas' task threads end only when their pending collective times out; until
      * then their communicators still hold streams and ports that the relaunched stage's replicas may share (same JVM,
-     * same media driver, a reused port).
+     * same media driver, a reused port), and a task may still publish a checkpoint into the run directory (so a job
+     * that gives up waits too: nothing writes into the run after it returned).
      */
     private static void awaitFailedStageTasks(final JavaSparkContext sc, final Duration limit)
     {

@@ -17,6 +17,11 @@ if [ ! -f "$BATON_HOME/conf/jvm.properties" ] || [ ! -d "$BATON_HOME/lib" ]; the
 fi
 BATON_JVM_FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' "$BATON_HOME/conf/jvm.properties" \
   | sed -e 's/^baton\.jvm\.flags=//' -e 's/\\$//' | tr '\n' ' ' | tr -s ' ')"
+# The driver JVM (where local-mode replicas train) gets baton.native.env too; executors get it from the driver.
+for kv in $(sed -n 's/^baton\.native\.env=//p' "$BATON_HOME/conf/jvm.properties"); do
+  name="${kv%%=*}"
+  [ -n "${!name:-}" ] || export "${kv?}"
+done
 BATON_APP_JAR="$( (ls "$BATON_HOME"/lib/baton-coordinator-*.jar 2>/dev/null || true) | sed -n 1p)" # empty, not a silent exit under pipefail
 BATON_CLASS="io.baton.coordinator.cli.BatonCli"
 # The submit templates' spark-submit: Spark's when installed, else the distribution's own (spark/spark-submit.sh).

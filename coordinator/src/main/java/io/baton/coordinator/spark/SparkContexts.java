@@ -9,6 +9,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -43,6 +45,12 @@ public final class SparkContexts
             .set("spark.task.maxFailures", "1")
             .set("spark.stage.maxConsecutiveAttempts", "1")
             .set("spark.executor.extraJavaOptions", executorJavaOptions());
+        for (final Map.Entry<String, String> env : nativeEnvironment().entrySet())
+        {
+            // An executor JVM's malloc reads these at start; a value already in this environment wins, so a user
+            // can override one by exporting it before 'baton'.
+            conf.setExecutorEnv(env.getKey(), System.getenv().getOrDefault(env.getKey(), env.getValue()));
+        }
         final int taskCpus = config.get(CoordinatorKeys.CLUSTER_TASK_CPUS);
         if (taskCpus > 0)
         {
@@ -91,6 +99,34 @@ public final class SparkContexts
     /** The flags of {@code conf/jvm.properties}, packaged in baton-common. */
     public static String jvmFlags()
     {
+        return jvmProperties().getProperty("baton.jvm.flags", "").replaceAll("\\s+", " ").trim();
+    }
+
+    /**
+     * The environment every training JVM should start with ({@code baton.native.env} of {@code conf/jvm.properties}:
+     * glibc malloc settings that keep oneDNN's per-op scratchpads out of fresh mmaps), in declaration order.
+     */
+    public static Map<String, String> nativeEnvironment()
+    {
+        final Map<String, String> env = new LinkedHashMap<>();
+        for (final String pair : jvmProperties().getProperty("baton.native.env", "").trim().split("\\s+"))
+        {
+            if (pair.isEmpty())
+            {
+                continue;
+            }
+            final int eq = pair.indexOf('=');
+            if (eq <= 0)
+            {
+                throw new IllegalStateException("baton.native.env in jvm.properties: '" + pair + "' is not NAME=VALUE");
+            }
+            env.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        return env;
+    }
+
+    private static Properties jvmProperties()
+    {
         final Properties props = new Properties();
         try (InputStream in = SparkContexts.class.getResourceAsStream("/io/baton/common/jvm.properties"))
         {
@@ -104,6 +140,6 @@ public final class SparkContexts
         {
             throw new UncheckedIOException(ex);
         }
-        return props.getProperty("baton.jvm.flags", "").replaceAll("\\s+", " ").trim();
+        return props;
     }
 }

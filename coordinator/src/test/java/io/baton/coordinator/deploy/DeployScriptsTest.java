@@ -6,6 +6,7 @@ import io.baton.common.config.ConfigLoader;
 import io.baton.coordinator.OpsKeys;
 import io.baton.trainer.TrainerKeys;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,6 +33,8 @@ class DeployScriptsTest
         final ProcessBuilder builder = new ProcessBuilder(Stream.concat(Stream.of("bash"), Stream.of(args)).toList())
             .redirectErrorStream(true);
         builder.environment().remove("BATON_FAKE_GPUS");
+        Stream.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+            .forEach(builder.environment()::remove);
         builder.environment().putAll(env);
         final Process process = builder.start();
         final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -68,6 +71,21 @@ class DeployScriptsTest
         final Result usage = bash(Map.of("BATON_HOME", ROOT.resolve("deploy/no-such-dist").toString()),
             ROOT.resolve("deploy/spark/local-cluster.sh").toString(), "status");
         assertEquals(2, usage.code(), "a missing distribution is reported: " + usage.out());
+    }
+
+    @Test
+    void sparkTemplatesExportTheNativeEnvironmentUnlessAlreadySet(@TempDir final Path dist) throws Exception
+    {
+        Files.createDirectories(dist.resolve("conf"));
+        Files.createDirectories(dist.resolve("lib"));
+        Files.copy(ROOT.resolve("conf/jvm.properties"), dist.resolve("conf/jvm.properties"));
+        final String print = "source " + ROOT.resolve("deploy/spark/baton-env.sh") +
+            " && echo \"$MALLOC_MMAP_THRESHOLD_ $MALLOC_TRIM_THRESHOLD_ $MALLOC_TOP_PAD_\"";
+        final Map<String, String> env = new java.util.HashMap<>(Map.of("BATON_HOME", dist.toString(),
+            "SPARK_SUBMIT", "true"));
+        assertEquals(new Result(0, "134217728 4294967296 67108864\n"), bash(env, "-c", print));
+        env.put("MALLOC_TOP_PAD_", "0");
+        assertEquals(new Result(0, "134217728 4294967296 0\n"), bash(env, "-c", print), "a user's value wins");
     }
 
     @Test

@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"; cd "$ROOT"; OUT="$ROOT/bench/collec
 flock /tmp/baton-mvn.lock mvn -B -q -o -pl common test-compile
 flock /tmp/baton-mvn.lock mvn -B -q -o -pl common dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/xover.deps" >/dev/null
 CP="common/target/test-classes:common/target/classes:$(cat "$OUT/xover.deps")"
-FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
+FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 WORLD="${WORLD:-3}"
 SIZES=1024,2048,4096,8192,16384,65536
 run() { # transport dir threshold

@@ -18,7 +18,7 @@ if [ ! -f "$OUT/classpath" ]; then
   echo "$ROOT/common/target/test-classes:$ROOT/common/target/classes:$(cat "$OUT/classpath.deps")" > "$OUT/classpath"
 fi
 CP="$(cat "$OUT/classpath")"
-FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' "$ROOT/conf/jvm.properties" | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
+FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' "$ROOT/conf/jvm.properties" | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 JAVA=(java $FLAGS -Xmx2g -XX:+UseSerialGC ${BENCH_JAVA_OPTS:-} -cp "$CP")
 mpicc -O2 -o "$OUT/mpi_allreduce" "$HERE/mpi_allreduce.c"
 

@@ -37,7 +37,7 @@ flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml dependency:build-c
 BATON_CP="coordinator/target/classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/baton.cp" |
   grep -v '/io/baton/baton-' | paste -sd: -)"
 PEERS_CP="bench/peers/target/baton-bench-peers-0.1.0-SNAPSHOT.jar:$(cat "$OUT/peers.cp")"
-FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
+FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 ND4J="-Dorg.bytedeco.javacpp.platform.extension=-onednn-avx512 -Dorg.eclipse.deeplearning4j.helpers.disable=false"
 ND4J="$ND4J -Dorg.bytedeco.javacpp.cachedir=$HOME/.cache/baton/javacpp"
 export SPARK_LOCAL_IP=127.0.0.1

@@ -16,7 +16,7 @@ flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer dependency:build-classpath -D
   -Dmdep.outputFile="$CPFILE" >/dev/null
 CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$CPFILE" \
   | grep -v '/baton-common/' | paste -sd:)"
-FLAGS="$(sed -n '/^baton.jvm.flags=/,/^[^ ]/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
+FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 # Hold the shared Maven lock while measuring so that no (serialised) build of another engineer runs meanwhile.
 exec 9>/tmp/baton-mvn.lock
 flock 9

@@ -58,7 +58,11 @@ public final class TrainingBench
         final PhaseTimingCommunicator comm = new PhaseTimingCommunicator(communicator(rank, world, ports));
         try
         {
-            SyncBatchNorm.bind(graph, comm);
+            // -Dbench.syncbn=local: SyncBatchNorm normalises with this replica's own statistics (no per-layer
+            // collectives), only the gradient all-reduce synchronises the ranks; isolates the cost of the ~2 x 53
+            // per-step synchronisation points from the rest.
+            final boolean localBn = "local".equals(System.getProperty("bench.syncbn", "world"));
+            SyncBatchNorm.bind(graph, localBn ? ThreadCommunicator.world(1, 60_000).get(0) : comm);
             final LargeBatchSgd sgd = new LargeBatchSgd(ParamLayout.of(graph),
                 SgdSettings.momentum(0.9, false).withWeightDecay(1e-4));
             final ReplicaStep step = new ReplicaStep(graph, comm, 0, sgd);
@@ -87,6 +91,10 @@ public final class TrainingBench
                 if (s >= warmup)
                 {
                     phases.add(breakdown(comm, world, startNs, endNs));
+                    if (Boolean.getBoolean("bench.trace"))
+                    {
+                        System.out.println("STEP " + (s - warmup) + " " + Arrays.toString(phases.get(phases.size() - 1)));
+                    }
                 }
             }
             final double wallS = (System.nanoTime() - measuredStartNs) / 1e9;

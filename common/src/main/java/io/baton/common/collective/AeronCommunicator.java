@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ObjIntConsumer;
 
 import io.aeron.Aeron;
+import io.aeron.AeronCounters;
 import io.aeron.ControlledFragmentAssembler;
 import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
@@ -29,6 +30,7 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
+import org.agrona.concurrent.status.CountersReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,8 @@ public final class AeronCommunicator implements Communicator
     private static final int FRAGMENT_LIMIT = 64;
     private static final long CONNECT_SEQUENCE = -1;
     private static final long CLOSE_WAIT_NS = TimeUnit.SECONDS.toNanos(5);
+    /** Longest wait in {@link #close()} for frames still in a publication's log to be sent. */
+    static final long FLUSH_ON_CLOSE_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final CollectiveSettings settings;
     private final int rank;
@@ -1269,6 +1273,7 @@ public final class AeronCommunicator implements Communicator
     private void closeResources()
     {
         closing = true;
+        flushPublications();
         for (int i = 0; i < publications.length; i++)
         {
             CloseHelper.quietClose(publications[i]);
@@ -1283,6 +1288,80 @@ public final class AeronCommunicator implements Communicator
             driverAcquired = false;
             EmbeddedDriver.release();
         }
+    }
+
+    /**
+     * With the embedded (invoker-mode) driver over UDP, a collective can return while its last frames are still in a
+     * publication's log, not yet sent: the caller's or the keeper's next duty cycle sends them. Closing the driver
+     * first would drop them and leave a peer waiting for them until its deadline. So run the duty cycle until every
+     * publication's sender position reaches its producer position, for at most {@link #FLUSH_ON_CLOSE_NS} (a dead
+     * peer's window never opens).
+     */
+    void flushPublications()
+    {
+        if (!driverAcquired || transport == CollectiveSettings.Transport.IPC || aeron == null)
+        {
+            return;
+        }
+        final long deadlineNs = System.nanoTime() + FLUSH_ON_CLOSE_NS;
+        try
+        {
+            final CountersReader counters = aeron.countersReader();
+            while (unsentBytes(counters) > 0 && System.nanoTime() - deadlineNs < 0)
+            {
+                EmbeddedDriver.invoke();
+                Thread.onSpinWait();
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.debug("rank {}: flushing publications before close failed: {}", rank, ex.toString());
+        }
+    }
+
+    /** Bytes offered to the publications but not yet sent by the driver (0 for a publication not found). */
+    private long unsentBytes(final CountersReader counters)
+    {
+        long unsent = 0;
+        for (final ExclusivePublication publication : publications)
+        {
+            final int counterId = senderPositionCounter(counters, publication);
+            if (counterId != CountersReader.NULL_COUNTER_ID)
+            {
+                unsent += Math.max(0, publication.position() - counters.getCounterValue(counterId));
+            }
+        }
+        return unsent;
+    }
+
+    /** {sender position counters found, unsent bytes} of this communicator's publications (tests). */
+    long[] sendProgress()
+    {
+        final CountersReader counters = aeron.countersReader();
+        long found = 0;
+        for (final ExclusivePublication publication : publications)
+        {
+            found += senderPositionCounter(counters, publication) != CountersReader.NULL_COUNTER_ID ? 1 : 0;
+        }
+        return new long[] {found, unsentBytes(counters)};
+    }
+
+    private static int senderPositionCounter(final CountersReader counters, final ExclusivePublication publication)
+    {
+        if (publication == null || publication.isClosed())
+        {
+            return CountersReader.NULL_COUNTER_ID;
+        }
+        final long registrationId = publication.registrationId();
+        final int[] counterId = {CountersReader.NULL_COUNTER_ID};
+        counters.forEach((id, typeId, key, label) ->
+        {
+            if (typeId == AeronCounters.DRIVER_SENDER_POSITION_TYPE_ID && key.getLong(0) == registrationId)
+            {
+                counterId[0] = id;
+            }
+        });
+        return counterId[0];
     }
 
     @Override

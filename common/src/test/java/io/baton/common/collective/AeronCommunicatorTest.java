@@ -109,6 +109,25 @@ class AeronCommunicatorTest
     }
 
     @Test
+    void closeFirstSendsWhatTheLastCollectiveLeftInThePublicationsOverUdp() throws Exception
+    {
+        final CollectiveSettings udp = testSettings().transport(CollectiveSettings.Transport.UDP).build();
+        final List<long[]> progress = runRanks(udp, 3, "job-a", 1, (comm) ->
+        {
+            comm.allReduce(input(SEED, comm.rank(), 1_000_003), ReduceOp.SUM);
+            comm.flushPublications();
+            final long[] afterFlush = comm.sendProgress();
+            comm.barrier();
+            return afterFlush;
+        });
+        for (final long[] rank : progress)
+        {
+            assertEquals(2, rank[0], "a sender position found for each of the 2 peers' publications");
+            assertEquals(0, rank[1], "nothing left unsent after the flush");
+        }
+    }
+
+    @Test
     void offHeapAddressAndDirectBufferAllReduceEqualHeapResult() throws Exception
     {
         final int size = 300_007;

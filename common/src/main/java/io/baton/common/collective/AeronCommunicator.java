@@ -2,6 +2,7 @@ package io.baton.common.collective;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -68,8 +69,8 @@ public final class AeronCommunicator implements Communicator
     private static final int FRAGMENT_LIMIT = 64;
     private static final long CONNECT_SEQUENCE = -1;
     private static final long CLOSE_WAIT_NS = TimeUnit.SECONDS.toNanos(5);
-    /** Longest wait in {@link #close()} for frames still in a publication's log to be sent. */
-    static final long FLUSH_ON_CLOSE_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** Longest wait, after a collective and in {@link #close()}, for frames still in a publication's log to be sent. */
+    static final long FLUSH_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final CollectiveSettings settings;
     private final int rank;
@@ -87,6 +88,8 @@ public final class AeronCommunicator implements Communicator
     private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(4096);
     private final UnsafeBuffer heartbeatBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH));
     private final ExclusivePublication[] publications;
+    /** Per peer: the driver's sender position counter of the publication to it, once found. */
+    private final int[] senderPositionIds;
     private final long[] lastHeardNs;
     private final float[] scratchReceived;
     private final float[] scratchLocal;
@@ -151,6 +154,8 @@ public final class AeronCommunicator implements Communicator
         this.livenessWindowNs = 3 * heartbeatIntervalNs;
         this.idle = idleStrategy(settings);
         this.publications = new ExclusivePublication[worldSize];
+        this.senderPositionIds = new int[worldSize];
+        Arrays.fill(senderPositionIds, CountersReader.NULL_COUNTER_ID);
         this.lastHeardNs = new long[worldSize];
         this.scratchReceived = new float[chunkFloats];
         this.scratchLocal = new float[chunkFloats];
@@ -589,6 +594,7 @@ public final class AeronCommunicator implements Communicator
                     idle.idle();
                 }
             }
+            flushPublications();
         }
         catch (final CollectiveException ex)
         {
@@ -1291,11 +1297,13 @@ public final class AeronCommunicator implements Communicator
     }
 
     /**
-     * With the embedded (invoker-mode) driver over UDP, a collective can return while its last frames are still in a
-     * publication's log, not yet sent: the caller's or the keeper's next duty cycle sends them. Closing the driver
-     * first would drop them and leave a peer waiting for them until its deadline. So run the duty cycle until every
-     * publication's sender position reaches its producer position, for at most {@link #FLUSH_ON_CLOSE_NS} (a dead
-     * peer's window never opens).
+     * With the embedded (invoker-mode) driver over UDP, a collective's loop can end while its last frames are still
+     * in a publication's log, not yet sent: only a later duty cycle (this thread's next collective, or the keeper)
+     * would send them. A peer would wait for them meanwhile, and a process that exits or closes its driver first
+     * drops them (seen: a rank killed right after connect left its peers failing in connect, not in the next
+     * collective). So every collective, and close, runs the duty cycle until each publication's sender position
+     * reaches its producer position: a collective returns once its frames have left this process. Bounded by
+     * {@link #FLUSH_NS}, because a dead peer's window never opens; the operation's result does not depend on it.
      */
     void flushPublications()
     {
@@ -1303,7 +1311,7 @@ public final class AeronCommunicator implements Communicator
         {
             return;
         }
-        final long deadlineNs = System.nanoTime() + FLUSH_ON_CLOSE_NS;
+        final long deadlineNs = System.nanoTime() + FLUSH_NS;
         try
         {
             final CountersReader counters = aeron.countersReader();
@@ -1315,7 +1323,7 @@ public final class AeronCommunicator implements Communicator
         }
         catch (final RuntimeException ex)
         {
-            LOG.debug("rank {}: flushing publications before close failed: {}", rank, ex.toString());
+            LOG.debug("rank {}: flushing publications failed: {}", rank, ex.toString());
         }
     }
 
@@ -1323,12 +1331,12 @@ public final class AeronCommunicator implements Communicator
     private long unsentBytes(final CountersReader counters)
     {
         long unsent = 0;
-        for (final ExclusivePublication publication : publications)
+        for (int peer = 0; peer < publications.length; peer++)
         {
-            final int counterId = senderPositionCounter(counters, publication);
+            final int counterId = senderPositionCounter(counters, peer);
             if (counterId != CountersReader.NULL_COUNTER_ID)
             {
-                unsent += Math.max(0, publication.position() - counters.getCounterValue(counterId));
+                unsent += Math.max(0, publications[peer].position() - counters.getCounterValue(counterId));
             }
         }
         return unsent;
@@ -1339,18 +1347,23 @@ public final class AeronCommunicator implements Communicator
     {
         final CountersReader counters = aeron.countersReader();
         long found = 0;
-        for (final ExclusivePublication publication : publications)
+        for (int peer = 0; peer < publications.length; peer++)
         {
-            found += senderPositionCounter(counters, publication) != CountersReader.NULL_COUNTER_ID ? 1 : 0;
+            found += senderPositionCounter(counters, peer) != CountersReader.NULL_COUNTER_ID ? 1 : 0;
         }
         return new long[] {found, unsentBytes(counters)};
     }
 
-    private static int senderPositionCounter(final CountersReader counters, final ExclusivePublication publication)
+    private int senderPositionCounter(final CountersReader counters, final int peer)
     {
+        final ExclusivePublication publication = publications[peer];
         if (publication == null || publication.isClosed())
         {
             return CountersReader.NULL_COUNTER_ID;
+        }
+        if (senderPositionIds[peer] != CountersReader.NULL_COUNTER_ID)
+        {
+            return senderPositionIds[peer];
         }
         final long registrationId = publication.registrationId();
         final int[] counterId = {CountersReader.NULL_COUNTER_ID};
@@ -1361,6 +1374,7 @@ public final class AeronCommunicator implements Communicator
                 counterId[0] = id;
             }
         });
+        senderPositionIds[peer] = counterId[0];
         return counterId[0];
     }
 

@@ -23,7 +23,7 @@ NATIVE_ENV="$(sed -n 's/^baton\.native\.env=//p' conf/jvm.properties)"
 export OMP_NUM_THREADS=1
 exec 9>/tmp/baton-mvn.lock
 flock 9
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); B = $NATIVE_ENV"
+echo "machine: $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); B = $NATIVE_ENV"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run() { # A|B index
   local env=(env -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ -u MALLOC_TOP_PAD_)

@@ -9,24 +9,16 @@ OUT="$ROOT/bench/training/out"
 ROUNDS="${1:-3}"
 STEPS="${2:-14}"
 WARMUP="${3:-3}"
-mkdir -p "$OUT"
 cd "$ROOT"
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile -DskipTests
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$OUT/classpath.deps" >/dev/null
-CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/classpath.deps" \
-  | grep -v '/baton-common/' | paste -sd:)"
-FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
-# shellcheck disable=SC2206
-JAVA=(java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount=1 -cp "$CP")
-NATIVE_ENV="$(sed -n 's/^baton\.native\.env=//p' conf/jvm.properties)"
-export OMP_NUM_THREADS=1
+# shellcheck source=bench/training/setup.sh
+source bench/training/setup.sh
 exec 9>/tmp/baton-mvn.lock
 flock 9
-echo "machine: $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); B = $NATIVE_ENV"
+echo "$MACHINE; B = $NATIVE_ENV"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run() { # A|B index
-  local env=(env -u MALLOC_MMAP_THRESHOLD_ -u MALLOC_TRIM_THRESHOLD_ -u MALLOC_TOP_PAD_)
+  local env=(env) kv
+  for kv in $NATIVE_ENV; do env+=(-u "${kv%%=*}"); done
   # shellcheck disable=SC2206
   [ "$1" = B ] && env+=($NATIVE_ENV)
   taskset -c 0 "${env[@]}" "${JAVA[@]}" io.baton.trainer.bench.TrainingBench 0 1 - resnet20 128 32 32 "$STEPS" \

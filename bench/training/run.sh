@@ -9,23 +9,14 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/training/out"
 STEPS="${1:-10}"
 WARMUP="${2:-3}"
-mkdir -p "$OUT"
 cd "$ROOT"
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile -DskipTests
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$OUT/classpath.deps" >/dev/null
-CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/classpath.deps" \
-  | grep -v '/baton-common/' | paste -sd:)"
-FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
-# shellcheck disable=SC2206
-JAVA=(java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount=1 ${BENCH_JAVA_OPTS:-} -cp "$CP")
-MACHINE="machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), java $(java -version 2>&1 | sed -n 1p)"
-export OMP_NUM_THREADS=1
+# shellcheck source=bench/training/setup.sh
+source bench/training/setup.sh
 # The environment Baton's launcher gives training JVMs (conf/jvm.properties, baton.native.env: glibc malloc settings);
 # BENCH_NATIVE_ENV=0 runs without it, for a before/after comparison.
 if [ "${BENCH_NATIVE_ENV:-1}" = 1 ]; then
-  for kv in $(sed -n 's/^baton\.native\.env=//p' conf/jvm.properties); do export "${kv?}"; done
-  echo "native env: $(sed -n 's/^baton\.native\.env=//p' conf/jvm.properties)"
+  for kv in $NATIVE_ENV; do export "${kv?}"; done
+  echo "native env: $NATIVE_ENV"
 else
   echo "native env: none (BENCH_NATIVE_ENV=0)"
 fi

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Benchmark for issue 4, scaling efficiency with the configurations interleaved step by step: two replica JVMs
+# (pinned to cores 0 and 1, one core each) stay up and every cycle runs, in alternating order, one step of rank 0
+# training alone (rank 1 idle), one of both training a synchronised world-2 replica pair (SyncBatchNorm + gradient
+# all-reduce over Aeron UDP on 127.0.0.1) and one of both training independently (the machine's own two-core
+# throughput). See ScalingBench's Javadoc.
+# Usage (repo root): bench/training/scaling.sh [cycles [warmupCycles]]
+#   MODELS="arch:batch:size ..." (default resnet20:128:32 resnet50:16:64); BENCH_JAVA_OPTS, BENCH_NATIVE_ENV=0 as in
+#   run.sh. Output: bench/training/out/scaling-*.txt (not committed); the SCALING lines are the result, CYCLE lines the
+#   step times of each cycle.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT="$ROOT/bench/training/out"
+CYCLES="${1:-20}"
+WARMUP="${2:-3}"
+cd "$ROOT"
+# shellcheck source=bench/training/setup.sh
+source bench/training/setup.sh
+if [ "${BENCH_NATIVE_ENV:-1}" = 1 ]; then
+  for kv in $NATIVE_ENV; do export "${kv?}"; done
+  echo "native env: $NATIVE_ENV"
+else
+  echo "native env: none (BENCH_NATIVE_ENV=0)"
+fi
+exec 9>/tmp/baton-mvn.lock
+flock 9
+
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+echo "$MACHINE"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for model in ${MODELS:-resnet20:128:32 resnet50:16:64}; do
+  IFS=: read -r arch batch size <<< "$model"
+  tag="scaling-$arch-$size-b$batch"
+  control=$((41000 + RANDOM % 1000))
+  aeron=$((44000 + RANDOM % 1000 * 2))
+  taskset -c 1 "${JAVA[@]}" io.baton.trainer.bench.ScalingBench 1 "$control" "$aeron" "$arch" "$batch" "$size" \
+    "$CYCLES" "$WARMUP" > "$OUT/$tag.rank1.txt" 2>&1 &
+  p1=$!; pids+=($p1)
+  taskset -c 0 "${JAVA[@]}" io.baton.trainer.bench.ScalingBench 0 "$control" "$aeron" "$arch" "$batch" "$size" \
+    "$CYCLES" "$WARMUP" > "$OUT/$tag.rank0.txt" 2>&1
+  wait "$p1"
+  grep -E '^SCALING' "$OUT/$tag.rank0.txt"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,333 @@
+package io.baton.trainer.bench;
+
+import io.baton.common.collective.AeronCommunicator;
+import io.baton.common.collective.CollectiveSettings;
+import io.baton.common.collective.Communicator;
+import io.baton.common.collective.PeerEndpoint;
+import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.model.ModelOptions;
+import io.baton.trainer.model.NormLayerFactory;
+import io.baton.trainer.model.ResNetZoo;
+import io.baton.trainer.optim.LargeBatchSgd;
+import io.baton.trainer.optim.ParamLayout;
+import io.baton.trainer.optim.SgdSettings;
+import io.baton.trainer.replica.ReplicaStep;
+import io.baton.trainer.replica.ThreadCommunicator;
+import io.baton.trainer.syncbn.SyncBatchNorm;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.NoOp;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Benchmark (not a test): scaling efficiency of synchronous training on one core per replica, with the three
+ * configurations it compares interleaved step by step in the same two JVMs. {@code TrainingBench} measures them in
+ * separate JVM launches one after the other, so JIT state and the shared host's speed differ between numerator and
+ * denominator; on this VM the host's speed drifts by +-20 % within seconds. Here both JVMs stay up, each holds a
+ * world-2 replica (SyncBatchNorm over both ranks, flat-gradient all-reduce over {@link AeronCommunicator} UDP,
+ * Baton's SGD) and its own world-1 replica of the same model, and every cycle runs one step of each configuration:
+ *
+ * <ul>
+ *   <li>{@code solo}: rank 0 steps its world-1 replica; rank 1 blocks on a socket read (its core is idle);</li>
+ *   <li>{@code sync}: both ranks step the world-2 replica pair;</li>
+ *   <li>{@code pair}: both ranks step their own world-1 replica at the same time, without communication (what the
+ *       machine gives when both cores compute).</li>
+ * </ul>
+ *
+ * The order alternates between cycles (solo sync pair, pair sync solo) and every step starts after the previous
+ * one ended on both ranks (rank 1 acknowledges each command over a TCP connection). The world-2 communicator stays
+ * open throughout, so its driver keeper (one duty cycle every 10 ms) runs during all three configurations.
+ * Throughput of a configuration = images / the sum of its measured step times; efficiency = sync / (2 x solo);
+ * machine = pair / (2 x solo); sync factor = sync / pair, split into imbalance (the lock-step bound: two images
+ * per max(rank 0's, rank 1's) pair step of the same cycle, over pair) and baton (sync over that bound).
+ *
+ * <p>Args: {@code rank controlPort aeronBasePort arch batchPerReplica size cycles warmupCycles}. Ranks talk over
+ * 127.0.0.1: TCP on controlPort (rank 0 listens), Aeron UDP on aeronBasePort + rank. Run by
+ * {@code bench/training/scaling.sh}.
+ */
+public final class ScalingBench
+{
+    private static final int SOLO = 0;
+    private static final int SYNC = 1;
+    private static final int PAIR = 2;
+    private static final int STOP = 3;
+    private static final int[][] ORDERS = {{SOLO, SYNC, PAIR}, {PAIR, SYNC, SOLO}};
+
+    private final int batch;
+    private final ReplicaStep local;
+    private final ReplicaStep synced;
+    private final PhaseTimingCommunicator syncComm;
+    private final INDArray x;
+    private final INDArray y;
+    private final List<double[]> syncBreakdowns = new ArrayList<>();
+
+    private ScalingBench(final int rank, final int aeronBasePort, final String arch, final int batch, final int size)
+    {
+        this.batch = batch;
+        final ModelOptions options = ModelOptions.builder(arch).input(size, size, 3).numClasses(10).seed(7).build();
+        final NormLayerFactory syncBn = spec -> spec.applyTo(new SyncBatchNorm());
+        final Communicator alone = ThreadCommunicator.world(1, 60_000).get(0);
+        local = replica(ResNetZoo.graph(options, syncBn, new NoOp()), alone);
+        syncComm = new PhaseTimingCommunicator(aeron(rank, aeronBasePort));
+        synced = replica(ResNetZoo.graph(options, syncBn, new NoOp()), syncComm);
+        synced.broadcastInitialState();
+        Nd4j.getRandom().setSeed(100 + rank);
+        x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size);
+        y = Nd4j.zeros(DataType.FLOAT, batch, 10);
+        for (int i = 0; i < batch; i++)
+        {
+            y.putScalar(i, (i * 7 + rank) % 10, 1.0);
+        }
+    }
+
+    private static ReplicaStep replica(final ComputationGraph graph, final Communicator comm)
+    {
+        SyncBatchNorm.bind(graph, comm);
+        final LargeBatchSgd sgd = new LargeBatchSgd(ParamLayout.of(graph),
+            SgdSettings.momentum(0.9, false).withWeightDecay(1e-4));
+        return new ReplicaStep(graph, comm, 0, sgd);
+    }
+
+    public static void main(final String[] args) throws IOException
+    {
+        NativeRuntime.configure();
+        final int rank = Integer.parseInt(args[0]);
+        final int controlPort = Integer.parseInt(args[1]);
+        final int aeronBasePort = Integer.parseInt(args[2]);
+        final String arch = args[3];
+        final int batch = Integer.parseInt(args[4]);
+        final int size = Integer.parseInt(args[5]);
+        final int cycles = Integer.parseInt(args[6]);
+        final int warmup = Integer.parseInt(args[7]);
+        final ScalingBench bench = new ScalingBench(rank, aeronBasePort, arch, batch, size);
+        try
+        {
+            if (rank == 0)
+            {
+                try (ServerSocket server = new ServerSocket(controlPort, 1, InetAddress.getLoopbackAddress());
+                    Socket peer = server.accept())
+                {
+                    peer.setTcpNoDelay(true);
+                    final double[][] stepMs = bench.lead(new DataInputStream(peer.getInputStream()),
+                        new DataOutputStream(peer.getOutputStream()), cycles, warmup);
+                    report(arch, size, batch, warmup, stepMs, bench.syncBreakdowns);
+                }
+            }
+            else
+            {
+                try (Socket peer = connect(controlPort))
+                {
+                    peer.setTcpNoDelay(true);
+                    bench.follow(new DataInputStream(peer.getInputStream()),
+                        new DataOutputStream(peer.getOutputStream()));
+                }
+            }
+        }
+        finally
+        {
+            bench.syncComm.close();
+        }
+    }
+
+    /** Returns step ms per measured cycle: {solo, sync, pair rank 0, pair rank 1}. */
+    private double[][] lead(final DataInputStream in, final DataOutputStream out, final int cycles, final int warmup)
+        throws IOException
+    {
+        final double[][] stepMs = new double[4][cycles];
+        for (int c = 0; c < warmup + cycles; c++)
+        {
+            final boolean measured = c >= warmup;
+            for (final int config : ORDERS[c % ORDERS.length])
+            {
+                if (config != SOLO)
+                {
+                    out.writeInt(config);
+                    out.flush();
+                }
+                syncComm.reset();
+                final long startNs = System.nanoTime();
+                (config == SYNC ? synced : local).step(x, y, config == SYNC ? 2 * batch : batch, 0.01);
+                final long endNs = System.nanoTime();
+                // Rank 1 answers when its step ended (its pair step's ms, or 0): the next step starts on both
+                // cores only after this one ended on both.
+                final double peerMs = config == SOLO ? 0 : in.readDouble();
+                if (!measured)
+                {
+                    continue;
+                }
+                final int i = c - warmup;
+                final double ms = (endNs - startNs) / 1e6;
+                if (config == PAIR)
+                {
+                    stepMs[2][i] = ms;
+                    stepMs[3][i] = peerMs;
+                }
+                else
+                {
+                    stepMs[config][i] = ms;
+                }
+                if (config == SYNC)
+                {
+                    final double small = syncComm.smallNs() / 1e6;
+                    syncBreakdowns.add(new double[] {ms, (syncComm.bigStartNs() - startNs) / 1e6 - small, small,
+                        (syncComm.bigEndNs() - syncComm.bigStartNs()) / 1e6, (endNs - syncComm.bigEndNs()) / 1e6});
+                }
+            }
+            if (measured)
+            {
+                final int i = c - warmup;
+                System.out.printf(Locale.ROOT, "CYCLE %d solo_ms=%.1f sync_ms=%.1f pair_ms=%.1f/%.1f%n", i,
+                    stepMs[0][i], stepMs[1][i], stepMs[2][i], stepMs[3][i]);
+            }
+        }
+        out.writeInt(STOP);
+        out.flush();
+        return stepMs;
+    }
+
+    private void follow(final DataInputStream in, final DataOutputStream out) throws IOException
+    {
+        while (true)
+        {
+            final int config = in.readInt();
+            if (config == STOP)
+            {
+                return;
+            }
+            final long startNs = System.nanoTime();
+            (config == SYNC ? synced : local).step(x, y, config == SYNC ? 2 * batch : batch, 0.01);
+            out.writeDouble(config == PAIR ? (System.nanoTime() - startNs) / 1e6 : 0);
+            out.flush();
+        }
+    }
+
+    private static void report(final String arch, final int size, final int batch, final int warmup,
+        final double[][] stepMs, final List<double[]> syncBreakdowns)
+    {
+        final int cycles = stepMs[0].length;
+        final double solo = cycles * batch * 1e3 / sum(stepMs[0]);
+        final double sync = cycles * 2.0 * batch * 1e3 / sum(stepMs[1]);
+        final double pair0 = cycles * batch * 1e3 / sum(stepMs[2]);
+        final double pair1 = cycles * batch * 1e3 / sum(stepMs[3]);
+        final double[] perCycle = new double[cycles];
+        double slowerPairMs = 0;
+        for (int i = 0; i < cycles; i++)
+        {
+            perCycle[i] = stepMs[0][i] / stepMs[1][i]; // = sync img/s / (2 x solo img/s) for that cycle
+            slowerPairMs += Math.max(stepMs[2][i], stepMs[3][i]);
+        }
+        // Lock step can go no faster than the slower core: with zero communication cost, a world-2 step would take
+        // max(rank 0's, rank 1's) independent step time. Splitting sync / pair into that bound (imbalance) and what
+        // the synchronous step adds beyond it (Baton's own cost: collectives, waiting inside a step) tells the
+        // machine's share from Baton's.
+        final double lockStep = cycles * 2.0 * batch * 1e3 / slowerPairMs;
+        final double[] breakdown = medians(syncBreakdowns);
+        System.out.printf(Locale.ROOT,
+            "SCALING arch=%s input=%d batch_per_replica=%d cycles=%d warmup=%d solo_img_s=%.2f sync_img_s=%.2f "
+                + "pair_img_s=%.2f (%.2f + %.2f) efficiency=%.3f machine=%.3f sync_factor=%.3f = imbalance %.3f "
+                + "x baton %.3f cycle_efficiency_median=%.3f (quartiles %.3f %.3f) median_ms: solo=%.1f sync=%.1f "
+                + "pair=%.1f/%.1f "
+                + "sync_fwd_bwd=%.1f syncbn_comm=%.1f grad_allreduce=%.1f updater=%.1f%n",
+            arch, size, batch, cycles, warmup, solo, sync, pair0 + pair1, pair0, pair1, sync / (2 * solo),
+            (pair0 + pair1) / (2 * solo), sync / (pair0 + pair1), lockStep / (pair0 + pair1), sync / lockStep,
+            quantile(perCycle, 0.5), quantile(perCycle, 0.25), quantile(perCycle, 0.75), quantile(stepMs[0], 0.5),
+            quantile(stepMs[1], 0.5), quantile(stepMs[2], 0.5), quantile(stepMs[3], 0.5), breakdown[1], breakdown[2],
+            breakdown[3], breakdown[4]);
+    }
+
+    private static double sum(final double[] values)
+    {
+        return Arrays.stream(values).sum();
+    }
+
+    private static Communicator aeron(final int rank, final int basePort)
+    {
+        final CollectiveSettings.Builder builder = CollectiveSettings.builder()
+            .transport(CollectiveSettings.Transport.UDP)
+            .operationDeadlineNs(TimeUnit.SECONDS.toNanos(300))
+            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120));
+        // -Dbench.idle=YIELDING|BACKOFF|SLEEPING|BUSY_SPIN: how a replica waits inside a collective.
+        final String idle = System.getProperty("bench.idle");
+        if (idle != null)
+        {
+            builder.idle(CollectiveSettings.IdleKind.valueOf(idle));
+        }
+        final CollectiveSettings settings = builder.build();
+        final List<PeerEndpoint> peers = List.of(PeerEndpoint.local(settings, "127.0.0.1", basePort),
+            PeerEndpoint.local(settings, "127.0.0.1", basePort + 1));
+        return new AeronCommunicator(settings, rank, peers, "scaling-bench", 1L);
+    }
+
+    private static Socket connect(final int port) throws IOException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (true)
+        {
+            try
+            {
+                return new Socket(InetAddress.getLoopbackAddress(), port);
+            }
+            catch (final IOException e)
+            {
+                if (System.nanoTime() > deadlineNs)
+                {
+                    throw new UncheckedIOException("rank 0 never listened on control port " + port, e);
+                }
+                try
+                {
+                    Thread.sleep(200);
+                }
+                catch (final InterruptedException ie)
+                {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while connecting to control port " + port, ie);
+                }
+            }
+        }
+    }
+
+    /** Per-column medians of {step, fwd+bwd without SyncBN comm, SyncBN comm, gradient all-reduce, updater} ms. */
+    private static double[] medians(final List<double[]> rows)
+    {
+        final double[] result = new double[5];
+        Arrays.fill(result, Double.NaN);
+        if (rows.isEmpty())
+        {
+            return result;
+        }
+        for (int k = 0; k < result.length; k++)
+        {
+            final double[] column = new double[rows.size()];
+            for (int i = 0; i < column.length; i++)
+            {
+                column[i] = rows.get(i)[k];
+            }
+            result[k] = quantile(column, 0.5);
+        }
+        return result;
+    }
+
+    private static double quantile(final double[] values, final double q)
+    {
+        final double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        final double pos = q * (sorted.length - 1);
+        final int lo = (int)Math.floor(pos);
+        final int hi = Math.min(lo + 1, sorted.length - 1);
+        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+    }
+}

@@ -69,6 +69,9 @@ public final class AeronCommunicator implements Communicator
     private static final int FRAGMENT_LIMIT = 64;
     private static final long CONNECT_SEQUENCE = -1;
     private static final long CLOSE_WAIT_NS = TimeUnit.SECONDS.toNanos(5);
+    /** IPC stream ids: one block of this many (one per rank) per job, out of IPC_JOB_SLOTS blocks. */
+    private static final int IPC_STREAMS_PER_JOB = 4096;
+    private static final int IPC_JOB_SLOTS = 500_000;
     /** Longest wait, after a collective and in {@link #close()}, for frames still in a publication's log to be sent. */
     static final long FLUSH_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -201,6 +204,17 @@ public final class AeronCommunicator implements Communicator
         }
     }
 
+    /**
+     * The IPC stream a rank of a job receives on. Each job has its own block of streams: another job on a shared
+     * driver must not subscribe to them (an IPC publication advances no faster than its slowest subscriber, and
+     * every message would reach both jobs). Generations of one job share it: a relaunched stage finds its
+     * predecessor's stragglers there and drops their messages by generation.
+     */
+    static int ipcStreamId(final CollectiveSettings settings, final long jobHash, final int rank)
+    {
+        return settings.streamId() + IPC_STREAMS_PER_JOB * (int)Math.floorMod(jobHash, (long)IPC_JOB_SLOTS) + rank;
+    }
+
     static IdleStrategy idleStrategy(final CollectiveSettings settings)
     {
         switch (settings.idle())
@@ -219,6 +233,17 @@ public final class AeronCommunicator implements Communicator
 
     private void openTransport()
     {
+        if (settings.driverMode() == CollectiveSettings.DriverMode.SHARED)
+        {
+            // Registered (subscription and publications added) before the lease releases the directory's lock, so
+            // the shared driver cannot exit for want of clients in between.
+            try (SharedDriver.Lease lease = SharedDriver.acquire(settings))
+            {
+                aeronDirectory = lease.directory().getPath();
+                openTransportOnDriver();
+            }
+            return;
+        }
         if (settings.driverMode() == CollectiveSettings.DriverMode.EMBEDDED)
         {
             aeronDirectory = EmbeddedDriver.acquire(settings);
@@ -228,6 +253,11 @@ public final class AeronCommunicator implements Communicator
         {
             aeronDirectory = settings.externalDriverDirectory();
         }
+        openTransportOnDriver();
+    }
+
+    private void openTransportOnDriver()
+    {
         aeron = Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(aeronDirectory)
             .preTouchMappedMemory(true)
@@ -237,7 +267,7 @@ public final class AeronCommunicator implements Communicator
         subscription = aeron.addSubscription(ipc ? "aeron:ipc" : "aeron:udp?endpoint=" + settings.bindHost() + ":" +
             peers.get(rank).port() + "|rcv-wnd=" + settings.receiveWindowLength() +
             (settings.socketReceiveBufferLength() > 0 ? "|so-rcvbuf=" + settings.socketReceiveBufferLength() : ""),
-            ipc ? settings.streamId() + rank : settings.streamId());
+            ipc ? ipcStreamId(settings, jobHash, rank) : settings.streamId());
         for (int peer = 0; peer < worldSize; peer++)
         {
             if (peer != rank)
@@ -248,7 +278,7 @@ public final class AeronCommunicator implements Communicator
                     peers.get(peer).host() + ":" + peers.get(peer).port() + "|" + params +
                     (settings.socketSendBufferLength() > 0 ? "|so-sndbuf=" + settings.socketSendBufferLength() : "");
                 publications[peer] = aeron.addExclusivePublication(
-                    channel, ipc ? settings.streamId() + peer : settings.streamId());
+                    channel, ipc ? ipcStreamId(settings, jobHash, peer) : settings.streamId());
             }
         }
     }

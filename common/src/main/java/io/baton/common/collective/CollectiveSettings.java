@@ -29,7 +29,14 @@ public final class CollectiveSettings
         /** One driver per JVM, shared (reference counted) by its communicators, in a temp directory removed on close. */
         EMBEDDED,
         /** A driver already running with directory {@link #externalDriverDirectory()}; never started or removed. */
-        EXTERNAL
+        EXTERNAL,
+        /**
+         * One driver process per host, started by the first JVM that needs it and used by all Baton JVMs of the
+         * host, in {@link #externalDriverDirectory()} if set, else {@code baton-aeron-<user>} under
+         * {@link #embeddedDriverParentDirectory()}; it exits {@link #sharedDriverIdleExitNs()} after its last
+         * client left. Replicas on one host then talk over IPC (transport AUTO).
+         */
+        SHARED
     }
 
     /** Idle strategy used by the caller's thread while waiting (it also runs the embedded driver's duty cycle). */
@@ -72,6 +79,8 @@ public final class CollectiveSettings
     /** Largest chunk that fits one 65504-byte frame with Aeron's and Baton's headers. */
     public static final int DEFAULT_CHUNK_BYTES = 65_504 - 32 - WireFormat.HEADER_LENGTH;
     public static final DriverMode DEFAULT_DRIVER_MODE = DriverMode.EMBEDDED;
+    /** How long a host-shared driver stays up without clients: long enough to outlive a restart between stages. */
+    public static final long DEFAULT_SHARED_DRIVER_IDLE_EXIT_NS = TimeUnit.SECONDS.toNanos(30);
 
     private final Transport transport;
     private final String bindHost;
@@ -94,6 +103,7 @@ public final class CollectiveSettings
     private final DriverMode driverMode;
     private final String externalDriverDirectory;
     private final String embeddedDriverParentDirectory;
+    private final long sharedDriverIdleExitNs;
 
     private CollectiveSettings(final Builder b)
     {
@@ -118,6 +128,7 @@ public final class CollectiveSettings
         driverMode = b.driverMode;
         externalDriverDirectory = b.externalDriverDirectory;
         embeddedDriverParentDirectory = b.embeddedDriverParentDirectory;
+        sharedDriverIdleExitNs = b.sharedDriverIdleExitNs;
     }
 
     public static Builder builder()
@@ -150,6 +161,7 @@ public final class CollectiveSettings
         b.driverMode = driverMode;
         b.externalDriverDirectory = externalDriverDirectory;
         b.embeddedDriverParentDirectory = embeddedDriverParentDirectory;
+        b.sharedDriverIdleExitNs = sharedDriverIdleExitNs;
         return b;
     }
 
@@ -171,7 +183,10 @@ public final class CollectiveSettings
         return basePort;
     }
 
-    /** Aeron stream id for UDP; IPC uses streamId + receiving rank. Jobs sharing a driver need distinct ids. */
+    /**
+     * Aeron stream id for UDP. IPC uses streamId + 4096 x (a slot from the job id) + receiving rank, so jobs sharing
+     * a driver over IPC keep apart.
+     */
     public int streamId()
     {
         return streamId;
@@ -261,13 +276,13 @@ public final class CollectiveSettings
         return chunkBytes;
     }
 
-    /** EMBEDDED (one driver per JVM, temp directory removed on close) or EXTERNAL; default EMBEDDED. */
+    /** EMBEDDED (one driver per JVM, temp directory removed on close), EXTERNAL or SHARED; default EMBEDDED. */
     public DriverMode driverMode()
     {
         return driverMode;
     }
 
-    /** Directory of the external driver (EXTERNAL mode only). */
+    /** Directory of the external driver (EXTERNAL, required) or of the host-shared driver (SHARED, optional). */
     public String externalDriverDirectory()
     {
         return externalDriverDirectory;
@@ -277,6 +292,12 @@ public final class CollectiveSettings
     public String embeddedDriverParentDirectory()
     {
         return embeddedDriverParentDirectory;
+    }
+
+    /** SHARED mode: the driver process exits once it has had no client for this long; default 30 s. */
+    public long sharedDriverIdleExitNs()
+    {
+        return sharedDriverIdleExitNs;
     }
 
     /** Bytes of data that fit one ring message: min(chunkBytes, MTU - headers), rounded down to whole floats. */
@@ -299,7 +320,8 @@ public final class CollectiveSettings
         require(idle != null, "idle", idle, "must be set");
         require(bindHost != null && !bindHost.isBlank(), "bindHost", bindHost, "must be a host or address");
         require(basePort > 0 && basePort < 65_536, "basePort", basePort, "must be in 1..65535");
-        require(streamId != 0, "streamId", streamId, "must not be 0");
+        require(streamId > 0 && streamId <= 90_000_000, "streamId", streamId,
+            "must be in 1..90000000 (IPC stream ids are streamId + up to 2,048,000,000)");
         require(termLength >= 64 * 1024 && termLength <= 1 << 30 && Integer.bitCount(termLength) == 1,
             "termLength", termLength, "must be a power of two in 65536..1073741824");
         require(mtuLength >= 1408 && mtuLength <= 65_504 && mtuLength % 32 == 0,
@@ -331,6 +353,10 @@ public final class CollectiveSettings
         require(driverMode != DriverMode.EXTERNAL || (externalDriverDirectory != null &&
             !externalDriverDirectory.isBlank()), "externalDriverDirectory", externalDriverDirectory,
             "must be set when driverMode=EXTERNAL");
+        require(externalDriverDirectory == null || !externalDriverDirectory.isBlank(), "externalDriverDirectory",
+            externalDriverDirectory, "must not be blank");
+        require(sharedDriverIdleExitNs >= TimeUnit.MILLISECONDS.toNanos(100), "sharedDriverIdleExitNs",
+            sharedDriverIdleExitNs, "must be >= 100 ms");
         return this;
     }
 
@@ -378,6 +404,7 @@ public final class CollectiveSettings
         private DriverMode driverMode = DEFAULT_DRIVER_MODE;
         private String externalDriverDirectory;
         private String embeddedDriverParentDirectory = defaultDriverParent();
+        private long sharedDriverIdleExitNs = DEFAULT_SHARED_DRIVER_IDLE_EXIT_NS;
 
         private Builder()
         {
@@ -506,6 +533,12 @@ public final class CollectiveSettings
         public Builder externalDriverDirectory(final String externalDriverDirectory)
         {
             this.externalDriverDirectory = externalDriverDirectory;
+            return this;
+        }
+
+        public Builder sharedDriverIdleExitNs(final long sharedDriverIdleExitNs)
+        {
+            this.sharedDriverIdleExitNs = sharedDriverIdleExitNs;
             return this;
         }
 

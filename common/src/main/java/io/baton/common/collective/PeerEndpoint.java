@@ -43,6 +43,10 @@ public record PeerEndpoint(String host, int port, String driverId) implements Se
         {
             return "dir:" + new java.io.File(settings.externalDriverDirectory()).getAbsolutePath();
         }
+        if (settings.driverMode() == CollectiveSettings.DriverMode.SHARED)
+        {
+            return "dir:" + SharedDriver.directory(settings).getPath();
+        }
         final ProcessHandle self = ProcessHandle.current();
         return "jvm:" + self.pid() + "@" + self.info().startInstant().map(Object::toString).orElse("?");
     }

@@ -40,7 +40,7 @@ public final class CommonKeys implements ConfigModule
     public static final ConfigKey<Long> COLLECTIVE_CHUNK = ConfigKey.of("collective.chunk", ConfigType.BYTES)
         .check(v -> v >= 1024 && v % 8 == 0 && v <= 64 * 1024 * 1024, "1k..64m and a multiple of 8");
     public static final ConfigKey<String> COLLECTIVE_DRIVER =
-        ConfigKey.of("collective.driver", ConfigType.oneOf("embedded", "external"));
+        ConfigKey.of("collective.driver", ConfigType.oneOf("embedded", "external", "shared"));
     public static final ConfigKey<String> COLLECTIVE_DRIVER_DIR =
         ConfigKey.of("collective.driver-dir", ConfigType.STRING).optional();
     public static final ConfigKey<Integer> COLLECTIVE_CHECKSUM_EVERY =

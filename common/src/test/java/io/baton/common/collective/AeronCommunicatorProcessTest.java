@@ -1,6 +1,7 @@
 package io.baton.common.collective;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -8,6 +9,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,8 +20,9 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** Ranks as separate JVMs (each with its own embedded driver) talking UDP on 127.0.0.1. */
+/** Ranks as separate JVMs: each with its own embedded driver, talking UDP on 127.0.0.1, or sharing a host driver. */
 class AeronCommunicatorProcessTest
 {
     private static final long SEED = 11;
@@ -35,12 +39,13 @@ class AeronCommunicatorProcessTest
         }
     }
 
-    private Worker start(final String mode, final int rank, final int[] ports, final long generation)
-        throws IOException
+    private Worker start(final String mode, final int rank, final int[] ports, final long generation,
+        final String... systemProperties) throws IOException
     {
         final List<String> command = new ArrayList<>();
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
         command.addAll(CollectiveTestSupport.jvmFlags());
+        command.addAll(List.of(systemProperties));
         command.addAll(List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=4", "-cp",
             System.getProperty("java.class.path"), CollectiveWorker.class.getName(), mode, String.valueOf(rank),
             Arrays.stream(ports).mapToObj(String::valueOf).collect(Collectors.joining(",")), "job-p",
@@ -156,6 +161,55 @@ class AeronCommunicatorProcessTest
                 return sb.toString();
             }).get(0).lines().collect(Collectors.toList());
         assertEquals(results.get(0), inJvm, "separate JVMs over UDP and threads over IPC must give the same bits");
+    }
+
+    @Test
+    void rankProcessesOnOneHostShareOneStartedDriverTalkOverIpcAndGetTheUdpBits(@TempDir final Path temp)
+        throws Exception
+    {
+        final int worldSize = 2;
+        final int[] ports = CollectiveTestSupport.freeUdpPorts(worldSize);
+        final File dir = temp.resolve("driver").toFile();
+        final List<Worker> workers = new ArrayList<>();
+        for (int r = 0; r < worldSize; r++)
+        {
+            workers.add(start("reduce", r, ports, 1, "-Dworker.sharedDriverDir=" + dir,
+                "-Dworker.sharedIdleExitMs=1000"));
+        }
+        final List<List<String>> results = new ArrayList<>();
+        for (final Worker worker : workers)
+        {
+            final List<String> out = worker.finish(120_000);
+            assertTrue(out.contains("CLEAN"), "worker left threads: " + out);
+            assertEquals("CONNECTED IPC", out.get(0), out.toString());
+            final List<String> lines = out.stream().filter((l) -> l.startsWith("RESULT")).collect(Collectors.toList());
+            assertEquals(SIZES.split(",").length, lines.size(), out.toString());
+            lines.forEach((l) -> assertTrue(l.endsWith(" ok"), l));
+            results.add(lines);
+        }
+        assertEquals(results.get(0), results.get(1));
+
+        // Both JVMs raced to start the driver: one did, under the lock; the other used it. It exits once idle.
+        final Path log = temp.resolve("driver.log");
+        final long end = System.currentTimeMillis() + 20_000;
+        while (!(Files.exists(log) && Files.readString(log).contains("closed")))
+        {
+            assertTrue(System.currentTimeMillis() < end, "shared driver did not exit when idle: "
+                + (Files.exists(log) ? Files.readString(log) : "no log"));
+            Thread.sleep(50);
+        }
+        final String text = Files.readString(log);
+        assertEquals(1, text.split("started in ", -1).length - 1, text);
+        assertFalse(dir.exists(), "the driver's directory outlived it");
+
+        // The same bits as ranks over UDP with embedded drivers (reduction order is fixed by rank, not transport).
+        final int[] udpPorts = CollectiveTestSupport.freeUdpPorts(worldSize);
+        final Worker udp0 = start("reduce", 0, udpPorts, 1);
+        final Worker udp1 = start("reduce", 1, udpPorts, 1);
+        final List<String> udp = udp0.finish(120_000).stream().filter((l) -> l.startsWith("RESULT"))
+            .collect(Collectors.toList());
+        udp1.finish(120_000);
+        assertEquals(udp, results.get(0));
     }
 
     @Test

@@ -271,7 +271,8 @@ class AeronCommunicatorTest
         final int stale, final int foreign)
     {
         try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(comm.aeronDirectory()));
-            ExclusivePublication publication = aeron.addExclusivePublication("aeron:ipc", settings.streamId()))
+            ExclusivePublication publication = aeron.addExclusivePublication("aeron:ipc",
+                AeronCommunicator.ipcStreamId(settings, WireFormat.jobHash("job-a"), 0)))
         {
             final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH + 4096));
             buffer.setMemory(WireFormat.HEADER_LENGTH, 4096, (byte)0x7F);

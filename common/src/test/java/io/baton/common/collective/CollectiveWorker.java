@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * {@code idle} connects, prints {@code CONNECTED} and waits to be killed;
  * {@code survive} connects, prints {@code CONNECTED}, sleeps 1 s, then attempts an all-reduce and prints
  * {@code FAILED elapsedMs message} or {@code UNEXPECTED}. Every mode prints {@code CLEAN} or {@code LEAK ...}
- * after close.
+ * after close. UDP through an embedded driver, or with {@code -Dworker.sharedDriverDir=DIR} the host-shared driver in
+ * DIR (transport AUTO).
  */
 public final class CollectiveWorker
 {
@@ -39,9 +40,13 @@ public final class CollectiveWorker
         {
             sizes.add(Integer.parseInt(s));
         }
-        final CollectiveSettings settings = CollectiveTestSupport.testSettings()
-            .transport(CollectiveSettings.Transport.UDP)
-            .build();
+        // -Dworker.sharedDriverDir=DIR: the host-shared driver in DIR (transport AUTO: IPC between workers).
+        final String sharedDir = System.getProperty("worker.sharedDriverDir");
+        final CollectiveSettings settings = sharedDir == null
+            ? CollectiveTestSupport.testSettings().transport(CollectiveSettings.Transport.UDP).build()
+            : CollectiveTestSupport.testSettings().driverMode(CollectiveSettings.DriverMode.SHARED)
+                .externalDriverDirectory(sharedDir).sharedDriverIdleExitNs(TimeUnit.MILLISECONDS.toNanos(
+                    Long.getLong("worker.sharedIdleExitMs", 1000))).build();
         final Set<Thread> before = CollectiveTestSupport.liveThreads();
         String directory;
         try (AeronCommunicator comm = new AeronCommunicator(
@@ -83,7 +88,8 @@ public final class CollectiveWorker
             }
         }
         final List<String> leaked = CollectiveTestSupport.newThreads(before, 2000);
-        final boolean dirLeft = new File(directory).exists();
+        // A shared driver outlives its clients (it exits when idle); only an embedded one's directory must be gone.
+        final boolean dirLeft = sharedDir == null && new File(directory).exists();
         System.out.println(leaked.isEmpty() && !dirLeft ? "CLEAN" :
             "LEAK threads=" + leaked + " directoryLeft=" + dirLeft);
         System.out.flush();

@@ -2,6 +2,11 @@ package io.baton.common.config;
 
 import org.junit.jupiter.api.Test;
 
+import io.baton.common.collective.CollectiveConfigs;
+import io.baton.common.collective.CollectiveSettings;
+import io.baton.common.collective.PeerEndpoint;
+
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,6 +86,20 @@ class ConfigLoaderTest
             () -> loader.load(null, List.of("collective.driver=external")));
         assertTrue(ex.getMessage().contains("collective.driver-dir is not set but collective.driver = external"),
             ex.getMessage());
+    }
+
+    @Test
+    void sharedDriverNeedsNoDirectoryAndDefaultsToOnePerUserUnderTheDriverParent()
+    {
+        final CollectiveSettings settings = CollectiveConfigs.settings(
+            loader.load(null, List.of("collective.driver=shared")));
+        assertEquals(CollectiveSettings.DriverMode.SHARED, settings.driverMode());
+        final PeerEndpoint endpoint = PeerEndpoint.local(settings, "127.0.0.1", 40700);
+        assertEquals("dir:" + new File(settings.embeddedDriverParentDirectory(),
+            "baton-aeron-" + System.getProperty("user.name")).getAbsolutePath(), endpoint.driverId());
+        final CollectiveSettings chosen = CollectiveConfigs.settings(
+            loader.load(null, List.of("collective.driver=shared", "collective.driver-dir=/dev/shm/team-driver")));
+        assertEquals("dir:/dev/shm/team-driver", PeerEndpoint.local(chosen, "127.0.0.1", 40700).driverId());
     }
 
     @Test

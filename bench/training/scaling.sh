@@ -5,8 +5,8 @@
 # all-reduce over Aeron UDP on 127.0.0.1) and one of both training independently (the machine's own two-core
 # throughput). See ScalingBench's Javadoc.
 # Usage (repo root): bench/training/scaling.sh [cycles [warmupCycles]]
-#   MODELS="arch:batch:size ..." (default resnet20:128:32 resnet50:16:64); BENCH_JAVA_OPTS, BENCH_NATIVE_ENV=0 as in
-#   run.sh. Output: bench/training/out/scaling-*.txt (not committed); the SCALING lines are the result, CYCLE lines the
+#   MODELS="arch:batch:size ..." (default resnet20:128:32 resnet50:16:64); TRANSPORT=ipc, BENCH_JAVA_OPTS,
+#   BENCH_NATIVE_ENV=0 as in run.sh. Output: bench/training/out/scaling-*.txt (not committed); the SCALING lines are the result, CYCLE lines the
 #   step times of each cycle.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -29,6 +29,15 @@ pids=()
 cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
+# TRANSPORT=ipc: the two replicas use the host-shared media driver (collective.driver=shared: the first one starts it,
+# both attach, as executors on one host can) and talk over IPC; default udp: an embedded driver per JVM, UDP on
+# 127.0.0.1.
+if [ "${TRANSPORT:-udp}" = ipc ]; then
+  JAVA+=(-Dbench.sharedDriverDir=/dev/shm/baton-scaling-bench-$$)
+  echo "transport: IPC through the host-shared media driver (/dev/shm/baton-scaling-bench-$$)"
+else
+  echo "transport: UDP on 127.0.0.1, embedded driver per JVM"
+fi
 echo "$MACHINE"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for model in ${MODELS:-resnet20:128:32 resnet50:16:64}; do

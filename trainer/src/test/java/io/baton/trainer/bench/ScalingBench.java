@@ -38,8 +38,8 @@ import java.util.concurrent.TimeUnit;
  * configurations it compares interleaved step by step in the same two JVMs. {@code TrainingBench} measures them in
  * separate JVM launches one after the other, so JIT state and the shared host's speed differ between numerator and
  * denominator; on this VM the host's speed drifts by +-20 % within seconds. Here both JVMs stay up, each holds a
- * world-2 replica (SyncBatchNorm over both ranks, flat-gradient all-reduce over {@link AeronCommunicator} UDP,
- * Baton's SGD) and its own world-1 replica of the same model, and every cycle runs one step of each configuration:
+ * world-2 replica (SyncBatchNorm over both ranks, flat-gradient all-reduce over {@link AeronCommunicator}, UDP
+ * or, with {@code -Dbench.sharedDriverDir}, IPC through the host-shared driver; Baton's SGD) and its own world-1 replica of the same model, and every cycle runs one step of each configuration:
  *
  * <ul>
  *   <li>{@code solo}: rank 0 steps its world-1 replica; rank 1 blocks on a socket read (its core is idle);</li>
@@ -81,9 +81,13 @@ public final class ScalingBench
         final ModelOptions options = ModelOptions.builder(arch).input(size, size, 3).numClasses(10).seed(7).build();
         final NormLayerFactory syncBn = spec -> spec.applyTo(new SyncBatchNorm());
         final Communicator alone = ThreadCommunicator.world(1, 60_000).get(0);
-        local = replica(ResNetZoo.graph(options, syncBn, new NoOp()), alone);
+        local = replica(ResNetZoo.graph(options, syncBn, new NoOp()), alone, alone);
         syncComm = new PhaseTimingCommunicator(aeron(rank, aeronBasePort));
-        synced = replica(ResNetZoo.graph(options, syncBn, new NoOp()), syncComm);
+        // -Dbench.syncbn=local: the world-2 replica's SyncBatchNorm layers normalise with their own rank's statistics,
+        // so only the gradient all-reduce synchronises the ranks (once per step instead of at every BN layer).
+        final boolean localBn = "local".equals(System.getProperty("bench.syncbn", "world"));
+        synced = replica(ResNetZoo.graph(options, syncBn, new NoOp()), syncComm,
+            localBn ? ThreadCommunicator.world(1, 60_000).get(0) : syncComm);
         synced.broadcastInitialState();
         Nd4j.getRandom().setSeed(100 + rank);
         x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size);
@@ -94,9 +98,10 @@ public final class ScalingBench
         }
     }
 
-    private static ReplicaStep replica(final ComputationGraph graph, final Communicator comm)
+    private static ReplicaStep replica(final ComputationGraph graph, final Communicator comm,
+        final Communicator bnComm)
     {
-        SyncBatchNorm.bind(graph, comm);
+        SyncBatchNorm.bind(graph, bnComm);
         final LargeBatchSgd sgd = new LargeBatchSgd(ParamLayout.of(graph),
             SgdSettings.momentum(0.9, false).withWeightDecay(1e-4));
         return new ReplicaStep(graph, comm, 0, sgd);
@@ -256,10 +261,17 @@ public final class ScalingBench
 
     private static Communicator aeron(final int rank, final int basePort)
     {
+        // -Dbench.sharedDriverDir=DIR: the host-shared driver (collective.driver=shared) in DIR, which the first rank
+        // starts, and IPC between the ranks; else UDP on 127.0.0.1 with an embedded driver per JVM.
+        final String driverDir = System.getProperty("bench.sharedDriverDir");
         final CollectiveSettings.Builder builder = CollectiveSettings.builder()
-            .transport(CollectiveSettings.Transport.UDP)
+            .transport(driverDir == null ? CollectiveSettings.Transport.UDP : CollectiveSettings.Transport.IPC)
             .operationDeadlineNs(TimeUnit.SECONDS.toNanos(300))
             .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120));
+        if (driverDir != null)
+        {
+            builder.driverMode(CollectiveSettings.DriverMode.SHARED).externalDriverDirectory(driverDir);
+        }
         // -Dbench.idle=YIELDING|BACKOFF|SLEEPING|BUSY_SPIN: how a replica waits inside a collective.
         final String idle = System.getProperty("bench.idle");
         if (idle != null)

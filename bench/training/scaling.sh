@@ -26,15 +26,24 @@ exec 9>/tmp/baton-mvn.lock
 flock 9
 
 pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
+SHARED_DIR=/dev/shm/baton-scaling-bench-$$
+cleanup() {
+  for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  # The shared driver (TRANSPORT=ipc) would exit 30 s after the ranks; stop it now and remove its lock and log.
+  if [ -f "$SHARED_DIR.log" ]; then
+    for p in $(sed -n 's/.*(pid \([0-9]*\)): started in.*/\1/p' "$SHARED_DIR.log"); do kill "$p" 2>/dev/null || true; done
+    sleep 1
+    rm -rf "$SHARED_DIR" "$SHARED_DIR.lock" "$SHARED_DIR.log"
+  fi
+}
 trap cleanup EXIT
 
 # TRANSPORT=ipc: the two replicas use the host-shared media driver (collective.driver=shared: the first one starts it,
 # both attach, as executors on one host can) and talk over IPC; default udp: an embedded driver per JVM, UDP on
 # 127.0.0.1.
 if [ "${TRANSPORT:-udp}" = ipc ]; then
-  JAVA+=(-Dbench.sharedDriverDir=/dev/shm/baton-scaling-bench-$$)
-  echo "transport: IPC through the host-shared media driver (/dev/shm/baton-scaling-bench-$$)"
+  JAVA+=(-Dbench.sharedDriverDir="$SHARED_DIR")
+  echo "transport: IPC through the host-shared media driver ($SHARED_DIR)"
 else
   echo "transport: UDP on 127.0.0.1, embedded driver per JVM"
 fi

@@ -19,8 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code baton train} then {@code baton evaluate} as a user runs them, each in its own driver JVM, on a Spark
- * local-cluster whose two executors are separate JVMs: the replicas must find each other over Aeron UDP, train a
- * learnable generated data set (loss falls) and evaluate every validation sample exactly once.
+ * local-cluster whose two executors are separate JVMs: the replicas must find each other (training through the
+ * host-shared Aeron driver, evaluation over UDP between embedded drivers), train a learnable generated data set
+ * (loss falls) and evaluate every validation sample exactly once.
  */
 @Tag("slow")
 class MultiJvmTrainTest
@@ -38,9 +39,26 @@ class MultiJvmTrainTest
             "--set", "optim.base-lr=0.05", "--set", "optim.base-batch=32", "--set", "optim.warmup-epochs=1",
             "--set", "optim.decay-epochs=[3]", "--set", "collective.host=127.0.0.1", "--set", "collective.timeout=60s",
             "--set", "progress.interval=1s", "--set", "cluster.slot-wait=90s"};
+        // Training uses the host-shared driver, as executors sharing a host should: the first executor starts the
+        // driver process, both attach, and the two replicas talk over IPC. (Evaluation below keeps the default,
+        // an embedded driver per executor JVM over UDP.)
+        final Path driverDir = work.resolve("aeron-shared");
         final String train = run(work, "train.log", concat(new String[] {"train", "--master",
-            LocalCluster.master(2, 1536), "--run-dir", run.toString()}, data));
+            LocalCluster.master(2, 1536), "--run-dir", run.toString(), "--set", "collective.driver=shared",
+            "--set", "collective.driver-dir=" + driverDir}, data));
         assertTrue(train.contains("training on local-cluster[2,1,1536]: 2 replicas"), train);
+        final Path driverLog = work.resolve("aeron-shared.log");
+        final String driverText = Files.readString(driverLog, StandardCharsets.UTF_8);
+        final Matcher started = Pattern.compile("\\(pid (\\d+)\\): started in ").matcher(driverText);
+        assertTrue(started.find(), driverText);
+        final long driverPid = Long.parseLong(started.group(1));
+        assertTrue(!started.find(), "one driver process for both executors:\n" + driverText);
+        // It would exit 30 s after its last client; stop it now so that the temp directory can go.
+        ProcessHandle.of(driverPid).ifPresent((p) ->
+        {
+            p.destroy();
+            p.onExit().orTimeout(20, TimeUnit.SECONDS).join();
+        });
         assertTrue(train.contains("epoch 4/4"), "progress lines are printed:\n" + train);
 
         final List<String> metrics = Files.readAllLines(run.resolve(RunDirectory.METRICS));

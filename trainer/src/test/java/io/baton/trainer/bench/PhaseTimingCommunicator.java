@@ -3,6 +3,8 @@ package io.baton.trainer.bench;
 import io.baton.common.collective.Communicator;
 import io.baton.common.collective.ReduceOp;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 
 /**
@@ -15,9 +17,12 @@ import java.nio.ByteBuffer;
 final class PhaseTimingCommunicator implements Communicator
 {
     private final Communicator delegate;
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private long smallNs;
+    private long smallCpuNs;
     private long bigStartNs;
     private long bigEndNs;
+    private long bigCpuNs;
 
     PhaseTimingCommunicator(final Communicator delegate)
     {
@@ -27,13 +32,27 @@ final class PhaseTimingCommunicator implements Communicator
     void reset()
     {
         smallNs = 0;
+        smallCpuNs = 0;
         bigStartNs = 0;
         bigEndNs = 0;
+        bigCpuNs = 0;
     }
 
     long smallNs()
     {
         return smallNs;
+    }
+
+    /** CPU time of the calling thread inside the small all-reduces (the rest of {@link #smallNs()} it waited). */
+    long smallCpuNs()
+    {
+        return smallCpuNs;
+    }
+
+    /** CPU time of the calling thread inside the large all-reduce. */
+    long bigCpuNs()
+    {
+        return bigCpuNs;
     }
 
     long bigStartNs()
@@ -61,33 +80,41 @@ final class PhaseTimingCommunicator implements Communicator
     @Override
     public void allReduce(final float[] data, final int offset, final int length, final ReduceOp op)
     {
+        final long cpuStart = threads.getCurrentThreadCpuTime();
         bigStartNs = System.nanoTime();
         delegate.allReduce(data, offset, length, op);
         bigEndNs = System.nanoTime();
+        bigCpuNs = threads.getCurrentThreadCpuTime() - cpuStart;
     }
 
     @Override
     public void allReduce(final long address, final long floatCount, final ReduceOp op)
     {
+        final long cpuStart = threads.getCurrentThreadCpuTime();
         bigStartNs = System.nanoTime();
         delegate.allReduce(address, floatCount, op);
         bigEndNs = System.nanoTime();
+        bigCpuNs = threads.getCurrentThreadCpuTime() - cpuStart;
     }
 
     @Override
     public void allReduce(final ByteBuffer directFloats, final ReduceOp op)
     {
+        final long cpuStart = threads.getCurrentThreadCpuTime();
         bigStartNs = System.nanoTime();
         delegate.allReduce(directFloats, op);
         bigEndNs = System.nanoTime();
+        bigCpuNs = threads.getCurrentThreadCpuTime() - cpuStart;
     }
 
     @Override
     public void allReduceSmall(final double[] data, final ReduceOp op)
     {
+        final long cpuStart = threads.getCurrentThreadCpuTime();
         final long start = System.nanoTime();
         delegate.allReduceSmall(data, op);
         smallNs += System.nanoTime() - start;
+        smallCpuNs += threads.getCurrentThreadCpuTime() - cpuStart;
     }
 
     @Override

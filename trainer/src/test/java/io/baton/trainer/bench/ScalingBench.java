@@ -189,7 +189,8 @@ public final class ScalingBench
                 {
                     final double small = syncComm.smallNs() / 1e6;
                     syncBreakdowns.add(new double[] {ms, (syncComm.bigStartNs() - startNs) / 1e6 - small, small,
-                        (syncComm.bigEndNs() - syncComm.bigStartNs()) / 1e6, (endNs - syncComm.bigEndNs()) / 1e6});
+                        (syncComm.bigEndNs() - syncComm.bigStartNs()) / 1e6, (endNs - syncComm.bigEndNs()) / 1e6,
+                        syncComm.smallCpuNs() / 1e6, syncComm.bigCpuNs() / 1e6});
                 }
             }
             if (measured)
@@ -246,12 +247,13 @@ public final class ScalingBench
                 + "pair_img_s=%.2f (%.2f + %.2f) efficiency=%.3f machine=%.3f sync_factor=%.3f = imbalance %.3f "
                 + "x baton %.3f cycle_efficiency_median=%.3f (quartiles %.3f %.3f) median_ms: solo=%.1f sync=%.1f "
                 + "pair=%.1f/%.1f "
-                + "sync_fwd_bwd=%.1f syncbn_comm=%.1f grad_allreduce=%.1f updater=%.1f%n",
+                + "sync_fwd_bwd=%.1f syncbn_comm=%.1f grad_allreduce=%.1f updater=%.1f "
+                + "(cpu of this thread: syncbn_comm=%.1f grad_allreduce=%.1f)%n",
             arch, size, batch, cycles, warmup, solo, sync, pair0 + pair1, pair0, pair1, sync / (2 * solo),
             (pair0 + pair1) / (2 * solo), sync / (pair0 + pair1), lockStep / (pair0 + pair1), sync / lockStep,
             quantile(perCycle, 0.5), quantile(perCycle, 0.25), quantile(perCycle, 0.75), quantile(stepMs[0], 0.5),
             quantile(stepMs[1], 0.5), quantile(stepMs[2], 0.5), quantile(stepMs[3], 0.5), breakdown[1], breakdown[2],
-            breakdown[3], breakdown[4]);
+            breakdown[3], breakdown[4], breakdown[5], breakdown[6]);
     }
 
     private static double sum(final double[] values)
@@ -312,10 +314,13 @@ public final class ScalingBench
         }
     }
 
-    /** Per-column medians of {step, fwd+bwd without SyncBN comm, SyncBN comm, gradient all-reduce, updater} ms. */
+    /**
+     * Per-column medians of {step, fwd+bwd without SyncBN comm, SyncBN comm, gradient all-reduce, updater, this
+     * thread's CPU time in the SyncBN comm, and in the gradient all-reduce} ms.
+     */
     private static double[] medians(final List<double[]> rows)
     {
-        final double[] result = new double[5];
+        final double[] result = new double[7];
         Arrays.fill(result, Double.NaN);
         if (rows.isEmpty())
         {

@@ -6,7 +6,7 @@
 # throughput). See ScalingBench's Javadoc.
 # Usage (repo root): bench/training/scaling.sh [cycles [warmupCycles]]
 #   MODELS="arch:batch:size ..." (default resnet20:128:32 resnet50:16:64); TRANSPORT=ipc, BENCH_JAVA_OPTS,
-#   BENCH_NATIVE_ENV=0 as in run.sh. Output: bench/training/out/scaling-*.txt (not committed); the SCALING lines are the result, CYCLE lines the
+#   BENCH_NATIVE_ENV=0 as in run.sh; SHARED_DRIVER_CPUS=0-1 (with TRANSPORT=ipc) unpins the shared driver process. Output: bench/training/out/scaling-*.txt (not committed); the SCALING lines are the result, CYCLE lines the
 #   step times of each cycle.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -57,6 +57,15 @@ for model in ${MODELS:-resnet20:128:32 resnet50:16:64}; do
   taskset -c 1 "${JAVA[@]}" io.baton.trainer.bench.ScalingBench 1 "$control" "$aeron" "$arch" "$batch" "$size" \
     "$CYCLES" "$WARMUP" > "$OUT/$tag.rank1.txt" 2>&1 &
   p1=$!; pids+=($p1)
+  if [ -n "${SHARED_DRIVER_CPUS:-}" ] && [ "${TRANSPORT:-udp}" = ipc ]; then
+    # The driver process inherits the pinned core of the rank that started it; SHARED_DRIVER_CPUS=0-1 lets it run on
+    # either core, as it would beside unpinned executors.
+    ( for _ in $(seq 600); do
+        p=$(sed -n 's/.*(pid \([0-9]*\)): started in.*/\1/p' "$SHARED_DIR.log" 2>/dev/null | tail -1 || true)
+        if [ -n "$p" ]; then taskset -a -p -c "$SHARED_DRIVER_CPUS" "$p" > /dev/null; break; fi
+        sleep 0.1
+      done ) &
+  fi
   taskset -c 0 "${JAVA[@]}" io.baton.trainer.bench.ScalingBench 0 "$control" "$aeron" "$arch" "$batch" "$size" \
     "$CYCLES" "$WARMUP" > "$OUT/$tag.rank0.txt" 2>&1
   wait "$p1"

@@ -34,7 +34,7 @@ public final class CollectiveSettings
          * One driver process per host, started by the first JVM that needs it and used by all Baton JVMs of the
          * host, in {@link #externalDriverDirectory()} if set, else {@code baton-aeron-<user>} under
          * {@link #embeddedDriverParentDirectory()}; it exits {@link #sharedDriverIdleExitNs()} after its last
-         * client left. Replicas on one host then talk over IPC (transport AUTO).
+         * client left. A job whose replicas all run on one host then talks over IPC (transport AUTO).
          */
         SHARED
     }

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link Communicator} over Aeron (UDP unicast or IPC). All work runs on the calling thread: it writes its own
- * messages into the publications' logs and polls its one subscription, so no thread of this class outlives a call.
+ * messages into the publications' logs and polls its subscriptions (UDP, IPC, or both when some peers share its host
+ * and driver and others do not), so no thread of this class outlives a call.
  *
  * <p>Algorithms:
  * <ul>
@@ -83,6 +84,8 @@ public final class AeronCommunicator implements Communicator
     private final long generation;
     private final List<PeerEndpoint> peers;
     private final CollectiveSettings.Transport transport;
+    /** Per peer: true if this rank talks to it over IPC (same host and driver), false for UDP. */
+    private final boolean[] ipcPeer;
     private final int chunkFloats;
     private final long heartbeatIntervalNs;
     private final long livenessWindowNs;
@@ -97,12 +100,16 @@ public final class AeronCommunicator implements Communicator
     private final float[] scratchReceived;
     private final float[] scratchLocal;
     private final ControlledFragmentAssembler assembler;
+    private final ControlledFragmentAssembler ipcAssembler;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
 
     private boolean driverAcquired;
     private String aeronDirectory;
     private Aeron aeron;
+    /** UDP subscription (null if every peer is reached over IPC). */
     private Subscription subscription;
+    /** IPC subscription (null if no peer shares this rank's host and driver). */
+    private Subscription ipcSubscription;
 
     private long sequence;
     private long currentSequence = Long.MIN_VALUE;
@@ -150,7 +157,8 @@ public final class AeronCommunicator implements Communicator
         this.jobId = jobId;
         this.jobHash = WireFormat.jobHash(jobId);
         this.generation = generation;
-        this.transport = resolveTransport(settings, rank, this.peers);
+        this.ipcPeer = resolvePeerTransports(settings, rank, this.peers);
+        this.transport = summarise(settings, ipcPeer);
         this.chunkFloats = settings.chunkFloats();
         this.heartbeatIntervalNs = Math.min(Math.max(settings.operationDeadlineNs() / 10, 20_000_000L),
             1_000_000_000L);
@@ -163,6 +171,7 @@ public final class AeronCommunicator implements Communicator
         this.scratchReceived = new float[chunkFloats];
         this.scratchLocal = new float[chunkFloats];
         this.assembler = new ControlledFragmentAssembler(this::onFragment);
+        this.ipcAssembler = new ControlledFragmentAssembler(this::onFragment);
         try
         {
             openTransport();
@@ -175,33 +184,60 @@ public final class AeronCommunicator implements Communicator
         }
     }
 
-    private static CollectiveSettings.Transport resolveTransport(
+    /**
+     * IPC to each peer that shares this rank's host and driver (AUTO), to all peers (IPC: they must all share it),
+     * or to none (UDP). Symmetric: two ranks agree on the transport between them, so each receives on the
+     * subscription the other publishes to.
+     */
+    private static boolean[] resolvePeerTransports(
         final CollectiveSettings settings, final int rank, final List<PeerEndpoint> peers)
     {
         final PeerEndpoint self = peers.get(rank);
-        boolean shared = true;
-        for (final PeerEndpoint peer : peers)
+        final boolean selfIsLocal = self.driverId().equals(PeerEndpoint.localDriverId(settings));
+        final boolean[] ipc = new boolean[peers.size()];
+        boolean all = true;
+        for (int peer = 0; peer < peers.size(); peer++)
         {
-            shared &= peer.host().equals(self.host()) && peer.driverId().equals(self.driverId());
-        }
-        if (!self.driverId().equals(PeerEndpoint.localDriverId(settings)))
-        {
-            shared = false;
+            if (peer != rank)
+            {
+                ipc[peer] = selfIsLocal && peers.get(peer).host().equals(self.host()) &&
+                    peers.get(peer).driverId().equals(self.driverId());
+                all &= ipc[peer];
+            }
         }
         switch (settings.transport())
         {
             case IPC:
-                if (!shared)
+                if (!all || !selfIsLocal)
                 {
                     throw new IllegalArgumentException("transport=IPC but not every peer shares this host and " +
                         "driver: self=" + self + " peers=" + peers);
                 }
-                return CollectiveSettings.Transport.IPC;
+                return ipc;
             case UDP:
-                return CollectiveSettings.Transport.UDP;
+                return new boolean[peers.size()];
             default:
-                return shared ? CollectiveSettings.Transport.IPC : CollectiveSettings.Transport.UDP;
+                return ipc;
         }
+    }
+
+    /** UDP if set so; else IPC if every peer is reached over IPC (a world of one included), UDP if none, else MIXED. */
+    private static CollectiveSettings.Transport summarise(final CollectiveSettings settings, final boolean[] ipcPeer)
+    {
+        if (settings.transport() == CollectiveSettings.Transport.UDP)
+        {
+            return CollectiveSettings.Transport.UDP;
+        }
+        int ipc = 0;
+        for (final boolean peer : ipcPeer)
+        {
+            ipc += peer ? 1 : 0;
+        }
+        if (ipc == ipcPeer.length - 1)
+        {
+            return CollectiveSettings.Transport.IPC;
+        }
+        return ipc == 0 ? CollectiveSettings.Transport.UDP : CollectiveSettings.Transport.MIXED;
     }
 
     /**
@@ -263,22 +299,38 @@ public final class AeronCommunicator implements Communicator
             .preTouchMappedMemory(true)
             .errorHandler((ex) -> LOG.warn("rank {} Aeron client: {}", rank, ex.toString()))
             .subscriberErrorHandler(LangUtil::rethrowUnchecked));
-        final boolean ipc = transport == CollectiveSettings.Transport.IPC;
-        subscription = aeron.addSubscription(ipc ? "aeron:ipc" : "aeron:udp?endpoint=" + settings.bindHost() + ":" +
-            peers.get(rank).port() + "|rcv-wnd=" + settings.receiveWindowLength() +
-            (settings.socketReceiveBufferLength() > 0 ? "|so-rcvbuf=" + settings.socketReceiveBufferLength() : ""),
-            ipc ? ipcStreamId(settings, jobHash, rank) : settings.streamId());
+        boolean anyIpc = transport == CollectiveSettings.Transport.IPC;
+        boolean anyUdp = transport == CollectiveSettings.Transport.UDP;
+        for (int peer = 0; peer < worldSize; peer++)
+        {
+            if (peer != rank)
+            {
+                anyIpc |= ipcPeer[peer];
+                anyUdp |= !ipcPeer[peer];
+            }
+        }
+        if (anyUdp)
+        {
+            subscription = aeron.addSubscription("aeron:udp?endpoint=" + settings.bindHost() + ":" +
+                peers.get(rank).port() + "|rcv-wnd=" + settings.receiveWindowLength() +
+                (settings.socketReceiveBufferLength() > 0 ? "|so-rcvbuf=" + settings.socketReceiveBufferLength() :
+                ""), settings.streamId());
+        }
+        if (anyIpc)
+        {
+            ipcSubscription = aeron.addSubscription("aeron:ipc", ipcStreamId(settings, jobHash, rank));
+        }
         for (int peer = 0; peer < worldSize; peer++)
         {
             if (peer != rank)
             {
                 final String params = "term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength() +
                     "|sparse=false";
-                final String channel = ipc ? "aeron:ipc?" + params : "aeron:udp?endpoint=" +
+                final String channel = ipcPeer[peer] ? "aeron:ipc?" + params : "aeron:udp?endpoint=" +
                     peers.get(peer).host() + ":" + peers.get(peer).port() + "|" + params +
                     (settings.socketSendBufferLength() > 0 ? "|so-sndbuf=" + settings.socketSendBufferLength() : "");
                 publications[peer] = aeron.addExclusivePublication(
-                    channel, ipc ? ipcStreamId(settings, jobHash, peer) : settings.streamId());
+                    channel, ipcPeer[peer] ? ipcStreamId(settings, jobHash, peer) : settings.streamId());
             }
         }
     }
@@ -341,7 +393,7 @@ public final class AeronCommunicator implements Communicator
         return worldSize;
     }
 
-    /** Transport actually used (AUTO resolved). */
+    /** Transport actually used: UDP, IPC, or MIXED when AUTO reaches some peers over IPC and the others over UDP. */
     public CollectiveSettings.Transport transport()
     {
         return transport;
@@ -599,7 +651,14 @@ public final class AeronCommunicator implements Communicator
                 {
                     work += EmbeddedDriver.invoke();
                 }
-                work += subscription.controlledPoll(assembler, FRAGMENT_LIMIT);
+                if (subscription != null)
+                {
+                    work += subscription.controlledPoll(assembler, FRAGMENT_LIMIT);
+                }
+                if (ipcSubscription != null)
+                {
+                    work += ipcSubscription.controlledPoll(ipcAssembler, FRAGMENT_LIMIT);
+                }
                 nowNs = System.nanoTime();
                 if (nowNs - nextHeartbeatNs >= 0)
                 {
@@ -1317,6 +1376,8 @@ public final class AeronCommunicator implements Communicator
         }
         CloseHelper.quietClose(subscription);
         subscription = null;
+        CloseHelper.quietClose(ipcSubscription);
+        ipcSubscription = null;
         CloseHelper.quietClose(aeron);
         aeron = null;
         if (driverAcquired)
@@ -1363,6 +1424,10 @@ public final class AeronCommunicator implements Communicator
         long unsent = 0;
         for (int peer = 0; peer < publications.length; peer++)
         {
+            if (ipcPeer[peer])
+            {
+                continue; // an IPC publication has no sender: its subscriber reads the log itself
+            }
             final int counterId = senderPositionCounter(counters, peer);
             if (counterId != CountersReader.NULL_COUNTER_ID)
             {

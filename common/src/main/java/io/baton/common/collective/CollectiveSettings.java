@@ -19,8 +19,10 @@ public final class CollectiveSettings
         UDP,
         /** Aeron IPC: every peer must share this host and this media driver (same driver directory). */
         IPC,
-        /** IPC when every peer shares this host and driver, UDP otherwise. */
-        AUTO
+        /** IPC to each peer that shares this host and driver, UDP to the others. */
+        AUTO,
+        /** Never a setting: what AUTO resolved to when some peers are reached over IPC and the others over UDP. */
+        MIXED
     }
 
     /** Where the Aeron media driver runs. */
@@ -34,7 +36,7 @@ public final class CollectiveSettings
          * One driver process per host, started by the first JVM that needs it and used by all Baton JVMs of the
          * host, in {@link #externalDriverDirectory()} if set, else {@code baton-aeron-<user>} under
          * {@link #embeddedDriverParentDirectory()}; it exits {@link #sharedDriverIdleExitNs()} after its last
-         * client left. A job whose replicas all run on one host then talks over IPC (transport AUTO).
+         * client left. Replicas on one host then talk to each other over IPC (transport AUTO).
          */
         SHARED
     }
@@ -165,7 +167,7 @@ public final class CollectiveSettings
         return b;
     }
 
-    /** Transport: UDP, IPC or AUTO (IPC when all peers share this host and driver); default AUTO. */
+    /** Transport: UDP, IPC or AUTO (IPC to each peer that shares this host and driver, UDP to others); default AUTO. */
     public Transport transport()
     {
         return transport;
@@ -315,7 +317,8 @@ public final class CollectiveSettings
      */
     public CollectiveSettings validate()
     {
-        require(transport != null, "transport", transport, "must be set");
+        require(transport != null && transport != Transport.MIXED, "transport", transport,
+            "must be UDP, IPC or AUTO");
         require(driverMode != null, "driverMode", driverMode, "must be set");
         require(idle != null, "idle", idle, "must be set");
         require(bindHost != null && !bindHost.isBlank(), "bindHost", bindHost, "must be a host or address");

@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Finds or starts the host-shared media driver of {@link CollectiveSettings.DriverMode#SHARED}: one driver process
- * per host and directory ({@link SharedDriverMain}), which every Baton JVM of the host uses, so that a job whose
- * replicas all run on one host talks over IPC (NCCL and Gloo likewise use shared memory between the ranks of a
- * node), and a multi-host job runs one driver per host instead of one per executor.
+ * per host and directory ({@link SharedDriverMain}), which every Baton JVM of the host uses, so that replicas on one
+ * host talk to each other over IPC (NCCL and Gloo likewise use shared memory between the ranks of a node) and to
+ * other hosts over UDP, with one driver per host instead of one per executor.
  *
  * <p>{@link #acquire} takes the directory's lock file, starts the driver process if none is alive in the directory
  * (detached, with {@code setsid} where it exists, log in {@code <directory>.log}) and returns a {@link Lease} still

@@ -154,6 +154,59 @@ class SharedDriverTest
     }
 
     @Test
+    void ranksSharingTheDriverTalkIpcBetweenThemAndUdpToARankThatDoesNot() throws Exception
+    {
+        // Ranks 0 and 1 stand for two executors of one host on its shared driver, rank 2 for an executor elsewhere
+        // (its own embedded driver): 0 <-> 1 over IPC, both <-> 2 over UDP (through the shared driver process).
+        final CollectiveSettings shared = shared(60_000);
+        final CollectiveSettings embedded = CollectiveTestSupport.testSettings().build();
+        final int[] ports = CollectiveTestSupport.freeUdpPorts(3);
+        final List<PeerEndpoint> peers = List.of(PeerEndpoint.local(shared, "127.0.0.1", ports[0]),
+            PeerEndpoint.local(shared, "127.0.0.1", ports[1]), PeerEndpoint.local(embedded, "127.0.0.1", ports[2]));
+        final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try
+        {
+            final List<java.util.concurrent.Future<String>> ranks = new java.util.ArrayList<>();
+            for (int r = 0; r < 3; r++)
+            {
+                final int rank = r;
+                ranks.add(pool.submit(() ->
+                {
+                    try (AeronCommunicator comm = new AeronCommunicator(rank < 2 ? shared : embedded, rank, peers,
+                        "job-mixed", 1))
+                    {
+                        final StringBuilder out = new StringBuilder(comm.transport().name());
+                        for (final int size : new int[] {100, 300_000})
+                        {
+                            final float[] data = CollectiveTestSupport.input(size, rank, size);
+                            comm.allReduce(data, ReduceOp.SUM);
+                            assertNull(CollectiveTestSupport.compareToDoubleSum(data, size, 3, false));
+                            out.append(' ').append(CollectiveTestSupport.digest(data));
+                        }
+                        final double[] stats = {rank, 1};
+                        comm.allReduceSmall(stats, ReduceOp.SUM);
+                        out.append(' ').append(stats[0]).append('/').append(stats[1]);
+                        return out.toString();
+                    }
+                }));
+            }
+            final String r0 = ranks.get(0).get(2, TimeUnit.MINUTES);
+            final String r1 = ranks.get(1).get(2, TimeUnit.MINUTES);
+            final String r2 = ranks.get(2).get(2, TimeUnit.MINUTES);
+            assertTrue(r0.startsWith("MIXED "), r0);
+            assertTrue(r1.startsWith("MIXED "), r1);
+            assertTrue(r2.startsWith("UDP "), r2);
+            assertEquals(r0.substring(6), r1.substring(6), "bit-identical results on every rank");
+            assertEquals(r0.substring(6), r2.substring(4), "bit-identical results on every rank");
+            assertTrue(r0.endsWith(" 3.0/3.0"), r0);
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aKilledDriverIsReplacedByTheNextCommunicator() throws Exception
     {
         final CollectiveSettings settings = shared(60_000);

@@ -4,6 +4,8 @@
 # For each model: 1 replica pinned to core 0, then 2 replicas (2 JVMs) pinned to cores 0 and 1, same per-replica
 # batch, same run. efficiency = images/s(2 replicas) / (2 x images/s(1 replica)).
 # Usage (repo root): bench/training/run.sh [steps [warmup]]   Output: bench/training/out/*.txt (not committed).
+# For the efficiency itself prefer bench/training/scaling.sh: it interleaves the configurations step by step in the
+# same two JVMs, where this script's sequential launches meet different host speeds and JIT states (+-15 % per run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/training/out"

@@ -299,24 +299,14 @@ public final class AeronCommunicator implements Communicator
             .preTouchMappedMemory(true)
             .errorHandler((ex) -> LOG.warn("rank {} Aeron client: {}", rank, ex.toString()))
             .subscriberErrorHandler(LangUtil::rethrowUnchecked));
-        boolean anyIpc = transport == CollectiveSettings.Transport.IPC;
-        boolean anyUdp = transport == CollectiveSettings.Transport.UDP;
-        for (int peer = 0; peer < worldSize; peer++)
-        {
-            if (peer != rank)
-            {
-                anyIpc |= ipcPeer[peer];
-                anyUdp |= !ipcPeer[peer];
-            }
-        }
-        if (anyUdp)
+        if (transport != CollectiveSettings.Transport.IPC)
         {
             subscription = aeron.addSubscription("aeron:udp?endpoint=" + settings.bindHost() + ":" +
                 peers.get(rank).port() + "|rcv-wnd=" + settings.receiveWindowLength() +
                 (settings.socketReceiveBufferLength() > 0 ? "|so-rcvbuf=" + settings.socketReceiveBufferLength() :
                 ""), settings.streamId());
         }
-        if (anyIpc)
+        if (transport != CollectiveSettings.Transport.UDP)
         {
             ipcSubscription = aeron.addSubscription("aeron:ipc", ipcStreamId(settings, jobHash, rank));
         }

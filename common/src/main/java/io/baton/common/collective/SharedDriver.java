@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 import io.aeron.Aeron;
 import io.aeron.CncFileDescriptor;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * closes the lease. The driver exits by itself {@link CollectiveSettings#sharedDriverIdleExitNs()} after its last
  * client left, and only under the same lock, so a JVM never connects to a driver that is about to go.
  *
- * <p>Threading: any thread; acquisitions within one JVM are serialised (a file lock is held per JVM).
+ * <p>Threading: any thread; acquisitions within one JVM are serialised (a file lock is held per JVM), and a lease
+ * is closed by the thread that acquired it.
  */
 final class SharedDriver
 {
@@ -43,8 +45,7 @@ final class SharedDriver
     /** A driver whose heartbeat in its CnC file is older than this is dead (Aeron's own default is 10 s). */
     private static final long DRIVER_ALIVE_MS = 5_000;
     private static final long POLL_MS = 20;
-    private static final Object JVM_LOCK = new Object();
-    private static boolean held;
+    private static final ReentrantLock JVM_LOCK = new ReentrantLock();
 
     private SharedDriver()
     {
@@ -99,13 +100,13 @@ final class SharedDriver
         catch (final IOException ex)
         {
             release(file, lock);
-            exit();
+            JVM_LOCK.unlock();
             throw new IllegalStateException("shared Aeron driver in " + dir + ": " + ex, ex);
         }
         catch (final RuntimeException | Error ex)
         {
             release(file, lock);
-            exit();
+            JVM_LOCK.unlock();
             throw ex;
         }
     }
@@ -113,37 +114,18 @@ final class SharedDriver
     /** Serialises this JVM's acquisitions: a JVM holds a file lock once, whichever thread asked for it. */
     private static void enter(final long deadlineNs, final File dir)
     {
-        synchronized (JVM_LOCK)
+        try
         {
-            while (held)
+            if (!JVM_LOCK.tryLock(deadlineNs - System.nanoTime(), TimeUnit.NANOSECONDS))
             {
-                final long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
-                if (leftMs <= 0)
-                {
-                    throw new IllegalStateException("shared Aeron driver in " + dir + ": another thread of this JVM "
-                        + "held its lock until the connect deadline");
-                }
-                try
-                {
-                    JVM_LOCK.wait(leftMs);
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for the shared Aeron driver in " + dir,
-                        ex);
-                }
+                throw new IllegalStateException("shared Aeron driver in " + dir + ": another thread of this JVM "
+                    + "held its lock until the connect deadline");
             }
-            held = true;
         }
-    }
-
-    private static void exit()
-    {
-        synchronized (JVM_LOCK)
+        catch (final InterruptedException ex)
         {
-            held = false;
-            JVM_LOCK.notifyAll();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the shared Aeron driver in " + dir, ex);
         }
     }
 
@@ -328,7 +310,7 @@ final class SharedDriver
                 release(file, lock);
                 file = null;
                 lock = null;
-                exit();
+                JVM_LOCK.unlock();
             }
         }
     }

@@ -14,14 +14,7 @@ WARMUP="${2:-3}"
 cd "$ROOT"
 # shellcheck source=bench/training/setup.sh
 source bench/training/setup.sh
-# The environment Baton's launcher gives training JVMs (conf/jvm.properties, baton.native.env: glibc malloc settings);
-# BENCH_NATIVE_ENV=0 runs without it, for a before/after comparison.
-if [ "${BENCH_NATIVE_ENV:-1}" = 1 ]; then
-  for kv in $NATIVE_ENV; do export "${kv?}"; done
-  echo "native env: $NATIVE_ENV"
-else
-  echo "native env: none (BENCH_NATIVE_ENV=0)"
-fi
+apply_native_env
 # Hold the shared Maven lock while measuring so that no (serialised) build of another engineer runs meanwhile.
 exec 9>/tmp/baton-mvn.lock
 flock 9

@@ -6,8 +6,9 @@
 # throughput). See ScalingBench's Javadoc.
 # Usage (repo root): bench/training/scaling.sh [cycles [warmupCycles]]
 #   MODELS="arch:batch:size ..." (default resnet20:128:32 resnet50:16:64); TRANSPORT=ipc, BENCH_JAVA_OPTS,
-#   BENCH_NATIVE_ENV=0 as in run.sh; SHARED_DRIVER_CPUS=0-1 (with TRANSPORT=ipc) unpins the shared driver process. Output: bench/training/out/scaling-*.txt (not committed); the SCALING lines are the result, CYCLE lines the
-#   step times of each cycle.
+#   BENCH_NATIVE_ENV=0 as in run.sh; SHARED_DRIVER_CPUS=0-1 (with TRANSPORT=ipc) unpins the shared driver
+#   process. Output: bench/training/out/scaling-*.txt (not committed); the SCALING lines are the result, CYCLE lines
+#   the step times of each cycle.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/training/out"
@@ -16,22 +17,19 @@ WARMUP="${2:-3}"
 cd "$ROOT"
 # shellcheck source=bench/training/setup.sh
 source bench/training/setup.sh
-if [ "${BENCH_NATIVE_ENV:-1}" = 1 ]; then
-  for kv in $NATIVE_ENV; do export "${kv?}"; done
-  echo "native env: $NATIVE_ENV"
-else
-  echo "native env: none (BENCH_NATIVE_ENV=0)"
-fi
+apply_native_env
 exec 9>/tmp/baton-mvn.lock
 flock 9
 
 pids=()
 SHARED_DIR=/dev/shm/baton-scaling-bench-$$
+# Pids of the shared driver processes started in SHARED_DIR (from its log; none yet: nothing).
+shared_driver_pids() { sed -n 's/.*(pid \([0-9]*\)): started in.*/\1/p' "$SHARED_DIR.log" 2>/dev/null || true; }
 cleanup() {
   for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
   # The shared driver (TRANSPORT=ipc) would exit 30 s after the ranks; stop it now and remove its lock and log.
   if [ -f "$SHARED_DIR.log" ]; then
-    for p in $(sed -n 's/.*(pid \([0-9]*\)): started in.*/\1/p' "$SHARED_DIR.log"); do kill "$p" 2>/dev/null || true; done
+    for p in $(shared_driver_pids); do kill "$p" 2>/dev/null || true; done
     sleep 1
     rm -rf "$SHARED_DIR" "$SHARED_DIR.lock" "$SHARED_DIR.log"
   fi
@@ -61,7 +59,7 @@ for model in ${MODELS:-resnet20:128:32 resnet50:16:64}; do
     # The driver process inherits the pinned core of the rank that started it; SHARED_DRIVER_CPUS=0-1 lets it run on
     # either core, as it would beside unpinned executors.
     ( for _ in $(seq 600); do
-        p=$(sed -n 's/.*(pid \([0-9]*\)): started in.*/\1/p' "$SHARED_DIR.log" 2>/dev/null | tail -1 || true)
+        p=$(shared_driver_pids | tail -1)
         if [ -n "$p" ]; then taskset -a -p -c "$SHARED_DRIVER_CPUS" "$p" > /dev/null; break; fi
         sleep 0.1
       done ) &

@@ -3,7 +3,6 @@ package io.baton.trainer.bench;
 import io.baton.common.collective.AeronCommunicator;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.Communicator;
-import io.baton.common.collective.PeerEndpoint;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.NormLayerFactory;
@@ -39,7 +38,8 @@ import java.util.concurrent.TimeUnit;
  * separate JVM launches one after the other, so JIT state and the shared host's speed differ between numerator and
  * denominator; on this VM the host's speed drifts by +-20 % within seconds. Here both JVMs stay up, each holds a
  * world-2 replica (SyncBatchNorm over both ranks, flat-gradient all-reduce over {@link AeronCommunicator}, UDP
- * or, with {@code -Dbench.sharedDriverDir}, IPC through the host-shared driver; Baton's SGD) and its own world-1 replica of the same model, and every cycle runs one step of each configuration:
+ * or, with {@code -Dbench.sharedDriverDir}, IPC through the host-shared driver; Baton's SGD) and its own world-1
+ * replica of the same model, and every cycle runs one step of each configuration:
  *
  * <ul>
  *   <li>{@code solo}: rank 0 steps its world-1 replica; rank 1 blocks on a socket read (its core is idle);</li>
@@ -265,25 +265,8 @@ public final class ScalingBench
     {
         // -Dbench.sharedDriverDir=DIR: the host-shared driver (collective.driver=shared) in DIR, which the first rank
         // starts, and IPC between the ranks; else UDP on 127.0.0.1 with an embedded driver per JVM.
-        final String driverDir = System.getProperty("bench.sharedDriverDir");
-        final CollectiveSettings.Builder builder = CollectiveSettings.builder()
-            .transport(driverDir == null ? CollectiveSettings.Transport.UDP : CollectiveSettings.Transport.IPC)
-            .operationDeadlineNs(TimeUnit.SECONDS.toNanos(300))
-            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120));
-        if (driverDir != null)
-        {
-            builder.driverMode(CollectiveSettings.DriverMode.SHARED).externalDriverDirectory(driverDir);
-        }
-        // -Dbench.idle=YIELDING|BACKOFF|SLEEPING|BUSY_SPIN: how a replica waits inside a collective.
-        final String idle = System.getProperty("bench.idle");
-        if (idle != null)
-        {
-            builder.idle(CollectiveSettings.IdleKind.valueOf(idle));
-        }
-        final CollectiveSettings settings = builder.build();
-        final List<PeerEndpoint> peers = List.of(PeerEndpoint.local(settings, "127.0.0.1", basePort),
-            PeerEndpoint.local(settings, "127.0.0.1", basePort + 1));
-        return new AeronCommunicator(settings, rank, peers, "scaling-bench", 1L);
+        return BenchCollectives.connect(rank, new int[] {basePort, basePort + 1}, "scaling-bench",
+            CollectiveSettings.DriverMode.SHARED, System.getProperty("bench.sharedDriverDir"));
     }
 
     private static Socket connect(final int port) throws IOException

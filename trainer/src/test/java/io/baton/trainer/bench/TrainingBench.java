@@ -1,9 +1,7 @@
 package io.baton.trainer.bench;
 
-import io.baton.common.collective.AeronCommunicator;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.Communicator;
-import io.baton.common.collective.PeerEndpoint;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.NormLayerFactory;
@@ -24,7 +22,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Benchmark (not a test): synchronous replica training steps (SyncBatchNorm, flat-gradient all-reduce, Baton's
@@ -93,7 +90,8 @@ public final class TrainingBench
                     phases.add(breakdown(comm, world, startNs, endNs));
                     if (Boolean.getBoolean("bench.trace"))
                     {
-                        System.out.println("STEP " + (s - warmup) + " " + Arrays.toString(phases.get(phases.size() - 1)));
+                        System.out.println("STEP " + (s - warmup) + " "
+                            + Arrays.toString(phases.get(phases.size() - 1)));
                     }
                 }
             }
@@ -155,27 +153,7 @@ public final class TrainingBench
         }
         // -Dbench.driverDir=DIR: IPC through that external media driver (replicas sharing a host); else UDP on
         // 127.0.0.1 with an embedded driver per JVM.
-        final String driverDir = System.getProperty("bench.driverDir");
-        final CollectiveSettings.Builder builder = CollectiveSettings.builder()
-            .transport(driverDir == null ? CollectiveSettings.Transport.UDP : CollectiveSettings.Transport.IPC)
-            .operationDeadlineNs(TimeUnit.SECONDS.toNanos(300))
-            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120));
-        if (driverDir != null)
-        {
-            builder.driverMode(CollectiveSettings.DriverMode.EXTERNAL).externalDriverDirectory(driverDir);
-        }
-        // -Dbench.idle=YIELDING|BACKOFF|SLEEPING|BUSY_SPIN: how a replica waits inside a collective.
-        final String idle = System.getProperty("bench.idle");
-        if (idle != null)
-        {
-            builder.idle(CollectiveSettings.IdleKind.valueOf(idle));
-        }
-        final CollectiveSettings settings = builder.build();
-        final List<PeerEndpoint> peers = new ArrayList<>();
-        for (int r = 0; r < world; r++)
-        {
-            peers.add(PeerEndpoint.local(settings, "127.0.0.1", Integer.parseInt(ports[r])));
-        }
-        return new AeronCommunicator(settings, rank, peers, "training-bench", 1L);
+        return BenchCollectives.connect(rank, Arrays.stream(ports).limit(world).mapToInt(Integer::parseInt).toArray(),
+            "training-bench", CollectiveSettings.DriverMode.EXTERNAL, System.getProperty("bench.driverDir"));
     }
 }

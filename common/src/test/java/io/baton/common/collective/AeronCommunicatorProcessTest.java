@@ -55,6 +55,33 @@ class AeronCommunicatorProcessTest
         return new Worker(process);
     }
 
+    /**
+     * Runs a {@code reduce} worker per rank (with the given system properties) and waits for them all. Checks that each
+     * connected over {@code transport}, left nothing behind and got every size right; returns each rank's RESULT lines.
+     */
+    private List<List<String>> reduceInWorkers(final int worldSize, final String transport,
+        final String... systemProperties) throws Exception
+    {
+        final int[] ports = CollectiveTestSupport.freeUdpPorts(worldSize);
+        final List<Worker> workers = new ArrayList<>();
+        for (int r = 0; r < worldSize; r++)
+        {
+            workers.add(start("reduce", r, ports, 1, systemProperties));
+        }
+        final List<List<String>> results = new ArrayList<>();
+        for (final Worker worker : workers)
+        {
+            final List<String> out = worker.finish(120_000);
+            assertTrue(out.contains("CLEAN"), "worker left threads or its driver directory: " + out);
+            assertEquals("CONNECTED " + transport, out.get(0), out.toString());
+            final List<String> lines = out.stream().filter((l) -> l.startsWith("RESULT")).collect(Collectors.toList());
+            assertEquals(SIZES.split(",").length, lines.size(), out.toString());
+            lines.forEach((l) -> assertTrue(l.endsWith(" ok"), l));
+            results.add(lines);
+        }
+        return results;
+    }
+
     /** Collects a worker's output lines; {@link #awaitLine} waits for a line with a prefix. */
     private static final class Worker
     {
@@ -127,23 +154,7 @@ class AeronCommunicatorProcessTest
     void threeProcessesOverUdpMatchDoubleSumBitIdenticallyAndEqualInJvmResults() throws Exception
     {
         final int worldSize = 3;
-        final int[] ports = CollectiveTestSupport.freeUdpPorts(worldSize);
-        final List<Worker> workers = new ArrayList<>();
-        for (int r = 0; r < worldSize; r++)
-        {
-            workers.add(start("reduce", r, ports, 1));
-        }
-        final List<List<String>> results = new ArrayList<>();
-        for (final Worker worker : workers)
-        {
-            final List<String> out = worker.finish(120_000);
-            assertTrue(out.contains("CLEAN"), "worker left threads or its driver directory: " + out);
-            assertEquals("CONNECTED UDP", out.get(0), out.toString());
-            final List<String> lines = out.stream().filter((l) -> l.startsWith("RESULT")).collect(Collectors.toList());
-            assertEquals(SIZES.split(",").length, lines.size(), out.toString());
-            lines.forEach((l) -> assertTrue(l.endsWith(" ok"), l));
-            results.add(lines);
-        }
+        final List<List<String>> results = reduceInWorkers(worldSize, "UDP");
         assertEquals(results.get(0), results.get(1));
         assertEquals(results.get(0), results.get(2));
 
@@ -168,25 +179,9 @@ class AeronCommunicatorProcessTest
         throws Exception
     {
         final int worldSize = 2;
-        final int[] ports = CollectiveTestSupport.freeUdpPorts(worldSize);
         final File dir = temp.resolve("driver").toFile();
-        final List<Worker> workers = new ArrayList<>();
-        for (int r = 0; r < worldSize; r++)
-        {
-            workers.add(start("reduce", r, ports, 1, "-Dworker.sharedDriverDir=" + dir,
-                "-Dworker.sharedIdleExitMs=1000"));
-        }
-        final List<List<String>> results = new ArrayList<>();
-        for (final Worker worker : workers)
-        {
-            final List<String> out = worker.finish(120_000);
-            assertTrue(out.contains("CLEAN"), "worker left threads: " + out);
-            assertEquals("CONNECTED IPC", out.get(0), out.toString());
-            final List<String> lines = out.stream().filter((l) -> l.startsWith("RESULT")).collect(Collectors.toList());
-            assertEquals(SIZES.split(",").length, lines.size(), out.toString());
-            lines.forEach((l) -> assertTrue(l.endsWith(" ok"), l));
-            results.add(lines);
-        }
+        final List<List<String>> results = reduceInWorkers(worldSize, "IPC", "-Dworker.sharedDriverDir=" + dir,
+            "-Dworker.sharedIdleExitMs=1000");
         assertEquals(results.get(0), results.get(1));
 
         // Both JVMs raced to start the driver: one did, under the lock; the other used it. It exits once idle.
@@ -203,13 +198,7 @@ class AeronCommunicatorProcessTest
         assertFalse(dir.exists(), "the driver's directory outlived it");
 
         // The same bits as ranks over UDP with embedded drivers (reduction order is fixed by rank, not transport).
-        final int[] udpPorts = CollectiveTestSupport.freeUdpPorts(worldSize);
-        final Worker udp0 = start("reduce", 0, udpPorts, 1);
-        final Worker udp1 = start("reduce", 1, udpPorts, 1);
-        final List<String> udp = udp0.finish(120_000).stream().filter((l) -> l.startsWith("RESULT"))
-            .collect(Collectors.toList());
-        udp1.finish(120_000);
-        assertEquals(udp, results.get(0));
+        assertEquals(reduceInWorkers(worldSize, "UDP").get(0), results.get(0));
     }
 
     @Test

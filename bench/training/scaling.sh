@@ -7,8 +7,10 @@
 # Usage (repo root): bench/training/scaling.sh [cycles [warmupCycles]]
 #   MODELS="arch:batch:size ..." (default resnet20:128:32 resnet50:16:64); TRANSPORT=ipc, BENCH_JAVA_OPTS,
 #   BENCH_NATIVE_ENV=0 as in run.sh; SHARED_DRIVER_CPUS=0-1 (with TRANSPORT=ipc) unpins the shared driver
-#   process. Output: bench/training/out/scaling-*.txt (not committed); the SCALING lines are the result, CYCLE lines
-#   the step times of each cycle.
+#   process; BENCH_JAVA_OPTS=-Dbench.idleB=KIND[:spins:yields:minParkNs:maxParkNs] adds a second synchronised pair
+#   that waits with that idle strategy, stepped in the same cycles (A/B). Output: bench/training/out/scaling-*.txt
+#   (not committed); the SCALING lines are the result (and VARIANT_B with idleB), CYCLE lines the step times of
+#   each cycle.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/training/out"
@@ -67,6 +69,6 @@ for model in ${MODELS:-resnet20:128:32 resnet50:16:64}; do
   taskset -c 0 "${JAVA[@]}" io.baton.trainer.bench.ScalingBench 0 "$control" "$aeron" "$arch" "$batch" "$size" \
     "$CYCLES" "$WARMUP" > "$OUT/$tag.rank0.txt" 2>&1
   wait "$p1"
-  grep -E '^SCALING' "$OUT/$tag.rank0.txt"
+  grep -E '^(SCALING|VARIANT_B)' "$OUT/$tag.rank0.txt"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

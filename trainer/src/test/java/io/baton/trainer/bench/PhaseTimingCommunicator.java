@@ -6,6 +6,7 @@ import io.baton.common.collective.ReduceOp;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Benchmark decorator: forwards every collective and records where time goes in one training step. Small
@@ -23,6 +24,9 @@ final class PhaseTimingCommunicator implements Communicator
     private long bigStartNs;
     private long bigEndNs;
     private long bigCpuNs;
+    /** Wall ns of each small all-reduce of the current step, in call order (the per-layer waits). */
+    private long[] smallCallNs = new long[256];
+    private int smallCalls;
 
     PhaseTimingCommunicator(final Communicator delegate)
     {
@@ -31,11 +35,18 @@ final class PhaseTimingCommunicator implements Communicator
 
     void reset()
     {
+        smallCalls = 0;
         smallNs = 0;
         smallCpuNs = 0;
         bigStartNs = 0;
         bigEndNs = 0;
         bigCpuNs = 0;
+    }
+
+    /** Wall ns of each small all-reduce since {@link #reset()}, in call order. */
+    long[] smallCallNs()
+    {
+        return Arrays.copyOf(smallCallNs, smallCalls);
     }
 
     long smallNs()
@@ -113,7 +124,13 @@ final class PhaseTimingCommunicator implements Communicator
         final long cpuStart = threads.getCurrentThreadCpuTime();
         final long start = System.nanoTime();
         delegate.allReduceSmall(data, op);
-        smallNs += System.nanoTime() - start;
+        final long ns = System.nanoTime() - start;
+        smallNs += ns;
+        if (smallCalls == smallCallNs.length)
+        {
+            smallCallNs = Arrays.copyOf(smallCallNs, 2 * smallCalls);
+        }
+        smallCallNs[smallCalls++] = ns;
         smallCpuNs += threads.getCurrentThreadCpuTime() - cpuStart;
     }
 

@@ -55,6 +55,11 @@ import java.util.concurrent.TimeUnit;
  * machine = pair / (2 x solo); sync factor = sync / pair, split into imbalance (the lock-step bound: two images
  * per max(rank 0's, rank 1's) pair step of the same cycle, over pair) and baton (sync over that bound).
  *
+ * <p>With {@code -Dbench.idleB=KIND[:maxSpins:maxYields:minParkNs:maxParkNs]} each JVM also holds a second world-2
+ * replica whose communicator waits with that idle strategy, and every cycle steps it too ({@code syncB}, next to
+ * {@code sync} in the order): an A/B comparison of how a replica waits, on the same moments of the host. Its
+ * VARIANT_B line gives both throughputs and the per-cycle ratio.
+ *
  * <p>Args: {@code rank controlPort aeronBasePort arch batchPerReplica size cycles warmupCycles}. Ranks talk over
  * 127.0.0.1: TCP on controlPort (rank 0 listens), Aeron UDP on aeronBasePort + rank. Run by
  * {@code bench/training/scaling.sh}.
@@ -64,16 +69,23 @@ public final class ScalingBench
     private static final int SOLO = 0;
     private static final int SYNC = 1;
     private static final int PAIR = 2;
-    private static final int STOP = 3;
+    private static final int SYNC_B = 3;
+    private static final int STOP = 4;
     private static final int[][] ORDERS = {{SOLO, SYNC, PAIR}, {PAIR, SYNC, SOLO}};
+    private static final int[][] ORDERS_WITH_B = {{SOLO, SYNC, SYNC_B, PAIR}, {PAIR, SYNC_B, SYNC, SOLO}};
 
     private final int batch;
     private final ReplicaStep local;
     private final ReplicaStep synced;
     private final PhaseTimingCommunicator syncComm;
+    /** The variant B world-2 replica ({@code -Dbench.idleB}), or null. */
+    private final ReplicaStep syncedB;
+    private final PhaseTimingCommunicator syncCommB;
     private final INDArray x;
     private final INDArray y;
     private final List<double[]> syncBreakdowns = new ArrayList<>();
+    private final List<double[]> syncBreakdownsB = new ArrayList<>();
+    private int followedSyncSteps;
 
     private ScalingBench(final int rank, final int aeronBasePort, final String arch, final int batch, final int size)
     {
@@ -89,6 +101,23 @@ public final class ScalingBench
         synced = replica(ResNetZoo.graph(options, syncBn, new NoOp()), syncComm,
             localBn ? ThreadCommunicator.world(1, 60_000).get(0) : syncComm);
         synced.broadcastInitialState();
+        // -Dbench.idleB=KIND[:spins:yields:minParkNs:maxParkNs]: a second world-2 replica pair whose communicator waits
+        // with that idle strategy, stepped in the same cycles (A/B of the waiting policy on the same host moments).
+        final String idleB = System.getProperty("bench.idleB");
+        if (idleB == null)
+        {
+            syncedB = null;
+            syncCommB = null;
+        }
+        else
+        {
+            syncCommB = new PhaseTimingCommunicator(BenchCollectives.connect(rank,
+                new int[] {aeronBasePort + 2, aeronBasePort + 3}, "scaling-bench-b",
+                CollectiveSettings.DriverMode.SHARED, System.getProperty("bench.sharedDriverDir"),
+                b -> BenchCollectives.idle(b, idleB)));
+            syncedB = replica(ResNetZoo.graph(options, syncBn, new NoOp()), syncCommB, syncCommB);
+            syncedB.broadcastInitialState();
+        }
         Nd4j.getRandom().setSeed(100 + rank);
         x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size);
         y = Nd4j.zeros(DataType.FLOAT, batch, 10);
@@ -130,6 +159,10 @@ public final class ScalingBench
                     final double[][] stepMs = bench.lead(new DataInputStream(peer.getInputStream()),
                         new DataOutputStream(peer.getOutputStream()), cycles, warmup);
                     report(arch, size, batch, warmup, stepMs, bench.syncBreakdowns);
+                    if (bench.syncedB != null)
+                    {
+                        reportB(batch, stepMs, bench.syncBreakdownsB);
+                    }
                 }
             }
             else
@@ -145,6 +178,10 @@ public final class ScalingBench
         finally
         {
             bench.syncComm.close();
+            if (bench.syncCommB != null)
+            {
+                bench.syncCommB.close();
+            }
         }
     }
 
@@ -152,11 +189,12 @@ public final class ScalingBench
     private double[][] lead(final DataInputStream in, final DataOutputStream out, final int cycles, final int warmup)
         throws IOException
     {
-        final double[][] stepMs = new double[4][cycles];
+        final double[][] stepMs = new double[5][cycles];
+        final int[][] orders = syncedB == null ? ORDERS : ORDERS_WITH_B;
         for (int c = 0; c < warmup + cycles; c++)
         {
             final boolean measured = c >= warmup;
-            for (final int config : ORDERS[c % ORDERS.length])
+            for (final int config : orders[c % orders.length])
             {
                 if (config != SOLO)
                 {
@@ -164,8 +202,12 @@ public final class ScalingBench
                     out.flush();
                 }
                 syncComm.reset();
+                if (syncCommB != null)
+                {
+                    syncCommB.reset();
+                }
                 final long startNs = System.nanoTime();
-                (config == SYNC ? synced : local).step(x, y, config == SYNC ? 2 * batch : batch, 0.01);
+                step(config);
                 final long endNs = System.nanoTime();
                 // Rank 1 answers when its step ended (its pair step's ms, or 0): the next step starts on both
                 // cores only after this one ended on both.
@@ -181,28 +223,65 @@ public final class ScalingBench
                     stepMs[2][i] = ms;
                     stepMs[3][i] = peerMs;
                 }
+                else if (config == SYNC_B)
+                {
+                    stepMs[4][i] = ms;
+                    syncBreakdownsB.add(breakdown(syncCommB, ms, startNs, endNs));
+                }
                 else
                 {
                     stepMs[config][i] = ms;
                 }
                 if (config == SYNC)
                 {
-                    final double small = syncComm.smallNs() / 1e6;
-                    syncBreakdowns.add(new double[] {ms, (syncComm.bigStartNs() - startNs) / 1e6 - small, small,
-                        (syncComm.bigEndNs() - syncComm.bigStartNs()) / 1e6, (endNs - syncComm.bigEndNs()) / 1e6,
-                        syncComm.smallCpuNs() / 1e6, syncComm.bigCpuNs() / 1e6});
+                    syncBreakdowns.add(breakdown(syncComm, ms, startNs, endNs));
+                    printCalls(i);
                 }
             }
             if (measured)
             {
                 final int i = c - warmup;
-                System.out.printf(Locale.ROOT, "CYCLE %d solo_ms=%.1f sync_ms=%.1f pair_ms=%.1f/%.1f%n", i,
-                    stepMs[0][i], stepMs[1][i], stepMs[2][i], stepMs[3][i]);
+                System.out.printf(Locale.ROOT, "CYCLE %d solo_ms=%.1f sync_ms=%.1f pair_ms=%.1f/%.1f%s%n", i,
+                    stepMs[0][i], stepMs[1][i], stepMs[2][i], stepMs[3][i],
+                    syncedB == null ? "" : String.format(Locale.ROOT, " syncB_ms=%.1f", stepMs[4][i]));
             }
         }
         out.writeInt(STOP);
         out.flush();
         return stepMs;
+    }
+
+    /**
+     * With {@code -Dbench.calls=true}: prints the wall microseconds of each SyncBN all-reduce of a sync step, in call
+     * order (rank 1 numbers its sync steps from the first, warm-up included). Comparing the two ranks' lines shows
+     * where in the step each one waited for the other.
+     */
+    private void printCalls(final int step)
+    {
+        if (Boolean.getBoolean("bench.calls"))
+        {
+            final StringBuilder line = new StringBuilder("CALLS step=").append(step);
+            for (final long ns : syncComm.smallCallNs())
+            {
+                line.append(' ').append(ns / 1000);
+            }
+            System.out.println(line);
+        }
+    }
+
+    private void step(final int config)
+    {
+        final boolean world2 = config == SYNC || config == SYNC_B;
+        (config == SYNC ? synced : config == SYNC_B ? syncedB : local).step(x, y, world2 ? 2 * batch : batch, 0.01);
+    }
+
+    private static double[] breakdown(final PhaseTimingCommunicator comm, final double ms, final long startNs,
+        final long endNs)
+    {
+        final double small = comm.smallNs() / 1e6;
+        return new double[] {ms, (comm.bigStartNs() - startNs) / 1e6 - small, small,
+            (comm.bigEndNs() - comm.bigStartNs()) / 1e6, (endNs - comm.bigEndNs()) / 1e6,
+            comm.smallCpuNs() / 1e6, comm.bigCpuNs() / 1e6};
     }
 
     private void follow(final DataInputStream in, final DataOutputStream out) throws IOException
@@ -214,8 +293,13 @@ public final class ScalingBench
             {
                 return;
             }
+            syncComm.reset();
             final long startNs = System.nanoTime();
-            (config == SYNC ? synced : local).step(x, y, config == SYNC ? 2 * batch : batch, 0.01);
+            step(config);
+            if (config == SYNC)
+            {
+                printCalls(followedSyncSteps++);
+            }
             out.writeDouble(config == PAIR ? (System.nanoTime() - startNs) / 1e6 : 0);
             out.flush();
         }
@@ -254,6 +338,34 @@ public final class ScalingBench
             quantile(perCycle, 0.5), quantile(perCycle, 0.25), quantile(perCycle, 0.75), quantile(stepMs[0], 0.5),
             quantile(stepMs[1], 0.5), quantile(stepMs[2], 0.5), quantile(stepMs[3], 0.5), breakdown[1], breakdown[2],
             breakdown[3], breakdown[4], breakdown[5], breakdown[6]);
+    }
+
+    /** Variant B against A, same cycles: efficiency, baton factor and SyncBN time of each. */
+    private static void reportB(final int batch, final double[][] stepMs, final List<double[]> syncBreakdownsB)
+    {
+        final int cycles = stepMs[0].length;
+        double slowerPairMs = 0;
+        int bFaster = 0;
+        final double[] ratio = new double[cycles];
+        for (int i = 0; i < cycles; i++)
+        {
+            ratio[i] = stepMs[1][i] / stepMs[4][i];
+            slowerPairMs += Math.max(stepMs[2][i], stepMs[3][i]);
+            bFaster += stepMs[4][i] < stepMs[1][i] ? 1 : 0;
+        }
+        final double solo = cycles * batch * 1e3 / sum(stepMs[0]);
+        final double lockStep = cycles * 2.0 * batch * 1e3 / slowerPairMs;
+        final double syncA = cycles * 2.0 * batch * 1e3 / sum(stepMs[1]);
+        final double syncB = cycles * 2.0 * batch * 1e3 / sum(stepMs[4]);
+        final double[] breakdown = medians(syncBreakdownsB);
+        System.out.printf(Locale.ROOT,
+            "VARIANT_B idle=%s sync_img_s=%.2f efficiency=%.3f baton=%.3f (A: %.2f, %.3f, %.3f) b_over_a=%.3f "
+                + "b_faster_in=%d/%d cycle_b_over_a_median=%.3f (quartiles %.3f %.3f) median_ms: sync=%.1f syncbn_comm=%.1f grad_allreduce=%.1f "
+                + "(cpu: syncbn_comm=%.1f grad_allreduce=%.1f)%n",
+            System.getProperty("bench.idleB"), syncB, syncB / (2 * solo), syncB / lockStep, syncA, syncA / (2 * solo),
+            syncA / lockStep, syncB / syncA, bFaster, cycles, quantile(ratio, 0.5), quantile(ratio, 0.25),
+            quantile(ratio, 0.75), quantile(stepMs[4], 0.5), breakdown[2], breakdown[3],
+            breakdown[5], breakdown[6]);
     }
 
     private static double sum(final double[] values)

@@ -278,6 +278,11 @@ public final class ConfigLoader
     /** The declared key nearest to a misspelt one, or null when nothing is close. */
     static String closest(final String unknown, final Collection<String> known)
     {
+        final String named = namingTheLeafAsAWord(unknown, known);
+        if (named != null)
+        {
+            return named; // "optim.lr" -> "optim.base-lr", though "optim.lars" is fewer edits away
+        }
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (final String candidate : known)
@@ -294,7 +299,7 @@ public final class ConfigLoader
         {
             return best;
         }
-        final String leaf = unknown.substring(unknown.lastIndexOf('.') + 1);
+        final String leaf = leaf(unknown);
         for (final String candidate : known)
         {
             if (candidate.endsWith("." + leaf))
@@ -302,7 +307,64 @@ public final class ConfigLoader
                 return candidate;
             }
         }
-        return null;
+        return sharingAWord(unknown, known);
+    }
+
+    /** The one key of the unknown key's section with the unknown key's last part as one of its words, or null. */
+    private static String namingTheLeafAsAWord(final String unknown, final Collection<String> known)
+    {
+        final String section = unknown.substring(0, unknown.lastIndexOf('.') + 1);
+        final String leaf = leaf(unknown);
+        String found = null;
+        for (final String candidate : known)
+        {
+            if (candidate.startsWith(section) && candidate.indexOf('.', section.length()) < 0 &&
+                !candidate.equals(unknown) && List.of(leaf(candidate).split("-")).contains(leaf))
+            {
+                if (found != null)
+                {
+                    return null;
+                }
+                found = candidate;
+            }
+        }
+        return found;
+    }
+
+    /**
+     * The one key of the unknown key's section whose last part shares a word (3+ letters) with the unknown one's
+     * ("train.batch-size" -> "train.global-batch"), or null when none or several do.
+     */
+    private static String sharingAWord(final String unknown, final Collection<String> known)
+    {
+        final int dot = unknown.lastIndexOf('.');
+        final String section = unknown.substring(0, dot + 1);
+        final List<String> words = List.of(leaf(unknown).split("-"));
+        String found = null;
+        for (final String candidate : known)
+        {
+            if (!candidate.startsWith(section) || candidate.indexOf('.', section.length()) >= 0)
+            {
+                continue;
+            }
+            for (final String word : leaf(candidate).split("-"))
+            {
+                if (word.length() > 2 && words.contains(word))
+                {
+                    if (found != null && !found.equals(candidate))
+                    {
+                        return null;
+                    }
+                    found = candidate;
+                }
+            }
+        }
+        return found;
+    }
+
+    private static String leaf(final String key)
+    {
+        return key.substring(key.lastIndexOf('.') + 1);
     }
 
     static int levenshtein(final String a, final String b)

@@ -14,6 +14,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -130,5 +131,23 @@ class ConfigLoaderTest
         assertEquals("a.timeout", ConfigLoader.closest("a.timeuot", List.of("a.timeout", "b.port")));
         assertEquals("x.port", ConfigLoader.closest("y.port", List.of("a.timeout", "x.port")));
         assertNotEquals("a.timeout", ConfigLoader.closest("zzzzzzzzzzzzzz", List.of("a.timeout")));
+    }
+
+    @Test
+    void aKeyNamedAsInOtherFrameworksIsMatchedByAWordOfItsSection()
+    {
+        final List<String> keys = List.of("train.global-batch", "train.epochs", "data.prefetch-batches",
+            "optim.base-lr", "optim.base-batch", "optim.momentum");
+        assertEquals("train.global-batch", ConfigLoader.closest("train.batch-size", keys));
+        // a whole word of a key beats a key fewer edits away
+        assertEquals("optim.base-lr", ConfigLoader.closest("optim.lr", List.of("optim.lars", "optim.base-lr")));
+        // two keys of the section share the word: no guess
+        assertNull(ConfigLoader.closest("optim.base-learning-rate", keys));
+        // the word must be in the same section
+        assertNull(ConfigLoader.closest("model.batch-norm-momentum", keys));
+        final BatonConfigException ex = assertThrows(BatonConfigException.class,
+            () -> loader.load(null, List.of("collective.checksum-period-steps=50")));
+        assertTrue(ex.getMessage().contains("unknown key 'collective.checksum-period-steps'"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("did you mean 'collective.checksum-every'?"), ex.getMessage());
     }
 }

@@ -7,6 +7,7 @@ import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.data.DataSources;
 import io.baton.trainer.run.Evaluator;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -25,6 +26,7 @@ public final class EvaluateJob
     public Evaluator.Result run(final String modelUri)
     {
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
+        DataSources.requireReadable(config, DataSources.VAL);
         final JavaSparkContext sc = SparkContexts.create(config);
         try
         {

@@ -81,6 +81,7 @@ public final class RetrainJob
 
     public RetrainOutcome run() throws IOException
     {
+        DataSources.requireReadable(config, DataSources.TRAIN, DataSources.VAL);
         final String id = candidateId();
         final Path candidateDir = modelsDir.resolve(CANDIDATES).resolve(id);
         Files.createDirectories(candidateDir);

@@ -63,6 +63,7 @@ public final class TrainJob
     /** Sizes the data and plans the run without starting Spark. */
     public TrainPlan plan()
     {
+        DataSources.requireReadable(config, DataSources.TRAIN, DataSources.VAL);
         try (BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL))
         {

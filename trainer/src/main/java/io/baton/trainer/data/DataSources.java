@@ -8,6 +8,7 @@ import io.baton.trainer.data.shard.ShardedDataset;
 import io.baton.trainer.data.synthetic.PatternBatchSource;
 import io.baton.trainer.data.synthetic.PatternImages;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -58,6 +59,39 @@ public final class DataSources
         {
             throw new UncheckedIOException("cannot open split '" + split + "' of data.path " + path + ": "
                 + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Checks, before anything starts, that each split can be opened from data.path: the manifest of a {@code baton
+     * prepare} output is there and holds the split. Generated images (no data.path) always can. Reads only the
+     * manifest.
+     *
+     * @throws IllegalArgumentException naming data.path and what is missing.
+     */
+    public static void requireReadable(final BatonConfig config, final String... splits)
+    {
+        final String path = config.get(TrainerKeys.DATA_PATH);
+        if (path == null)
+        {
+            return;
+        }
+        final Path cacheDir = Path.of(System.getProperty("java.io.tmpdir"), "baton-shards");
+        for (final String split : splits)
+        {
+            try (ShardedDataset ignored = ShardedDataset.open(toUri(path), split, cacheDir))
+            {
+                // opened: the manifest is there and names the split
+            }
+            catch (final FileNotFoundException | IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("data.path = " + path + ": " + ex.getMessage(), ex);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("cannot read the manifest of data.path " + path + ": "
+                    + ex.getMessage(), ex);
+            }
         }
     }
 

@@ -1,0 +1,37 @@
+package io.baton.coordinator.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainCommandInputTest
+{
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void dataThatWasNeverPreparedIsAUsageErrorNamingDataPathWithoutAStackTrace()
+    {
+        final Path data = dir.resolve("imagenet-not-prepared");
+        final Path runDir = dir.resolve("run");
+        final int code = BatonCli.run(new String[] {"train", "--data", data.toString(), "--run-dir", runDir.toString()},
+            new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
+        assertTrue(err.toString().startsWith("baton train: data.path = " + data + ": no manifest.json at "),
+            err.toString());
+        assertFalse(err.toString().contains("\tat "), err.toString());
+        // refused before anything started: no run directory, no Spark
+        assertFalse(Files.exists(runDir), "run directory created");
+    }
+}

@@ -11,6 +11,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -127,6 +128,11 @@ final class ResumeResolver
             final Found found = found(checkpoint);
             checkConfig(found, request.force());
             return found;
+        }
+        catch (final FileNotFoundException ex)
+        {
+            // a path the user typed that names no checkpoint: bad input, not a failure of the run
+            throw new IllegalArgumentException("--resume " + request.path() + ": " + ex.getMessage(), ex);
         }
         catch (final IOException ex)
         {

@@ -76,10 +76,11 @@ public final class TrainJob
     {
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
         run.mkdirs();
-        run.writeText(RunDirectory.CONFIG, config.render());
         final RunEvents events = new RunEvents(run);
         final ResumeResolver resolver = new ResumeResolver(config, run, out, events);
         ResumeResolver.Found from = resolver.initial(resume);
+        // Only once the resume request is known to be good: a refused one leaves an existing run's run.conf as it was.
+        run.writeText(RunDirectory.CONFIG, config.render());
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
         final int every = config.get(CommonKeys.CHECKPOINT_EVERY);

@@ -34,4 +34,20 @@ class TrainCommandInputTest
         // refused before anything started: no run directory, no Spark
         assertFalse(Files.exists(runDir), "run directory created");
     }
+
+    @Test
+    void aResumePathNamingNoCheckpointIsAUsageErrorAndLeavesTheRunsConfigurationAlone() throws Exception
+    {
+        final Path runDir = Files.createDirectories(dir.resolve("run"));
+        Files.writeString(runDir.resolve("run.conf"), "# the run's own configuration\n");
+        final Path missing = dir.resolve("elsewhere/checkpoints/ckpt-100");
+        final int code = BatonCli.run(new String[] {"train", "--run-dir", runDir.toString(), "--resume",
+            missing.toString(), "--set", "train.epochs=1", "--set", "optim.decay-epochs=[]"},
+            new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
+        assertTrue(err.toString().startsWith("baton train: --resume " + missing + ": no checkpoint of step 100 in "),
+            err.toString());
+        assertFalse(err.toString().contains("\tat "), err.toString());
+        assertEquals("# the run's own configuration\n", Files.readString(runDir.resolve("run.conf")));
+    }
 }

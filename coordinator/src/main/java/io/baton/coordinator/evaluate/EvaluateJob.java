@@ -8,6 +8,7 @@ import io.baton.coordinator.spark.SparkContexts;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.DataSources;
+import io.baton.trainer.export.ModelVerifier;
 import io.baton.trainer.run.Evaluator;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -48,21 +49,56 @@ public final class EvaluateJob
         }
     }
 
-    /** What {@code --model} names: a model zip, or a run directory with its model and configuration. */
-    public record Target(String modelUri, String runConfig)
+    /**
+     * What {@code --model} names: a model zip, or a run directory with its model and configuration.
+     *
+     * @param modelUri   the model zip.
+     * @param runConfig  the run's recorded configuration (run directory, or a run.conf beside the zip), or null.
+     * @param imageSize  the input size the model was exported for (its verification sidecar), or null if unknown.
+     */
+    public record Target(String modelUri, String runConfig, Integer imageSize)
     {
         public static Target resolve(final String location)
         {
             final RunDirectory run = new RunDirectory(location);
             if (run.exists(RunDirectory.MODEL))
             {
-                return new Target(run.path(RunDirectory.MODEL).toString(), run.readText(RunDirectory.CONFIG));
+                return new Target(run.path(RunDirectory.MODEL).toString(), run.readText(RunDirectory.CONFIG), null);
             }
             if (!new RunDirectory(location).fileSystemExists())
             {
                 throw new IllegalArgumentException("--model " + location + " does not exist");
             }
-            return new Target(location, null);
+            // A run's model.zip named directly is evaluated like its run directory: same data and image size.
+            final org.apache.hadoop.fs.Path parent = new org.apache.hadoop.fs.Path(location).getParent();
+            if (parent != null)
+            {
+                final RunDirectory beside = new RunDirectory(parent.toString());
+                if (beside.exists(RunDirectory.CONFIG))
+                {
+                    return new Target(location, beside.readText(RunDirectory.CONFIG), null);
+                }
+            }
+            return new Target(location, null, exportedImageSize(location));
+        }
+
+        /** Height of the input in the zip's verification sidecar when it is square, else null. */
+        private static Integer exportedImageSize(final String location)
+        {
+            final java.net.URI uri = DataSources.toUri(location);
+            if (!"file".equals(uri.getScheme()))
+            {
+                return null;
+            }
+            try
+            {
+                final long[] nchw = ModelVerifier.readSample(java.nio.file.Path.of(uri)).inputShape();
+                return nchw.length == 4 && nchw[2] == nchw[3] ? Integer.valueOf((int)nchw[2]) : null;
+            }
+            catch (final java.io.IOException | RuntimeException ex)
+            {
+                return null; // not written by baton export: the configuration decides
+            }
         }
     }
 }

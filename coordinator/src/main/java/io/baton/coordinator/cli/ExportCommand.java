@@ -56,6 +56,9 @@ public final class ExportCommand implements Callable<Integer>
         description = "Input height, width, channels (default: from run.conf next to the model).")
     int[] input;
 
+    @Option(names = "--overwrite", description = "Replace an existing output file.")
+    boolean overwrite;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the fixed input (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -75,6 +78,7 @@ public final class ExportCommand implements Callable<Integer>
         if (source.checkpoint != null)
         {
             final CheckpointModel restored = CheckpointModel.load(source.checkpoint);
+            checkOutput(null);
             from = source.checkpoint + " (step " + restored.step() + ")";
             graph = restored.graph();
             inputType = input != null ? inputOption() : restored.input();
@@ -87,6 +91,7 @@ public final class ExportCommand implements Callable<Integer>
             {
                 throw new IllegalArgumentException("--model " + source.model + ": no model file " + model);
             }
+            checkOutput(model);
             from = model.toString();
             inputType = input != null ? inputOption() : inputFromRunConf(model);
             graph = ModelSerializer.restoreComputationGraph(model.toFile(), false);
@@ -99,6 +104,24 @@ public final class ExportCommand implements Callable<Integer>
             sample.blocks().size(), Arrays.toString(sample.inputShape()), VerificationSample.ENTRY);
         out.flush();
         return 0;
+    }
+
+    /** Refuses to replace the model being exported, or any existing file without --overwrite. */
+    private void checkOutput(final Path model) throws IOException
+    {
+        if (!Files.exists(output))
+        {
+            return;
+        }
+        if (model != null && Files.isSameFile(output, model))
+        {
+            throw new IllegalArgumentException("--output " + output + " is the model being exported; write the "
+                + "inference form to another file");
+        }
+        if (!overwrite)
+        {
+            throw new IllegalArgumentException("--output " + output + " already exists; use --overwrite to replace it");
+        }
     }
 
     private InputType.InputTypeConvolutional inputOption()

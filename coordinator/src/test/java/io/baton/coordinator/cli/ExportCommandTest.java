@@ -102,6 +102,21 @@ class ExportCommandTest
         final Run missing = cli("export", "--model", dir.resolve("nope").toString(), "--output", bad.toString());
         assertEquals(BatonCli.EXIT_USAGE, missing.code());
         assertTrue(missing.err().contains("no model file"), missing.err());
+
+        // Nothing is replaced unasked, and the model being exported never.
+        final byte[] exportedBytes = Files.readAllBytes(exported);
+        final Run again = cli("export", "--model", dir.toString(), "--output", exported.toString());
+        assertEquals(BatonCli.EXIT_USAGE, again.code(), again.err());
+        assertTrue(again.err().contains("--output " + exported + " already exists; use --overwrite"), again.err());
+        assertArrayEquals(exportedBytes, Files.readAllBytes(exported));
+        final byte[] trainedBytes = Files.readAllBytes(dir.resolve("model.zip"));
+        final Run ontoItself = cli("export", "--model", dir.toString(), "--output", dir.resolve("model.zip").toString(),
+            "--overwrite");
+        assertEquals(BatonCli.EXIT_USAGE, ontoItself.code(), ontoItself.err());
+        assertTrue(ontoItself.err().contains("is the model being exported"), ontoItself.err());
+        assertArrayEquals(trainedBytes, Files.readAllBytes(dir.resolve("model.zip")));
+        assertEquals(0, cli("export", "--model", dir.toString(), "--output", exported.toString(), "--overwrite")
+            .code());
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * Builds a {@link BatonConfig} from the reference defaults, an optional job file and {@code key=value} overrides
@@ -278,10 +279,12 @@ public final class ConfigLoader
     /** The declared key nearest to a misspelt one, or null when nothing is close. */
     static String closest(final String unknown, final Collection<String> known)
     {
-        final String named = namingTheLeafAsAWord(unknown, known);
+        final String leaf = leaf(unknown);
+        // "optim.lr" -> "optim.base-lr", though "optim.lars" is fewer edits away
+        final String named = onlyKeyOfSection(unknown, known, words -> words.contains(leaf));
         if (named != null)
         {
-            return named; // "optim.lr" -> "optim.base-lr", though "optim.lars" is fewer edits away
+            return named;
         }
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
@@ -299,7 +302,6 @@ public final class ConfigLoader
         {
             return best;
         }
-        final String leaf = leaf(unknown);
         for (final String candidate : known)
         {
             if (candidate.endsWith("." + leaf))
@@ -307,19 +309,25 @@ public final class ConfigLoader
                 return candidate;
             }
         }
-        return sharingAWord(unknown, known);
+        // "train.batch-size" -> "train.global-batch": a shared word of 3+ letters
+        final List<String> unknownWords = words(unknown);
+        return onlyKeyOfSection(unknown, known,
+            words -> words.stream().anyMatch(w -> w.length() > 2 && unknownWords.contains(w)));
     }
 
-    /** The one key of the unknown key's section with the unknown key's last part as one of its words, or null. */
-    private static String namingTheLeafAsAWord(final String unknown, final Collection<String> known)
+    /**
+     * The one key of the unknown key's section whose last part's words (split at '-') satisfy {@code match}, or null
+     * when none or several do.
+     */
+    private static String onlyKeyOfSection(final String unknown, final Collection<String> known,
+        final Predicate<List<String>> match)
     {
         final String section = unknown.substring(0, unknown.lastIndexOf('.') + 1);
-        final String leaf = leaf(unknown);
         String found = null;
         for (final String candidate : known)
         {
             if (candidate.startsWith(section) && candidate.indexOf('.', section.length()) < 0 &&
-                !candidate.equals(unknown) && List.of(leaf(candidate).split("-")).contains(leaf))
+                match.test(words(candidate)))
             {
                 if (found != null)
                 {
@@ -331,35 +339,9 @@ public final class ConfigLoader
         return found;
     }
 
-    /**
-     * The one key of the unknown key's section whose last part shares a word (3+ letters) with the unknown one's
-     * ("train.batch-size" -> "train.global-batch"), or null when none or several do.
-     */
-    private static String sharingAWord(final String unknown, final Collection<String> known)
+    private static List<String> words(final String key)
     {
-        final int dot = unknown.lastIndexOf('.');
-        final String section = unknown.substring(0, dot + 1);
-        final List<String> words = List.of(leaf(unknown).split("-"));
-        String found = null;
-        for (final String candidate : known)
-        {
-            if (!candidate.startsWith(section) || candidate.indexOf('.', section.length()) >= 0)
-            {
-                continue;
-            }
-            for (final String word : leaf(candidate).split("-"))
-            {
-                if (word.length() > 2 && words.contains(word))
-                {
-                    if (found != null && !found.equals(candidate))
-                    {
-                        return null;
-                    }
-                    found = candidate;
-                }
-            }
-        }
-        return found;
+        return List.of(leaf(key).split("-"));
     }
 
     private static String leaf(final String key)

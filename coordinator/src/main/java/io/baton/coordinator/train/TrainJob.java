@@ -63,7 +63,7 @@ public final class TrainJob
     /** Sizes the data and plans the run without starting Spark. */
     public TrainPlan plan()
     {
-        DataSources.requireReadable(config, DataSources.TRAIN, DataSources.VAL);
+        // Opening both splits here refuses a data.path without its prepared splits before anything starts.
         try (BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL))
         {

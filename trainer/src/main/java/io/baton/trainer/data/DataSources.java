@@ -44,22 +44,11 @@ public final class DataSources
             return new OffsetBatchSource(new PatternBatchSource(images,
                 trainSamples + config.get(TrainerKeys.DATA_SYNTHETIC_VAL_SAMPLES), seed), trainSamples);
         }
-        final String cache = config.get(TrainerKeys.DATA_CACHE_DIR);
-        final Path cacheDir = cache != null ? Path.of(cache)
-            : Path.of(System.getProperty("java.io.tmpdir"), "baton-shards");
-        try
-        {
-            final ShardedDataset dataset = ShardedDataset.open(toUri(path), split, cacheDir);
-            final JpegBackend backend = JpegBackend.valueOf(
-                config.get(TrainerKeys.DATA_JPEG_DECODER).toUpperCase(Locale.ROOT).replace('-', '_'));
-            return new ShardBatchSource(dataset, new ImageDecoder(backend), imageSize, seed,
-                config.get(TrainerKeys.DATA_LOADER_THREADS), config.get(TrainerKeys.DATA_PREFETCH_BATCHES));
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot open split '" + split + "' of data.path " + path + ": "
-                + ex.getMessage(), ex);
-        }
+        final ShardedDataset dataset = shards(config, path, split);
+        final JpegBackend backend = JpegBackend.valueOf(
+            config.get(TrainerKeys.DATA_JPEG_DECODER).toUpperCase(Locale.ROOT).replace('-', '_'));
+        return new ShardBatchSource(dataset, new ImageDecoder(backend), imageSize, seed,
+            config.get(TrainerKeys.DATA_LOADER_THREADS), config.get(TrainerKeys.DATA_PREFETCH_BATCHES));
     }
 
     /**
@@ -76,22 +65,41 @@ public final class DataSources
         {
             return;
         }
-        final Path cacheDir = Path.of(System.getProperty("java.io.tmpdir"), "baton-shards");
         for (final String split : splits)
         {
-            try (ShardedDataset ignored = ShardedDataset.open(toUri(path), split, cacheDir))
+            try (ShardedDataset ignored = shards(config, path, split))
             {
                 // opened: the manifest is there and names the split
             }
-            catch (final FileNotFoundException | IllegalArgumentException ex)
-            {
-                throw new IllegalArgumentException("data.path = " + path + ": " + ex.getMessage(), ex);
-            }
             catch (final IOException ex)
             {
-                throw new UncheckedIOException("cannot read the manifest of data.path " + path + ": "
-                    + ex.getMessage(), ex);
+                throw new UncheckedIOException("closing the manifest of data.path " + path + ": " + ex.getMessage(),
+                    ex);
             }
+        }
+    }
+
+    /**
+     * Opens a split's shards. A data.path without a prepared manifest, or without the split, is bad input: an
+     * IllegalArgumentException naming data.path.
+     */
+    private static ShardedDataset shards(final BatonConfig config, final String path, final String split)
+    {
+        final String cache = config.get(TrainerKeys.DATA_CACHE_DIR);
+        final Path cacheDir = cache != null ? Path.of(cache)
+            : Path.of(System.getProperty("java.io.tmpdir"), "baton-shards");
+        try
+        {
+            return ShardedDataset.open(toUri(path), split, cacheDir);
+        }
+        catch (final FileNotFoundException | IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("data.path = " + path + ": " + ex.getMessage(), ex);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open split '" + split + "' of data.path " + path + ": "
+                + ex.getMessage(), ex);
         }
     }
 

@@ -12,6 +12,9 @@ import io.baton.trainer.export.ModelVerifier;
 import io.baton.trainer.run.Evaluator;
 import org.apache.spark.api.java.JavaSparkContext;
 
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
 import java.util.List;
 
 /** The driver of {@code baton evaluate}: one barrier stage of evaluating replicas; returns rank 0's report. */
@@ -85,17 +88,17 @@ public final class EvaluateJob
         /** Height of the input in the zip's verification sidecar when it is square, else null. */
         private static Integer exportedImageSize(final String location)
         {
-            final java.net.URI uri = DataSources.toUri(location);
+            final URI uri = DataSources.toUri(location);
             if (!"file".equals(uri.getScheme()))
             {
                 return null;
             }
             try
             {
-                final long[] nchw = ModelVerifier.readSample(java.nio.file.Path.of(uri)).inputShape();
+                final long[] nchw = ModelVerifier.readSample(Path.of(uri)).inputShape();
                 return nchw.length == 4 && nchw[2] == nchw[3] ? Integer.valueOf((int)nchw[2]) : null;
             }
-            catch (final java.io.IOException | RuntimeException ex)
+            catch (final IOException | RuntimeException ex)
             {
                 return null; // not written by baton export: the configuration decides
             }

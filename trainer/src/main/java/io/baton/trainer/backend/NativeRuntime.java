@@ -3,6 +3,8 @@ package io.baton.trainer.backend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -60,8 +62,7 @@ public final class NativeRuntime
     /** Memory of this machine or of the container it runs in (cgroup-aware), or 0 if unknown. */
     static long physicalMemoryBytes()
     {
-        final java.lang.management.OperatingSystemMXBean os =
-            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        final OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.OperatingSystemMXBean
             ? ((com.sun.management.OperatingSystemMXBean)os).getTotalMemorySize() : 0;
     }

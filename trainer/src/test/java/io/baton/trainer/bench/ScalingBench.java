@@ -309,22 +309,16 @@ public final class ScalingBench
         final double[][] stepMs, final List<double[]> syncBreakdowns)
     {
         final int cycles = stepMs[0].length;
-        final double solo = cycles * batch * 1e3 / sum(stepMs[0]);
-        final double sync = cycles * 2.0 * batch * 1e3 / sum(stepMs[1]);
-        final double pair0 = cycles * batch * 1e3 / sum(stepMs[2]);
-        final double pair1 = cycles * batch * 1e3 / sum(stepMs[3]);
+        final double solo = imagesPerSecond(stepMs[0], batch);
+        final double sync = imagesPerSecond(stepMs[1], 2 * batch);
+        final double pair0 = imagesPerSecond(stepMs[2], batch);
+        final double pair1 = imagesPerSecond(stepMs[3], batch);
         final double[] perCycle = new double[cycles];
-        double slowerPairMs = 0;
         for (int i = 0; i < cycles; i++)
         {
             perCycle[i] = stepMs[0][i] / stepMs[1][i]; // = sync img/s / (2 x solo img/s) for that cycle
-            slowerPairMs += Math.max(stepMs[2][i], stepMs[3][i]);
         }
-        // Lock step can go no faster than the slower core: with zero communication cost, a world-2 step would take
-        // max(rank 0's, rank 1's) independent step time. Splitting sync / pair into that bound (imbalance) and what
-        // the synchronous step adds beyond it (Baton's own cost: collectives, waiting inside a step) tells the
-        // machine's share from Baton's.
-        final double lockStep = cycles * 2.0 * batch * 1e3 / slowerPairMs;
+        final double lockStep = lockStepBound(stepMs, batch);
         final double[] breakdown = medians(syncBreakdowns);
         System.out.printf(Locale.ROOT,
             "SCALING arch=%s input=%d batch_per_replica=%d cycles=%d warmup=%d solo_img_s=%.2f sync_img_s=%.2f "
@@ -344,28 +338,45 @@ public final class ScalingBench
     private static void reportB(final int batch, final double[][] stepMs, final List<double[]> syncBreakdownsB)
     {
         final int cycles = stepMs[0].length;
-        double slowerPairMs = 0;
         int bFaster = 0;
         final double[] ratio = new double[cycles];
         for (int i = 0; i < cycles; i++)
         {
             ratio[i] = stepMs[1][i] / stepMs[4][i];
-            slowerPairMs += Math.max(stepMs[2][i], stepMs[3][i]);
             bFaster += stepMs[4][i] < stepMs[1][i] ? 1 : 0;
         }
-        final double solo = cycles * batch * 1e3 / sum(stepMs[0]);
-        final double lockStep = cycles * 2.0 * batch * 1e3 / slowerPairMs;
-        final double syncA = cycles * 2.0 * batch * 1e3 / sum(stepMs[1]);
-        final double syncB = cycles * 2.0 * batch * 1e3 / sum(stepMs[4]);
+        final double solo = imagesPerSecond(stepMs[0], batch);
+        final double lockStep = lockStepBound(stepMs, batch);
+        final double syncA = imagesPerSecond(stepMs[1], 2 * batch);
+        final double syncB = imagesPerSecond(stepMs[4], 2 * batch);
         final double[] breakdown = medians(syncBreakdownsB);
         System.out.printf(Locale.ROOT,
             "VARIANT_B idle=%s sync_img_s=%.2f efficiency=%.3f baton=%.3f (A: %.2f, %.3f, %.3f) b_over_a=%.3f "
-                + "b_faster_in=%d/%d cycle_b_over_a_median=%.3f (quartiles %.3f %.3f) median_ms: sync=%.1f syncbn_comm=%.1f grad_allreduce=%.1f "
-                + "(cpu: syncbn_comm=%.1f grad_allreduce=%.1f)%n",
+                + "b_faster_in=%d/%d cycle_b_over_a_median=%.3f (quartiles %.3f %.3f) median_ms: sync=%.1f "
+                + "syncbn_comm=%.1f grad_allreduce=%.1f (cpu: syncbn_comm=%.1f grad_allreduce=%.1f)%n",
             System.getProperty("bench.idleB"), syncB, syncB / (2 * solo), syncB / lockStep, syncA, syncA / (2 * solo),
             syncA / lockStep, syncB / syncA, bFaster, cycles, quantile(ratio, 0.5), quantile(ratio, 0.25),
             quantile(ratio, 0.75), quantile(stepMs[4], 0.5), breakdown[2], breakdown[3],
             breakdown[5], breakdown[6]);
+    }
+
+    /** Throughput of steps taking {@code ms} each, {@code imagesPerStep} images per step. */
+    private static double imagesPerSecond(final double[] ms, final int imagesPerStep)
+    {
+        return ms.length * (double)imagesPerStep * 1e3 / sum(ms);
+    }
+
+    /**
+     * Lock step can go no faster than the slower core: with zero communication cost, a world-2 step would take
+     * max(rank 0's, rank 1's) independent (pair) step time of its cycle. Splitting sync / pair into that bound
+     * (imbalance) and what the synchronous step adds beyond it (Baton's own cost: collectives, waiting inside a
+     * step) tells the machine's share from Baton's. Returns the bound's images per second.
+     */
+    private static double lockStepBound(final double[][] stepMs, final int batch)
+    {
+        final double[] slowerPairMs = new double[stepMs[2].length];
+        Arrays.setAll(slowerPairMs, i -> Math.max(stepMs[2][i], stepMs[3][i]));
+        return imagesPerSecond(slowerPairMs, 2 * batch);
     }
 
     private static double sum(final double[] values)

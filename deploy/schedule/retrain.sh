@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scheduled retraining entry point (cron or the systemd timer): retrains the latest model on the newest prepared
 # data, verifies the candidate, and logs the outcome. Exit codes: 0 promoted, 3 kept as candidate (not an error for
-# the scheduler), 1 failed, 2 bad configuration.
+# the scheduler), 4 skipped because another job holds MODELS_DIR (a previous retrain still running, on any host),
+# 1 failed, 2 bad configuration.
 #   BATON_HOME     the distribution (default /opt/baton)
 #   RETRAIN_CONF   job configuration (default $BATON_HOME/conf/retrain.conf; any baton config file works)
 #   MODELS_DIR     latest.zip, candidates/, promotions.jsonl (default /var/lib/baton/models)
@@ -25,6 +26,7 @@ case "$code" in
     bash "$BATON_HOME/bin/baton" verify-model "$MODELS_DIR/latest.zip" || exit 1
     ;;
   3) echo "$(date -u +%FT%TZ) candidate not promoted (see $MODELS_DIR/promotions.jsonl)" ;;
+  4) echo "$(date -u +%FT%TZ) skipped: another job holds $MODELS_DIR (see the message above)" >&2 ;;
   *) echo "$(date -u +%FT%TZ) retrain failed with exit code $code" >&2 ;;
 esac
 exit "$code"

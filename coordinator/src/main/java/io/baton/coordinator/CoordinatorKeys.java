@@ -28,6 +28,8 @@ public final class CoordinatorKeys implements ConfigModule
         .check(v -> !v.isNegative(), ">= 0");
     public static final ConfigKey<String> RUN_DIR = ConfigKey.of("run.dir", ConfigType.STRING)
         .check(v -> !v.isBlank(), "a Hadoop FileSystem URI or local path");
+    public static final ConfigKey<Duration> RUN_LOCK_STALE_AFTER =
+        ConfigKey.of("run.lock-stale-after", ConfigType.DURATION).check(v -> v.toMillis() >= 1000, ">= 1s");
     public static final ConfigKey<Duration> PROGRESS_INTERVAL =
         ConfigKey.of("progress.interval", ConfigType.DURATION).check(v -> !v.isNegative() && !v.isZero(), "> 0");
 
@@ -70,6 +72,7 @@ public final class CoordinatorKeys implements ConfigModule
         CLUSTER_TASK_CPUS,
         CLUSTER_SLOT_WAIT,
         RUN_DIR,
+        RUN_LOCK_STALE_AFTER,
         PROGRESS_INTERVAL,
         PREPARE_SHARD_SIZE,
         PREPARE_RESIZE_SHORTER_SIDE,

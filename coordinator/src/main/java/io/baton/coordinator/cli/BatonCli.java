@@ -1,6 +1,7 @@
 package io.baton.coordinator.cli;
 
 import io.baton.common.config.BatonConfigException;
+import io.baton.coordinator.lock.DirectoryInUseException;
 import io.baton.trainer.backend.NativeRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -9,7 +10,8 @@ import java.io.PrintWriter;
 
 /**
  * The {@code baton} command line: one entry point whose subcommands are the user-facing jobs. Exit codes: 0 on
- * success, 1 when the job failed, 2 for bad usage or an invalid configuration (nothing was started).
+ * success, 1 when the job failed, 2 for bad usage or an invalid configuration (nothing was started), 4 when another
+ * job holds the directory the command would write (nothing was started).
  */
 @Command(
     name = "baton",
@@ -25,6 +27,8 @@ public final class BatonCli
     public static final int EXIT_FAILED = 1;
     /** Exit code of bad usage or invalid configuration. */
     public static final int EXIT_USAGE = 2;
+    /** Exit code when another job holds the run (or models) directory: a scheduler can tell "still running". */
+    public static final int EXIT_IN_USE = 4;
 
     public static void main(final String[] args)
     {
@@ -46,6 +50,11 @@ public final class BatonCli
             {
                 commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + ex.getMessage());
                 return EXIT_USAGE;
+            }
+            if (ex instanceof DirectoryInUseException)
+            {
+                commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + ex.getMessage());
+                return EXIT_IN_USE;
             }
             commandLine.getErr().println("baton " + commandLine.getCommandName() + " failed: " + ex);
             ex.printStackTrace(commandLine.getErr());

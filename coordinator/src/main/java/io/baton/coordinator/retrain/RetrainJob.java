@@ -1,8 +1,10 @@
 package io.baton.coordinator.retrain;
 
 import io.baton.common.config.BatonConfig;
+import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.OpsKeys;
 import io.baton.coordinator.export.CheckpointModel;
+import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.coordinator.train.TrainPlan;
 import io.baton.trainer.TrainerKeys;
@@ -16,6 +18,8 @@ import io.baton.trainer.run.ReplicaTrainer;
 import io.baton.trainer.run.SingleRankCommunicator;
 import io.baton.trainer.run.StepMetrics;
 import io.baton.trainer.run.TimedCommunicator;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -42,7 +46,11 @@ import java.util.Locale;
  * {@code <models>/promotions.jsonl}; the step metrics go to {@code <models>/candidates/<id>/metrics.jsonl} (a run
  * directory {@code baton report} reads).
  *
- * <p>Threading: the caller's thread. Not safe against two retrains sharing a models directory at once.
+ * <p>The job holds the models directory's {@link DirectoryLock} from before it creates the candidate until the
+ * decision is recorded, so a second retrain on the same models directory (a schedule firing while the previous one
+ * still runs) is refused instead of racing it to {@code latest.zip}.
+ *
+ * <p>Threading: the caller's thread.
  */
 public final class RetrainJob
 {
@@ -82,6 +90,16 @@ public final class RetrainJob
     public RetrainOutcome run() throws IOException
     {
         DataSources.requireReadable(config, DataSources.TRAIN, DataSources.VAL);
+        try (DirectoryLock lock = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
+            new org.apache.hadoop.fs.Path(modelsDir.toAbsolutePath().toUri()), "baton retrain",
+            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))
+        {
+            return runLocked();
+        }
+    }
+
+    private RetrainOutcome runLocked() throws IOException
+    {
         final String id = candidateId();
         final Path candidateDir = modelsDir.resolve(CANDIDATES).resolve(id);
         Files.createDirectories(candidateDir);

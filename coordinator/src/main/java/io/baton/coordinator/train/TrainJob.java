@@ -3,6 +3,7 @@ package io.baton.coordinator.train;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
+import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.coordinator.metrics.PrometheusEndpoint;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.SlotCheck;
@@ -11,6 +12,7 @@ import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.run.TrainOutcome;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +38,8 @@ import java.util.Map;
  *   <li>it ran with fewer replicas than configured (elastic, {@code elastic.min-replicas}) and reached the next
  *       checkpoint: the driver then launches the next stage with as many replicas as slots allow again.</li>
  * </ul>
- * Every such event is printed, logged and appended to the run's {@code run-events.jsonl}.
+ * Every such event is printed, logged and appended to the run's {@code run-events.jsonl}. The job holds the run
+ * directory's {@link DirectoryLock} throughout, so a second job on the same run is refused before it changes anything.
  *
  * <p>Threading: the caller's thread; blocks until training ends.
  */
@@ -75,7 +78,16 @@ public final class TrainJob
     public List<ReplicaReport> run(final TrainPlan plan)
     {
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
-        run.mkdirs();
+        // Before anything in the run changes: a second job on it would delete this one's checkpoints.
+        try (DirectoryLock lock = DirectoryLock.acquire(run.fileSystem(), new Path(run.uri()), "baton train",
+            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))
+        {
+            return runLocked(plan, run);
+        }
+    }
+
+    private List<ReplicaReport> runLocked(final TrainPlan plan, final RunDirectory run)
+    {
         final RunEvents events = new RunEvents(run);
         final ResumeResolver resolver = new ResumeResolver(config, run, out, events);
         ResumeResolver.Found from = resolver.initial(resume);

@@ -1,5 +1,8 @@
 package io.baton.coordinator.cli;
 
+import io.baton.coordinator.lock.DirectoryLock;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -7,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,5 +54,28 @@ class TrainCommandInputTest
             err.toString());
         assertFalse(err.toString().contains("\tat "), err.toString());
         assertEquals("# the run's own configuration\n", Files.readString(runDir.resolve("run.conf")));
+    }
+
+    @Test
+    void aRunDirectoryHeldByAnotherJobIsRefusedWithExit4AndLeftAsItWas() throws Exception
+    {
+        final Path runDir = Files.createDirectories(dir.resolve("run"));
+        Files.writeString(runDir.resolve("run.conf"), "# the running job's configuration\n");
+        try (DirectoryLock running = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
+            new org.apache.hadoop.fs.Path(runDir.toUri()), "baton train", Duration.ofSeconds(60)))
+        {
+            final int code = BatonCli.run(new String[] {"train", "--run-dir", runDir.toString(), "--resume", "never",
+                "--set", "train.epochs=1", "--set", "optim.decay-epochs=[]"},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+            assertEquals(BatonCli.EXIT_IN_USE, code, err.toString());
+            assertTrue(err.toString().startsWith("baton train: " + new org.apache.hadoop.fs.Path(runDir.toUri())
+                + " is in use by baton train on "), err.toString());
+            assertFalse(err.toString().contains("\tat "), err.toString());
+        }
+        assertEquals("# the running job's configuration\n", Files.readString(runDir.resolve("run.conf")));
+        try (var files = Files.list(runDir))
+        {
+            assertEquals(List.of(runDir.resolve("run.conf")), files.toList(), "the refused job wrote into the run");
+        }
     }
 }

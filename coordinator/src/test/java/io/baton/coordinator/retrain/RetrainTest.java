@@ -7,8 +7,11 @@ import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
 import io.baton.coordinator.cli.BatonCli;
 import io.baton.coordinator.cli.RetrainCommand;
+import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.recipe.TrainingRecipe;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,6 +21,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -113,6 +117,30 @@ class RetrainTest
         assertTrue(Files.isRegularFile(Path.of(rejected.get("candidate").asText())), "candidate kept");
         assertArrayEquals(trained, Files.readAllBytes(models.resolve(RetrainJob.LATEST)), "latest unchanged");
         assertTrue(out3.toString().contains("NOT PROMOTED (kept as candidate)"), out3.toString());
+    }
+
+    @Test
+    void aSecondRetrainOnAModelsDirectoryInUseIsRefusedWithExit4BeforeItWritesAnything() throws Exception
+    {
+        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(null, SETTINGS);
+        final Path model = dir.resolve("run/model.zip");
+        Files.createDirectories(model.getParent());
+        ModelSerializer.writeModel(TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 4), model.toFile(),
+            false);
+        final Path models = Files.createDirectories(dir.resolve("models"));
+        try (DirectoryLock scheduledEarlier = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
+            new org.apache.hadoop.fs.Path(models.toUri()), "baton retrain", Duration.ofSeconds(60)))
+        {
+            final StringWriter err = new StringWriter();
+            final int code = BatonCli.run(retrain(model, models), new PrintWriter(new StringWriter()),
+                new PrintWriter(err));
+            assertEquals(BatonCli.EXIT_IN_USE, code, err.toString());
+            assertTrue(err.toString().contains(" is in use by baton retrain on "), err.toString());
+        }
+        try (var files = Files.list(models))
+        {
+            assertEquals(List.of(), files.toList(), "the refused retrain wrote into the models directory");
+        }
     }
 
     @Test

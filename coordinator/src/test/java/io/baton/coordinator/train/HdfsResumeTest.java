@@ -1,6 +1,9 @@
 package io.baton.coordinator.train;
 
+import io.baton.coordinator.lock.DirectoryInUseException;
+import io.baton.coordinator.lock.DirectoryLock;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import static io.baton.coordinator.train.TrainRuns.TOTAL_STEPS;
@@ -15,10 +19,14 @@ import static io.baton.coordinator.train.TrainRuns.config;
 import static io.baton.coordinator.train.TrainRuns.params;
 import static io.baton.coordinator.train.TrainRuns.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Bit-exact resume with the run directory (metrics, events, checkpoints) on HDFS (a one-datanode MiniDFSCluster). */
+/**
+ * Bit-exact resume with the run directory (metrics, events, checkpoints) on HDFS (a one-datanode MiniDFSCluster), and
+ * the run directory's lock there.
+ */
 class HdfsResumeTest
 {
     @TempDir
@@ -65,5 +73,23 @@ class HdfsResumeTest
             + "/checkpoints/ckpt-0+(\\d+)\\)").matcher(output);
         assertTrue(from.find() && steps.contains(Long.parseLong(from.group(1))), steps + "\n" + output);
         assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS));
+    }
+
+    @Test
+    void aSecondJobOnAnHdfsRunDirectoryIsRefusedUntilTheFirstReleasesIt() throws Exception
+    {
+        final FileSystem fs = cluster.getFileSystem();
+        final org.apache.hadoop.fs.Path runDir = new org.apache.hadoop.fs.Path(root + "/runs/locked");
+        try (DirectoryLock first = DirectoryLock.acquire(fs, runDir, "baton train", Duration.ofSeconds(60)))
+        {
+            assertTrue(fs.exists(first.file()));
+            assertThrows(DirectoryInUseException.class,
+                () -> DirectoryLock.acquire(fs, runDir, "baton train", Duration.ofSeconds(60)));
+        }
+        try (DirectoryLock second = DirectoryLock.acquire(fs, runDir, "baton train", Duration.ofSeconds(60)))
+        {
+            assertTrue(fs.exists(second.file()));
+        }
+        assertFalse(fs.exists(new org.apache.hadoop.fs.Path(runDir, DirectoryLock.FILE_NAME)));
     }
 }

@@ -1,0 +1,255 @@
+package io.baton.coordinator.lock;
+
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An exclusive lease on a directory that one Baton job writes: a training run's directory, or retrain's models
+ * directory. Two jobs writing into one run directory delete each other's checkpoints as "left by an earlier run" and
+ * overwrite each other's metrics, configuration and model; two retrains in one models directory can promote in the
+ * wrong order. So a job takes the lock before it changes anything, and a second job is refused with
+ * {@link DirectoryInUseException} naming the holder.
+ *
+ * <p>The lock is a file, {@value #FILE_NAME}, created exclusively (O_EXCL on a local disk, the NameNode's create
+ * without overwrite on HDFS; object stores without an exclusive create give no such guarantee). Its holder
+ * refreshes the file's modification time every quarter of {@code staleAfter}. A lock is taken over, with a warning,
+ * when its process is gone (holder on this host) or when it was not refreshed for {@code staleAfter} (a driver
+ * killed on another host; host clocks are assumed to agree within a small part of {@code staleAfter}).
+ *
+ * <p>Threading: acquire and close from one thread; the refresh runs on its own daemon thread.
+ */
+public final class DirectoryLock implements AutoCloseable
+{
+    /** The lock file's name inside the locked directory. */
+    public static final String FILE_NAME = "baton.lock";
+
+    private static final Logger LOG = LoggerFactory.getLogger(DirectoryLock.class);
+
+    private final FileSystem fs;
+    private final Path file;
+    private final LockHolder holder;
+    private final ScheduledExecutorService refresher;
+
+    private DirectoryLock(final FileSystem fs, final Path file, final LockHolder holder, final Duration staleAfter)
+    {
+        this.fs = fs;
+        this.file = file;
+        this.holder = holder;
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread thread = new Thread(r, "baton-lock-refresh");
+            thread.setDaemon(true);
+            return thread;
+        });
+        final long periodMs = Math.max(1, staleAfter.toMillis() / 4);
+        refresher.scheduleWithFixedDelay(this::refresh, periodMs, periodMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Takes the lock of {@code dir} (created if missing) for {@code job}, taking over a stale one.
+     *
+     * @throws DirectoryInUseException when another live job holds it.
+     */
+    public static DirectoryLock acquire(final FileSystem fs, final Path dir, final String job,
+        final Duration staleAfter)
+    {
+        final Path file = new Path(dir, FILE_NAME);
+        final LockHolder self = LockHolder.current(job);
+        try
+        {
+            fs.mkdirs(dir);
+            for (int attempt = 0; attempt < 3; attempt++)
+            {
+                if (tryCreate(fs, file, self))
+                {
+                    return new DirectoryLock(fs, file, self, staleAfter);
+                }
+                final LockHolder other = read(fs, file);
+                final long modifiedMs = modificationMs(fs, file);
+                if (other == null || modifiedMs < 0)
+                {
+                    continue; // released between our create and our read: try again
+                }
+                final Duration sinceRefresh = Duration.ofMillis(Math.max(0, System.currentTimeMillis() - modifiedMs));
+                final String stale = other.staleReason(sinceRefresh, staleAfter);
+                if (stale == null)
+                {
+                    throw inUse(dir, other, sinceRefresh, staleAfter, job);
+                }
+                LOG.warn("{}: taking over the lock of {}: {}", dir, other.describe(), stale);
+                takeOver(fs, file, other);
+            }
+            throw new DirectoryInUseException(dir + " is in use: its lock " + file + " kept changing hands while "
+                + job + " tried to take it; is another job starting on it?");
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot lock " + dir + " (" + file + "): " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The lock file. */
+    public Path file()
+    {
+        return file;
+    }
+
+    /** Stops refreshing and removes the lock file, unless another job took it over meanwhile. */
+    @Override
+    public void close()
+    {
+        refresher.shutdownNow();
+        try
+        {
+            refresher.awaitTermination(10, TimeUnit.SECONDS);
+            final LockHolder now = read(fs, file);
+            if (now != null && now.token().equals(holder.token()))
+            {
+                fs.delete(file, false);
+            }
+            else
+            {
+                LOG.warn("{}: not removing the lock, it is no longer ours (now {})", file,
+                    now == null ? "absent" : now.describe());
+            }
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("{}: could not remove the lock: {}", file, ex.toString());
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void refresh()
+    {
+        try
+        {
+            fs.setTimes(file, System.currentTimeMillis(), -1);
+        }
+        catch (final FileNotFoundException ex)
+        {
+            LOG.error("{}: the lock file was removed while {} held it; another job may now write here", file,
+                holder.describe());
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            LOG.warn("{}: could not refresh the lock: {}", file, ex.toString());
+        }
+    }
+
+    private static boolean tryCreate(final FileSystem fs, final Path file, final LockHolder self) throws IOException
+    {
+        final byte[] bytes = self.render().getBytes(StandardCharsets.UTF_8);
+        final RawLocalFileSystem local = fs instanceof LocalFileSystem checksummed
+            ? (RawLocalFileSystem)checksummed.getRaw() : fs instanceof RawLocalFileSystem raw ? raw : null;
+        if (local != null)
+        {
+            // Hadoop's local create checks for the file and then opens it: not atomic. CREATE_NEW is O_EXCL.
+            try
+            {
+                Files.write(local.pathToFile(file).toPath(), bytes, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE);
+                return true;
+            }
+            catch (final java.nio.file.FileAlreadyExistsException ex)
+            {
+                return false;
+            }
+        }
+        try (FSDataOutputStream out = fs.create(file, false))
+        {
+            out.write(bytes);
+            out.hsync();
+            return true;
+        }
+        catch (final FileAlreadyExistsException ex)
+        {
+            return false;
+        }
+        catch (final IOException ex)
+        {
+            // HDFS reports a file another client is still creating as AlreadyBeingCreatedException, a RemoteException.
+            if (fs.exists(file))
+            {
+                return false;
+            }
+            throw ex;
+        }
+    }
+
+    /** The holder recorded in the file, or null when there is no file. */
+    private static LockHolder read(final FileSystem fs, final Path file) throws IOException
+    {
+        try (FSDataInputStream in = fs.open(file))
+        {
+            return LockHolder.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        catch (final FileNotFoundException ex)
+        {
+            return null;
+        }
+    }
+
+    private static long modificationMs(final FileSystem fs, final Path file) throws IOException
+    {
+        try
+        {
+            return fs.getFileStatus(file).getModificationTime();
+        }
+        catch (final FileNotFoundException ex)
+        {
+            return -1;
+        }
+    }
+
+    /**
+     * Moves the stale lock aside (a rename succeeds for one job only) and deletes it. If what was moved is not the
+     * stale holder's file (another job took the lock over in between), it is put back.
+     */
+    private static void takeOver(final FileSystem fs, final Path file, final LockHolder stale) throws IOException
+    {
+        final Path aside = new Path(file.getParent(), "." + FILE_NAME + ".stale-" + UUID.randomUUID());
+        if (!fs.rename(file, aside))
+        {
+            return;
+        }
+        final LockHolder moved = read(fs, aside);
+        if (moved != null && !moved.token().equals(stale.token()) && !fs.exists(file) && fs.rename(aside, file))
+        {
+            return;
+        }
+        fs.delete(aside, false);
+    }
+
+    private static DirectoryInUseException inUse(final Path dir, final LockHolder other, final Duration sinceRefresh,
+        final Duration staleAfter, final String job)
+    {
+        return new DirectoryInUseException(dir + " is in use by " + other.describe() + ", lock refreshed "
+            + sinceRefresh.toSeconds() + " s ago; " + job + " would overwrite its files, so it did not start. Wait "
+            + "for that job to end, or use another directory. If that job is dead, its lock is taken over once it "
+            + "has not been refreshed for " + staleAfter.toSeconds() + " s (run.lock-stale-after), or delete "
+            + new Path(dir, FILE_NAME) + " by hand.");
+    }
+}

@@ -24,7 +24,8 @@ public final class EvaluateCommand implements Callable<Integer>
     @Mixin
     ConfigOptions config;
 
-    @Option(names = "--model", paramLabel = "URI", description = "A model zip, or a run directory (uses its model.zip and run.conf).")
+    @Option(names = "--model", paramLabel = "URI", description = "A model zip, a run directory (its model.zip and run.conf; its newest checkpoint while it has "
+            + "no model.zip), or a checkpoint directory (.../checkpoints/ckpt-<step>).")
     String model;
 
     @Option(names = "--data", paramLabel = "URI", description = "Prepared data; sets data.path.")
@@ -44,7 +45,7 @@ public final class EvaluateCommand implements Callable<Integer>
     {
         if (model == null)
         {
-            throw new IllegalArgumentException("--model is required: a model zip or a run directory");
+            throw new IllegalArgumentException("--model is required: a model zip, a run directory or a checkpoint directory");
         }
         final EvaluateJob.Target target = EvaluateJob.Target.resolve(model);
         final List<String> extra = new ArrayList<>();
@@ -73,6 +74,11 @@ public final class EvaluateCommand implements Callable<Integer>
         final BatonConfig loaded = target.runConfig() != null && config.configFile == null
             ? config.loadWithBase(target.runConfig(), extra) : config.load(extra);
         final PrintWriter out = spec.commandLine().getOut();
+        if (target.note() != null)
+        {
+            out.println(target.note());
+            out.flush();
+        }
         final Evaluator.Result r = new EvaluateJob(loaded).run(target.modelUri());
         out.printf(Locale.ROOT, "evaluated %s on %d samples with %d replicas (%s): top-1 %.4f  top-5 %.4f  loss %.4f%n",
             target.modelUri(), r.samples(), loaded.get(TrainerKeys.TRAIN_REPLICAS),

@@ -2,6 +2,7 @@ package io.baton.coordinator.evaluate;
 
 import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.CoordinatorKeys;
+import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkContexts;
@@ -53,24 +54,47 @@ public final class EvaluateJob
     }
 
     /**
-     * What {@code --model} names: a model zip, or a run directory with its model and configuration.
+     * What {@code --model} names: a model zip, a run directory with its model and configuration, a checkpoint
+     * directory ({@code .../checkpoints/ckpt-<step>}), or a run directory without a model yet (its newest valid
+     * checkpoint).
      *
-     * @param modelUri   the model zip.
-     * @param runConfig  the run's recorded configuration (run directory, or a run.conf beside the zip), or null.
+     * @param modelUri   the model zip or checkpoint directory.
+     * @param runConfig  the run's recorded configuration (run directory, a run.conf beside the zip, or the
+     *                   checkpoint's own), or null.
      * @param imageSize  the input size the model was exported for (its verification sidecar), or null if unknown.
+     * @param note       what was chosen when it is not what was named (a run's newest checkpoint), or null.
      */
-    public record Target(String modelUri, String runConfig, Integer imageSize)
+    public record Target(String modelUri, String runConfig, Integer imageSize, String note)
     {
         public static Target resolve(final String location)
         {
             final RunDirectory run = new RunDirectory(location);
             if (run.exists(RunDirectory.MODEL))
             {
-                return new Target(run.path(RunDirectory.MODEL).toString(), run.readText(RunDirectory.CONFIG), null);
+                return new Target(run.path(RunDirectory.MODEL).toString(), run.readText(RunDirectory.CONFIG), null,
+                    null);
             }
-            if (!new RunDirectory(location).fileSystemExists())
+            if (!run.fileSystemExists())
             {
                 throw new IllegalArgumentException("--model " + location + " does not exist");
+            }
+            if (CheckpointModel.isCheckpoint(location) && run.isDirectory())
+            {
+                return new Target(location, CheckpointModel.configText(location), null, null);
+            }
+            if (run.isDirectory())
+            {
+                // Training still running, or stopped before its end: the newest checkpoint is the model so far.
+                final String newest = run.exists(RunDirectory.CHECKPOINTS) ? CheckpointModel.newestValid(location)
+                    : null;
+                if (newest == null)
+                {
+                    throw new IllegalArgumentException("--model " + location + " is a directory without "
+                        + RunDirectory.MODEL + " and without a valid checkpoint: not a run directory, or its training "
+                        + "has not written a checkpoint yet");
+                }
+                return new Target(newest, CheckpointModel.configText(newest), null, "no " + RunDirectory.MODEL
+                    + " in " + location + " (training not finished): evaluating its newest checkpoint, " + newest);
             }
             // A run's model.zip named directly is evaluated like its run directory: same data and image size.
             final org.apache.hadoop.fs.Path parent = new org.apache.hadoop.fs.Path(location).getParent();
@@ -79,10 +103,10 @@ public final class EvaluateJob
                 final RunDirectory beside = new RunDirectory(parent.toString());
                 if (beside.exists(RunDirectory.CONFIG))
                 {
-                    return new Target(location, beside.readText(RunDirectory.CONFIG), null);
+                    return new Target(location, beside.readText(RunDirectory.CONFIG), null, null);
                 }
             }
-            return new Target(location, null, exportedImageSize(location));
+            return new Target(location, null, exportedImageSize(location), null);
         }
 
         /** Height of the input in the zip's verification sidecar when it is square, else null. */

@@ -5,6 +5,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.spark.ReplicaBody;
 import io.baton.coordinator.spark.ReplicaContext;
 import io.baton.coordinator.spark.Rendezvous;
@@ -61,9 +62,13 @@ final class EvaluateReplica implements ReplicaBody<EvaluationReport>
         }
     }
 
-    /** Reads a DL4J model zip from any Hadoop FileSystem URI or local path. */
+    /** Reads a DL4J model zip, or a training checkpoint directory, from any Hadoop FileSystem URI or local path. */
     static ComputationGraph load(final String location) throws java.io.IOException
     {
+        if (CheckpointModel.isCheckpoint(location))
+        {
+            return CheckpointModel.load(location).graph();
+        }
         final URI resolved = DataSources.toUri(location);
         final FileSystem fs = FileSystem.get(resolved, new Configuration());
         try (FSDataInputStream in = fs.open(new Path(resolved)))

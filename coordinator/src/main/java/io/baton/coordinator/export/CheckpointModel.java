@@ -44,6 +44,46 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
         return CHECKPOINT_DIR.matcher(new Path(new RunDirectory(location).uri()).getName()).matches();
     }
 
+    /**
+     * The newest checkpoint of a run directory whose every part verifies, as a location {@link #load} takes, or null
+     * when the run has none.
+     */
+    public static String newestValid(final String runDir)
+    {
+        final RunDirectory run = new RunDirectory(runDir);
+        try (CheckpointStore store = CheckpointStore.openReadOnly(run.path(RunDirectory.CHECKPOINTS).toString(),
+            new Configuration()))
+        {
+            return store.latestValid().found().map(c -> c.path().toString()).orElse(null);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot list the checkpoints of " + runDir + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The configuration a checkpoint was trained with (its configuration part), after verifying the checkpoint. */
+    public static String configText(final String location)
+    {
+        final Path path = new Path(new RunDirectory(location).uri());
+        final Matcher m = CHECKPOINT_DIR.matcher(path.getName());
+        if (!m.matches())
+        {
+            throw new IllegalArgumentException("checkpoint " + location + " is not a checkpoint directory "
+                + "(.../checkpoints/ckpt-<step>)");
+        }
+        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), new Configuration()))
+        {
+            final Checkpoint checkpoint = store.open(Long.parseLong(m.group(1)));
+            checkpoint.verify();
+            return new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART), StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("checkpoint " + location + " cannot be read: " + ex.getMessage(), ex);
+        }
+    }
+
     /** Loads the model of checkpoint {@code location} (local path or Hadoop FS URI of a ckpt-<step> directory). */
     public static CheckpointModel load(final String location)
     {

@@ -30,7 +30,23 @@ public final class RunDirectory
     public RunDirectory(final String location)
     {
         final URI uri = URI.create(location.replace(" ", "%20"));
-        this.root = uri.getScheme() == null ? java.nio.file.Path.of(location).toAbsolutePath().toUri() : uri;
+        this.root = withoutTrailingSlash(uri.getScheme() == null
+            ? java.nio.file.Path.of(location).toAbsolutePath().toUri() : uri);
+    }
+
+    /**
+     * java.nio ends the URI of an existing directory with a slash (and of a missing one not), and a user may type one:
+     * without it, the location's last name ({@code ckpt-<step>}, the run's name) is the same in every case.
+     */
+    private static URI withoutTrailingSlash(final URI uri)
+    {
+        final String path = uri.getPath();
+        final String text = uri.toString();
+        if (path == null || path.length() <= 1 || !path.endsWith("/") || !text.endsWith("/"))
+        {
+            return uri;
+        }
+        return URI.create(text.substring(0, text.length() - 1));
     }
 
     public URI uri()
@@ -108,6 +124,23 @@ public final class RunDirectory
         try
         {
             return fileSystem().exists(new Path(root));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** True when the location is a directory. */
+    public boolean isDirectory()
+    {
+        try
+        {
+            return fileSystem().getFileStatus(new Path(root)).isDirectory();
+        }
+        catch (final java.io.FileNotFoundException ex)
+        {
+            return false;
         }
         catch (final IOException ex)
         {

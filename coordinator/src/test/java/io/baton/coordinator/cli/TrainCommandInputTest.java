@@ -68,8 +68,8 @@ class TrainCommandInputTest
                 "--set", "train.epochs=1", "--set", "optim.decay-epochs=[]"},
                 new PrintWriter(out, true), new PrintWriter(err, true));
             assertEquals(BatonCli.EXIT_IN_USE, code, err.toString());
-            assertTrue(err.toString().startsWith("baton train: " + new org.apache.hadoop.fs.Path(runDir.toUri())
-                + " is in use by baton train on "), err.toString());
+            assertTrue(err.toString().startsWith("baton train: file:" + runDir + " is in use by baton train on "),
+                err.toString());
             assertFalse(err.toString().contains("\tat "), err.toString());
         }
         assertEquals("# the running job's configuration\n", Files.readString(runDir.resolve("run.conf")));

@@ -27,6 +27,12 @@ public final class SlotCheck
         int slots = slots(sc);
         while (slots < replicas && System.nanoTime() < deadlineNs)
         {
+            if (sc.sc().isStopped())
+            {
+                throw new IllegalStateException("Spark stopped the application while waiting for " + replicas
+                    + " task slots on master " + sc.master() + " (the log above says why, e.g. 'All masters are "
+                    + "unresponsive')");
+            }
             try
             {
                 Thread.sleep(200);

@@ -9,6 +9,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -20,6 +21,9 @@ import java.util.Properties;
  */
 public final class SparkContexts
 {
+    /** How long a standalone master may take to accept the probe's connection. */
+    private static final Duration MASTER_PROBE_TIMEOUT = Duration.ofSeconds(5);
+
     private SparkContexts()
     {
     }
@@ -75,6 +79,7 @@ public final class SparkContexts
 
     public static JavaSparkContext create(final BatonConfig config)
     {
+        MasterProbe.requireReachable(master(config), MASTER_PROBE_TIMEOUT);
         return new JavaSparkContext(conf(config));
     }
 

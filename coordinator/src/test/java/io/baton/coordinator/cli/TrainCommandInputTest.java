@@ -78,4 +78,20 @@ class TrainCommandInputTest
             assertEquals(List.of(runDir.resolve("run.conf")), files.toList(), "the refused job wrote into the run");
         }
     }
+
+    @Test
+    void aStandaloneMasterThatIsNotUpIsAUsageErrorNamingItInsteadOfZeroTaskSlotsAfterSparksRetries() throws Exception
+    {
+        final int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
+        {
+            port = socket.getLocalPort();
+        }
+        final int code = BatonCli.run(new String[] {"train", "--run-dir", dir.resolve("run").toString(), "--master",
+            "spark://127.0.0.1:" + port, "--set", "train.epochs=1", "--set", "optim.decay-epochs=[]"},
+            new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
+        assertEquals("baton train: cluster.master = spark://127.0.0.1:" + port + ": no Spark master answers at "
+            + "127.0.0.1:" + port + " (Connection refused); is the cluster up?\n", err.toString());
+    }
 }

@@ -1,6 +1,7 @@
 package io.baton.coordinator.report;
 
 import io.baton.coordinator.train.RunDirectory;
+import io.baton.coordinator.train.StepLines;
 import io.baton.trainer.health.HealthReport;
 import org.apache.hadoop.fs.FSDataOutputStream;
 
@@ -21,17 +22,17 @@ public final class HealthLog implements Consumer<HealthReport>, AutoCloseable
     private final RunDirectory run;
 
     /**
-     * @param run    the run directory.
-     * @param append continue an existing file (a resumed run) instead of replacing it.
+     * @param run            the run directory.
+     * @param append         continue an existing file (a resumed run) instead of replacing it.
+     * @param checkpointStep the step of the checkpoint the stage resumes from (-1: the initial weights); reports of
+     *                       later steps are removed first ({@link StepLines}).
      */
-    public HealthLog(final RunDirectory run, final boolean append)
+    public HealthLog(final RunDirectory run, final boolean append, final long checkpointStep)
     {
         this.run = run;
         try
         {
-            final org.apache.hadoop.fs.Path file = run.path(RunReport.HEALTH);
-            out = append && run.exists(RunReport.HEALTH) ? run.fileSystem().append(file)
-                : run.fileSystem().create(file, true);
+            out = StepLines.open(run, RunReport.HEALTH, append, checkpointStep);
         }
         catch (final IOException ex)
         {

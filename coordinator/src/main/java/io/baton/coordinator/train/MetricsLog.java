@@ -18,13 +18,17 @@ public final class MetricsLog implements Consumer<StepMetrics>, AutoCloseable
 {
     private final FSDataOutputStream out;
 
-    public MetricsLog(final RunDirectory run, final boolean append)
+    /**
+     * @param run            the run directory.
+     * @param append         continue the existing file (a resumed or relaunched stage) instead of replacing it.
+     * @param checkpointStep the step of the checkpoint the stage resumes from (-1: the initial weights); lines of
+     *                       later steps are removed first ({@link StepLines}).
+     */
+    public MetricsLog(final RunDirectory run, final boolean append, final long checkpointStep)
     {
         try
         {
-            final org.apache.hadoop.fs.Path file = run.path(RunDirectory.METRICS);
-            out = append && run.exists(RunDirectory.METRICS) ? run.fileSystem().append(file)
-                : run.fileSystem().create(file, true);
+            out = StepLines.open(run, RunDirectory.METRICS, append, checkpointStep);
         }
         catch (final IOException ex)
         {

@@ -14,8 +14,11 @@ import java.util.Locale;
 
 /**
  * The driver's progress line: every interval it reads the new lines of the run's {@code metrics.jsonl} and prints
- * epoch, step/total, images/s, loss, learning rate and ETA. Runs on its own daemon thread; {@link #close()} stops
- * it and prints a last line.
+ * epoch, step/total, images/s, loss, learning rate and ETA. Lines already in the file when the job started are
+ * earlier jobs' progress and are skipped. The ETA extrapolates the pace since the first step this monitor saw (so a
+ * resumed run's earlier steps, done by another process, do not count as done in this one's time); when the step
+ * goes back (a stage resumed from an earlier checkpoint, and the file was cut there) the pace is measured afresh.
+ * Runs on its own daemon thread; {@link #close()} stops it and prints a last line.
  */
 public final class ProgressMonitor implements AutoCloseable
 {
@@ -26,11 +29,13 @@ public final class ProgressMonitor implements AutoCloseable
     private final PrintWriter out;
     private final long intervalMs;
     private final Thread thread;
-    private final long startNs = System.nanoTime();
     private long offset;
     private String partial = "";
     private JsonNode last;
     private long lastPrintedStep = -1;
+    /** The step and time the pace is measured from (the first step seen, or the step after a step went back). */
+    private long paceFromStep = -1;
+    private long paceFromNs;
     private volatile boolean running = true;
 
     public ProgressMonitor(final RunDirectory run, final TrainPlan plan, final PrintWriter out, final Duration interval)
@@ -39,6 +44,7 @@ public final class ProgressMonitor implements AutoCloseable
         this.plan = plan;
         this.out = out;
         this.intervalMs = interval.toMillis();
+        this.offset = length(run);
         this.thread = new Thread(this::loop, "baton-progress");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -71,6 +77,12 @@ public final class ProgressMonitor implements AutoCloseable
             {
                 return;
             }
+            if (fs.getFileStatus(file).getLen() < offset)
+            {
+                // Rewritten shorter: a stage resumed from a checkpoint and cut the steps after it.
+                offset = 0;
+                partial = "";
+            }
             try (FSDataInputStream in = fs.open(file))
             {
                 in.seek(offset);
@@ -101,13 +113,38 @@ public final class ProgressMonitor implements AutoCloseable
 
     String line(final JsonNode m)
     {
+        return line(m, System.nanoTime());
+    }
+
+    String line(final JsonNode m, final long nowNs)
+    {
         final long done = m.get("step").asLong() + 1;
         final long total = plan.totalSteps();
-        final double elapsedS = (System.nanoTime() - startNs) / 1e9;
-        final double etaS = done == 0 ? Double.NaN : elapsedS / done * (total - done);
+        if (paceFromStep < 0 || done < paceFromStep)
+        {
+            paceFromStep = done;
+            paceFromNs = nowNs;
+        }
+        final double etaS = done == paceFromStep ? Double.NaN
+            : (nowNs - paceFromNs) / 1e9 / (done - paceFromStep) * (total - done);
         return String.format(Locale.ROOT, "epoch %d/%d  step %d/%d (%.0f%%)  %.1f images/s  loss %.4f  lr %.5f  ETA %s",
             m.get("epoch").asInt() + 1, plan.epochs(), done, total, 100.0 * done / total,
             m.get("images_per_sec").asDouble(), m.get("loss").asDouble(), m.get("lr").asDouble(), eta(etaS));
+    }
+
+    /** The file's current length (0 when it does not exist yet or cannot be read). */
+    private static long length(final RunDirectory run)
+    {
+        try
+        {
+            final FileSystem fs = run.fileSystem();
+            final Path file = run.path(RunDirectory.METRICS);
+            return fs.exists(file) ? fs.getFileStatus(file).getLen() : 0;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return 0;
+        }
     }
 
     static String eta(final double seconds)

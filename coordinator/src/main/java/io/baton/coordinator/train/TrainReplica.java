@@ -96,8 +96,8 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
                 config.get(CommonKeys.JOB_NAME), spec.generation()));
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL);
-             MetricsLog metrics = rank == 0 ? new MetricsLog(run, spec.appendMetrics()) : null;
-             HealthLog healthLog = rank == 0 ? new HealthLog(run, spec.appendMetrics()) : null)
+             MetricsLog metrics = rank == 0 ? new MetricsLog(run, spec.appendMetrics(), spec.checkpointStep()) : null;
+             HealthLog healthLog = rank == 0 ? new HealthLog(run, spec.appendMetrics(), spec.checkpointStep()) : null)
         {
             // After the rendezvous every replica of this JVM has entered: the share is exact.
             final int computeThreads = threads.apply(config.get(TrainerKeys.TRAIN_THREADS_PER_REPLICA));

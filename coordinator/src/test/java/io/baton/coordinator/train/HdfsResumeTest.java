@@ -19,6 +19,7 @@ import static io.baton.coordinator.train.TrainRuns.config;
 import static io.baton.coordinator.train.TrainRuns.params;
 import static io.baton.coordinator.train.TrainRuns.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,6 +74,18 @@ class HdfsResumeTest
             + "/checkpoints/ckpt-0+(\\d+)\\)").matcher(output);
         assertTrue(from.find() && steps.contains(Long.parseLong(from.group(1))), steps + "\n" + output);
         assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS));
+        // The steps re-trained after the resume replace the ones the failed stage wrote after its checkpoint.
+        try (java.io.InputStream in = cluster.getFileSystem().open(new org.apache.hadoop.fs.Path(run,
+            RunDirectory.METRICS)))
+        {
+            final List<String> lines = List.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                .split("\n"));
+            assertEquals(TOTAL_STEPS, lines.size(), String.join("\n", lines));
+            for (int step = 0; step < TOTAL_STEPS; step++)
+            {
+                assertTrue(lines.get(step).startsWith("{\"step\":" + step + ","), lines.get(step));
+            }
+        }
     }
 
     @Test

@@ -1,0 +1,112 @@
+package io.baton.coordinator.train;
+
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Opens a run's step-keyed JSON-lines file ({@code metrics.jsonl}, {@code health.jsonl}) for a stage. A stage that
+ * resumes from the checkpoint of step P re-trains the steps from P on, so lines of steps >= P that the previous
+ * attempt wrote after its checkpoint describe a trajectory that no longer exists: they are removed before the stage
+ * appends its own, and the file keeps one line per step, in order (a half-written last line goes too). What happened
+ * is recorded in {@code run-events.jsonl}.
+ *
+ * <p>Only trailing lines are removed. Every earlier resume already cut the file at its checkpoint, so the lines after
+ * the one the stage resumes from are all in the numbering of that checkpoint, even when an elastic stage changed the
+ * global batch (and with it the step numbering).
+ *
+ * <p>Threading: called by rank 0 at the start of a stage, while nothing else writes the file.
+ */
+public final class StepLines
+{
+    private static final Logger LOG = LoggerFactory.getLogger(StepLines.class);
+    private static final Pattern STEP = Pattern.compile("\"step\"\\s*:\\s*(-?\\d+)");
+
+    private StepLines()
+    {
+    }
+
+    /**
+     * Opens {@code name} of {@code run}: a new file unless {@code append}; otherwise the existing file, cut after its
+     * last line of a step before {@code checkpointStep} (all of it when the stage starts from the initial weights,
+     * {@code checkpointStep} < 0).
+     */
+    public static FSDataOutputStream open(final RunDirectory run, final String name, final boolean append,
+        final long checkpointStep) throws IOException
+    {
+        final FileSystem fs = run.fileSystem();
+        final Path file = run.path(name);
+        if (!append || !fs.exists(file))
+        {
+            return fs.create(file, true);
+        }
+        final byte[] bytes;
+        try (FSDataInputStream in = fs.open(file))
+        {
+            bytes = in.readAllBytes();
+        }
+        final long from = Math.max(0, checkpointStep);
+        final int keep = keptLength(bytes, from);
+        if (keep == bytes.length)
+        {
+            return fs.append(file);
+        }
+        // Rewritten beside and renamed over: a failure here leaves the old file, never a shorter one half-written.
+        final Path staged = run.path("." + name + ".rewrite");
+        try (FSDataOutputStream out = fs.create(staged, true))
+        {
+            out.write(bytes, 0, keep);
+            out.hsync();
+        }
+        fs.delete(file, false);
+        if (!fs.rename(staged, file))
+        {
+            throw new IOException("cannot rename " + staged + " to " + file);
+        }
+        LOG.info("{}: removed {} byte(s) of lines of steps >= {}, written after the checkpoint this stage resumes from",
+            file, bytes.length - keep, from);
+        return fs.append(file);
+    }
+
+    /** Length of the prefix that ends with the last complete line of a step before {@code from}. */
+    static int keptLength(final byte[] bytes, final long from)
+    {
+        int end = bytes.length;
+        if (end > 0 && bytes[end - 1] != '\n')
+        {
+            end = lastNewline(bytes, end) + 1; // a half-written last line
+        }
+        while (end > 0)
+        {
+            final int start = lastNewline(bytes, end - 1) + 1;
+            final Matcher m = STEP.matcher(new String(bytes, start, end - start, StandardCharsets.UTF_8));
+            if (m.find() && Long.parseLong(m.group(1)) < from)
+            {
+                return end;
+            }
+            end = start;
+        }
+        return 0;
+    }
+
+    /** Index of the last '\n' before {@code before}, or -1. */
+    private static int lastNewline(final byte[] bytes, final int before)
+    {
+        for (int i = before - 1; i >= 0; i--)
+        {
+            if (bytes[i] == '\n')
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

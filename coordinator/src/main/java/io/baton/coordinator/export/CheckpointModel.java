@@ -65,39 +65,15 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
     /** The configuration a checkpoint was trained with (its configuration part), after verifying the checkpoint. */
     public static String configText(final String location)
     {
-        final Path path = new Path(new RunDirectory(location).uri());
-        final Matcher m = CHECKPOINT_DIR.matcher(path.getName());
-        if (!m.matches())
-        {
-            throw new IllegalArgumentException("checkpoint " + location + " is not a checkpoint directory "
-                + "(.../checkpoints/ckpt-<step>)");
-        }
-        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), new Configuration()))
-        {
-            final Checkpoint checkpoint = store.open(Long.parseLong(m.group(1)));
-            checkpoint.verify();
-            return new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART), StandardCharsets.UTF_8);
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalArgumentException("checkpoint " + location + " cannot be read: " + ex.getMessage(), ex);
-        }
+        return read(location, checkpoint -> new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART),
+            StandardCharsets.UTF_8));
     }
 
     /** Loads the model of checkpoint {@code location} (local path or Hadoop FS URI of a ckpt-<step> directory). */
     public static CheckpointModel load(final String location)
     {
-        final Path path = new Path(new RunDirectory(location).uri());
-        final Matcher m = CHECKPOINT_DIR.matcher(path.getName());
-        if (!m.matches())
+        return read(location, checkpoint ->
         {
-            throw new IllegalArgumentException("checkpoint " + location + " is not a checkpoint directory "
-                + "(.../checkpoints/ckpt-<step>)");
-        }
-        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), new Configuration()))
-        {
-            final Checkpoint checkpoint = store.open(Long.parseLong(m.group(1)));
-            checkpoint.verify();
             final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(
                 new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART), StandardCharsets.UTF_8));
             final int[] chw;
@@ -113,10 +89,38 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
             return new CheckpointModel(graph,
                 (InputType.InputTypeConvolutional)InputType.convolutional(chw[1], chw[2], chw[0]), config,
                 checkpoint.step());
+        });
+    }
+
+    /** What is read from a verified checkpoint. */
+    private interface Reader<T>
+    {
+        T read(Checkpoint checkpoint) throws IOException;
+    }
+
+    /**
+     * Opens and verifies checkpoint {@code location}, then reads it.
+     *
+     * @throws IllegalArgumentException when the location is no checkpoint directory, or it cannot be read or verified.
+     */
+    private static <T> T read(final String location, final Reader<T> reader)
+    {
+        final Path path = new Path(new RunDirectory(location).uri());
+        final Matcher m = CHECKPOINT_DIR.matcher(path.getName());
+        if (!m.matches())
+        {
+            throw new IllegalArgumentException("checkpoint " + location + " is not a checkpoint directory "
+                + "(.../checkpoints/ckpt-<step>)");
+        }
+        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), new Configuration()))
+        {
+            final Checkpoint checkpoint = store.open(Long.parseLong(m.group(1)));
+            checkpoint.verify();
+            return reader.read(checkpoint);
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("cannot read checkpoint " + location + ": " + ex.getMessage(), ex);
+            throw new IllegalArgumentException("checkpoint " + location + " cannot be read: " + ex.getMessage(), ex);
         }
     }
 }

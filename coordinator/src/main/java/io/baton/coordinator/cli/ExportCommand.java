@@ -89,7 +89,11 @@ public final class ExportCommand implements Callable<Integer>
                 : source.model;
             if (!Files.isRegularFile(model))
             {
-                throw new IllegalArgumentException("--model " + source.model + ": no model file " + model);
+                final String newest = Files.isDirectory(source.model.resolve(RunDirectory.CHECKPOINTS))
+                    ? CheckpointModel.newestValid(source.model.toString()) : null;
+                throw new IllegalArgumentException("--model " + source.model + ": no model file " + model
+                    + (newest == null ? "" : " (training not finished?); its newest valid checkpoint is " + newest
+                    + ": export it with --checkpoint"));
             }
             checkOutput(model);
             from = model.toString();

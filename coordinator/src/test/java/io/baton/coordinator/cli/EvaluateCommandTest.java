@@ -16,7 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code baton evaluate} on what a run leaves: its model, one of its checkpoints, or only checkpoints so far. */
+/**
+ * {@code baton evaluate} (and {@code export}) on what a run leaves: its model, one of its checkpoints, or only
+ * checkpoints so far.
+ */
 class EvaluateCommandTest
 {
     private static final List<String> SETTINGS = List.of("model.arch=resnet20", "data.image-size=16",
@@ -92,6 +95,11 @@ class EvaluateCommandTest
         assertTrue(partial.out().contains("no model.zip in " + run + " (training not finished): evaluating its newest "
             + "checkpoint, "), partial.out());
         assertTrue(partial.out().contains("ckpt-000000000008"), partial.out());
+        final Run export = cli("export", "--model", run.toString(), "-o", dir.resolve("partial.zip").toString());
+        assertEquals(BatonCli.EXIT_USAGE, export.code(), export.err());
+        assertTrue(export.err().contains("no model file " + run.resolve("model.zip") + " (training not finished?); "
+            + "its newest valid checkpoint is ") && export.err().contains("ckpt-000000000008: export it with "
+            + "--checkpoint"), export.err());
     }
 
     @Test

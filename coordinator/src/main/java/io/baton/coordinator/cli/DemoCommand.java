@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -25,6 +26,10 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", description = "Generate a small data set, prepare it, train 2 replicas, evaluate.")
 public final class DemoCommand implements Callable<Integer>
 {
+    /** Marks a folder as the demo's own (see {@link #claim}). */
+    static final String MARKER = ".baton-demo";
+    private static final Set<String> DEMO_ENTRIES = Set.of("images", "prepared", "run", "demo.conf");
+
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "demo-out", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -58,15 +63,19 @@ public final class DemoCommand implements Callable<Integer>
         final Path prepared = root.resolve("prepared");
         final Path run = root.resolve("run");
         final Path jobConfig = root.resolve("demo.conf");
-        Files.createDirectories(root);
+        claim(root);
         copyDemoConfig(jobConfig);
 
         console.printf("[1/5] generating %d classes x (%d train + %d val) images in %s%n", classes, trainPerClass,
             valPerClass, images);
         console.flush();
-        if (Files.exists(images))
+        // Each demo starts afresh (a finished run would otherwise be resumed at its end and train nothing).
+        for (final Path previous : List.of(images, run))
         {
-            deleteTree(images);
+            if (Files.exists(previous))
+            {
+                deleteTree(previous);
+            }
         }
         DemoImages.write(images, 7, classes, trainPerClass, valPerClass, 40);
 
@@ -98,6 +107,38 @@ public final class DemoCommand implements Callable<Integer>
         console.println("  job config:    " + jobConfig);
         console.flush();
         return 0;
+    }
+
+    /**
+     * Makes {@code root} the demo's folder, refusing a folder that holds anything else: the demo deletes and
+     * rewrites its images/, prepared/, run/ and demo.conf there. A folder with the marker file (or holding only what
+     * an earlier demo writes) is a demo's.
+     */
+    static void claim(final Path root) throws IOException
+    {
+        if (Files.exists(root) && !Files.isDirectory(root))
+        {
+            throw new IllegalArgumentException("--out " + root + " is a file, not a folder");
+        }
+        final Path marker = root.resolve(MARKER);
+        if (Files.isDirectory(root) && !Files.exists(marker))
+        {
+            try (var entries = Files.list(root))
+            {
+                final List<String> foreign = entries.map(p -> p.getFileName().toString())
+                    .filter(name -> !DEMO_ENTRIES.contains(name)).sorted().toList();
+                if (!foreign.isEmpty())
+                {
+                    throw new IllegalArgumentException("--out " + root + " holds files the demo did not write ("
+                        + String.join(", ", foreign.subList(0, Math.min(5, foreign.size())))
+                        + (foreign.size() > 5 ? ", ..." : "") + "), and the demo replaces its images/, prepared/ "
+                        + "and run/ there; choose a new or empty folder");
+                }
+            }
+        }
+        Files.createDirectories(root);
+        Files.writeString(marker, "written by baton demo: a later 'baton demo --out' here replaces images/, "
+            + "prepared/, run/ and demo.conf\n");
     }
 
     private static void step(final PrintWriter out, final PrintWriter err, final String... args)

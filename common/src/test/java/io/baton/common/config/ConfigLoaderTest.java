@@ -1,6 +1,7 @@
 package io.baton.common.config;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import io.baton.common.collective.CollectiveConfigs;
 import io.baton.common.collective.CollectiveSettings;
@@ -35,9 +36,9 @@ class ConfigLoaderTest
     }
 
     @Test
-    void overridesWinOverTheJobFileWhichWinsOverDefaults() throws Exception
+    void overridesWinOverTheJobFileWhichWinsOverDefaults(@TempDir final Path dir) throws Exception
     {
-        final Path job = Files.createTempFile("job", ".conf");
+        final Path job = dir.resolve("job.conf");
         Files.writeString(job, "job.name = from-file\ncollective.port = 40100\n");
         final BatonConfig config = loader.load(job, List.of("collective.port=40200", "collective.timeout=2s"));
         assertEquals("from-file", config.get(CommonKeys.JOB_NAME));

@@ -8,12 +8,15 @@ import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.export.ModelVerifier;
 import io.baton.trainer.run.Evaluator;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.util.LongAccumulator;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,16 +31,33 @@ public final class EvaluateJob
         this.config = config;
     }
 
+    /** Evaluates without a progress line. */
     public Evaluator.Result run(final String modelUri)
     {
+        return run(modelUri, new PrintWriter(PrintWriter.nullWriter()));
+    }
+
+    /** Evaluates, printing a progress line to {@code out} every {@code progress.interval} while samples are scored. */
+    public Evaluator.Result run(final String modelUri, final PrintWriter out)
+    {
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
-        DataSources.requireReadable(config, DataSources.VAL);
+        final int samples;
+        try (BatchSource val = DataSources.open(config, DataSources.VAL))
+        {
+            samples = val.size();
+        }
         final JavaSparkContext sc = SparkContexts.create(config);
         try
         {
             SlotCheck.require(sc, replicas, config.get(CoordinatorKeys.CLUSTER_SLOT_WAIT));
-            final List<EvaluationReport> reports = BarrierLauncher.run(sc, replicas, "baton evaluate " + modelUri,
-                new EvaluateReplica(config.render(), modelUri, System.currentTimeMillis()));
+            final LongAccumulator scored = sc.sc().longAccumulator("baton.evaluate.scored");
+            final List<EvaluationReport> reports;
+            try (EvaluateProgress progress = new EvaluateProgress(sc, scored, samples, out,
+                config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
+            {
+                reports = BarrierLauncher.run(sc, replicas, "baton evaluate " + modelUri,
+                    new EvaluateReplica(config.render(), modelUri, System.currentTimeMillis(), scored));
+            }
             for (final EvaluationReport report : reports)
             {
                 if (!report.result().equals(reports.get(0).result()))

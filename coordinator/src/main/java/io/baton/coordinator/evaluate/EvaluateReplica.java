@@ -19,6 +19,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.util.LongAccumulator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -35,12 +36,18 @@ final class EvaluateReplica implements ReplicaBody<EvaluationReport>
     private final String configText;
     private final String modelUri;
     private final long generation;
+    private final LongAccumulator scored;
 
-    EvaluateReplica(final String configText, final String modelUri, final long generation)
+    /**
+     * @param scored the driver's accumulator of samples scored (its progress line).
+     */
+    EvaluateReplica(final String configText, final String modelUri, final long generation,
+        final LongAccumulator scored)
     {
         this.configText = configText;
         this.modelUri = modelUri;
         this.generation = generation;
+        this.scored = scored;
     }
 
     @Override
@@ -57,7 +64,8 @@ final class EvaluateReplica implements ReplicaBody<EvaluationReport>
         {
             threads.apply(config.get(TrainerKeys.TRAIN_THREADS_PER_REPLICA));
             final Evaluator.Result result = Evaluator.evaluate(graph, communicator, val,
-                Math.max(1, config.get(TrainerKeys.TRAIN_GLOBAL_BATCH) / context.worldSize()));
+                Math.max(1, config.get(TrainerKeys.TRAIN_GLOBAL_BATCH) / context.worldSize()),
+                scored::add);
             return new EvaluationReport(context.rank(), result);
         }
     }

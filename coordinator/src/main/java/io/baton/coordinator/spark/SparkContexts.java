@@ -48,7 +48,9 @@ public final class SparkContexts
             // A failed replica fails the stage; Baton's driver decides about retries (from checkpoints).
             .set("spark.task.maxFailures", "1")
             .set("spark.stage.maxConsecutiveAttempts", "1")
-            .set("spark.executor.extraJavaOptions", executorJavaOptions());
+            .set("spark.executor.extraJavaOptions", executorJavaOptions())
+            // Running tasks' accumulators reach the driver with heartbeats: evaluate's progress line moves with them.
+            .set("spark.executor.heartbeatInterval", heartbeatMs(config) + "ms");
         for (final Map.Entry<String, String> env : nativeEnvironment().entrySet())
         {
             // An executor JVM's malloc reads these at start; a value already in this environment wins, so a user
@@ -81,6 +83,12 @@ public final class SparkContexts
     {
         MasterProbe.requireReachable(master(config), MASTER_PROBE_TIMEOUT);
         return new JavaSparkContext(conf(config));
+    }
+
+    /** {@code progress.interval}, within 1-10 s (Spark's default heartbeat is 10 s). */
+    static long heartbeatMs(final BatonConfig config)
+    {
+        return Math.max(1000, Math.min(10_000, config.get(CoordinatorKeys.PROGRESS_INTERVAL).toMillis()));
     }
 
     /** Baton's JVM flags (conf/jvm.properties) plus the native-backend properties of this JVM, for executors. */

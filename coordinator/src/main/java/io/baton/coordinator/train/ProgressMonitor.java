@@ -147,7 +147,8 @@ public final class ProgressMonitor implements AutoCloseable
         }
     }
 
-    static String eta(final double seconds)
+    /** {@code 4m05s} or {@code 2h13m}; {@code ?} when unknown. */
+    public static String eta(final double seconds)
     {
         if (!Double.isFinite(seconds))
         {

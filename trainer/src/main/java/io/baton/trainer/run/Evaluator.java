@@ -6,6 +6,8 @@ import io.baton.trainer.data.BatchSource;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.util.function.LongConsumer;
+
 /**
  * Distributed evaluation in inference mode (BN running statistics, no communication inside the network): rank r of
  * N scores the contiguous block [r*n/N, (r+1)*n/N) of the split, and the counts are summed across ranks, so every
@@ -42,6 +44,16 @@ public final class Evaluator
     public static Result evaluate(
         final ComputationGraph graph, final Communicator communicator, final BatchSource source, final int batchSize)
     {
+        return evaluate(graph, communicator, source, batchSize, samples -> { });
+    }
+
+    /**
+     * As {@link #evaluate(ComputationGraph, Communicator, BatchSource, int)}, telling {@code scored} after each batch
+     * how many samples of that batch this rank scored (for progress).
+     */
+    public static Result evaluate(final ComputationGraph graph, final Communicator communicator,
+        final BatchSource source, final int batchSize, final LongConsumer scored)
+    {
         final int n = source.size();
         final int rank = communicator.rank();
         final int worldSize = communicator.worldSize();
@@ -59,6 +71,7 @@ public final class Evaluator
             final BatchSource.Batch batch = source.load(ids, 0, false);
             final INDArray probabilities = graph.outputSingle(false, batch.features());
             score(probabilities, ids, source, counts);
+            scored.accept(ids.length);
         }
         communicator.allReduceSmall(counts, ReduceOp.SUM);
         return new Result((long) counts[0], (long) counts[1], (long) counts[2], counts[3]);

@@ -332,15 +332,30 @@ public final class TrainJob
         }
     }
 
-    private static String rootMessage(final Throwable ex)
+    /**
+     * One line saying why a stage failed. Spark reports a failed barrier task as "Job aborted due to stage failure:
+     * ... barrier task ... finished unsuccessfully." with the task's exception on the next line of the same message;
+     * that line (what the replica said, e.g. "No space left on device") is what the user needs, so it is used when
+     * present. Otherwise: the first line, plus the root cause when there is another one.
+     */
+    static String rootMessage(final Throwable ex)
     {
+        final String[] lines = String.valueOf(ex.getMessage()).split("\n");
+        for (int i = 1; i < lines.length; i++)
+        {
+            final String line = lines[i].trim();
+            if (!line.isEmpty() && !line.startsWith("at ") && !line.startsWith("...")
+                && !line.startsWith("Driver stacktrace"))
+            {
+                return "a replica failed: " + line;
+            }
+        }
         Throwable t = ex;
         while (t.getCause() != null && t.getCause() != t)
         {
             t = t.getCause();
         }
-        final String first = String.valueOf(ex.getMessage()).split("\n", 2)[0];
-        return t == ex ? first : first + " (cause: " + t + ")";
+        return t == ex ? lines[0] : lines[0] + " (cause: " + t + ")";
     }
 
     private static Map<String, Object> fields(final Object... kv)

@@ -68,6 +68,9 @@ class ResumeTest
             ResumeRequest.auto());
 
         assertTrue(output.contains("restart 1 of 1 from the newest checkpoint"), output);
+        // What the replica said, not only Spark's "barrier task finished unsuccessfully".
+        assertTrue(output.contains("stage failed (a replica failed: ") && output.contains("debug.fail-at-step: "
+            + "replica 1 fails before step 7); restart 1 of 1"), output);
         assertTrue(output.contains("from step 6 ("), output);
         final String events = Files.readString(Path.of(run, RunEvents.FILE));
         assertTrue(events.contains("\"event\":\"stage-failed\"") && events.contains("\"event\":\"completed\""),

@@ -40,6 +40,16 @@ class DataSourcesTest
     }
 
     @Test
+    void anImageTreeGivenAsDataPathIsToldToBePreparedFirst() throws IOException
+    {
+        final Path tree = Files.createDirectories(dir.resolve("imagenet/train/n01440764")).getParent().getParent();
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> DataSources.requireReadable(withDataPath(tree.toString()), DataSources.TRAIN));
+        assertTrue(ex.getMessage().endsWith("; it holds a train/ folder, so if it is an image tree, prepare it first: "
+            + "baton prepare file:" + tree + " OUTPUT"), ex.getMessage());
+    }
+
+    @Test
     void aSplitTheManifestDoesNotHoldIsRefusedNamingTheSplitsItHas() throws IOException
     {
         final Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, List.of("n01"), Map.of("n01", 0),

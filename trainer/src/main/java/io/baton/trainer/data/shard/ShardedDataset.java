@@ -82,8 +82,12 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
                 new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(root), Manifest.FILE_NAME);
             if (!fs.exists(manifestPath))
             {
+                // An ImageNet-layout image tree (train/<class>/...) is the input of prepare, not its output.
+                final boolean imageTree = fs.isDirectory(new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(
+                    root), split));
                 throw new FileNotFoundException("no " + Manifest.FILE_NAME + " at " + manifestPath
-                    + ": not a (complete) baton prepare output");
+                    + ": not a (complete) baton prepare output" + (imageTree ? "; it holds a " + split + "/ folder, "
+                    + "so if it is an image tree, prepare it first: baton prepare " + manifestPath.getParent() + " OUTPUT" : ""));
             }
             final byte[] json;
             try (FSDataInputStream in = fs.open(manifestPath))

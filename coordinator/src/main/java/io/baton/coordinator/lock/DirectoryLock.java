@@ -81,7 +81,7 @@ public final class DirectoryLock implements AutoCloseable
             {
                 if (tryCreate(fs, file, self))
                 {
-                    return new DirectoryLock(fs, file, self, staleAfter);
+                    return holding(fs, file, self, staleAfter);
                 }
                 final LockHolder other = read(fs, file);
                 final long modifiedMs = modificationMs(fs, file);
@@ -104,6 +104,21 @@ public final class DirectoryLock implements AutoCloseable
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot lock " + dir + " (" + file + "): " + ex.getMessage(), ex);
+        }
+    }
+
+    /** Starts refreshing the lock just created; removes it again if that fails. */
+    private static DirectoryLock holding(final FileSystem fs, final Path file, final LockHolder self,
+        final Duration staleAfter) throws IOException
+    {
+        try
+        {
+            return new DirectoryLock(fs, file, self, staleAfter);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            fs.delete(file, false);
+            throw ex;
         }
     }
 

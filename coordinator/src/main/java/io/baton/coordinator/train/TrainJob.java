@@ -128,6 +128,13 @@ public final class TrainJob
                 catch (final Exception ex)
                 {
                     // Spark's SparkException is checked in Java's eyes but thrown from Scala without a declaration.
+                    if (sc.sc().isStopped())
+                    {
+                        // Ctrl-C or SIGTERM (Spark's shutdown hook stopped the context): no relaunch can follow.
+                        events.record("interrupted", fields("stage", stage, "error", rootMessage(ex)), true);
+                        throw new IllegalStateException("training interrupted: the Spark context was stopped ("
+                            + rootMessage(ex) + "); the same command resumes from the newest checkpoint", ex);
+                    }
                     restarts++;
                     final int max = config.get(CoordinatorKeys.RECOVERY_MAX_RESTARTS);
                     events.record("stage-failed", fields("stage", stage, "restart", restarts, "max_restarts", max,

@@ -1,6 +1,7 @@
 package io.baton.coordinator.train;
 
 import io.baton.trainer.run.ReplicaState;
+import org.apache.spark.SparkContext$;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -8,7 +9,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static io.baton.coordinator.train.TrainRuns.TOTAL_STEPS;
 import static io.baton.coordinator.train.TrainRuns.config;
@@ -17,6 +22,7 @@ import static io.baton.coordinator.train.TrainRuns.part;
 import static io.baton.coordinator.train.TrainRuns.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +82,34 @@ class ResumeTest
         assertTrue(events.contains("\"event\":\"stage-failed\"") && events.contains("\"event\":\"completed\""),
             events);
         assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS));
+    }
+
+    @Test
+    void aSparkContextStoppedMidRunEndsItAsInterruptedWithoutARelaunch() throws Exception
+    {
+        // What Ctrl-C or SIGTERM does to the driver: Spark's shutdown hook stops the context under the running stage.
+        final String run = work.resolve("interrupted").toString();
+        final CompletableFuture<String> training = CompletableFuture.supplyAsync(
+            () -> train(config(run, "train.epochs=40", "recovery.max-restarts=3"), ResumeRequest.auto()));
+        final Path metrics = Path.of(run, RunDirectory.METRICS);
+        final long deadlineNs = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while ((!Files.exists(metrics) || Files.size(metrics) == 0) && System.nanoTime() < deadlineNs)
+        {
+            Thread.sleep(50);
+        }
+        SparkContext$.MODULE$.getActive().get().stop();
+
+        final ExecutionException ended = assertThrows(ExecutionException.class,
+            () -> training.get(60, TimeUnit.SECONDS));
+        final TrainRuns.TrainFailed failed = (TrainRuns.TrainFailed) ended.getCause();
+        assertTrue(failed.getMessage().startsWith("training interrupted: the Spark context was stopped ("),
+            failed.getMessage());
+        assertTrue(failed.getMessage().endsWith("); the same command resumes from the newest checkpoint"),
+            failed.getMessage());
+        assertFalse(failed.output.contains("restart 1 of 3"), failed.output);
+        final String events = Files.readString(Path.of(run, RunEvents.FILE));
+        assertTrue(events.contains("\"event\":\"interrupted\"") && !events.contains("\"event\":\"stage-failed\""),
+            events);
     }
 
     @Test

@@ -85,9 +85,10 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
                 // An ImageNet-layout image tree (train/<class>/...) is the input of prepare, not its output.
                 final boolean imageTree = fs.isDirectory(new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(
                     root), split));
+                final String hint = imageTree ? "; it holds a " + split + "/ folder, so if it is an image tree, "
+                    + "prepare it first: baton prepare " + manifestPath.getParent() + " OUTPUT" : "";
                 throw new FileNotFoundException("no " + Manifest.FILE_NAME + " at " + manifestPath
-                    + ": not a (complete) baton prepare output" + (imageTree ? "; it holds a " + split + "/ folder, "
-                    + "so if it is an image tree, prepare it first: baton prepare " + manifestPath.getParent() + " OUTPUT" : ""));
+                    + ": not a (complete) baton prepare output" + hint);
             }
             final byte[] json;
             try (FSDataInputStream in = fs.open(manifestPath))

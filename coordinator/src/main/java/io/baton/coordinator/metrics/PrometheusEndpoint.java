@@ -49,9 +49,22 @@ public final class PrometheusEndpoint implements AutoCloseable
     public PrometheusEndpoint(final RunDirectory run, final String address, final int port)
     {
         this.run = run;
+        final InetSocketAddress socket = new InetSocketAddress(address, port);
+        if (socket.isUnresolved())
+        {
+            throw new IllegalArgumentException(OpsKeys.METRICS_BIND_ADDRESS.name() + " = " + address
+                + ": unknown host");
+        }
         try
         {
-            server = HttpServer.create(new InetSocketAddress(address, port), 8);
+            server = HttpServer.create(socket, 8);
+        }
+        catch (final java.net.BindException ex)
+        {
+            // A port another process holds, or an address not of this host: the configuration's to fix.
+            throw new IllegalArgumentException(OpsKeys.METRICS_PORT.name() + " = " + port + ", "
+                + OpsKeys.METRICS_BIND_ADDRESS.name() + " = " + address + ": cannot listen there (" + ex.getMessage()
+                + "); choose another port, 0 for any free one, or -1 to turn the endpoint off", ex);
         }
         catch (final IOException ex)
         {

@@ -42,6 +42,18 @@ class PrometheusEndpointTest
     }
 
     @Test
+    void aPortInUseIsAConfigurationErrorNamingTheKeys() throws Exception
+    {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> new PrometheusEndpoint(new RunDirectory(dir.toString()), "127.0.0.1", taken.getLocalPort()));
+            assertTrue(ex.getMessage().startsWith("metrics.port = " + taken.getLocalPort() + ", metrics.bind-address "
+                + "= 127.0.0.1: cannot listen there (Address already in use); choose another port"), ex.getMessage());
+        }
+    }
+
+    @Test
     void shouldServeTheLatestCompleteMetricsLineOnLoopback() throws Exception
     {
         final String url;

@@ -90,6 +90,14 @@ public final class RetrainJob
     public RetrainOutcome run() throws IOException
     {
         DataSources.requireReadable(config, DataSources.TRAIN, DataSources.VAL);
+        try
+        {
+            Files.createDirectories(modelsDir);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("models directory " + modelsDir + " cannot be created: " + ex, ex);
+        }
         try (DirectoryLock lock = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
             new org.apache.hadoop.fs.Path(modelsDir.toAbsolutePath().toUri()), "baton retrain",
             config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))

@@ -78,6 +78,16 @@ public final class TrainJob
     public List<ReplicaReport> run(final TrainPlan plan)
     {
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
+        try
+        {
+            run.mkdirs();
+        }
+        catch (final java.io.UncheckedIOException ex)
+        {
+            // A file where the run should be, a parent that is a file, no permission: the configuration's to fix.
+            throw new IllegalArgumentException(CoordinatorKeys.RUN_DIR.name() + " = " + config.get(
+                CoordinatorKeys.RUN_DIR) + ": " + ex.getMessage(), ex);
+        }
         // Before anything in the run changes: a second job on it would delete this one's checkpoints.
         try (DirectoryLock lock = DirectoryLock.acquire(run.fileSystem(), new Path(run.uri()), "baton train",
             config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))

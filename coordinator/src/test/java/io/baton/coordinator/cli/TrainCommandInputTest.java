@@ -94,4 +94,16 @@ class TrainCommandInputTest
         assertEquals("baton train: cluster.master = spark://127.0.0.1:" + port + ": no Spark master answers at "
             + "127.0.0.1:" + port + " (Connection refused); is the cluster up?\n", err.toString());
     }
+
+    @Test
+    void aRunDirectoryThatIsAFileIsAUsageErrorNamingRunDir() throws Exception
+    {
+        final Path file = Files.writeString(dir.resolve("notes.txt"), "mine");
+        final int code = BatonCli.run(new String[] {"train", "--run-dir", file.toString(), "--set", "train.epochs=1",
+            "--set", "optim.decay-epochs=[]"}, new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
+        assertTrue(err.toString().startsWith("baton train: run.dir = " + file + ": cannot create run directory "),
+            err.toString());
+        assertEquals("mine", Files.readString(file));
+    }
 }

@@ -7,6 +7,7 @@ import io.baton.trainer.data.image.JpegBackend;
 import io.baton.trainer.data.shard.ShardedDataset;
 import io.baton.trainer.data.synthetic.PatternBatchSource;
 import io.baton.trainer.data.synthetic.PatternImages;
+import org.apache.hadoop.fs.UnsupportedFileSystemException;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -92,7 +93,7 @@ public final class DataSources
         {
             return ShardedDataset.open(toUri(path), split, cacheDir);
         }
-        catch (final FileNotFoundException | IllegalArgumentException ex)
+        catch (final FileNotFoundException | IllegalArgumentException | UnsupportedFileSystemException ex)
         {
             throw new IllegalArgumentException("data.path = " + path + ": " + ex.getMessage(), ex);
         }

@@ -40,6 +40,15 @@ class DataSourcesTest
     }
 
     @Test
+    void aFileSystemSchemeWithoutAnImplementationIsAUsageErrorNamingDataPath()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> DataSources.requireReadable(withDataPath("foo://bucket/imagenet"), DataSources.TRAIN));
+        assertTrue(ex.getMessage().startsWith("data.path = foo://bucket/imagenet: No FileSystem for scheme \"foo\""),
+            ex.getMessage());
+    }
+
+    @Test
     void anImageTreeGivenAsDataPathIsToldToBePreparedFirst() throws IOException
     {
         final Path tree = Files.createDirectories(dir.resolve("imagenet/train/n01440764")).getParent().getParent();

@@ -3,6 +3,7 @@ package io.baton.coordinator.cli;
 import io.baton.common.config.BatonConfigException;
 import io.baton.coordinator.lock.DirectoryInUseException;
 import io.baton.trainer.backend.NativeRuntime;
+import org.apache.hadoop.fs.UnsupportedFileSystemException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -51,6 +52,14 @@ public final class BatonCli
                 commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + ex.getMessage());
                 return EXIT_USAGE;
             }
+            if (causedBy(ex, UnsupportedFileSystemException.class))
+            {
+                // A URI whose scheme no FileSystem on the class path serves: the command line's to fix.
+                commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + ex.getMessage()
+                    + "; no Hadoop FileSystem for that scheme is on the class path (s3a:// needs hadoop-aws, gs:// "
+                    + "the GCS connector), or the URI is mistyped");
+                return EXIT_USAGE;
+            }
             if (ex instanceof DirectoryInUseException)
             {
                 commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + ex.getMessage());
@@ -61,6 +70,18 @@ public final class BatonCli
             return EXIT_FAILED;
         });
         return cli.execute(args);
+    }
+
+    private static boolean causedBy(final Throwable ex, final Class<? extends Throwable> type)
+    {
+        for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause())
+        {
+            if (type.isInstance(t))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Prints Baton's version and the ND4J backend it was built for. */

@@ -106,4 +106,20 @@ class TrainCommandInputTest
             err.toString());
         assertEquals("mine", Files.readString(file));
     }
+
+    @Test
+    void aUriSchemeNoFileSystemServesIsAUsageErrorInEveryCommand()
+    {
+        for (final String[] args : List.of(new String[] {"report", "foo://bucket/run"},
+            new String[] {"evaluate", "--model", "foo://bucket/model.zip"},
+            new String[] {"prepare", "foo://bucket/images", dir.resolve("out").toString()}))
+        {
+            final StringWriter error = new StringWriter();
+            final int code = BatonCli.run(args, new PrintWriter(new StringWriter(), true), new PrintWriter(error, true));
+            assertEquals(BatonCli.EXIT_USAGE, code, error.toString());
+            assertTrue(error.toString().contains("No FileSystem for scheme \"foo\"") && error.toString().contains(
+                "no Hadoop FileSystem for that scheme is on the class path"), error.toString());
+            assertFalse(error.toString().contains("\tat "), error.toString());
+        }
+    }
 }

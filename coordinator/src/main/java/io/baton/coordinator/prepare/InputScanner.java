@@ -24,7 +24,9 @@ import java.util.Map;
  *   <li>{@code val/} flat: labels from {@link ValLabels} (a {@code LOC_val_solution.csv}, or the devkit's
  *   {@code ILSVRC2012_validation_ground_truth.txt} with a mapping file).</li>
  * </ul>
- * A missing split folder, an empty class folder or an unlabelled val image is an error naming the path. Stateless.
+ * A missing split folder, an empty class folder or an unlabelled val image is an error naming the path. Hidden
+ * entries (names starting with '.': {@code .ipynb_checkpoints/}, macOS's {@code .DS_Store} and {@code ._x.JPEG}
+ * resource forks) are neither classes nor images. Stateless.
  */
 public final class InputScanner
 {
@@ -131,7 +133,7 @@ public final class InputScanner
                     + "(" + classes.size() + " classes)");
             }
             final List<InputFile> inClass = new ArrayList<>();
-            for (final FileStatus file : fs.listStatus(folder.getPath()))
+            for (final FileStatus file : visible(fs.listStatus(folder.getPath())))
             {
                 if (file.isFile() && isImageName(file.getPath().getName()))
                 {
@@ -150,6 +152,12 @@ public final class InputScanner
         return files;
     }
 
+    /** Without hidden entries: tools leave them in image trees, and they are no class or image. */
+    private static FileStatus[] visible(final FileStatus[] statuses)
+    {
+        return Arrays.stream(statuses).filter(s -> !s.getPath().getName().startsWith(".")).toArray(FileStatus[]::new);
+    }
+
     private FileStatus[] list(final Path dir) throws IOException
     {
         try
@@ -158,7 +166,7 @@ public final class InputScanner
             {
                 throw new IllegalArgumentException("split folder " + dir + " is not a directory");
             }
-            return fs.listStatus(dir);
+            return visible(fs.listStatus(dir));
         }
         catch (final FileNotFoundException ex)
         {

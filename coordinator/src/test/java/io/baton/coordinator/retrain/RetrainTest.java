@@ -71,14 +71,21 @@ class RetrainTest
         return code;
     }
 
+    /** {@code run/model.zip}: the untrained ResNet-20 of {@link #SETTINGS}. */
+    private Path untrainedModel() throws Exception
+    {
+        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(null, SETTINGS);
+        final Path model = dir.resolve("run/model.zip");
+        Files.createDirectories(model.getParent());
+        ModelSerializer.writeModel(TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 4), model.toFile(),
+            false);
+        return model;
+    }
+
     @Test
     void shouldPromoteABetterModelAndKeepAWorseOneAsCandidate() throws Exception
     {
-        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(null, SETTINGS);
-        final Path untrained = dir.resolve("run/model.zip");
-        Files.createDirectories(untrained.getParent());
-        ModelSerializer.writeModel(TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 4), untrained.toFile(),
-            false);
+        final Path untrained = untrainedModel();
         final Path models = dir.resolve("models");
 
         // 1. No latest yet: the first candidate (the untrained model, BN statistics re-estimated) becomes latest.
@@ -122,11 +129,7 @@ class RetrainTest
     @Test
     void aSecondRetrainOnAModelsDirectoryInUseIsRefusedWithExit4BeforeItWritesAnything() throws Exception
     {
-        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(null, SETTINGS);
-        final Path model = dir.resolve("run/model.zip");
-        Files.createDirectories(model.getParent());
-        ModelSerializer.writeModel(TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 4), model.toFile(),
-            false);
+        final Path model = untrainedModel();
         final Path models = Files.createDirectories(dir.resolve("models"));
         try (DirectoryLock scheduledEarlier = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
             new org.apache.hadoop.fs.Path(models.toUri()), "baton retrain", Duration.ofSeconds(60)))

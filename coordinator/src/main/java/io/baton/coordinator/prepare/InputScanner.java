@@ -77,7 +77,9 @@ public final class InputScanner
         final boolean classFolders = Arrays.stream(children).anyMatch(FileStatus::isDirectory);
         if (classFolders)
         {
-            return new SplitPlan(split, "class-folders", classFolderFiles(dir, children, classes));
+            final List<String> ignored = new ArrayList<>();
+            final List<InputFile> files = classFolderFiles(dir, children, classes, ignored);
+            return new SplitPlan(split, "class-folders", files, sorted(ignored));
         }
         if ("train".equals(split))
         {
@@ -85,11 +87,16 @@ public final class InputScanner
         }
         final ValLabels labels = ValLabels.find(fs, root, valLabels, valMapping);
         final List<FileStatus> images = new ArrayList<>();
+        final List<String> ignored = new ArrayList<>();
         for (final FileStatus status : children)
         {
             if (status.isFile() && isImageName(status.getPath().getName()))
             {
                 images.add(status);
+            }
+            else if (status.isFile() && !isLabelFile(status.getPath().getName()))
+            {
+                ignored.add(split + "/" + status.getPath().getName());
             }
         }
         if (images.isEmpty())
@@ -112,11 +119,11 @@ public final class InputScanner
             files.add(new InputFile(split + "/" + names.get(i), label, images.get(i).getLen()));
         }
         files.sort(Comparator.comparingInt(InputFile::label).thenComparing(InputFile::path));
-        return new SplitPlan(split, labels.layout(), files);
+        return new SplitPlan(split, labels.layout(), files, sorted(ignored));
     }
 
-    private List<InputFile> classFolderFiles(final Path dir, final FileStatus[] children, final List<String> classes)
-        throws IOException
+    private List<InputFile> classFolderFiles(final Path dir, final FileStatus[] children, final List<String> classes,
+        final List<String> ignored) throws IOException
     {
         final Map<String, Integer> index = io.baton.trainer.data.shard.Manifest.indexOf(classes);
         final List<InputFile> files = new ArrayList<>();
@@ -135,10 +142,14 @@ public final class InputScanner
             final List<InputFile> inClass = new ArrayList<>();
             for (final FileStatus file : visible(fs.listStatus(folder.getPath())))
             {
+                final String path = dir.getName() + "/" + wnid + "/" + file.getPath().getName();
                 if (file.isFile() && isImageName(file.getPath().getName()))
                 {
-                    inClass.add(new InputFile(dir.getName() + "/" + wnid + "/" + file.getPath().getName(), label,
-                        file.getLen()));
+                    inClass.add(new InputFile(path, label, file.getLen()));
+                }
+                else if (file.isFile())
+                {
+                    ignored.add(path);
                 }
             }
             if (inClass.isEmpty())
@@ -150,6 +161,19 @@ public final class InputScanner
             files.addAll(inClass);
         }
         return files;
+    }
+
+    private static List<String> sorted(final List<String> paths)
+    {
+        paths.sort(Comparator.naturalOrder());
+        return paths;
+    }
+
+    /** Label files that may sit in a flat val/ folder beside the images. */
+    private static boolean isLabelFile(final String name)
+    {
+        final String lower = name.toLowerCase(Locale.ROOT);
+        return lower.endsWith(".csv") || lower.endsWith(".txt");
     }
 
     /** Without hidden entries: tools leave them in image trees, and they are no class or image. */

@@ -126,6 +126,12 @@ public final class PrepareJob
             printer.interrupt();
         }
         out.println(progress.line());
+        if (!plan.ignored().isEmpty())
+        {
+            out.println("prepare " + plan.split() + ": ignored " + plan.ignored().size() + " file(s) not named "
+                + "*.JPEG/.jpg/.jpeg/.png: " + String.join(", ", plan.ignored().subList(0, Math.min(5,
+                plan.ignored().size()))) + (plan.ignored().size() > 5 ? ", ..." : ""));
+        }
         results.sort(Comparator.comparingInt(ShardResult::index));
 
         final List<Manifest.ShardEntry> shards = new ArrayList<>();

@@ -24,7 +24,7 @@ class InputScannerTest
     }
 
     @Test
-    void hiddenFoldersAndFilesThatToolsLeaveInAnImageTreeAreNeitherClassesNorImages() throws Exception
+    void hiddenEntriesAreNeitherClassesNorImagesAndOtherFilesAreListedAsIgnored() throws Exception
     {
         file("train/n01/a.JPEG");
         file("train/n02/b.jpg");
@@ -34,12 +34,17 @@ class InputScannerTest
         Files.createDirectories(dir.resolve("val/.ipynb_checkpoints"));
         file("train/.DS_Store");
         file("train/n01/._a.JPEG");
+        // Files that are there but not read: said, not silently dropped.
+        file("train/n02/b.bmp");
+        file("train/n01/notes.txt");
         final InputScanner scanner = new InputScanner(FileSystem.getLocal(new Configuration()).getRaw(), dir.toUri());
 
         final List<String> classes = scanner.classes();
         assertEquals(List.of("n01", "n02"), classes);
+        final SplitPlan train = scanner.scan("train", classes, null, null);
         assertEquals(List.of(new InputFile("train/n01/a.JPEG", 0, 3), new InputFile("train/n02/b.jpg", 1, 3)),
-            scanner.scan("train", classes, null, null).files());
+            train.files());
+        assertEquals(List.of("train/n01/notes.txt", "train/n02/b.bmp"), train.ignored());
         assertEquals(List.of(new InputFile("val/n01/c.JPEG", 0, 3)), scanner.scan("val", classes, null, null).files());
     }
 }

@@ -34,11 +34,12 @@ public final class ReportPage
      * @param title    run name shown in the heading.
      * @param metrics  the metrics lines.
      * @param health   the health check lines.
+     * @param events   the driver's run events (starts, resumes, failures, rollbacks, elastic changes).
      * @param summary  summary.json (null while training runs).
      * @param generated when the page was generated (shown as is).
      */
     public static String render(final String title, final JsonLines metrics, final JsonLines health,
-        final JsonNode summary, final String generated)
+        final JsonLines events, final JsonNode summary, final String generated)
     {
         final ObjectNode data = JSON.createObjectNode();
         data.put("title", title);
@@ -76,6 +77,7 @@ public final class ReportPage
             fields.add(field);
         }
         data.set("health", JSON.valueToTree(health.rows()));
+        data.set("events", JSON.valueToTree(events.rows()));
         data.set("summary", summary == null ? JSON.nullNode() : summary);
         final String json;
         try

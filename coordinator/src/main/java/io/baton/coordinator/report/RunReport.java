@@ -14,7 +14,7 @@ import java.time.Instant;
 
 /**
  * Builds a run's report from whatever its directory holds now ({@code metrics.jsonl}, {@code health.jsonl},
- * {@code summary.json}), so it can be regenerated while training runs, and writes it atomically (a temporary file
+ * {@code run-events.jsonl}, {@code summary.json}), so it can be regenerated while training runs, and writes it atomically (a temporary file
  * renamed over the old report).
  *
  * <p>Thread-safe (stateless).
@@ -37,6 +37,7 @@ public final class RunReport
     {
         final JsonLines metrics = JsonLines.parse(run.readText(RunDirectory.METRICS));
         final JsonLines health = JsonLines.parse(run.readText(HEALTH));
+        final JsonLines events = JsonLines.parse(run.readText(RunDirectory.EVENTS));
         JsonNode summary = null;
         final String summaryText = run.readText(RunDirectory.SUMMARY);
         if (summaryText != null && !summaryText.isBlank())
@@ -58,7 +59,7 @@ public final class RunReport
         final String path = run.uri().getPath();
         final String trimmed = path == null ? "" : path.replaceAll("/+$", "");
         final String title = trimmed.isEmpty() ? run.uri().toString() : trimmed.substring(trimmed.lastIndexOf('/') + 1);
-        return ReportPage.render(title, metrics, health, summary, Instant.now().toString());
+        return ReportPage.render(title, metrics, health, events, summary, Instant.now().toString());
     }
 
     /**

@@ -14,8 +14,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A run's directory on any Hadoop FileSystem: {@code metrics.jsonl} (one JSON object per step, written by rank 0),
- * {@code run.conf} (the effective configuration), {@code model.zip} (the final model), {@code summary.json}, and
- * {@code checkpoints/}. Local paths use the raw local file system, so appended lines are visible to readers at once.
+ * {@code run.conf} (the effective configuration), {@code model.zip} (the final model), {@code summary.json},
+ * {@code run-events.jsonl} and {@code checkpoints/}. Local paths use the raw local file system, so appended lines are visible to readers at once.
  */
 public final class RunDirectory
 {
@@ -24,6 +24,8 @@ public final class RunDirectory
     public static final String MODEL = "model.zip";
     public static final String SUMMARY = "summary.json";
     public static final String CHECKPOINTS = "checkpoints";
+    /** The driver's record of starts, resumes, failures, rollbacks and elastic changes (one JSON object per line). */
+    public static final String EVENTS = "run-events.jsonl";
 
     private final URI root;
 

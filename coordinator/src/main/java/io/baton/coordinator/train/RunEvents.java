@@ -21,7 +21,7 @@ import java.util.Map;
  */
 final class RunEvents
 {
-    static final String FILE = "run-events.jsonl";
+    static final String FILE = RunDirectory.EVENTS;
     private static final Logger LOG = LoggerFactory.getLogger(RunEvents.class);
 
     private final RunDirectory run;

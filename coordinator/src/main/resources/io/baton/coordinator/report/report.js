@@ -170,5 +170,33 @@
     });
     document.getElementById("health-table").appendChild(table);
   }
+  // The driver's record: a failed stage, a rollback or an elastic change explains a gap or a jump in the curves.
+  var eventsDiv = document.getElementById("events");
+  var events = data.events || [];
+  var troubles = ["stage-failed", "non-finite", "interrupted", "corrupt-checkpoint-skipped", "forced-resume"];
+  if (events.length === 0) {
+    eventsDiv.textContent = "No run events recorded (run-events.jsonl is empty or absent).";
+  } else {
+    var et = document.createElement("table");
+    et.id = "events-table";
+    var eh = et.insertRow();
+    ["time (UTC)", "event", "details"].forEach(function (t) {
+      var th = document.createElement("th"); th.className = "name"; th.textContent = t; eh.appendChild(th);
+    });
+    events.forEach(function (e) {
+      var tr = et.insertRow();
+      if (troubles.indexOf(e.event) >= 0) { tr.className = "warn"; }
+      var when = tr.insertCell(); when.className = "name";
+      when.textContent = typeof e.time_ms === "number" ? new Date(e.time_ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "") : "";
+      var what = tr.insertCell(); what.className = "name"; what.textContent = String(e.event);
+      var details = tr.insertCell(); details.className = "name";
+      details.textContent = Object.keys(e).filter(function (k) { return k !== "event" && k !== "time_ms"; })
+        .map(function (k) { return k + "=" + (e[k] !== null && typeof e[k] === "object" ? JSON.stringify(e[k]) : e[k]); })
+        .join(", ");
+    });
+    eventsDiv.appendChild(et);
+  }
+  set("stat-events", events.length ? events.filter(function (e) { return troubles.indexOf(e.event) >= 0; }).length
+    + " of " + events.length : "0");
   document.body.setAttribute("data-report-ready", "true");
 })();

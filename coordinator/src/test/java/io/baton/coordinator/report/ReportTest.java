@@ -65,6 +65,11 @@ class ReportTest
                 + "{\"step\":19,\"blocks\":[{\"block\":\"stage1_block1\",\"max_activation\":150.25,"
                 + "\"dead_fraction\":0.125}],\"grad_norm\":{\"stem\":0.75,\"stage1\":2.5,\"head\":0.5},"
                 + "\"warnings\":[\"block stage1_block1: max |activation| 150.3 > 100.0\"]}\n");
+        Files.writeString(dir.resolve("run-events.jsonl"),
+            "{\"event\":\"start\",\"time_ms\":1795790000000,\"step\":0,\"checkpoint\":\"none\"}\n"
+                + "{\"event\":\"stage-failed\",\"time_ms\":1795790060000,\"stage\":0,\"restart\":1,"
+                + "\"max_restarts\":3,\"error\":\"a replica failed: java.io.IOException: No space left on device\"}\n"
+                + "{\"event\":\"resume\",\"time_ms\":1795790065000,\"step\":20,\"checkpoint\":\"ckpt-20\"}\n");
         return steps;
     }
 
@@ -117,6 +122,10 @@ class ReportTest
         assertTrue(dom.contains("after step 19: block stage1_block1: max |activation| 150.3 &gt; 100.0"), tail(dom));
         assertTrue(dom.contains("an unfinished last line was left out"));
         assertTrue(dom.contains("12.5%"), "dead fraction of the latest check shown");
+        assertEquals("1 of 3", cell(dom, "stat-events"));
+        assertTrue(dom.contains("<tr class=\"warn\"><td class=\"name\">2026-11-27 14:34:20</td><td class=\"name\">"
+            + "stage-failed</td><td class=\"name\">stage=0, restart=1, max_restarts=3, error=a replica failed: "
+            + "java.io.IOException: No space left on device</td></tr>"), tail(dom));
 
         // Training finishes: the summary appears on regeneration.
         Files.writeString(dir.resolve("summary.json"), "{\"steps\":30,\"val_top1\":0.8125,\"val_top5\":1.0,"

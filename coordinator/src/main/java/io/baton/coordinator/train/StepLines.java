@@ -48,22 +48,29 @@ public final class StepLines
         {
             return fs.create(file, true);
         }
-        final byte[] bytes;
-        try (FSDataInputStream in = fs.open(file))
-        {
-            bytes = in.readAllBytes();
-        }
+        final long length = fs.getFileStatus(file).getLen();
         final long from = Math.max(0, checkpointStep);
-        final int keep = keptLength(bytes, from);
-        if (keep == bytes.length)
+        final long keep = keptLength(fs, file, length, from);
+        if (keep == length)
         {
             return fs.append(file);
         }
         // Rewritten beside and renamed over: a failure here leaves the old file, never a shorter one half-written.
         final Path staged = run.path("." + name + ".rewrite");
-        try (FSDataOutputStream out = fs.create(staged, true))
+        try (FSDataInputStream in = fs.open(file);
+             FSDataOutputStream out = fs.create(staged, true))
         {
-            out.write(bytes, 0, keep);
+            final byte[] buffer = new byte[1 << 16];
+            for (long left = keep; left > 0; )
+            {
+                final int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n < 0)
+                {
+                    throw new IOException(file + " ended at " + (keep - left) + " of " + keep + " bytes while copied");
+                }
+                out.write(buffer, 0, n);
+                left -= n;
+            }
             out.hsync();
         }
         fs.delete(file, false);
@@ -72,19 +79,57 @@ public final class StepLines
             throw new IOException("cannot rename " + staged + " to " + file);
         }
         LOG.info("{}: removed {} byte(s) of lines of steps >= {}, written after the checkpoint this stage resumes from",
-            file, bytes.length - keep, from);
+            file, length - keep, from);
         return fs.append(file);
     }
 
-    /** Length of the prefix that ends with the last complete line of a step before {@code from}. */
+    /**
+     * Length of the prefix of the file that ends with its last complete line of a step before {@code from}. Only the
+     * tail is read (a window growing from 1 MB): a long run's file is large, and the lines to cut are few and last.
+     */
+    private static long keptLength(final FileSystem fs, final Path file, final long length, final long from)
+        throws IOException
+    {
+        for (long window = 1 << 20; ; window *= 4)
+        {
+            final long start = Math.max(0, length - window);
+            final byte[] tail = new byte[(int) (length - start)];
+            try (FSDataInputStream in = fs.open(file))
+            {
+                in.readFully(start, tail);
+            }
+            final int kept = keptLength(tail, from, start == 0);
+            if (kept >= 0)
+            {
+                return start + kept;
+            }
+        }
+    }
+
+    /** {@link #keptLength(byte[], long, boolean)} of a whole file. */
     static int keptLength(final byte[] bytes, final long from)
     {
+        return keptLength(bytes, from, true);
+    }
+
+    /**
+     * Length of the prefix of {@code bytes} that ends with the last complete line of a step before {@code from}; -1
+     * when {@code bytes} is a tail window ({@code !atFileStart}) in which no such line is found, so the window must
+     * grow (its first, possibly partial, line is not judged).
+     */
+    static int keptLength(final byte[] bytes, final long from, final boolean atFileStart)
+    {
+        final int first = atFileStart ? 0 : firstNewline(bytes) + 1;
+        if (!atFileStart && first == 0)
+        {
+            return -1; // not even one whole line in the window
+        }
         int end = bytes.length;
         if (end > 0 && bytes[end - 1] != '\n')
         {
             end = lastNewline(bytes, end) + 1; // a half-written last line
         }
-        while (end > 0)
+        while (end > first)
         {
             final int start = lastNewline(bytes, end - 1) + 1;
             final Matcher m = STEP.matcher(new String(bytes, start, end - start, StandardCharsets.UTF_8));
@@ -94,7 +139,20 @@ public final class StepLines
             }
             end = start;
         }
-        return 0;
+        return atFileStart ? 0 : -1;
+    }
+
+    /** Index of the first '\n', or -1. */
+    private static int firstNewline(final byte[] bytes)
+    {
+        for (int i = 0; i < bytes.length; i++)
+        {
+            if (bytes[i] == '\n')
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Index of the last '\n' before {@code before}, or -1. */

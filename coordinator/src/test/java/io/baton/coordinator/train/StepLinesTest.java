@@ -71,6 +71,28 @@ class StepLinesTest
     }
 
     @Test
+    void aTailWindowDecidesOnlyOnWholeLinesAndAsksForMoreWhenItHoldsNoEarlierStep()
+    {
+        final byte[] text = (lines(0, 10) + "{\"step\":10,\"lo").getBytes(StandardCharsets.UTF_8);
+        final int cut = lines(0, 10).length() - 5; // inside the line of step 9
+        final byte[] window = java.util.Arrays.copyOfRange(text, cut, text.length);
+        // The window's first bytes end the line of step 9 and are not judged; its whole lines are steps 10- (none).
+        assertEquals(-1, StepLines.keptLength(window, 10, false));
+        final byte[] wider = java.util.Arrays.copyOfRange(text, lines(0, 7).length() - 3, text.length);
+        assertEquals(lines(0, 9).length() - (lines(0, 7).length() - 3), StepLines.keptLength(wider, 9, false));
+        assertEquals(lines(0, 10).length(), StepLines.keptLength(text, 10, true));
+    }
+
+    @Test
+    void aLongFileIsCutFromItsTail() throws Exception
+    {
+        Files.writeString(dir.resolve("metrics.jsonl"), lines(0, 40_000));
+        assertEquals(lines(0, 39_001), openAndWrite(true, 39_000, lines(39_000, 39_001)));
+        Files.writeString(dir.resolve("metrics.jsonl"), lines(0, 40_000));
+        assertEquals(lines(0, 2), openAndWrite(true, 1, lines(1, 2)));
+    }
+
+    @Test
     void aNewRunReplacesTheFile() throws Exception
     {
         Files.writeString(dir.resolve("metrics.jsonl"), lines(0, 4));

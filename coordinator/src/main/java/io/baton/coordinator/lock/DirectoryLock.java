@@ -43,6 +43,8 @@ public final class DirectoryLock implements AutoCloseable
     public static final String FILE_NAME = "baton.lock";
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryLock.class);
+    /** File systems whose create without overwrite is exclusive. */
+    private static final java.util.Set<String> EXCLUSIVE_CREATE_SCHEMES = java.util.Set.of("file", "hdfs", "viewfs");
 
     private final FileSystem fs;
     private final Path file;
@@ -74,6 +76,12 @@ public final class DirectoryLock implements AutoCloseable
     {
         final Path file = new Path(dir, FILE_NAME);
         final LockHolder self = LockHolder.current(job);
+        final String scheme = fs.getUri().getScheme();
+        if (!EXCLUSIVE_CREATE_SCHEMES.contains(scheme))
+        {
+            LOG.warn("{}: {}:// may not create files exclusively (object stores do not); two jobs starting at the "
+                + "same moment could both take the lock", dir, scheme);
+        }
         try
         {
             fs.mkdirs(dir);

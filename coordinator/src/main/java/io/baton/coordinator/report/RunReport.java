@@ -22,9 +22,9 @@ import java.time.Instant;
 public final class RunReport
 {
     /** Health check lines written next to the metrics (one {@code HealthReport} JSON object per line). */
-    public static final String HEALTH = "health.jsonl";
+    public static final String HEALTH = RunDirectory.HEALTH;
     /** Default report file name inside the run directory. */
-    public static final String REPORT = "report.html";
+    public static final String REPORT = RunDirectory.REPORT;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -1,6 +1,7 @@
 package io.baton.coordinator.spark;
 
 import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.resource.ResourceInformation;
 
 import java.util.Arrays;
@@ -51,6 +52,17 @@ public final class ReplicaContext
     public List<String> allGather(final String message)
     {
         return Arrays.asList(task.allGather(message));
+    }
+
+    /**
+     * True once Spark killed this task (the job was cancelled), or this JVM's Spark environment stopped (in local
+     * mode the driver's Spark context stopping, e.g. at Ctrl-C, leaves running tasks running). The replicas talk over
+     * Aeron, not through Spark, so nothing else would stop them: the training loop checks this each step.
+     */
+    public boolean cancelled()
+    {
+        final SparkEnv env = SparkEnv.get();
+        return task.isInterrupted() || env == null || env.isStopped();
     }
 
     /** Waits until every rank reached this point. */

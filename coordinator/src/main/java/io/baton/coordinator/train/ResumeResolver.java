@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -170,28 +171,49 @@ final class ResumeResolver
         events.record("forced-resume", fields, true);
     }
 
-    /** With --resume never, earlier checkpoints would mix into this run's recovery: move them aside, loudly. */
+    /** What an earlier run left in the directory that a fresh one (--resume never) would mix with or overwrite. */
+    private static final List<String> EARLIER_RUN = List.of(RunDirectory.CHECKPOINTS, RunDirectory.METRICS,
+        RunDirectory.HEALTH, RunDirectory.SUMMARY, RunDirectory.MODEL, RunDirectory.REPORT, RunDirectory.CONFIG);
+
+    /**
+     * With --resume never, an earlier run's checkpoints would mix into this run's recovery, and its metrics, summary
+     * and model would be overwritten or, until this run ends, shown as this run's: move them all into
+     * {@code before-<ms>/} of the run directory, loudly. The run events stay: they are the directory's history.
+     */
     private void setAsideExisting()
     {
         final Path dir = new Path(checkpointDir());
         try
         {
-            final FileSystem fs = dir.getFileSystem(new Configuration());
-            if (fs.exists(dir) && fs.listStatus(dir).length > 0)
+            final FileSystem fs = run.fileSystem();
+            final boolean checkpoints = fs.exists(dir) && fs.listStatus(dir).length > 0;
+            if (!checkpoints && !fs.exists(run.path(RunDirectory.METRICS)))
             {
-                final Path aside = new Path(dir.getParent(), dir.getName() + ".before-" + System.currentTimeMillis());
-                if (!fs.rename(dir, aside))
-                {
-                    throw new IOException("rename to " + aside + " failed");
-                }
-                out.printf("--resume never: moved the existing checkpoints of %s to %s%n", run.uri(), aside);
-                out.flush();
-                events.record("checkpoints-set-aside", Map.of("to", aside.toString()), true);
+                return;
             }
+            final Path aside = run.path("before-" + System.currentTimeMillis());
+            fs.mkdirs(aside);
+            final List<String> moved = new ArrayList<>();
+            for (final String name : EARLIER_RUN)
+            {
+                final Path from = name.equals(RunDirectory.CHECKPOINTS) ? dir : run.path(name);
+                if (fs.exists(from))
+                {
+                    if (!fs.rename(from, new Path(aside, from.getName())))
+                    {
+                        throw new IOException("rename of " + from + " into " + aside + " failed");
+                    }
+                    moved.add(from.getName());
+                }
+            }
+            out.printf("--resume never: moved the earlier run's %s to %s%n", String.join(", ", moved), aside);
+            out.flush();
+            events.record("earlier-run-set-aside", Map.of("to", aside.toString(), "moved", moved), true);
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("cannot set aside the checkpoints in " + dir + ": " + ex.getMessage(), ex);
+            throw new UncheckedIOException("cannot set aside the earlier run in " + run.uri() + ": " + ex.getMessage(),
+                ex);
         }
     }
 }

@@ -24,6 +24,10 @@ public final class RunDirectory
     public static final String MODEL = "model.zip";
     public static final String SUMMARY = "summary.json";
     public static final String CHECKPOINTS = "checkpoints";
+    /** Health check reports written next to the metrics (one JSON object per line). */
+    public static final String HEALTH = "health.jsonl";
+    /** The report page {@code baton report} writes by default. */
+    public static final String REPORT = "report.html";
     /** The driver's record of starts, resumes, failures, rollbacks and elastic changes (one JSON object per line). */
     public static final String EVENTS = "run-events.jsonl";
 

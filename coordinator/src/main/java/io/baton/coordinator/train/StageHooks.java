@@ -21,6 +21,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * One replica's hooks into the training loop for a stage: the learning-rate factor of the {@link StageSpec},
@@ -58,6 +60,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
     private final RunDirectory run;
     private final CheckpointStore store;
     private final AsyncCheckpointWriter writer;
+    private final BooleanSupplier cancelled;
     private final HealthMonitor health;
 
     /**
@@ -73,9 +76,10 @@ final class StageHooks implements TrainingHooks, AutoCloseable
      */
     StageHooks(final StageSpec spec, final BatonConfig config, final String userConfigText, final String configHash,
         final int rank, final long stepsPerEpoch, final ComputationGraph graph, final ReplicaState state,
-        final HealthMonitor health)
+        final HealthMonitor health, final BooleanSupplier cancelled)
         throws IOException
     {
+        this.cancelled = cancelled;
         this.health = health;
         this.spec = spec;
         this.config = config;
@@ -116,6 +120,12 @@ final class StageHooks implements TrainingHooks, AutoCloseable
     @Override
     public void beforeStep(final long globalStep, final BatchSource.Batch batch)
     {
+        if (cancelled.getAsBoolean())
+        {
+            // A stopped job's replicas would otherwise train on over Aeron and keep writing into the run.
+            throw new CancellationException("replica " + rank + ": Spark cancelled the stage; stopping before step "
+                + globalStep);
+        }
         if (globalStep == config.get(CoordinatorKeys.DEBUG_FAIL_AT_STEP) && rank == spec.worldSize() - 1
             && markFailureOnce(globalStep))
         {

@@ -138,7 +138,7 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
 
             final TrainOutcome outcome;
             try (StageHooks hooks = new StageHooks(spec, config, userConfigText, configHash, rank,
-                sampler.stepsPerEpoch(), graph, state, health))
+                sampler.stepsPerEpoch(), graph, state, health, context::cancelled))
             {
                 outcome = trainer.train(spec.startStep(), hooks);
                 hooks.flush();

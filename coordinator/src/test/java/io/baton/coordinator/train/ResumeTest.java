@@ -107,9 +107,48 @@ class ResumeTest
         assertTrue(failed.getMessage().endsWith("); the same command resumes from the newest checkpoint"),
             failed.getMessage());
         assertFalse(failed.output.contains("restart 1 of 3"), failed.output);
+        // The replicas, which talk over Aeron and not through Spark, stop too (the step in flight may still end):
+        // nothing more is written into the run.
+        final long stepsWhenStopped = Files.readAllLines(metrics).size();
+        Thread.sleep(3000);
+        final long stepsAfter = Files.readAllLines(metrics).size();
+        assertTrue(stepsAfter - stepsWhenStopped <= 1, "replicas trained on after the stop: " + stepsWhenStopped
+            + " -> " + stepsAfter + " steps");
+        Thread.sleep(2000);
+        assertEquals(stepsAfter, Files.readAllLines(metrics).size(), "replicas trained on after the stop");
         final String events = Files.readString(Path.of(run, RunEvents.FILE));
         assertTrue(events.contains("\"event\":\"interrupted\"") && !events.contains("\"event\":\"stage-failed\""),
             events);
+    }
+
+    @Test
+    void resumeNeverMovesTheEarlierRunAsideWholeAndStartsAfresh() throws Exception
+    {
+        final String run = work.resolve("afresh").toString();
+        train(config(run), ResumeRequest.auto());
+        final byte[] earlierModel = Files.readAllBytes(Path.of(run, RunDirectory.MODEL));
+        final List<String> earlierMetrics = Files.readAllLines(Path.of(run, RunDirectory.METRICS));
+
+        final String output = train(config(run), ResumeRequest.parse("never", false));
+
+        assertTrue(output.contains("from step 0 (initial weights)"), output);
+        final List<Path> aside;
+        try (var entries = Files.list(Path.of(run)))
+        {
+            aside = entries.filter(p -> p.getFileName().toString().startsWith("before-")).toList();
+        }
+        assertEquals(1, aside.size(), aside.toString());
+        assertTrue(output.contains("--resume never: moved the earlier run's checkpoints, metrics.jsonl, health.jsonl, "
+            + "summary.json, model.zip, run.conf to "), output);
+        assertArrayEquals(earlierModel, Files.readAllBytes(aside.get(0).resolve(RunDirectory.MODEL)));
+        assertEquals(earlierMetrics, Files.readAllLines(aside.get(0).resolve(RunDirectory.METRICS)));
+        assertTrue(Files.exists(aside.get(0).resolve("checkpoints/ckpt-000000000008")));
+        // The new run's own files, one metrics line per step of this run only.
+        assertEquals(TOTAL_STEPS, Files.readAllLines(Path.of(run, RunDirectory.METRICS)).size());
+        assertTrue(Files.exists(Path.of(run, RunDirectory.MODEL)));
+        assertTrue(Files.readString(Path.of(run, RunEvents.FILE)).contains("\"event\":\"earlier-run-set-aside\""));
+        // Same seed, same data: the fresh run ends where the earlier one did.
+        assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS));
     }
 
     @Test

@@ -38,7 +38,8 @@ public final class TrainCommand implements Callable<Integer>
 
     @Option(names = "--resume", paramLabel = "auto|never|PATH", defaultValue = "auto",
         description = "auto: continue from the newest valid checkpoint of the run directory (default); never: start "
-            + "afresh (existing checkpoints are moved aside); PATH: a .../checkpoints/ckpt-<step> directory.")
+            + "afresh (the earlier run's checkpoints, metrics and model are moved into before-<ms>/); PATH: a "
+            + ".../checkpoints/ckpt-<step> directory.")
     String resume;
 
     @Option(names = "--force", description = "Resume even though trajectory keys of the configuration changed.")

@@ -79,6 +79,8 @@ public final class TrainCommand implements Callable<Integer>
         out.flush();
         if (dryRun)
         {
+            out.println(job.runDirectoryPlan());
+            out.flush();
             return 0;
         }
         final List<ReplicaReport> reports = job.run(plan);

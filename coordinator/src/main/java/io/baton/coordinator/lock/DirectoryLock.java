@@ -130,6 +130,23 @@ public final class DirectoryLock implements AutoCloseable
         }
     }
 
+    /**
+     * Who holds the lock of {@code dir} according to its file, for messages, without taking or judging it; null when
+     * there is no lock file.
+     */
+    public static String holder(final FileSystem fs, final Path dir)
+    {
+        try
+        {
+            final LockHolder holder = read(fs, new Path(dir, FILE_NAME));
+            return holder == null ? null : holder.describe();
+        }
+        catch (final IOException ex)
+        {
+            return "? (" + ex.getMessage() + ")";
+        }
+    }
+
     /** The lock file. */
     public Path file()
     {

@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
@@ -71,6 +72,53 @@ public final class TrainJob
              BatchSource val = DataSources.open(config, DataSources.VAL))
         {
             return TrainPlan.of(config, train.size(), val.size(), train.numClasses());
+        }
+    }
+
+    /**
+     * For {@code --dry-run}: what training would do with the run directory, read without changing anything (the
+     * checkpoints are listed, not verified; a corrupt newest one would be skipped then).
+     */
+    public String runDirectoryPlan()
+    {
+        final String location = config.get(CoordinatorKeys.RUN_DIR);
+        final RunDirectory run = new RunDirectory(location);
+        try
+        {
+            if (!run.fileSystemExists())
+            {
+                return "run directory " + location + ": new; training starts from the initial weights";
+            }
+            final StringBuilder text = new StringBuilder("run directory " + location + ": ");
+            final String holder = DirectoryLock.holder(run.fileSystem(), new Path(run.uri()));
+            if (holder != null)
+            {
+                text.append("locked by ").append(holder).append(" (refused unless that job is gone); ");
+            }
+            final List<Long> steps;
+            try (CheckpointStore store = CheckpointStore.openReadOnly(run.path(RunDirectory.CHECKPOINTS).toString(),
+                new org.apache.hadoop.conf.Configuration()))
+            {
+                steps = store.list();
+            }
+            final String found = steps.isEmpty() ? "no checkpoint" : steps.size() + " checkpoint(s), newest of step "
+                + steps.get(steps.size() - 1);
+            switch (resume.mode())
+            {
+                case NEVER:
+                    return text + found + "; --resume never would move the earlier run into before-<ms>/ and start "
+                        + "from the initial weights";
+                case PATH:
+                    return text + found + "; would resume from " + resume.path();
+                case AUTO:
+                default:
+                    return text + found + (steps.isEmpty() ? "; training starts from the initial weights"
+                        : "; would resume from the newest valid one");
+            }
+        }
+        catch (final java.io.IOException | java.io.UncheckedIOException ex)
+        {
+            return "run directory " + location + ": cannot be read (" + ex.getMessage() + ")";
         }
     }
 

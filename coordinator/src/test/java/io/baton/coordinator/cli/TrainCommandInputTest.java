@@ -115,11 +115,45 @@ class TrainCommandInputTest
             new String[] {"prepare", "foo://bucket/images", dir.resolve("out").toString()}))
         {
             final StringWriter error = new StringWriter();
-            final int code = BatonCli.run(args, new PrintWriter(new StringWriter(), true), new PrintWriter(error, true));
+            final int code = BatonCli.run(args, new PrintWriter(new StringWriter(), true),
+                new PrintWriter(error, true));
             assertEquals(BatonCli.EXIT_USAGE, code, error.toString());
             assertTrue(error.toString().contains("No FileSystem for scheme \"foo\"") && error.toString().contains(
                 "no Hadoop FileSystem for that scheme is on the class path"), error.toString());
             assertFalse(error.toString().contains("\tat "), error.toString());
         }
+    }
+
+    @Test
+    void aDryRunSaysWhatTrainingWouldDoWithTheRunDirectoryAndChangesNothing() throws Exception
+    {
+        final Path fresh = dir.resolve("fresh");
+        final String[] settings = {"--set", "train.epochs=1", "--set", "optim.decay-epochs=[]", "--dry-run"};
+        assertEquals(0, BatonCli.run(concat(new String[] {"train", "--run-dir", fresh.toString()}, settings),
+            new PrintWriter(out, true), new PrintWriter(err, true)), err.toString());
+        assertTrue(out.toString().contains("run directory " + fresh + ": new; training starts from the initial "
+            + "weights\n"), out.toString());
+        assertFalse(Files.exists(fresh), "a dry run created the run directory");
+
+        final Path held = Files.createDirectories(dir.resolve("held"));
+        try (DirectoryLock running = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
+            new org.apache.hadoop.fs.Path(held.toUri()), "baton train", Duration.ofSeconds(60)))
+        {
+            final StringWriter text = new StringWriter();
+            assertEquals(0, BatonCli.run(concat(new String[] {"train", "--run-dir", held.toString()}, settings),
+                new PrintWriter(text, true), new PrintWriter(err, true)), err.toString());
+            assertTrue(text.toString().contains("run directory " + held + ": locked by baton train on "),
+                text.toString());
+            assertTrue(text.toString().contains("no checkpoint; training starts from the initial weights"),
+                text.toString());
+            assertTrue(Files.exists(held.resolve(DirectoryLock.FILE_NAME)), "the dry run left the lock alone");
+        }
+    }
+
+    private static String[] concat(final String[] first, final String[] second)
+    {
+        final String[] all = java.util.Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, all, first.length, second.length);
+        return all;
     }
 }

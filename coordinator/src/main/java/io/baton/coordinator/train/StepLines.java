@@ -4,6 +4,7 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.IOUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,17 +61,7 @@ public final class StepLines
         try (FSDataInputStream in = fs.open(file);
              FSDataOutputStream out = fs.create(staged, true))
         {
-            final byte[] buffer = new byte[1 << 16];
-            for (long left = keep; left > 0; )
-            {
-                final int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
-                if (n < 0)
-                {
-                    throw new IOException(file + " ended at " + (keep - left) + " of " + keep + " bytes while copied");
-                }
-                out.write(buffer, 0, n);
-                left -= n;
-            }
+            IOUtils.copyBytes(in, out, keep, false);
             out.hsync();
         }
         fs.delete(file, false);
@@ -104,12 +95,6 @@ public final class StepLines
                 return start + kept;
             }
         }
-    }
-
-    /** {@link #keptLength(byte[], long, boolean)} of a whole file. */
-    static int keptLength(final byte[] bytes, final long from)
-    {
-        return keptLength(bytes, from, true);
     }
 
     /**

@@ -89,10 +89,10 @@ public final class ExportCommand implements Callable<Integer>
                 : source.model;
             if (!Files.isRegularFile(model))
             {
-                final String newest = Files.isDirectory(source.model.resolve(RunDirectory.CHECKPOINTS))
-                    ? CheckpointModel.newestValid(source.model.toString()) : null;
+                final CheckpointModel.Newest newest = Files.isDirectory(source.model.resolve(
+                    RunDirectory.CHECKPOINTS)) ? CheckpointModel.newestValid(source.model.toString()) : null;
                 throw new IllegalArgumentException("--model " + source.model + ": no model file " + model
-                    + (newest == null ? "" : " (training not finished?); its newest valid checkpoint is " + newest
+                    + (newest == null ? "" : " (training not finished?); its newest valid checkpoint is " + newest.location()
                     + ": export it with --checkpoint"));
             }
             checkOutput(model);

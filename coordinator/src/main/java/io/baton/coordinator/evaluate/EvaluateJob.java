@@ -105,16 +105,16 @@ public final class EvaluateJob
             if (run.isDirectory())
             {
                 // Training still running, or stopped before its end: the newest checkpoint is the model so far.
-                final String newest = run.exists(RunDirectory.CHECKPOINTS) ? CheckpointModel.newestValid(location)
-                    : null;
+                final CheckpointModel.Newest newest = run.exists(RunDirectory.CHECKPOINTS)
+                    ? CheckpointModel.newestValid(location) : null;
                 if (newest == null)
                 {
                     throw new IllegalArgumentException("--model " + location + " is a directory without "
                         + RunDirectory.MODEL + " and without a valid checkpoint: not a run directory, or its training "
                         + "has not written a checkpoint yet");
                 }
-                return new Target(newest, CheckpointModel.configText(newest), null, "no " + RunDirectory.MODEL
-                    + " in " + location + " (training not finished): evaluating its newest checkpoint, " + newest);
+                return new Target(newest.location(), newest.configText(), null, "no " + RunDirectory.MODEL + " in "
+                    + location + " (training not finished): evaluating its newest checkpoint, " + newest.location());
             }
             // A run's model.zip named directly is evaluated like its run directory: same data and image size.
             final org.apache.hadoop.fs.Path parent = new org.apache.hadoop.fs.Path(location).getParent();

@@ -45,16 +45,25 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
     }
 
     /**
-     * The newest checkpoint of a run directory whose every part verifies, as a location {@link #load} takes, or null
-     * when the run has none.
+     * A run's newest checkpoint whose every part verifies.
+     *
+     * @param location   where it is, as {@link #load} takes it.
+     * @param configText the configuration it was trained with.
      */
-    public static String newestValid(final String runDir)
+    public record Newest(String location, String configText)
+    {
+    }
+
+    /** The newest checkpoint of a run directory whose every part verifies, or null when the run has none. */
+    public static Newest newestValid(final String runDir)
     {
         final RunDirectory run = new RunDirectory(runDir);
         try (CheckpointStore store = CheckpointStore.openReadOnly(run.path(RunDirectory.CHECKPOINTS).toString(),
             new Configuration()))
         {
-            return store.latestValid().found().map(c -> c.path().toString()).orElse(null);
+            final Checkpoint newest = store.latestValid().found().orElse(null);
+            // Verified just now: only the small configuration part is read again.
+            return newest == null ? null : new Newest(newest.path().toString(), configOf(newest));
         }
         catch (final IOException ex)
         {
@@ -65,8 +74,7 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
     /** The configuration a checkpoint was trained with (its configuration part), after verifying the checkpoint. */
     public static String configText(final String location)
     {
-        return read(location, checkpoint -> new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART),
-            StandardCharsets.UTF_8));
+        return read(location, CheckpointModel::configOf);
     }
 
     /** Loads the model of checkpoint {@code location} (local path or Hadoop FS URI of a ckpt-<step> directory). */
@@ -74,8 +82,7 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
     {
         return read(location, checkpoint ->
         {
-            final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(
-                new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART), StandardCharsets.UTF_8));
+            final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(configOf(checkpoint));
             final int[] chw;
             final int classes;
             try (BatchSource val = DataSources.open(config, DataSources.VAL))
@@ -90,6 +97,11 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
                 (InputType.InputTypeConvolutional)InputType.convolutional(chw[1], chw[2], chw[0]), config,
                 checkpoint.step());
         });
+    }
+
+    private static String configOf(final Checkpoint checkpoint) throws IOException
+    {
+        return new String(checkpoint.readPart(TrainCheckpoint.CONFIG_PART), StandardCharsets.UTF_8);
     }
 
     /** What is read from a verified checkpoint. */

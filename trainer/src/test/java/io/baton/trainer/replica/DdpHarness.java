@@ -72,7 +72,9 @@ final class DdpHarness
 
     static ComputationGraph init(final ComputationGraphConfiguration conf)
     {
-        final ComputationGraph graph = new ComputationGraph(conf);
+        // A copy per graph: ranks initialise on their own threads, and DL4J's init adds to the configuration's
+        // layer variable lists (two ranks on one configuration once failed with an ArrayIndexOutOfBoundsException).
+        final ComputationGraph graph = new ComputationGraph(conf.clone());
         graph.init();
         return graph;
     }

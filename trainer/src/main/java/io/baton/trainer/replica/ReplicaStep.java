@@ -40,6 +40,10 @@ import java.util.Map;
  * one, DL4J's configured updater is used exactly as {@code fit()} would (the bit-exactness reference), with the
  * learning rate of the four-argument step set through {@code graph.setLearningRate}.
  *
+ * <h2>Overlapped all-reduce</h2>
+ * With an {@link OverlappedAllReduce} ({@link #overlap}) the same SUM is computed in buckets while backward still
+ * runs, on a second communicator; the step waits for the last bucket where it would otherwise all-reduce.
+ *
  * <h2>Identity of replicas</h2>
  * {@link #broadcastInitialState()} copies rank 0's parameters, updater state (DL4J's and the momentum buffer of
  * the {@link LargeBatchSgd}, if any) and iteration/epoch counters to every rank; from then on every rank applies identical updates, so parameters stay bit-identical. Every
@@ -62,6 +66,7 @@ public final class ReplicaStep
     private final LargeBatchSgd optimizer;
     private final ParamLayout layout;
     private final BatchAccuracyProbe accuracy;
+    private OverlappedAllReduce overlap;
     private long completedSteps;
     private long lastCorrect = -1;
 
@@ -114,6 +119,31 @@ public final class ReplicaStep
                 + " parameters, the graph has " + graph.numParams());
         }
         this.accuracy = BatchAccuracyProbe.attach(graph);
+    }
+
+    /**
+     * Reduces the gradient with {@code overlap} from now on: its buckets are all-reduced while backward still runs,
+     * instead of the whole vector after it. Call before the first step, on every rank alike.
+     *
+     * @param overlap built for this step's graph on a communicator of the same world; null goes back to the plain
+     *                all-reduce.
+     * @return this.
+     */
+    public ReplicaStep overlap(final OverlappedAllReduce overlap)
+    {
+        if (overlap != null && overlap.plan().length() != graph.numParams())
+        {
+            throw new IllegalArgumentException("overlapped all-reduce was planned for " + overlap.plan().length()
+                + " floats, the graph has " + graph.numParams() + " parameters");
+        }
+        this.overlap = overlap;
+        return this;
+    }
+
+    /** Nanoseconds this replica waited for the overlapped gradient all-reduce after backward (0 without one). */
+    public long overlapWaitNs()
+    {
+        return overlap == null ? 0 : overlap.exposedNs();
     }
 
     /** Baton's optimiser, or null when DL4J's updater is used. */
@@ -208,7 +238,7 @@ public final class ReplicaStep
         }
         final double score = forwardBackward(features, labels);
         final INDArray flat = graph.getFlattenedGradients();
-        allReduceSum(flat);
+        reduceGradient(flat);
         requireFiniteGradient(flat, score);
         beforeUpdate.run();
         final LargeBatchSgd.UpdateStats stats = optimizer.apply(graph.params(), flat, globalBatchSize,
@@ -222,6 +252,14 @@ public final class ReplicaStep
         graph.setInputs(features);
         graph.setLabels(labels);
         accuracy.arm(labels);
+        if (overlapped())
+        {
+            if (graph.getFlattenedGradients() == null)
+            {
+                graph.initGradientsView();
+            }
+            overlap.begin(graph.getFlattenedGradients());
+        }
         graph.computeGradientAndScore();
         lastCorrect = accuracy.correct();
         return graph.score();
@@ -233,7 +271,7 @@ public final class ReplicaStep
         final double score = forwardBackward(features, labels);
         final Gradient gradient = graph.gradient();
         final INDArray flat = graph.getFlattenedGradients();
-        allReduceSum(flat);
+        reduceGradient(flat);
         requireFiniteGradient(flat, score);
         averageUndividedSlots(gradient);
 
@@ -293,6 +331,24 @@ public final class ReplicaStep
     public void verifyReplicasIdentical()
     {
         ParamChecksum.verify(communicator, graph.params(), completedSteps);
+    }
+
+    private boolean overlapped()
+    {
+        return overlap != null && communicator.worldSize() > 1;
+    }
+
+    /** SUM over ranks of the flat gradient, in place: the overlapped buckets' end, or one all-reduce. */
+    private void reduceGradient(final INDArray flat)
+    {
+        if (overlapped())
+        {
+            overlap.finish();
+        }
+        else
+        {
+            allReduceSum(flat);
+        }
     }
 
     private void allReduceSum(final INDArray flat)

@@ -68,6 +68,12 @@ public final class ReplicaTrainer
         this.step = new ReplicaStep(graph, communicator, checksumEverySteps, optimizer);
     }
 
+    /** Time in collectives so far: the communicator's, plus waits for an overlapped gradient all-reduce. */
+    private long commNs()
+    {
+        return communicator.totalNs() + step.overlapWaitNs();
+    }
+
     /** Makes every replica start from rank 0's parameters and updater state (a collective). */
     public void synchronizeInitialState()
     {
@@ -120,7 +126,7 @@ public final class ReplicaTrainer
                 hooks.beforeStep(globalStep, batch);
                 final long loadedNs = System.nanoTime();
                 final double lr = schedule.lr(globalStep, stepsPerEpoch) * hooks.lrFactor(globalStep);
-                final long commStartNs = communicator.totalNs();
+                final long commStartNs = commNs();
                 final StepResult result;
                 final long thisStep = globalStep;
                 try
@@ -156,7 +162,7 @@ public final class ReplicaTrainer
                     order.batchSize(s) / stepSeconds,
                     (endNs - startNs) / 1e6,
                     (loadedNs - startNs) / 1e6,
-                    (communicator.totalNs() - commStartNs) / 1e6,
+                    (commNs() - commStartNs) / 1e6,
                     result.gradientNorm()));
                 globalStep++;
                 taken++;

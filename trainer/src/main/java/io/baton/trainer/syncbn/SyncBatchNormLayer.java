@@ -66,6 +66,7 @@ public class SyncBatchNormLayer extends BatchNormalization
     private static final Field HELPER_FIELD = helperField();
 
     private Communicator communicator;
+    private GradientListener gradientListener;
     private Forward forward;
 
     public SyncBatchNormLayer(final NeuralNetConfiguration conf, final DataType dataType)
@@ -90,6 +91,23 @@ public class SyncBatchNormLayer extends BatchNormalization
                 + communicator.worldSize() + ": pass the group's communicator");
         }
         this.communicator = communicator;
+    }
+
+    /**
+     * Told in every training-mode backward pass, on the training thread, once this layer's parameter gradients and
+     * those of every vertex after it in the graph's topological order are final, just before this layer waits for
+     * its peers. The gradient all-reduce uses it to start on those slots while the rest of backward runs.
+     */
+    @FunctionalInterface
+    public interface GradientListener
+    {
+        void gradientsFinal(SyncBatchNormLayer layer);
+    }
+
+    /** Sets the listener of {@link GradientListener#gradientsFinal}; null removes it. */
+    public void gradientListener(final GradientListener listener)
+    {
+        this.gradientListener = listener;
     }
 
     /** The bound communicator, or null. */
@@ -194,12 +212,18 @@ public class SyncBatchNormLayer extends BatchNormalization
         }
         dBeta.assign(Nd4j.createFromArray(slice(sums, 0, channels)).castTo(dataType));
         dGamma.assign(Nd4j.createFromArray(slice(sums, channels, channels)).castTo(dataType));
+        // Depends only on the forward pass's global statistics: written before the wait below, so that every
+        // gradient slot of this layer is final when the listener hears of it.
+        writeRunningStatDeltas();
+        if (gradientListener != null)
+        {
+            gradientListener.gradientsFinal(this);
+        }
         reduce(sums);
 
         final INDArray next = forward.localCount == 0
             ? Nd4j.create(dataType, epsilon.shape())
             : fused ? fusedInputGradient(dy, sums, mgr) : inputGradient(epsilon.castTo(dataType), sums, mgr);
-        writeRunningStatDeltas();
 
         final Gradient ret = new DefaultGradient();
         ret.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGamma);

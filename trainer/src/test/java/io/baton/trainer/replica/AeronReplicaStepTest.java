@@ -45,6 +45,30 @@ class AeronReplicaStepTest
         assertTrue(err < 1e-4, "relative parameter error " + err);
     }
 
+    /**
+     * The overlapped gradient all-reduce on a second Aeron communicator per rank (same ports and embedded driver,
+     * the next stream id), as a Spark replica sets it up: the same bits as one all-reduce after backward.
+     */
+    @Test
+    void shouldGiveTheSameBitsWhenTheGradientAllReduceOverlapsBackward() throws Exception
+    {
+        final List<INDArray[]> batches = DdpHarness.data(4, 8, 22);
+        final CollectiveSettings settings = settings();
+        final CollectiveSettings gradients = settings.toBuilder().streamId(settings.streamId() + 1).build();
+        final List<PeerEndpoint> peers = peers(settings, 2);
+        final List<INDArray> plain = DdpHarness.train(2,
+            rank -> new AeronCommunicator(settings, rank, peers, "overlap-test", 1L), true, batches, 1, null);
+        final List<INDArray> overlapped = DdpHarness.train(2,
+            rank -> new AeronCommunicator(settings, rank, peers, "overlap-test", 2L),
+            new DdpHarness.Overlap(rank -> new AeronCommunicator(gradients, rank, peers, "overlap-test/gradients", 2L),
+                16), true, null, batches, 1, null);
+        for (int rank = 0; rank < 2; rank++)
+        {
+            assertTrue(Arrays.equals(plain.get(rank).toFloatVector(), overlapped.get(rank).toFloatVector()),
+                "rank " + rank + " must end with the plain all-reduce's bits");
+        }
+    }
+
     private static CollectiveSettings settings()
     {
         return CollectiveSettings.builder()

@@ -162,6 +162,25 @@ final class DdpHarness
         final int checksumEvery,
         final AfterStep afterStep) throws Exception
     {
+        return train(n, commOfRank, null, syncBn, sgd, batches, checksumEvery, afterStep);
+    }
+
+    /** The gradient all-reduce overlapped with backward, on a second communicator per rank. */
+    record Overlap(IntFunction<? extends Communicator> commOfRank, long bucketBytes)
+    {
+    }
+
+    /** As above; with {@code overlap} non-null each rank reduces its gradient with an {@link OverlappedAllReduce}. */
+    static List<INDArray> train(
+        final int n,
+        final IntFunction<? extends Communicator> commOfRank,
+        final Overlap overlap,
+        final boolean syncBn,
+        final SgdSettings sgd,
+        final List<INDArray[]> batches,
+        final int checksumEvery,
+        final AfterStep afterStep) throws Exception
+    {
         final ComputationGraphConfiguration conf = syncBn
             ? SyncBatchNormSwap.toSyncBatchNorm(residualNet(), 0)
             : residualNet();
@@ -176,7 +195,7 @@ final class DdpHarness
                 {
                     try (Communicator comm = commOfRank.apply(rank))
                     {
-                        return trainRank(comm, conf, sgd, batches, checksumEvery, afterStep);
+                        return trainRank(comm, overlap, conf, sgd, batches, checksumEvery, afterStep);
                     }
                 }));
             }
@@ -195,6 +214,7 @@ final class DdpHarness
 
     private static INDArray trainRank(
         final Communicator comm,
+        final Overlap overlap,
         final ComputationGraphConfiguration conf,
         final SgdSettings sgd,
         final List<INDArray[]> batches,
@@ -212,6 +232,18 @@ final class DdpHarness
         final ReplicaStep replica = new ReplicaStep(graph, comm, checksumEvery,
             sgd == null ? null : new LargeBatchSgd(ParamLayout.of(graph), sgd));
         replica.broadcastInitialState();
+        try (OverlappedAllReduce reducer = overlap == null ? null
+            : new OverlappedAllReduce(graph, overlap.commOfRank().apply(rank), overlap.bucketBytes()))
+        {
+            replica.overlap(reducer);
+            runSteps(replica, rank, n, graph, sgd, batches, afterStep);
+        }
+        return graph.params().dup();
+    }
+
+    private static void runSteps(final ReplicaStep replica, final int rank, final int n,
+        final ComputationGraph graph, final SgdSettings sgd, final List<INDArray[]> batches, final AfterStep afterStep)
+    {
         for (int s = 0; s < batches.size(); s++)
         {
             final INDArray[] b = batches.get(s);
@@ -231,7 +263,6 @@ final class DdpHarness
                 afterStep.after(rank, s, graph, replica);
             }
         }
-        return graph.params().dup();
     }
 
     /** max |a - b| / max |b|. */

@@ -47,6 +47,10 @@ public final class TrainerKeys implements ConfigModule
         .trajectory();
     public static final ConfigKey<Integer> TRAIN_THREADS_PER_REPLICA =
         ConfigKey.of("train.threads-per-replica", ConfigType.INT).check(v -> v >= 0, ">= 0 (0 = auto)");
+    public static final ConfigKey<Boolean> TRAIN_OVERLAP_ALLREDUCE =
+        ConfigKey.of("train.overlap-allreduce", ConfigType.BOOLEAN);
+    public static final ConfigKey<Long> TRAIN_ALLREDUCE_BUCKET =
+        ConfigKey.of("train.allreduce-bucket", ConfigType.BYTES).check(v -> v >= 4 && v <= (1L << 31), "4 B..2 GiB");
 
     public static final ConfigKey<Double> OPTIM_BASE_LR = ConfigKey.of("optim.base-lr", ConfigType.DOUBLE)
         .check(positiveDouble(), "> 0").trajectory();
@@ -123,6 +127,8 @@ public final class TrainerKeys implements ConfigModule
         TRAIN_SEED,
         TRAIN_DROP_LAST,
         TRAIN_THREADS_PER_REPLICA,
+        TRAIN_OVERLAP_ALLREDUCE,
+        TRAIN_ALLREDUCE_BUCKET,
         OPTIM_BASE_LR,
         OPTIM_BASE_BATCH,
         OPTIM_MOMENTUM,
@@ -227,6 +233,15 @@ public final class TrainerKeys implements ConfigModule
                 {
                     errors.add(SYNCBN_GROUP_SIZE.name() + " = " + group + " does not divide "
                         + TRAIN_REPLICAS.name() + " = " + replicas + "; allowed: 0 or a divisor of " + replicas);
+                }
+            },
+            (config, errors) ->
+            {
+                if (config.get(TRAIN_OVERLAP_ALLREDUCE) && !config.get(MODEL_SYNCBN))
+                {
+                    errors.add(TRAIN_OVERLAP_ALLREDUCE.name() + " = true needs " + MODEL_SYNCBN.name()
+                        + " = true: the buckets start where SyncBatchNorm's backward waits; allowed: "
+                        + TRAIN_OVERLAP_ALLREDUCE.name() + " = false, or " + MODEL_SYNCBN.name() + " = true");
                 }
             });
     }

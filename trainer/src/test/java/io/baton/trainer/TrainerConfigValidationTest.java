@@ -99,6 +99,16 @@ class TrainerConfigValidationTest
     }
 
     @Test
+    void overlappedAllReduceNeedsSyncBatchNormAndABucketOfAtLeastOneFloat()
+    {
+        assertEquals("train.overlap-allreduce = true needs model.syncbn = true: the buckets start where "
+            + "SyncBatchNorm's backward waits; allowed: train.overlap-allreduce = false, or model.syncbn = true",
+            errorOf("train.overlap-allreduce=true", "model.syncbn=false"));
+        assertTrue(errorOf("train.allreduce-bucket=2").startsWith("train.allreduce-bucket = 2"),
+            errorOf("train.allreduce-bucket=2"));
+    }
+
+    @Test
     void shippedJobFilesAreValid()
     {
         final BatonConfig demo = loader.load(CONF.resolve("demo.conf"), List.of());

@@ -76,8 +76,9 @@ public final class PlanCommand implements Callable<Integer>
     double intraNodeGbps;
 
     @Option(names = "--overlap", paramLabel = "F", defaultValue = "0",
-        description = "Fraction of the backward pass that hides the all-reduce: 0 = all-reduce after backward (Baton "
-            + "today), 1 = fully bucketed overlap (default: ${DEFAULT-VALUE}).")
+        description = "Fraction of the backward pass that hides the all-reduce: 0 = all-reduce after backward (Baton's "
+            + "default), 1 = fully bucketed overlap (train.overlap-allreduce=true, where the replica has cores or a "
+            + "GPU to spare for it) (default: ${DEFAULT-VALUE}).")
     double overlap;
 
     @Spec
@@ -162,8 +163,8 @@ public final class PlanCommand implements Callable<Integer>
                 ? " [Baton's ring on loopback: Aeron IPC 220 ms vs MPI shared memory 166 ms for 241 MB, "
                 + "docs/BENCHMARKS.md issue 3]" : "",
             a.gpusPerNode(), trim(a.intraNodeGbps()));
-        out.printf(Locale.ROOT, "  overlap = %.2f of the backward pass hides the all-reduce (0 = Baton today: "
-            + "all-reduce after backward)%n", a.overlap());
+        out.printf(Locale.ROOT, "  overlap = %.2f of the backward pass hides the all-reduce (0 = all-reduce after "
+            + "backward, Baton's default; train.overlap-allreduce=true overlaps it)%n", a.overlap());
         out.printf(Locale.ROOT, "  SyncBN = 2 x %d layers x %s us x %s(N) on the critical path%s%n", facts.bnLayers(),
             trim(a.syncBnLatencyUs()), a.syncBnScaling() == SyncBnScaling.LOG ? "log2" : "(N-1) x 1",
             a.syncBnLatencyUs() == ScalingAssumptions.BATON_SYNCBN_LATENCY_US

@@ -14,7 +14,7 @@ package io.baton.coordinator.plan;
  *                            direction; inside a node it runs over {@code intraNodeGbps}).
  * @param intraNodeGbps       per-direction bandwidth between replicas of one node, Gbit/s.
  * @param overlap             fraction of the backward pass during which the gradient all-reduce proceeds (0 = after
- *                            backward, Baton today; 1 = the whole backward pass hides communication).
+ *                            backward, Baton's default; 1 = the whole backward pass hides communication).
  * @param backwardFraction    share of the compute time spent in the backward pass.
  */
 public record ScalingAssumptions(

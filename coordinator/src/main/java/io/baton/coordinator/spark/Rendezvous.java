@@ -11,22 +11,31 @@ import java.util.List;
 
 /**
  * Rendezvous of a barrier stage: every replica opens its collective endpoint, the endpoints are exchanged with
- * Spark's {@code allGather}, and each replica connects to all the others.
+ * Spark's {@code allGather}, and each replica connects to all the others. One exchange serves two communicators:
+ * the replica's own and, when the gradient all-reduce overlaps backward, a second one for the gradient buckets, on
+ * the same ports and driver but its own Aeron streams.
+ *
+ * <p>Threading: the task's thread.
  */
 public final class Rendezvous
 {
     private static final String SEPARATOR = "|";
+    /** Appended to the job id of the gradient communicator; its messages are then foreign to the main one. */
+    private static final String GRADIENTS_SUFFIX = "/gradients";
 
-    private Rendezvous()
+    private final CollectiveSettings settings;
+    private final int rank;
+    private final List<PeerEndpoint> peers;
+
+    private Rendezvous(final CollectiveSettings settings, final int rank, final List<PeerEndpoint> peers)
     {
+        this.settings = settings;
+        this.rank = rank;
+        this.peers = peers;
     }
 
-    /**
-     * @param jobId      identity of the communicator's messages (another job's are dropped).
-     * @param generation incarnation of the stage; older generations' messages are dropped.
-     */
-    public static AeronCommunicator connect(
-        final BatonConfig config, final ReplicaContext context, final String jobId, final long generation)
+    /** Exchanges every replica's endpoint (a barrier collective of the stage's tasks). */
+    public static Rendezvous exchange(final BatonConfig config, final ReplicaContext context)
     {
         final CollectiveSettings settings = CollectiveConfigs.settings(config);
         final PeerEndpoint self = CollectiveConfigs.endpoint(config, settings, context.host(), context.rank());
@@ -38,6 +47,34 @@ public final class Rendezvous
             final String[] parts = entry.split("\\" + SEPARATOR, 3);
             peers.add(new PeerEndpoint(parts[0], Integer.parseInt(parts[1]), parts[2]));
         }
-        return new AeronCommunicator(settings, context.rank(), peers, jobId, generation);
+        return new Rendezvous(settings, context.rank(), peers);
+    }
+
+    /**
+     * Exchanges the endpoints and connects the replica's communicator.
+     *
+     * @param jobId      identity of the communicator's messages (another job's are dropped).
+     * @param generation incarnation of the stage; older generations' messages are dropped.
+     */
+    public static AeronCommunicator connect(
+        final BatonConfig config, final ReplicaContext context, final String jobId, final long generation)
+    {
+        return exchange(config, context).connect(jobId, generation);
+    }
+
+    /** The replica's communicator. */
+    public AeronCommunicator connect(final String jobId, final long generation)
+    {
+        return new AeronCommunicator(settings, rank, peers, jobId, generation);
+    }
+
+    /**
+     * A second communicator between the same replicas for the overlapped gradient all-reduce: same ports and driver,
+     * the next UDP stream id and its own job id (hence its own IPC streams).
+     */
+    public AeronCommunicator connectGradients(final String jobId, final long generation)
+    {
+        final CollectiveSettings gradients = settings.toBuilder().streamId(settings.streamId() + 1).build();
+        return new AeronCommunicator(gradients, rank, peers, jobId + GRADIENTS_SUFFIX, generation);
     }
 }

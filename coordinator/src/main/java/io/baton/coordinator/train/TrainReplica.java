@@ -23,6 +23,7 @@ import io.baton.trainer.data.DataSources;
 import io.baton.trainer.data.GlobalBatchSampler;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.recipe.TrainingRecipe;
+import io.baton.trainer.replica.OverlappedAllReduce;
 import io.baton.trainer.replica.ParamChecksum;
 import io.baton.trainer.run.Evaluator;
 import io.baton.trainer.run.ReplicaState;
@@ -91,8 +92,18 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             context.worldSize(), context.host(), device, spec.startStep(), spec.checkpointStep(), spec.generation());
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
 
-        try (ReplicaThreads.Registration threads = ReplicaThreads.enter();
-             TimedCommunicator communicator = new TimedCommunicator(Rendezvous.connect(config, context,
+        try (ReplicaThreads.Registration threads = ReplicaThreads.enter())
+        {
+            return train(config, context, configHash, run, threads, Rendezvous.exchange(config, context), startNs);
+        }
+    }
+
+    private ReplicaReport train(final BatonConfig config, final ReplicaContext context, final String configHash,
+        final RunDirectory run, final ReplicaThreads.Registration threads, final Rendezvous rendezvous,
+        final long startNs) throws Exception
+    {
+        final int rank = context.rank();
+        try (TimedCommunicator communicator = new TimedCommunicator(rendezvous.connect(
                 config.get(CommonKeys.JOB_NAME), spec.generation()));
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL);
@@ -137,9 +148,11 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             trainer.synchronizeInitialState();
 
             final TrainOutcome outcome;
-            try (StageHooks hooks = new StageHooks(spec, config, userConfigText, configHash, rank,
-                sampler.stepsPerEpoch(), graph, state, health, context::cancelled))
+            try (OverlappedAllReduce overlap = overlap(config, context, graph, rendezvous);
+                 StageHooks hooks = new StageHooks(spec, config, userConfigText, configHash, rank,
+                     sampler.stepsPerEpoch(), graph, state, health, context::cancelled))
             {
+                trainer.step().overlap(overlap);
                 outcome = trainer.train(spec.startStep(), hooks);
                 hooks.flush();
             }
@@ -164,6 +177,28 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
                 ParamChecksum.of(graph.params()), String.join(",", context.gpuAddresses()), outcome.kind(),
                 outcome.nextStep(), "");
         }
+    }
+
+    /**
+     * The overlapped gradient all-reduce on its own communicator, or null when it is off, the world has one replica
+     * or the model has no SyncBatchNorm (whose backward gives the buckets their start). Every rank decides alike.
+     */
+    private OverlappedAllReduce overlap(final BatonConfig config, final ReplicaContext context,
+        final ComputationGraph graph, final Rendezvous rendezvous)
+    {
+        if (!config.get(TrainerKeys.TRAIN_OVERLAP_ALLREDUCE) || context.worldSize() == 1
+            || !config.get(TrainerKeys.MODEL_SYNCBN))
+        {
+            return null;
+        }
+        final OverlappedAllReduce overlap = new OverlappedAllReduce(graph,
+            rendezvous.connectGradients(config.get(CommonKeys.JOB_NAME), spec.generation()),
+            config.get(TrainerKeys.TRAIN_ALLREDUCE_BUCKET));
+        if (context.rank() == 0)
+        {
+            LOG.info("gradient all-reduce overlaps backward: {}", overlap.plan().buckets().size() + " bucket(s)");
+        }
+        return overlap;
     }
 
     /** Rank 0 loads the stage's checkpoint (every part verified while read) and its DL4J counters. */

@@ -94,7 +94,7 @@ class ScalingModelTest
      * Goyal et al. 2017: ~90 % scaling efficiency from 8 to 256 P100s (Big Basin, 8 per server, NVLink inside,
      * 50 Gbit Ethernet between), ResNet-50, 32 images per GPU, no SyncBN, all-reduce overlapped with backprop. One
      * GPU: 120 ms backprop (paper) -> ~180 ms per step -> 178 img/s. Tolerance: with Baton's ring efficiency the
-     * published 90 % must lie between the model without overlap (Baton today) and with full overlap (what Caffe2
+     * published 90 % must lie between the model without overlap (Baton's default) and with full overlap (what Caffe2
      * did), each within 0.02, and the no-overlap projection within 0.10 of it.
      */
     @Test

@@ -84,6 +84,25 @@ class ResumeTest
         assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS));
     }
 
+    /**
+     * The gradient all-reduce overlapped with backward (a second communicator and a thread per replica) gives the
+     * plain all-reduce's bits with two replicas, also across a failed stage and its relaunch.
+     */
+    @Test
+    void overlappedAllReduceSurvivesARelaunchAndEndsBitIdenticalToThePlainRun() throws Exception
+    {
+        final String run = work.resolve("overlapped").toString();
+
+        final String output = train(config(run, "train.overlap-allreduce=true", "train.allreduce-bucket=64k",
+            "debug.fail-at-step=7", "recovery.max-restarts=1"), ResumeRequest.auto());
+
+        assertTrue(output.contains("restart 1 of 1 from the newest checkpoint"), output);
+        assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS),
+            "parameters bit-identical to the run that all-reduced after backward");
+        assertArrayEquals(part(reference, TOTAL_STEPS, ReplicaState.MOMENTUM), part(run, TOTAL_STEPS,
+            ReplicaState.MOMENTUM), "momentum bit-identical");
+    }
+
     @Test
     void aSparkContextStoppedMidRunEndsItAsInterruptedWithoutARelaunch() throws Exception
     {

@@ -8,7 +8,8 @@
 #   MODELS="arch:batch:size ..." (default resnet20:128:32 resnet50:16:64); TRANSPORT=ipc, BENCH_JAVA_OPTS,
 #   BENCH_NATIVE_ENV=0 as in run.sh; SHARED_DRIVER_CPUS=0-1 (with TRANSPORT=ipc) unpins the shared driver
 #   process; BENCH_JAVA_OPTS=-Dbench.idleB=KIND[:spins:yields:minParkNs:maxParkNs] adds a second synchronised pair
-#   that waits with that idle strategy, stepped in the same cycles (A/B). Output: bench/training/out/scaling-*.txt
+#   that waits with that idle strategy, stepped in the same cycles (A/B); -Dbench.overlapB=BYTES a second pair whose
+#   gradient all-reduce overlaps backward in buckets of BYTES (train.overlap-allreduce). Output: bench/training/out/scaling-*.txt
 #   (not committed); the SCALING lines are the result (and VARIANT_B with idleB), CYCLE lines the step times of
 #   each cycle.
 set -euo pipefail

@@ -10,6 +10,7 @@ import io.baton.trainer.model.ResNetZoo;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.optim.ParamLayout;
 import io.baton.trainer.optim.SgdSettings;
+import io.baton.trainer.replica.OverlappedAllReduce;
 import io.baton.trainer.replica.ReplicaStep;
 import io.baton.trainer.replica.ThreadCommunicator;
 import io.baton.trainer.syncbn.SyncBatchNorm;
@@ -81,6 +82,9 @@ public final class ScalingBench
     /** The variant B world-2 replica ({@code -Dbench.idleB}), or null. */
     private final ReplicaStep syncedB;
     private final PhaseTimingCommunicator syncCommB;
+    /** Variant B's overlapped gradient all-reduce ({@code -Dbench.overlapB}), or null. */
+    private final OverlappedAllReduce overlapReducerB;
+    private final List<Double> overlapWaitMsB = new ArrayList<>();
     private final INDArray x;
     private final INDArray y;
     private final List<double[]> syncBreakdowns = new ArrayList<>();
@@ -103,20 +107,48 @@ public final class ScalingBench
         synced.broadcastInitialState();
         // -Dbench.idleB=KIND[:spins:yields:minParkNs:maxParkNs]: a second world-2 replica pair whose communicator waits
         // with that idle strategy, stepped in the same cycles (A/B of the waiting policy on the same host moments).
+        // -Dbench.overlapB=BYTES: variant B reduces its gradient with the OverlappedAllReduce (buckets of BYTES) on a
+        // second communicator (same ports, next stream id), as a Spark replica with train.overlap-allreduce does.
         final String idleB = System.getProperty("bench.idleB");
-        if (idleB == null)
+        final String overlapB = System.getProperty("bench.overlapB");
+        if (idleB == null && overlapB == null)
         {
             syncedB = null;
             syncCommB = null;
+            overlapReducerB = null;
         }
         else
         {
-            syncCommB = new PhaseTimingCommunicator(BenchCollectives.connect(rank,
-                new int[] {aeronBasePort + 2, aeronBasePort + 3}, "scaling-bench-b",
+            final int[] portsB = {aeronBasePort + 2, aeronBasePort + 3};
+            syncCommB = new PhaseTimingCommunicator(BenchCollectives.connect(rank, portsB, "scaling-bench-b",
                 CollectiveSettings.DriverMode.SHARED, System.getProperty("bench.sharedDriverDir"),
-                b -> BenchCollectives.idle(b, idleB)));
-            syncedB = replica(ResNetZoo.graph(options, syncBn, new NoOp()), syncCommB, syncCommB);
+                b -> BenchCollectives.idle(b, idleB == null ? System.getProperty("bench.idle") : idleB)));
+            final ComputationGraph graphB = ResNetZoo.graph(options, syncBn, new NoOp());
+            syncedB = replica(graphB, syncCommB, syncCommB);
             syncedB.broadcastInitialState();
+            if (overlapB == null)
+            {
+                overlapReducerB = null;
+            }
+            else
+            {
+                overlapReducerB = new OverlappedAllReduce(graphB, BenchCollectives.connect(rank, portsB,
+                    "scaling-bench-b/gradients", CollectiveSettings.DriverMode.SHARED,
+                    System.getProperty("bench.sharedDriverDir"), b ->
+                    {
+                        // -Dbench.overlapIdle=SPEC: how the communication thread waits, apart from the training thread.
+                        final String overlapIdle = System.getProperty("bench.overlapIdle");
+                        BenchCollectives.idle(b, overlapIdle != null ? overlapIdle
+                            : idleB == null ? System.getProperty("bench.idle") : idleB);
+                        b.streamId(CollectiveSettings.builder().build().streamId() + 1);
+                    }), Long.parseLong(overlapB));
+                syncedB.overlap(overlapReducerB);
+                if (rank == 0)
+                {
+                    System.out.println("OVERLAP_B " + overlapReducerB.plan().buckets().size() + " buckets of "
+                        + graphB.numParams() + " floats");
+                }
+            }
         }
         Nd4j.getRandom().setSeed(100 + rank);
         x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size);
@@ -161,7 +193,7 @@ public final class ScalingBench
                     report(arch, size, batch, warmup, stepMs, bench.syncBreakdowns);
                     if (bench.syncedB != null)
                     {
-                        reportB(batch, stepMs, bench.syncBreakdownsB);
+                        reportB(batch, stepMs, bench.syncBreakdownsB, bench.overlapWaitMsB);
                     }
                 }
             }
@@ -178,6 +210,10 @@ public final class ScalingBench
         finally
         {
             bench.syncComm.close();
+            if (bench.overlapReducerB != null)
+            {
+                bench.overlapReducerB.close();
+            }
             if (bench.syncCommB != null)
             {
                 bench.syncCommB.close();
@@ -206,6 +242,7 @@ public final class ScalingBench
                 {
                     syncCommB.reset();
                 }
+                final long overlapWaitStartNs = syncedB == null ? 0 : syncedB.overlapWaitNs();
                 final long startNs = System.nanoTime();
                 step(config);
                 final long endNs = System.nanoTime();
@@ -227,6 +264,7 @@ public final class ScalingBench
                 {
                     stepMs[4][i] = ms;
                     syncBreakdownsB.add(breakdown(syncCommB, ms, startNs, endNs));
+                    overlapWaitMsB.add((syncedB.overlapWaitNs() - overlapWaitStartNs) / 1e6);
                 }
                 else
                 {
@@ -335,7 +373,8 @@ public final class ScalingBench
     }
 
     /** Variant B against A, same cycles: efficiency, baton factor and SyncBN time of each. */
-    private static void reportB(final int batch, final double[][] stepMs, final List<double[]> syncBreakdownsB)
+    private static void reportB(final int batch, final double[][] stepMs, final List<double[]> syncBreakdownsB,
+        final List<Double> overlapWaitMs)
     {
         final int cycles = stepMs[0].length;
         int bFaster = 0;
@@ -351,12 +390,16 @@ public final class ScalingBench
         final double syncB = imagesPerSecond(stepMs[4], 2 * batch);
         final double[] breakdown = medians(syncBreakdownsB);
         System.out.printf(Locale.ROOT,
-            "VARIANT_B idle=%s sync_img_s=%.2f efficiency=%.3f baton=%.3f (A: %.2f, %.3f, %.3f) b_over_a=%.3f "
+            "VARIANT_B idle=%s overlap=%s overlap_idle=%s sync_img_s=%.2f efficiency=%.3f baton=%.3f (A: %.2f, %.3f, %.3f) b_over_a=%.3f "
                 + "b_faster_in=%d/%d cycle_b_over_a_median=%.3f (quartiles %.3f %.3f) median_ms: sync=%.1f "
-                + "syncbn_comm=%.1f grad_allreduce=%.1f (cpu: syncbn_comm=%.1f grad_allreduce=%.1f)%n",
-            System.getProperty("bench.idleB"), syncB, syncB / (2 * solo), syncB / lockStep, syncA, syncA / (2 * solo),
+                + "syncbn_comm=%.1f grad_allreduce=%.1f overlap_wait=%.1f (cpu: syncbn_comm=%.1f "
+                + "grad_allreduce=%.1f)%n",
+            System.getProperty("bench.idleB"), System.getProperty("bench.overlapB"),
+            System.getProperty("bench.overlapIdle"), syncB, syncB / (2 * solo), syncB / lockStep, syncA, syncA / (2 * solo),
             syncA / lockStep, syncB / syncA, bFaster, cycles, quantile(ratio, 0.5), quantile(ratio, 0.25),
             quantile(ratio, 0.75), quantile(stepMs[4], 0.5), breakdown[2], breakdown[3],
+            overlapWaitMs.isEmpty() ? Double.NaN
+                : quantile(overlapWaitMs.stream().mapToDouble(Double::doubleValue).toArray(), 0.5),
             breakdown[5], breakdown[6]);
     }
 

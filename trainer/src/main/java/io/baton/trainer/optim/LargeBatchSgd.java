@@ -132,6 +132,7 @@ public final class LargeBatchSgd
         }
         final FloatBuffer w = DenseFloats.view(params);
         final FloatBuffer g = DenseFloats.view(gradientSum);
+        DenseFloats.hostCurrent(momentum);
         final float batch = globalBatchSize;
         final float inverseRanks = 1.0f / worldSize;
         final float m = (float)settings.momentum();
@@ -190,6 +191,9 @@ public final class LargeBatchSgd
                 update(w, g, (int)s.offset(), (int)s.end(), batch, (float)clip, wd, trust, m, rate, false);
             }
         }
+        DenseFloats.written(params);
+        DenseFloats.written(gradientSum);
+        DenseFloats.written(momentum);
         return new UpdateStats(norm, clip);
     }
 

@@ -1,6 +1,7 @@
 package io.baton.trainer.replica;
 
 import io.baton.common.collective.Communicator;
+import io.baton.trainer.backend.DenseFloats;
 import io.baton.trainer.data.SplitMix64;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -41,6 +42,7 @@ public final class ParamChecksum
             }
             return h;
         }
+        DenseFloats.hostCurrent(flat);
         final ByteBuffer buffer = flat.data().asNio().order(ByteOrder.nativeOrder());
         final int base = Math.toIntExact(flat.offset());
         for (int i = 0; i < length; i++)

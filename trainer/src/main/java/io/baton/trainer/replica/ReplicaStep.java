@@ -2,6 +2,7 @@ package io.baton.trainer.replica;
 
 import io.baton.common.collective.Communicator;
 import io.baton.common.collective.ReduceOp;
+import io.baton.trainer.backend.DenseFloats;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.optim.ParamLayout;
 import io.baton.trainer.optim.ParamSegment;
@@ -359,7 +360,8 @@ public final class ReplicaStep
         }
         if (isDenseFloat(flat))
         {
-            communicator.allReduce(address(flat), flat.length(), ReduceOp.SUM);
+            communicator.allReduce(DenseFloats.hostAddress(flat), flat.length(), ReduceOp.SUM);
+            DenseFloats.written(flat);
         }
         else
         {
@@ -377,7 +379,8 @@ public final class ReplicaStep
         }
         if (isDenseFloat(flat))
         {
-            communicator.broadcast(address(flat), flat.length(), 0);
+            communicator.broadcast(DenseFloats.hostAddress(flat), flat.length(), 0);
+            DenseFloats.written(flat);
         }
         else
         {
@@ -436,10 +439,5 @@ public final class ReplicaStep
     private static boolean isDenseFloat(final INDArray a)
     {
         return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && a.elementWiseStride() == 1;
-    }
-
-    private static long address(final INDArray a)
-    {
-        return a.data().addressPointer().address() + a.offset() * a.data().getElementSize();
     }
 }

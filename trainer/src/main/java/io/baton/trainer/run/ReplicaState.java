@@ -166,6 +166,7 @@ public final class ReplicaState
         }
         host.flip();
         DenseFloats.view(target).put(host.asFloatBuffer());
+        DenseFloats.written(target);
     }
 
 }

@@ -114,6 +114,8 @@ final class FusedBnKernels
                 ob.put(offset, row, 0, p.size);
             }
         }
+        DenseFloats.written(xHat);
+        DenseFloats.written(out);
     }
 
     /** Adds {@code sum(dy)} into {@code out[c]} and {@code sum(dy * xHat)} into {@code out[C + c]} (double). */
@@ -184,6 +186,7 @@ final class FusedBnKernels
                 xb.put(offset, grad, 0, p.size);
             }
         }
+        DenseFloats.written(dx);
     }
 
     /** The {@code (n, c)} planes of a dense c-order array: {@code count x channels} runs of {@code size} floats. */

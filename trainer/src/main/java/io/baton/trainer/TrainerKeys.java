@@ -4,6 +4,7 @@ import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigKey;
 import io.baton.common.config.ConfigModule;
 import io.baton.common.config.ConfigType;
+import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.model.Architecture;
 
 import java.util.List;
@@ -242,6 +243,13 @@ public final class TrainerKeys implements ConfigModule
                     errors.add(TRAIN_OVERLAP_ALLREDUCE.name() + " = true needs " + MODEL_SYNCBN.name()
                         + " = true: the buckets start where SyncBatchNorm's backward waits; allowed: "
                         + TRAIN_OVERLAP_ALLREDUCE.name() + " = false, or " + MODEL_SYNCBN.name() + " = true");
+                }
+                if (config.get(TRAIN_OVERLAP_ALLREDUCE) && !"cpu".equals(NativeRuntime.backend()))
+                {
+                    // Its thread reads buckets from host memory while the device still writes the rest of the
+                    // gradient: a GPU needs device-side bucket copies, which are not built.
+                    errors.add(TRAIN_OVERLAP_ALLREDUCE.name() + " = true is supported on the cpu backend only, this "
+                        + "build uses " + NativeRuntime.backend() + "; allowed: false");
                 }
             });
     }

@@ -6,6 +6,7 @@ import io.baton.common.config.ConfigLoader;
 import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.export.ModelClasses;
 import io.baton.trainer.export.ModelExporter;
 import io.baton.trainer.export.VerificationSample;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -23,6 +24,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
@@ -75,6 +77,7 @@ public final class ExportCommand implements Callable<Integer>
         final String from;
         final ComputationGraph graph;
         final InputType.InputTypeConvolutional inputType;
+        final List<String> classes;
         if (source.checkpoint != null)
         {
             final CheckpointModel restored = CheckpointModel.load(source.checkpoint);
@@ -82,6 +85,7 @@ public final class ExportCommand implements Callable<Integer>
             from = source.checkpoint + " (step " + restored.step() + ")";
             graph = restored.graph();
             inputType = input != null ? inputOption() : restored.input();
+            classes = restored.classes();
         }
         else
         {
@@ -99,13 +103,16 @@ public final class ExportCommand implements Callable<Integer>
             from = model.toString();
             inputType = input != null ? inputOption() : inputFromRunConf(model);
             graph = ModelSerializer.restoreComputationGraph(model.toFile(), false);
+            classes = ModelClasses.read(model);
         }
         final VerificationSample sample = ModelExporter.export(graph, inputType, output, seed,
-            loaded.get(TrainerKeys.HEALTH_MAX_BN_MEAN));
+            loaded.get(TrainerKeys.HEALTH_MAX_BN_MEAN), classes);
         final PrintWriter out = spec.commandLine().getOut();
         out.printf("exported %s -> %s: %d parameters, %d BN layers (plain), %d residual blocks, input %s, "
-                + "verification sample %s inside the zip%n", from, output, sample.params(), sample.bnLayers(),
-            sample.blocks().size(), Arrays.toString(sample.inputShape()), VerificationSample.ENTRY);
+                + "verification sample %s inside the zip, %s%n", from, output, sample.params(), sample.bnLayers(),
+            sample.blocks().size(), Arrays.toString(sample.inputShape()), VerificationSample.ENTRY,
+            classes.isEmpty() ? "no class names (trained on generated data, or a model from before they were kept)"
+                : classes.size() + " class names in " + ModelClasses.ENTRY);
         out.flush();
         return 0;
     }

@@ -10,12 +10,15 @@ import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
+import io.baton.trainer.export.ModelClasses;
 import io.baton.trainer.export.ModelVerifier;
 import io.baton.trainer.run.Evaluator;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.LongAccumulator;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Path;
@@ -45,6 +48,8 @@ public final class EvaluateJob
         try (BatchSource val = DataSources.open(config, DataSources.VAL))
         {
             samples = val.size();
+            ModelClasses.requireMatch(modelClasses(modelUri), val.classNames(),
+                "the evaluation data " + config.get(TrainerKeys.DATA_PATH), false);
         }
         final JavaSparkContext sc = SparkContexts.create(config);
         try
@@ -70,6 +75,24 @@ public final class EvaluateJob
         finally
         {
             sc.stop();
+        }
+    }
+
+    /** The class names recorded in a model zip; none for a checkpoint (its configuration names its data). */
+    private static List<String> modelClasses(final String modelUri)
+    {
+        if (CheckpointModel.isCheckpoint(modelUri))
+        {
+            return List.of();
+        }
+        final org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(DataSources.toUri(modelUri));
+        try (InputStream in = path.getFileSystem(new Configuration()).open(path))
+        {
+            return ModelClasses.read(in);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("--model " + modelUri + " cannot be read: " + ex.getMessage(), ex);
         }
     }
 

@@ -19,6 +19,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,9 +33,10 @@ import java.util.regex.Pattern;
  * @param input  its input type.
  * @param config the checkpoint's configuration.
  * @param step   steps completed when the checkpoint was taken.
+ * @param classes names of the model's outputs (its configured data's classes), empty for generated data.
  */
 public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolutional input, BatonConfig config,
-    long step)
+    long step, List<String> classes)
 {
     private static final Pattern CHECKPOINT_DIR = Pattern.compile("ckpt-(\\d+)");
 
@@ -85,17 +87,19 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
             final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(configOf(checkpoint));
             final int[] chw;
             final int classes;
+            final List<String> names;
             try (BatchSource val = DataSources.open(config, DataSources.VAL))
             {
                 chw = val.shape();
                 classes = val.numClasses();
+                names = val.classNames();
             }
             final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {chw[1], chw[2], chw[0]},
                 classes);
             new ReplicaState(graph, null).restore(checkpoint);
             return new CheckpointModel(graph,
                 (InputType.InputTypeConvolutional)InputType.convolutional(chw[1], chw[2], chw[0]), config,
-                checkpoint.step());
+                checkpoint.step(), names);
         });
     }
 

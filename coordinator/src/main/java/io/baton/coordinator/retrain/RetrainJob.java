@@ -10,6 +10,7 @@ import io.baton.coordinator.train.TrainPlan;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
+import io.baton.trainer.export.ModelClasses;
 import io.baton.trainer.export.ModelExporter;
 import io.baton.trainer.recipe.TrainingRecipe;
 import io.baton.trainer.retrain.BnRecalibration;
@@ -36,6 +37,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -110,9 +112,10 @@ public final class RetrainJob
     {
         final String id = candidateId();
         final Path candidateDir = modelsDir.resolve(CANDIDATES).resolve(id);
-        Files.createDirectories(candidateDir);
-        final ComputationGraph graph = Files.isDirectory(from) ? CheckpointModel.load(from.toString()).graph()
+        final CheckpointModel checkpoint = Files.isDirectory(from) ? CheckpointModel.load(from.toString()) : null;
+        final ComputationGraph graph = checkpoint != null ? checkpoint.graph()
             : ModelSerializer.restoreComputationGraph(from.toFile(), false);
+        final List<String> modelClasses = checkpoint != null ? checkpoint.classes() : ModelClasses.read(from);
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
         final long seed = config.get(TrainerKeys.TRAIN_SEED);
         try (SingleRankCommunicator single = new SingleRankCommunicator();
@@ -120,7 +123,18 @@ public final class RetrainJob
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL))
         {
+            // A retrain keeps the model's classes: data that names them differently (a class added or renamed, so the
+            // folders sort differently) would teach outputs other meanings than the model's users expect.
+            final String data = "--data " + config.get(TrainerKeys.DATA_PATH);
+            ModelClasses.requireMatch(modelClasses, train.classNames(), data, true);
+            final Path latest = modelsDir.resolve(LATEST);
+            if (Files.isRegularFile(latest))
+            {
+                ModelClasses.requireMatch(ModelClasses.read(latest), train.classNames(),
+                    data + " (against the current " + latest + ")", true);
+            }
             checkCompatible(graph, val);
+            Files.createDirectories(candidateDir);
             final int recalibrate = config.get(OpsKeys.RETRAIN_RECALIBRATE_BN_BATCHES);
             int bnLayers = 0;
             if (recalibrate > 0)
@@ -138,8 +152,8 @@ public final class RetrainJob
             final int[] chw = val.shape();
             final Path candidateZip = modelsDir.resolve(CANDIDATES).resolve(id + ".zip");
             ModelExporter.export(graph, (InputType.InputTypeConvolutional)InputType.convolutional(chw[1], chw[2],
-                chw[0]), candidateZip, seed, config.get(TrainerKeys.HEALTH_MAX_BN_MEAN));
-            final Path latest = modelsDir.resolve(LATEST);
+                chw[0]), candidateZip, seed, config.get(TrainerKeys.HEALTH_MAX_BN_MEAN),
+                train.classNames().isEmpty() ? modelClasses : train.classNames());
             final double current = Files.isRegularFile(latest) ? score(latest, communicator, val, batch) : Double.NaN;
             final PromotionGate gate = new PromotionGate(config.get(OpsKeys.RETRAIN_PROMOTION_TOLERANCE));
             final boolean promoted = gate.promotes(candidate.top1(), current);

@@ -23,6 +23,7 @@ import io.baton.trainer.data.DataSources;
 import io.baton.trainer.data.GlobalBatchSampler;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.recipe.TrainingRecipe;
+import io.baton.trainer.export.ModelClasses;
 import io.baton.trainer.replica.OverlappedAllReduce;
 import io.baton.trainer.replica.ParamChecksum;
 import io.baton.trainer.run.Evaluator;
@@ -35,7 +36,6 @@ import io.baton.trainer.syncbn.SyncBatchNorm;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -169,7 +169,7 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             {
                 try (FSDataOutputStream out = run.fileSystem().create(run.path(RunDirectory.MODEL), true))
                 {
-                    ModelSerializer.writeModel(graph, out, false);
+                    ModelClasses.writeModel(graph, false, train.classNames(), out);
                 }
             }
             return new ReplicaReport(rank, outcome.stepsTaken(), (System.nanoTime() - startNs) / 1e9,

@@ -1,5 +1,6 @@
 package io.baton.coordinator.cli;
 
+import io.baton.trainer.export.ModelClasses;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -8,6 +9,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -34,6 +36,8 @@ class DemoCommandTest
         assertTrue(text.contains("demo finished; everything is under " + dir.toAbsolutePath()), text);
         assertTrue(Files.exists(dir.resolve("prepared").resolve("manifest.json")), "prepared manifest");
         assertTrue(Files.exists(dir.resolve("run").resolve("model.zip")), "trained model");
+        assertEquals(List.of("n00000000", "n00000001", "n00000002", "n00000003"),
+            ModelClasses.read(dir.resolve("run").resolve("model.zip")), "the model keeps its data's class names");
         final Matcher m = Pattern.compile("top1=([0-9.]+) top5=([0-9.]+) samples=(\\d+)").matcher(text);
         assertTrue(m.find(), text);
         assertEquals(32, Integer.parseInt(m.group(3)), "4 classes x 8 validation images");

@@ -2,6 +2,8 @@ package io.baton.trainer.data;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.util.List;
+
 /**
  * Where a replica's examples come from: random access by sample id, so any replica can read any slice of a global
  * batch (world-size invariance). Implementations must make an example's pixels a function of (seed, epoch, sample
@@ -16,6 +18,15 @@ public interface BatchSource extends AutoCloseable
     int size();
 
     int numClasses();
+
+    /**
+     * Name of each class, index = label (for prepared data, the manifest's class folders or synsets); empty when the
+     * source has no names (generated data).
+     */
+    default List<String> classNames()
+    {
+        return List.of();
+    }
 
     /** {channels, height, width} of one example. */
     int[] shape();

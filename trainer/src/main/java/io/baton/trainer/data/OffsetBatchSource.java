@@ -1,6 +1,7 @@
 package io.baton.trainer.data;
 
 import java.util.Arrays;
+import java.util.List;
 
 /** The samples [offset, inner.size()) of another source, renumbered from 0. */
 final class OffsetBatchSource implements BatchSource
@@ -24,6 +25,12 @@ final class OffsetBatchSource implements BatchSource
     public int numClasses()
     {
         return inner.numClasses();
+    }
+
+    @Override
+    public List<String> classNames()
+    {
+        return inner.classNames();
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.baton.trainer.data.shard.ShardedDataset;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -57,6 +58,12 @@ public final class ShardBatchSource implements BatchSource
     public int numClasses()
     {
         return numClasses;
+    }
+
+    @Override
+    public List<String> classNames()
+    {
+        return dataset.classes();
     }
 
     @Override

@@ -12,19 +12,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 
 /**
  * Writes a trained graph in inference form: SyncBatchNorm layers become plain BatchNormalization with the same
@@ -59,6 +56,17 @@ public final class ModelExporter
     public static VerificationSample export(final ComputationGraph training,
         final InputType.InputTypeConvolutional input, final Path output, final long seed, final double maxBnMeanAbs)
     {
+        return export(training, input, output, seed, maxBnMeanAbs, List.of());
+    }
+
+    /**
+     * As above, recording {@code classes} (the names of the model's outputs, from its training data; empty when
+     * unknown) in the zip ({@link ModelClasses}).
+     */
+    public static VerificationSample export(final ComputationGraph training,
+        final InputType.InputTypeConvolutional input, final Path output, final long seed, final double maxBnMeanAbs,
+        final List<String> classes)
+    {
         final List<ResidualBlock> blocks = ResidualBlocks.describe(training.getConfiguration(), input);
         final List<String> problems = new ArrayList<>();
         for (final ResidualBlock block : blocks)
@@ -86,7 +94,7 @@ public final class ModelExporter
         final VerificationSample sample = new VerificationSample(seed, x.shape(), floats(x), actual.shape(), expected,
             DEFAULT_ABS_TOLERANCE, DEFAULT_REL_TOLERANCE, inference.numParams(), BnStatsCheck.countLayers(inference),
             blocks);
-        write(inference, sample, output);
+        write(inference, sample, classes, output);
         return sample;
     }
 
@@ -117,7 +125,8 @@ public final class ModelExporter
         return array.castTo(DataType.FLOAT).dup('c').data().asFloat();
     }
 
-    private static void write(final ComputationGraph inference, final VerificationSample sample, final Path output)
+    private static void write(final ComputationGraph inference, final VerificationSample sample,
+        final List<String> classes, final Path output)
     {
         final Path dir = output.toAbsolutePath().getParent();
         Path model = null;
@@ -128,23 +137,10 @@ public final class ModelExporter
             model = Files.createTempFile(dir, ".export-model-", ".zip");
             staged = Files.createTempFile(dir, ".export-", ".zip");
             ModelSerializer.writeModel(inference, model.toFile(), false);
-            try (ZipFile in = new ZipFile(model.toFile());
-                 ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(staged)))
+            try (OutputStream out = Files.newOutputStream(staged))
             {
-                final Enumeration<? extends ZipEntry> entries = in.entries();
-                while (entries.hasMoreElements())
-                {
-                    final ZipEntry entry = entries.nextElement();
-                    out.putNextEntry(new ZipEntry(entry.getName()));
-                    try (InputStream data = in.getInputStream(entry))
-                    {
-                        data.transferTo(out);
-                    }
-                    out.closeEntry();
-                }
-                out.putNextEntry(new ZipEntry(VerificationSample.ENTRY));
-                out.write(sample.toJson().getBytes(StandardCharsets.UTF_8));
-                out.closeEntry();
+                ModelClasses.copyWithClasses(model, classes, out,
+                    List.of(Map.entry(VerificationSample.ENTRY, sample.toJson().getBytes(StandardCharsets.UTF_8))));
             }
             Files.move(staged, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }

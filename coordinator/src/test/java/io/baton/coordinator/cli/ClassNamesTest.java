@@ -1,0 +1,121 @@
+package io.baton.coordinator.cli;
+
+import io.baton.common.config.BatonConfig;
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
+import io.baton.coordinator.demo.DemoImages;
+import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.export.ModelClasses;
+import io.baton.trainer.recipe.TrainingRecipe;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A model keeps the class names of its training data, and evaluate, retrain and export use them: data whose class i
+ * is not the model's class i is refused instead of being scored against the wrong outputs.
+ */
+@Tag("slow")
+class ClassNamesTest
+{
+    private static final List<String> MODEL_CLASSES = List.of("n00000000", "n00000001", "n00000002");
+    private static final List<String> SETTINGS = List.of("model.arch=resnet20", "data.image-size=16",
+        "train.replicas=1", "train.global-batch=8", "optim.base-batch=8", "data.loader-threads=1",
+        "retrain.epochs=1");
+
+    @TempDir
+    static Path dir;
+    private static Path model;
+    private static Path sameClasses;
+    private static Path otherClasses;
+
+    @BeforeAll
+    static void prepareDataAndModel() throws Exception
+    {
+        NativeRuntime.configure();
+        final Path same = dir.resolve("same");
+        DemoImages.write(same, 3, 3, 8, 4, 16);
+        // The same images with class n00000000 renamed n00000009: the folders now sort into other labels.
+        final Path other = dir.resolve("other");
+        DemoImages.write(other, 3, 3, 8, 4, 16);
+        for (final String split : List.of("train", "val"))
+        {
+            Files.move(other.resolve(split).resolve("n00000000"), other.resolve(split).resolve("n00000009"));
+        }
+        sameClasses = prepare(same);
+        otherClasses = prepare(other);
+
+        final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(null, SETTINGS);
+        model = dir.resolve("model.zip");
+        try (OutputStream out = Files.newOutputStream(model))
+        {
+            ModelClasses.writeModel(TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 3), false,
+                MODEL_CLASSES, out);
+        }
+    }
+
+    private static Path prepare(final Path tree)
+    {
+        final Path out = dir.resolve(tree.getFileName() + "-prepared");
+        final StringWriter text = new StringWriter();
+        assertEquals(0, BatonCli.run(new String[] {"prepare", tree.toString(), out.toString()},
+            new PrintWriter(text, true), new PrintWriter(text, true)), text.toString());
+        return out;
+    }
+
+    private static int run(final StringWriter err, final String... args)
+    {
+        final String[] all = Stream.concat(Stream.of(args),
+            SETTINGS.stream().flatMap(s -> Stream.of("--set", s))).toArray(String[]::new);
+        return BatonCli.run(all, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
+    }
+
+    @Test
+    void evaluateRefusesDataWhoseClassesAreNotTheModelsAndAcceptsItsOwn()
+    {
+        final StringWriter err = new StringWriter();
+        assertEquals(2, run(err, "evaluate", "--model", model.toString(), "--data", otherClasses.toString()),
+            err.toString());
+        assertTrue(err.toString().contains("has class 0 = n00000001 where the model has n00000000"), err.toString());
+
+        final StringWriter ok = new StringWriter();
+        assertEquals(0, run(ok, "evaluate", "--model", model.toString(), "--data", sameClasses.toString()),
+            ok.toString());
+    }
+
+    @Test
+    void retrainRefusesDataWithOtherClassesBeforeItWritesACandidate() throws IOException
+    {
+        final Path models = dir.resolve("models");
+        final StringWriter err = new StringWriter();
+        assertEquals(2, run(err, "retrain", "--from", model.toString(), "--data", otherClasses.toString(),
+            "--models-dir", models.toString()), err.toString());
+        assertTrue(err.toString().contains("has class 0 = n00000001 where the model has n00000000"), err.toString());
+        assertFalse(Files.exists(models.resolve("candidates")) && Files.list(models.resolve("candidates"))
+            .findAny().isPresent(), "no candidate written");
+    }
+
+    @Test
+    void exportKeepsTheClassNames()
+    {
+        final Path exported = dir.resolve("exported.zip");
+        final StringWriter err = new StringWriter();
+        assertEquals(0, run(err, "export", "--model", model.toString(), "--input", "16,16,3", "-o",
+            exported.toString()), err.toString());
+        assertEquals(MODEL_CLASSES, ModelClasses.read(exported));
+    }
+}

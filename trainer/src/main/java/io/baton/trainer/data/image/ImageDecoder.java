@@ -14,8 +14,10 @@ import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Decodes JPEG and PNG bytes (other formats javax.imageio knows are tried too) to {@link RgbImage}: grayscale is
@@ -26,6 +28,10 @@ import java.util.List;
  */
 public final class ImageDecoder
 {
+    /** Found JPEG reader providers per backend (guarded by the class lock of {@link #findJpegSpi}). */
+    private static final Map<JpegBackend, ImageReaderSpi> JPEG_SPIS = new EnumMap<>(JpegBackend.class);
+    private static boolean pluginsScanned;
+
     private final JpegBackend backend;
     private final ImageReaderSpi jpegSpi;
 
@@ -202,9 +208,38 @@ public final class ImageDecoder
         return encoded.length > 3 && (encoded[0] & 0xFF) == 0xFF && (encoded[1] & 0xFF) == 0xD8;
     }
 
-    private static ImageReaderSpi findJpegSpi(final JpegBackend backend)
+    /**
+     * The backend's JPEG reader provider, found once per JVM. Serialised, and ImageIO's plugins scanned at most once
+     * more: {@code ImageIO.scanForPlugins()} re-registers every provider, and two replicas of one JVM opening their
+     * data at the same moment once made one of them miss the JDK's JPEG reader while the other rescanned (a failed
+     * evaluation in CI).
+     */
+    private static synchronized ImageReaderSpi findJpegSpi(final JpegBackend backend)
     {
-        ImageIO.scanForPlugins();
+        final ImageReaderSpi cached = JPEG_SPIS.get(backend);
+        if (cached != null)
+        {
+            return cached;
+        }
+        ImageReaderSpi spi = registeredJpegSpi(backend);
+        if (spi == null && !pluginsScanned)
+        {
+            // A plugin backend (its jar on the class path) is registered only by a scan.
+            pluginsScanned = true;
+            ImageIO.scanForPlugins();
+            spi = registeredJpegSpi(backend);
+        }
+        if (spi == null)
+        {
+            throw new IllegalStateException("no JPEG reader of backend " + backend + " (" + backend.readerPackage()
+                + "*) is registered with javax.imageio");
+        }
+        JPEG_SPIS.put(backend, spi);
+        return spi;
+    }
+
+    private static ImageReaderSpi registeredJpegSpi(final JpegBackend backend)
+    {
         final Iterator<ImageReaderSpi> spis =
             IIORegistry.getDefaultInstance().getServiceProviders(ImageReaderSpi.class, true);
         while (spis.hasNext())
@@ -216,8 +251,7 @@ public final class ImageDecoder
                 return spi;
             }
         }
-        throw new IllegalStateException("no JPEG reader of backend " + backend + " (" + backend.readerPackage()
-            + "*) is registered with javax.imageio");
+        return null;
     }
 
     private static String hexPrefix(final byte[] bytes)

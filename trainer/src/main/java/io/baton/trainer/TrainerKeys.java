@@ -92,6 +92,8 @@ public final class TrainerKeys implements ConfigModule
         ConfigKey.of("data.synthetic-val-samples", ConfigType.INT).check(positiveInt(), "> 0").trajectory();
     public static final ConfigKey<Integer> DATA_SYNTHETIC_CLASSES =
         ConfigKey.of("data.synthetic-classes", ConfigType.INT).check(v -> v >= 2, ">= 2").trajectory();
+    public static final ConfigKey<String> DATA_IDENTITY = ConfigKey.of("data.identity", ConfigType.STRING)
+        .trajectory();
     public static final ConfigKey<Integer> DATA_IMAGE_SIZE = ConfigKey.of("data.image-size", ConfigType.INT)
         .check(positiveInt(), "> 0").trajectory();
     public static final ConfigKey<Integer> DATA_LOADER_THREADS = ConfigKey.of("data.loader-threads", ConfigType.INT)
@@ -148,6 +150,7 @@ public final class TrainerKeys implements ConfigModule
         DATA_SYNTHETIC_SAMPLES,
         DATA_SYNTHETIC_VAL_SAMPLES,
         DATA_SYNTHETIC_CLASSES,
+        DATA_IDENTITY,
         DATA_IMAGE_SIZE,
         DATA_LOADER_THREADS,
         DATA_PREFETCH_BATCHES,

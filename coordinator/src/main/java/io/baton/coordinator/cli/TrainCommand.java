@@ -5,6 +5,7 @@ import io.baton.coordinator.train.ReplicaReport;
 import io.baton.coordinator.train.ResumeRequest;
 import io.baton.coordinator.train.TrainJob;
 import io.baton.coordinator.train.TrainPlan;
+import io.baton.trainer.TrainerKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -76,6 +77,10 @@ public final class TrainCommand implements Callable<Integer>
         final TrainJob job = new TrainJob(loaded, out, ResumeRequest.parse(resume, force));
         final TrainPlan plan = job.plan();
         out.println(plan.describe());
+        if (!job.dataIdentity().isEmpty())
+        {
+            out.println("data " + loaded.get(TrainerKeys.DATA_PATH) + ": " + job.dataIdentity());
+        }
         out.flush();
         if (dryRun)
         {

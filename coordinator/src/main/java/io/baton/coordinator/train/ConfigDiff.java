@@ -2,6 +2,7 @@ package io.baton.coordinator.train;
 
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigKey;
+import io.baton.trainer.TrainerKeys;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -43,12 +44,22 @@ public final class ConfigDiff
         {
             final Object a = old.values().get(key);
             final Object b = now.values().get(key);
+            if (key.equals(TrainerKeys.DATA_IDENTITY.name()) && (isBlank(a) || isBlank(b)))
+            {
+                // Checkpoints from before Baton recorded it, and generated data, have none: nothing to compare.
+                continue;
+            }
             if (!Objects.equals(a, b))
             {
                 out.add(new Difference(key, a == null ? "unset" : a.toString(), b == null ? "unset" : b.toString()));
             }
         }
         return out;
+    }
+
+    private static boolean isBlank(final Object value)
+    {
+        return value == null || value.toString().isEmpty();
     }
 
     private static void addTrajectoryKeys(final BatonConfig config, final Set<String> keys)

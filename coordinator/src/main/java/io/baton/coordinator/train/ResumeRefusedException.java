@@ -3,7 +3,7 @@ package io.baton.coordinator.train;
 import java.util.List;
 
 /** A checkpoint was not resumed because the configuration's trajectory keys changed since it was written. */
-public final class ResumeRefusedException extends RuntimeException
+public final class ResumeRefusedException extends IllegalArgumentException
 {
     private static final long serialVersionUID = 1L;
 

@@ -1,7 +1,9 @@
 package io.baton.coordinator.train;
 
+import com.typesafe.config.ConfigUtil;
 import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
+import io.baton.common.config.ConfigLoader;
 import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.lock.DirectoryLock;
@@ -59,9 +61,31 @@ public final class TrainJob
 
     public TrainJob(final BatonConfig config, final PrintWriter out, final ResumeRequest resume)
     {
-        this.config = config;
+        this.config = withDataIdentity(config);
         this.out = out;
         this.resume = resume;
+    }
+
+    /**
+     * The configuration with {@code data.identity} set from data.path's manifest. It travels in run.conf and in every
+     * checkpoint's configuration, so a resume on data prepared differently (a class renamed or added, other images)
+     * is refused as a change of the trajectory: the sampler's order and the labels would no longer be the run's.
+     */
+    static BatonConfig withDataIdentity(final BatonConfig config)
+    {
+        final String identity = DataSources.identity(config);
+        if (identity.equals(config.get(TrainerKeys.DATA_IDENTITY)))
+        {
+            return config;
+        }
+        return new ConfigLoader(config.def()).loadText(config.render() + "\n" + TrainerKeys.DATA_IDENTITY.name()
+            + " = " + ConfigUtil.quoteString(identity) + "\n");
+    }
+
+    /** {@code data.identity} of this job's data ("" for generated images). */
+    public String dataIdentity()
+    {
+        return config.get(TrainerKeys.DATA_IDENTITY);
     }
 
     /** Sizes the data and plans the run without starting Spark. */

@@ -26,11 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A model keeps the class names of its training data, and evaluate, retrain and export use them: data whose class i
- * is not the model's class i is refused instead of being scored against the wrong outputs.
+ * Prepared data keeps its identity through the tools. A model keeps the class names of its training data, and
+ * evaluate, retrain and export use them: data whose class i is not the model's class i is refused instead of being
+ * scored against the wrong outputs. A run records its data's identity, and resuming it on other data is refused.
  */
 @Tag("slow")
-class ClassNamesTest
+class PreparedDataIdentityTest
 {
     private static final List<String> MODEL_CLASSES = List.of("n00000000", "n00000001", "n00000002");
     private static final List<String> SETTINGS = List.of("model.arch=resnet20", "data.image-size=16",
@@ -107,6 +108,23 @@ class ClassNamesTest
         assertTrue(err.toString().contains("has class 0 = n00000001 where the model has n00000000"), err.toString());
         assertFalse(Files.exists(models.resolve("candidates")) && Files.list(models.resolve("candidates"))
             .findAny().isPresent(), "no candidate written");
+    }
+
+    @Test
+    void resumingARunOnDataPreparedWithOtherClassesIsRefusedNamingTheData()
+    {
+        final Path run = dir.resolve("run");
+        final StringWriter first = new StringWriter();
+        assertEquals(0, run(first, "train", "--data", sameClasses.toString(), "--run-dir", run.toString(), "--set",
+            "train.epochs=1", "--set", "optim.schedule=constant", "--set", "optim.decay-epochs=[]", "--set",
+            "checkpoint.every=2", "--set", "cluster.master=\"local[1]\""), first.toString());
+
+        final StringWriter err = new StringWriter();
+        assertEquals(2, run(err, "train", "--data", otherClasses.toString(), "--run-dir", run.toString(), "--set",
+            "train.epochs=1", "--set", "optim.schedule=constant", "--set", "optim.decay-epochs=[]", "--set",
+            "checkpoint.every=2", "--set", "cluster.master=\"local[1]\""), err.toString());
+        assertTrue(err.toString().contains("refusing to resume") && err.toString().contains(
+            "data.identity: 3 classes, train 24 + val 12 samples, sha256 "), err.toString());
     }
 
     @Test

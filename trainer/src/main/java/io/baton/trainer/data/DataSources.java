@@ -53,6 +53,27 @@ public final class DataSources
     }
 
     /**
+     * The {@link DataIdentity} of data.path's prepared data (read from its manifest only), or "" for generated images,
+     * which the data.synthetic-* keys and the seed already determine.
+     */
+    public static String identity(final BatonConfig config)
+    {
+        final String path = config.get(TrainerKeys.DATA_PATH);
+        if (path == null)
+        {
+            return "";
+        }
+        try (ShardedDataset dataset = shards(config, path, TRAIN))
+        {
+            return DataIdentity.of(dataset.manifest());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("closing the manifest of data.path " + path + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
      * Checks, before anything starts, that each split can be opened from data.path: the manifest of a {@code baton
      * prepare} output is there and holds the split. Generated images (no data.path) always can. Reads only the
      * manifest.

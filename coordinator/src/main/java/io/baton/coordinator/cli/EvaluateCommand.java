@@ -79,7 +79,7 @@ public final class EvaluateCommand implements Callable<Integer>
             out.println(target.note());
             out.flush();
         }
-        final Evaluator.Result r = new EvaluateJob(loaded).run(target.modelUri(), out);
+        final Evaluator.Result r = new EvaluateJob(loaded).run(target.modelUri(), target.classes(), out);
         out.printf(Locale.ROOT, "evaluated %s on %d samples with %d replicas (%s): top-1 %.4f  top-5 %.4f  loss %.4f%n",
             target.modelUri(), r.samples(), loaded.get(TrainerKeys.TRAIN_REPLICAS),
             loaded.get(CoordinatorKeys.CLUSTER_MASTER) == null ? "local" : loaded.get(CoordinatorKeys.CLUSTER_MASTER),

@@ -1,6 +1,8 @@
 package io.baton.coordinator.evaluate;
 
 import io.baton.common.config.BatonConfig;
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.spark.BarrierLauncher;
@@ -43,12 +45,21 @@ public final class EvaluateJob
     /** Evaluates, printing a progress line to {@code out} every {@code progress.interval} while samples are scored. */
     public Evaluator.Result run(final String modelUri, final PrintWriter out)
     {
+        return run(modelUri, CheckpointModel.isCheckpoint(modelUri) ? List.of() : zipClasses(modelUri), out);
+    }
+
+    /**
+     * As above, refusing evaluation data whose class i is not {@code modelClasses}' class i (nothing is checked when
+     * either has no names).
+     */
+    public Evaluator.Result run(final String modelUri, final List<String> modelClasses, final PrintWriter out)
+    {
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
         final int samples;
         try (BatchSource val = DataSources.open(config, DataSources.VAL))
         {
             samples = val.size();
-            ModelClasses.requireMatch(modelClasses(modelUri), val.classNames(),
+            ModelClasses.requireMatch(modelClasses, val.classNames(),
                 "the evaluation data " + config.get(TrainerKeys.DATA_PATH), false);
         }
         final JavaSparkContext sc = SparkContexts.create(config);
@@ -78,13 +89,9 @@ public final class EvaluateJob
         }
     }
 
-    /** The class names recorded in a model zip; none for a checkpoint (its configuration names its data). */
-    private static List<String> modelClasses(final String modelUri)
+    /** The class names recorded in a model zip. */
+    private static List<String> zipClasses(final String modelUri)
     {
-        if (CheckpointModel.isCheckpoint(modelUri))
-        {
-            return List.of();
-        }
         final org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(DataSources.toUri(modelUri));
         try (InputStream in = path.getFileSystem(new Configuration()).open(path))
         {
@@ -109,6 +116,34 @@ public final class EvaluateJob
      */
     public record Target(String modelUri, String runConfig, Integer imageSize, String note)
     {
+        /**
+         * What the model's outputs mean: the names recorded in its zip, else (a checkpoint, or a zip from before they
+         * were recorded) the classes of the data its run was trained on, if that data is still readable; else none.
+         */
+        public List<String> classes()
+        {
+            if (!CheckpointModel.isCheckpoint(modelUri))
+            {
+                final List<String> recorded = zipClasses(modelUri);
+                if (!recorded.isEmpty())
+                {
+                    return recorded;
+                }
+            }
+            if (runConfig == null)
+            {
+                return List.of();
+            }
+            try
+            {
+                return DataSources.classNames(new ConfigLoader(ConfigDef.discover()).loadText(runConfig));
+            }
+            catch (final RuntimeException ex)
+            {
+                return List.of(); // the run's data was moved or deleted: nothing to compare with
+            }
+        }
+
         public static Target resolve(final String location)
         {
             final RunDirectory run = new RunDirectory(location);

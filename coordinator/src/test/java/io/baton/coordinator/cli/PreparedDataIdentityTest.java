@@ -43,6 +43,8 @@ class PreparedDataIdentityTest
     private static Path model;
     private static Path sameClasses;
     private static Path otherClasses;
+    /** A run trained on {@link #sameClasses}. */
+    private static Path trained;
 
     @BeforeAll
     static void prepareDataAndModel() throws Exception
@@ -67,6 +69,11 @@ class PreparedDataIdentityTest
             ModelClasses.writeModel(TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 3), false,
                 MODEL_CLASSES, out);
         }
+        trained = dir.resolve("run");
+        final StringWriter text = new StringWriter();
+        assertEquals(0, run(text, "train", "--data", sameClasses.toString(), "--run-dir", trained.toString(), "--set",
+            "train.epochs=1", "--set", "optim.schedule=constant", "--set", "optim.decay-epochs=[]", "--set",
+            "checkpoint.every=2", "--set", "cluster.master=\"local[1]\""), text.toString());
     }
 
     private static Path prepare(final Path tree)
@@ -113,18 +120,28 @@ class PreparedDataIdentityTest
     @Test
     void resumingARunOnDataPreparedWithOtherClassesIsRefusedNamingTheData()
     {
-        final Path run = dir.resolve("run");
-        final StringWriter first = new StringWriter();
-        assertEquals(0, run(first, "train", "--data", sameClasses.toString(), "--run-dir", run.toString(), "--set",
-            "train.epochs=1", "--set", "optim.schedule=constant", "--set", "optim.decay-epochs=[]", "--set",
-            "checkpoint.every=2", "--set", "cluster.master=\"local[1]\""), first.toString());
-
         final StringWriter err = new StringWriter();
-        assertEquals(2, run(err, "train", "--data", otherClasses.toString(), "--run-dir", run.toString(), "--set",
+        assertEquals(2, run(err, "train", "--data", otherClasses.toString(), "--run-dir", trained.toString(), "--set",
             "train.epochs=1", "--set", "optim.schedule=constant", "--set", "optim.decay-epochs=[]", "--set",
             "checkpoint.every=2", "--set", "cluster.master=\"local[1]\""), err.toString());
         assertTrue(err.toString().contains("refusing to resume") && err.toString().contains(
             "data.identity: 3 classes, train 24 + val 12 samples, sha256 "), err.toString());
+    }
+
+    @Test
+    void evaluatingACheckpointOnDataWithOtherClassesIsRefusedByTheClassesOfItsRunsData() throws IOException
+    {
+        final Path checkpoint;
+        try (Stream<Path> checkpoints = Files.list(trained.resolve("checkpoints")))
+        {
+            checkpoint = checkpoints.filter(p -> p.getFileName().toString().startsWith("ckpt-")).sorted()
+                .reduce((a, b) -> b).orElseThrow();
+        }
+        final StringWriter err = new StringWriter();
+        assertEquals(2, run(err, "evaluate", "--model", checkpoint.toString(), "--data", otherClasses.toString()),
+            err.toString());
+        assertTrue(err.toString().contains("has class 0 = n00000001 where the model has n00000000"), err.toString());
+        assertEquals(MODEL_CLASSES, ModelClasses.read(trained.resolve("model.zip")), "train kept the names");
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.List;
 
 /** Opens the training or validation split a configuration names: prepared shards, or generated pattern images. */
 public final class DataSources
@@ -66,6 +67,24 @@ public final class DataSources
         try (ShardedDataset dataset = shards(config, path, TRAIN))
         {
             return DataIdentity.of(dataset.manifest());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("closing the manifest of data.path " + path + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The class names of data.path's prepared data (read from its manifest only), or none for generated images. */
+    public static List<String> classNames(final BatonConfig config)
+    {
+        final String path = config.get(TrainerKeys.DATA_PATH);
+        if (path == null)
+        {
+            return List.of();
+        }
+        try (ShardedDataset dataset = shards(config, path, TRAIN))
+        {
+            return dataset.classes();
         }
         catch (final IOException ex)
         {

@@ -178,8 +178,11 @@ public final class PrepareJob
             final boolean empty = fs.getFileStatus(root).isDirectory() && fs.listStatus(root).length == 0;
             if (!empty && !options.overwrite())
             {
-                throw new IllegalArgumentException("output " + root + " already exists; use --overwrite to replace "
-                    + "it");
+                final boolean finished = fs.exists(new Path(root, Manifest.FILE_NAME));
+                throw new IllegalArgumentException("output " + root + " already exists" + (finished
+                    ? " (a finished prepare: it has " + Manifest.FILE_NAME + ")"
+                    : " without " + Manifest.FILE_NAME + " (an earlier prepare that did not finish, or another "
+                    + "folder)") + "; use --overwrite to replace it");
             }
             if (!empty && !fs.delete(root, true))
             {

@@ -297,4 +297,21 @@ class PrepareJobTest
             }
         }
     }
+
+    @Test
+    @Order(8)
+    void shouldRefuseAnOutputLeftByAnUnfinishedPrepareSayingSo() throws IOException
+    {
+        final Path dir = tmp("unfinished");
+        final ImageNetTree tree = ImageNetTree.withValFolders(dir.resolve("in"));
+        final Path out = dir.resolve("out");
+        Files.createDirectories(out.resolve("train"));
+        Files.writeString(out.resolve("train/train-00000.shard"), "half a shard");
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> prepare(options(tree.root.toUri(), out.toUri(), List.of("train", "val"), false, 0),
+                new StringWriter()));
+        assertTrue(ex.getMessage().contains("without " + Manifest.FILE_NAME + " (an earlier prepare that did not "
+            + "finish, or another folder); use --overwrite"), ex.getMessage());
+        assertTrue(Files.exists(out.resolve("train/train-00000.shard")), "nothing deleted without --overwrite");
+    }
 }

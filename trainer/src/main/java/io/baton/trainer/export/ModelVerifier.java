@@ -98,7 +98,8 @@ public final class ModelVerifier
             if (entry == null)
             {
                 throw new IllegalArgumentException("no entry " + VerificationSample.ENTRY
-                    + " (not written by baton export)");
+                    + " (not written by baton export; a run's model.zip is checked after baton export --model "
+                    + "<run dir> -o <file>)");
             }
             try (InputStream in = file.getInputStream(entry))
             {

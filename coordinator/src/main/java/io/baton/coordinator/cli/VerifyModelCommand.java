@@ -1,6 +1,7 @@
 package io.baton.coordinator.cli;
 
 import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.export.ModelClasses;
 import io.baton.trainer.export.ModelVerifier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -57,7 +59,24 @@ public final class VerifyModelCommand implements Callable<Integer>
         out.println(String.format(Locale.ROOT, "%s %s: %d blocks, %d BN layers checked, max |output difference| %.3g",
             result.passed() ? "OK" : "FAILED", model, result.blocksChecked(), result.bnLayersChecked(),
             result.maxAbsDifference()));
+        out.println(classes(model));
         out.flush();
         return result.passed() ? 0 : BatonCli.EXIT_FAILED;
+    }
+
+    /** What the model's outputs mean, as recorded in the zip. */
+    private static String classes(final Path model)
+    {
+        try
+        {
+            final List<String> names = ModelClasses.read(model);
+            return names.isEmpty() ? "classes: none recorded (trained on generated data, or written before Baton kept "
+                + "them)" : "classes: " + names.size() + " (output 0 = " + names.get(0) + ", output "
+                + (names.size() - 1) + " = " + names.get(names.size() - 1) + ") in " + ModelClasses.ENTRY;
+        }
+        catch (final RuntimeException ex)
+        {
+            return "classes: unreadable (" + ex.getMessage() + ")";
+        }
     }
 }

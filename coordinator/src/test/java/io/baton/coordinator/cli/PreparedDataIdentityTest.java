@@ -152,5 +152,11 @@ class PreparedDataIdentityTest
         assertEquals(0, run(err, "export", "--model", model.toString(), "--input", "16,16,3", "-o",
             exported.toString()), err.toString());
         assertEquals(MODEL_CLASSES, ModelClasses.read(exported));
+
+        final StringWriter out = new StringWriter();
+        assertEquals(0, BatonCli.run(new String[] {"verify-model", exported.toString()}, new PrintWriter(out, true),
+            new PrintWriter(new StringWriter(), true)));
+        assertTrue(out.toString().contains("classes: 3 (output 0 = n00000000, output 2 = n00000002)"),
+            out.toString());
     }
 }

@@ -89,6 +89,10 @@ public final class TrainCommand implements Callable<Integer>
             return 0;
         }
         final List<ReplicaReport> reports = job.run(plan);
+        if (reports.isEmpty())
+        {
+            return 0;
+        }
         final ReplicaReport r = reports.get(0);
         out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %.4f; validation top-1 %.4f top-5 %.4f "
                 + "(%d samples)%n", r.steps(), r.seconds(), r.lastLoss(), r.evalTop1(), r.evalTop5(), r.evalSamples());

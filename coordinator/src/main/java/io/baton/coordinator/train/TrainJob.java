@@ -146,7 +146,10 @@ public final class TrainJob
         }
     }
 
-    /** Trains (resuming as requested); returns the replicas' reports of the completing stage in rank order. */
+    /**
+     * Trains (resuming as requested); returns the replicas' reports of the completing stage in rank order, or none
+     * when the run was already complete (said on the output).
+     */
     public List<ReplicaReport> run(final TrainPlan plan)
     {
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
@@ -173,6 +176,17 @@ public final class TrainJob
         final RunEvents events = new RunEvents(run);
         final ResumeResolver resolver = new ResumeResolver(config, run, out, events);
         ResumeResolver.Found from = resolver.initial(resume);
+        if (from != null && from.position().step() >= plan.totalSteps() && run.exists(RunDirectory.MODEL)
+            && run.exists(RunDirectory.SUMMARY))
+        {
+            // Launching would restore the final checkpoint, train nothing and overwrite the run's summary with an
+            // empty stage's.
+            out.printf("run %s is already complete: step %d of %d (%s), its model is %s; nothing to train. "
+                + "--resume never trains it again from the start%n", config.get(CoordinatorKeys.RUN_DIR),
+                from.position().step(), plan.totalSteps(), from.path(), run.path(RunDirectory.MODEL));
+            out.flush();
+            return List.of();
+        }
         // Only once the resume request is known to be good: a refused one leaves an existing run's run.conf as it was.
         run.writeText(RunDirectory.CONFIG, config.render());
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
@@ -474,9 +488,17 @@ public final class TrainJob
     static String summaryJson(final ReplicaReport r, final TrainPlan plan)
     {
         return String.format(Locale.ROOT,
-            "{\"steps\":%d,\"seconds\":%.3f,\"last_loss\":%s,\"val_top1\":%s,\"val_top5\":%s,\"val_loss\":%s,"
-                + "\"val_samples\":%d,\"world_size\":%d,\"global_batch\":%d,\"epochs\":%d,\"params_checksum\":\"%s\"}%n",
-            r.steps(), r.seconds(), r.lastLoss(), r.evalTop1(), r.evalTop5(), r.evalLoss(), r.evalSamples(),
-            plan.worldSize(), plan.globalBatch(), plan.epochs(), Long.toHexString(r.paramsChecksum()));
+            "{\"steps\":%d,\"last_stage_steps\":%d,\"seconds\":%.3f,\"last_loss\":%s,\"val_top1\":%s,"
+                + "\"val_top5\":%s,\"val_loss\":%s,\"val_samples\":%d,\"world_size\":%d,\"global_batch\":%d,"
+                + "\"epochs\":%d,\"params_checksum\":\"%s\"}%n",
+            r.nextStep(), r.steps(), r.seconds(), json(r.lastLoss()), json(r.evalTop1()), json(r.evalTop5()),
+            json(r.evalLoss()), r.evalSamples(), plan.worldSize(), plan.globalBatch(), plan.epochs(),
+            Long.toHexString(r.paramsChecksum()));
+    }
+
+    /** A JSON number, or null for NaN and infinities (which JSON cannot hold). */
+    private static String json(final double value)
+    {
+        return Double.isFinite(value) ? String.valueOf(value) : "null";
     }
 }

@@ -63,6 +63,25 @@ class ResumeTest
             "parameters (with BN running statistics) bit-identical to the uninterrupted run");
         assertArrayEquals(part(reference, TOTAL_STEPS, ReplicaState.MOMENTUM), part(run, TOTAL_STEPS,
             ReplicaState.MOMENTUM), "momentum bit-identical");
+        final String summary = Files.readString(Path.of(run, RunDirectory.SUMMARY));
+        assertTrue(summary.startsWith("{\"steps\":" + TOTAL_STEPS + ",\"last_stage_steps\":4,"),
+            "the run's steps, and the resumed stage's: " + summary);
+    }
+
+    @Test
+    void aCompleteRunRunAgainSaysSoAndChangesNothing() throws Exception
+    {
+        final Path summary = Path.of(reference, RunDirectory.SUMMARY);
+        final String before = Files.readString(summary);
+        final long modelTime = Files.getLastModifiedTime(Path.of(reference, RunDirectory.MODEL)).toMillis();
+
+        final String output = train(config(reference), ResumeRequest.auto());
+
+        assertTrue(output.contains("is already complete: step " + TOTAL_STEPS + " of " + TOTAL_STEPS)
+            && output.contains("nothing to train"), output);
+        assertEquals(before, Files.readString(summary), "summary.json kept");
+        assertEquals(modelTime, Files.getLastModifiedTime(Path.of(reference, RunDirectory.MODEL)).toMillis());
+        assertFalse(before.contains("NaN"), before);
     }
 
     @Test

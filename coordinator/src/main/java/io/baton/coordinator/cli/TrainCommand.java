@@ -94,8 +94,10 @@ public final class TrainCommand implements Callable<Integer>
             return 0;
         }
         final ReplicaReport r = reports.get(0);
-        out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %.4f; validation top-1 %.4f top-5 %.4f "
-                + "(%d samples)%n", r.steps(), r.seconds(), r.lastLoss(), r.evalTop1(), r.evalTop5(), r.evalSamples());
+        out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %s; validation top-1 %.4f top-5 %.4f "
+                + "(%d samples)%n", r.steps(), r.seconds(), Double.isFinite(r.lastLoss())
+                ? String.format(Locale.ROOT, "%.4f", r.lastLoss()) : "n/a (no step in this job)", r.evalTop1(),
+            r.evalTop5(), r.evalSamples());
         out.flush();
         return 0;
     }

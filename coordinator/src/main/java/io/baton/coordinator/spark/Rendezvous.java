@@ -5,6 +5,7 @@ import io.baton.common.collective.CollectiveConfigs;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.PeerEndpoint;
 import io.baton.common.config.BatonConfig;
+import io.baton.trainer.replica.OverlappedAllReduce;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +21,6 @@ import java.util.List;
 public final class Rendezvous
 {
     private static final String SEPARATOR = "|";
-    /** Appended to the job id of the gradient communicator; its messages are then foreign to the main one. */
-    private static final String GRADIENTS_SUFFIX = "/gradients";
 
     private final CollectiveSettings settings;
     private final int rank;
@@ -69,12 +68,12 @@ public final class Rendezvous
     }
 
     /**
-     * A second communicator between the same replicas for the overlapped gradient all-reduce: same ports and driver,
-     * the next UDP stream id and its own job id (hence its own IPC streams).
+     * A second communicator between the same replicas for the overlapped gradient all-reduce (same ports and driver,
+     * its own streams: {@link OverlappedAllReduce#communicatorSettings}).
      */
     public AeronCommunicator connectGradients(final String jobId, final long generation)
     {
-        final CollectiveSettings gradients = settings.toBuilder().streamId(settings.streamId() + 1).build();
-        return new AeronCommunicator(gradients, rank, peers, jobId + GRADIENTS_SUFFIX, generation);
+        return new AeronCommunicator(OverlappedAllReduce.communicatorSettings(settings), rank, peers,
+            OverlappedAllReduce.communicatorJobId(jobId), generation);
     }
 }

@@ -14,8 +14,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
 
 /** Opens the training or validation split a configuration names: prepared shards, or generated pattern images. */
 public final class DataSources
@@ -59,37 +60,15 @@ public final class DataSources
      */
     public static String identity(final BatonConfig config)
     {
-        final String path = config.get(TrainerKeys.DATA_PATH);
-        if (path == null)
-        {
-            return "";
-        }
-        try (ShardedDataset dataset = shards(config, path, TRAIN))
-        {
-            return DataIdentity.of(dataset.manifest());
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("closing the manifest of data.path " + path + ": " + ex.getMessage(), ex);
-        }
+        return config.get(TrainerKeys.DATA_PATH) == null ? ""
+            : fromManifest(config, TRAIN, dataset -> DataIdentity.of(dataset.manifest()));
     }
 
     /** The class names of data.path's prepared data (read from its manifest only), or none for generated images. */
     public static List<String> classNames(final BatonConfig config)
     {
-        final String path = config.get(TrainerKeys.DATA_PATH);
-        if (path == null)
-        {
-            return List.of();
-        }
-        try (ShardedDataset dataset = shards(config, path, TRAIN))
-        {
-            return dataset.classes();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("closing the manifest of data.path " + path + ": " + ex.getMessage(), ex);
-        }
+        return config.get(TrainerKeys.DATA_PATH) == null ? List.of()
+            : fromManifest(config, TRAIN, ShardedDataset::classes);
     }
 
     /**
@@ -101,22 +80,29 @@ public final class DataSources
      */
     public static void requireReadable(final BatonConfig config, final String... splits)
     {
-        final String path = config.get(TrainerKeys.DATA_PATH);
-        if (path == null)
+        if (config.get(TrainerKeys.DATA_PATH) == null)
         {
             return;
         }
         for (final String split : splits)
         {
-            try (ShardedDataset ignored = shards(config, path, split))
-            {
-                // opened: the manifest is there and names the split
-            }
-            catch (final IOException ex)
-            {
-                throw new UncheckedIOException("closing the manifest of data.path " + path + ": " + ex.getMessage(),
-                    ex);
-            }
+            // Opened: the manifest is there and names the split.
+            fromManifest(config, split, dataset -> null);
+        }
+    }
+
+    /** What {@code read} takes from a split of data.path opened for its manifest (no shard is read). */
+    private static <T> T fromManifest(final BatonConfig config, final String split,
+        final Function<ShardedDataset, T> read)
+    {
+        final String path = config.get(TrainerKeys.DATA_PATH);
+        try (ShardedDataset dataset = shards(config, path, split))
+        {
+            return read.apply(dataset);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("closing the manifest of data.path " + path + ": " + ex.getMessage(), ex);
         }
     }
 

@@ -1,7 +1,9 @@
 package io.baton.trainer.replica;
 
+import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.Communicator;
 import io.baton.common.collective.ReduceOp;
+import io.baton.trainer.backend.DenseFloats;
 import io.baton.trainer.syncbn.SyncBatchNormLayer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -126,6 +128,21 @@ public final class OverlappedAllReduce implements AutoCloseable
         }
     }
 
+    /**
+     * Settings of the gradient communicator: the replica communicator's, on the next UDP stream id, so it shares the
+     * replica's ports and driver.
+     */
+    public static CollectiveSettings communicatorSettings(final CollectiveSettings replica)
+    {
+        return replica.toBuilder().streamId(replica.streamId() + 1).build();
+    }
+
+    /** Job id of the gradient communicator: its own, so its IPC streams and messages stay apart from the replica's. */
+    public static String communicatorJobId(final String replicaJobId)
+    {
+        return replicaJobId + "/gradients";
+    }
+
     /** Where each SyncBatchNorm layer's gradient starts in the flat gradient. */
     private static Map<SyncBatchNormLayer, Long> readyPoints(final ComputationGraph graph, final INDArray flat)
     {
@@ -175,8 +192,7 @@ public final class OverlappedAllReduce implements AutoCloseable
             throw new IllegalArgumentException("flat gradient has " + flatGradient.length() + " floats, the bucket "
                 + "plan " + plan.length());
         }
-        address = flatGradient.data().addressPointer().address()
-            + flatGradient.offset() * flatGradient.data().getElementSize();
+        address = DenseFloats.hostAddress(flatGradient);
         readyFrom = plan.length();
         inStep = true;
         stepsBegun = stepsBegun + 1;

@@ -255,10 +255,7 @@ public final class ReplicaStep
         accuracy.arm(labels);
         if (overlapped())
         {
-            if (graph.getFlattenedGradients() == null)
-            {
-                graph.initGradientsView();
-            }
+            // Its constructor initialised the gradient view.
             overlap.begin(graph.getFlattenedGradients());
         }
         graph.computeGradientAndScore();

@@ -133,14 +133,14 @@ public final class ScalingBench
             else
             {
                 overlapReducerB = new OverlappedAllReduce(graphB, BenchCollectives.connect(rank, portsB,
-                    "scaling-bench-b/gradients", CollectiveSettings.DriverMode.SHARED,
+                    OverlappedAllReduce.communicatorJobId("scaling-bench-b"), CollectiveSettings.DriverMode.SHARED,
                     System.getProperty("bench.sharedDriverDir"), b ->
                     {
                         // -Dbench.overlapIdle=SPEC: how the communication thread waits, apart from the training thread.
                         final String overlapIdle = System.getProperty("bench.overlapIdle");
                         BenchCollectives.idle(b, overlapIdle != null ? overlapIdle
                             : idleB == null ? System.getProperty("bench.idle") : idleB);
-                        b.streamId(CollectiveSettings.builder().build().streamId() + 1);
+                        b.streamId(CollectiveSettings.DEFAULT_STREAM_ID + 1); // as communicatorSettings does
                     }), Long.parseLong(overlapB));
                 syncedB.overlap(overlapReducerB);
                 if (rank == 0)

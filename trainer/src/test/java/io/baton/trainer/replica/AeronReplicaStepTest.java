@@ -54,13 +54,14 @@ class AeronReplicaStepTest
     {
         final List<INDArray[]> batches = DdpHarness.data(4, 8, 22);
         final CollectiveSettings settings = settings();
-        final CollectiveSettings gradients = settings.toBuilder().streamId(settings.streamId() + 1).build();
+        final CollectiveSettings gradients = OverlappedAllReduce.communicatorSettings(settings);
         final List<PeerEndpoint> peers = peers(settings, 2);
         final List<INDArray> plain = DdpHarness.train(2,
             rank -> new AeronCommunicator(settings, rank, peers, "overlap-test", 1L), true, batches, 1, null);
         final List<INDArray> overlapped = DdpHarness.train(2,
             rank -> new AeronCommunicator(settings, rank, peers, "overlap-test", 2L),
-            new DdpHarness.Overlap(rank -> new AeronCommunicator(gradients, rank, peers, "overlap-test/gradients", 2L),
+            new DdpHarness.Overlap(rank -> new AeronCommunicator(gradients, rank, peers,
+                OverlappedAllReduce.communicatorJobId("overlap-test"), 2L),
                 16), true, null, batches, 1, null);
         for (int rank = 0; rank < 2; rank++)
         {

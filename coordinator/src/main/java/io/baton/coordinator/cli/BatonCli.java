@@ -16,6 +16,8 @@ import java.io.PrintWriter;
  */
 @Command(
     name = "baton",
+    // INHERIT: every subcommand takes -h/--help and -V/--version too ("baton train --help" was an unknown option).
+    scope = CommandLine.ScopeType.INHERIT,
     mixinStandardHelpOptions = true,
     versionProvider = BatonCli.Version.class,
     description = "Synchronous data-parallel ResNet training on Spark.",

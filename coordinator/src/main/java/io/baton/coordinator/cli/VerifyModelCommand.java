@@ -10,12 +10,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.zip.ZipFile;
 
 /**
  * {@code baton verify-model model.zip}: reloads an exported model and checks the known input -> output pair, the
@@ -47,6 +49,7 @@ public final class VerifyModelCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("model " + model + " does not exist or is not a file");
         }
+        requireZip(model);
         final double maxBnMean = config.load().get(TrainerKeys.HEALTH_MAX_BN_MEAN);
         final ModelVerifier.Result result = ModelVerifier.verify(model,
             absTolerance == null ? Double.NaN : absTolerance, relTolerance == null ? Double.NaN : relTolerance,
@@ -62,6 +65,20 @@ public final class VerifyModelCommand implements Callable<Integer>
         out.println(classes(model));
         out.flush();
         return result.passed() ? 0 : BatonCli.EXIT_FAILED;
+    }
+
+    /** A file that is not a zip at all is a wrong argument, not a model that failed verification. */
+    private static void requireZip(final Path model)
+    {
+        try (ZipFile ignored = new ZipFile(model.toFile()))
+        {
+            // opened: a zip; what is inside is the verifier's to judge
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("model " + model + " is not a zip file (" + ex.getMessage()
+                + "); verify-model reads a zip written by baton export");
+        }
     }
 
     /** What the model's outputs mean, as recorded in the zip. */

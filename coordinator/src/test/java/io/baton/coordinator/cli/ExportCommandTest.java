@@ -120,6 +120,16 @@ class ExportCommandTest
     }
 
     @Test
+    void verifyModelOfAFileThatIsNotAZipIsAUsageErrorNamingIt() throws Exception
+    {
+        final Path notZip = Files.writeString(dir.resolve("model.zip"), "not a model\n");
+        final Run run = cli("verify-model", notZip.toString());
+        assertEquals(BatonCli.EXIT_USAGE, run.code(), run.out() + run.err());
+        assertTrue(run.err().contains("model " + notZip + " is not a zip file"), run.err());
+        assertTrue(run.out().isEmpty(), run.out());
+    }
+
+    @Test
     void shouldExportTheParametersOfACheckpoint() throws Exception
     {
         final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(null, List.of("model.arch=resnet20",

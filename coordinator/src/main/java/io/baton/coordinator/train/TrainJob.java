@@ -97,6 +97,17 @@ public final class TrainJob
         {
             return TrainPlan.of(config, train.size(), val.size(), train.numClasses());
         }
+        catch (final IllegalArgumentException ex)
+        {
+            if (config.get(TrainerKeys.DATA_PATH) != null)
+            {
+                throw ex;
+            }
+            // A job configuration written for real data, run without --data: say which data was sized.
+            throw new IllegalArgumentException(ex.getMessage() + " (" + TrainerKeys.DATA_PATH.name() + " is not set, "
+                + "so this is the generated data set of " + TrainerKeys.DATA_SYNTHETIC_SAMPLES.name() + " = "
+                + config.get(TrainerKeys.DATA_SYNTHETIC_SAMPLES) + " images; give the prepared data with --data)", ex);
+        }
     }
 
     /**

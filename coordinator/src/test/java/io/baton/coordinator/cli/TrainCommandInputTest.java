@@ -41,6 +41,20 @@ class TrainCommandInputTest
     }
 
     @Test
+    void anImageNetConfigurationWithoutDataSaysTheBatchWasSizedAgainstTheGeneratedImages() throws Exception
+    {
+        final Path conf = Path.of(System.getProperty("user.dir")).getParent().resolve("conf/imagenet-resnet152.conf");
+        final int code = BatonCli.run(new String[] {"train", "-c", conf.toString(), "--dry-run"},
+            new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
+        assertTrue(err.toString().startsWith("baton train: train.global-batch = 8192 is larger than the training split"),
+            err.toString());
+        assertTrue(err.toString().contains("data.path is not set, so this is the generated data set of "
+            + "data.synthetic-samples = "), err.toString());
+        assertTrue(err.toString().contains("give the prepared data with --data"), err.toString());
+    }
+
+    @Test
     void aResumePathNamingNoCheckpointIsAUsageErrorAndLeavesTheRunsConfigurationAlone() throws Exception
     {
         final Path runDir = Files.createDirectories(dir.resolve("run"));

@@ -6,8 +6,6 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Map;
 
 /**
@@ -44,28 +42,9 @@ public final class PlainBatchNormSwap
 
     private static BatchNormalization plain(final SyncBatchNorm sync)
     {
-        final BatchNormalization source = sync.clone();
         final BatchNormalization out = new BatchNormalization();
-        for (Class<?> c = BatchNormalization.class; c != null && c != Object.class; c = c.getSuperclass())
-        {
-            for (final Field field : c.getDeclaredFields())
-            {
-                if (Modifier.isStatic(field.getModifiers()))
-                {
-                    continue;
-                }
-                try
-                {
-                    field.setAccessible(true);
-                    field.set(out, field.get(source));
-                }
-                catch (final IllegalAccessException | RuntimeException ex)
-                {
-                    throw new IllegalStateException("cannot copy BatchNormalization field " + c.getName() + "."
-                        + field.getName() + " of layer '" + sync.getLayerName() + "'", ex);
-                }
-            }
-        }
+        SyncBatchNorm.copyFields(sync.clone(), out, "the plain BatchNormalization of layer '" + sync.getLayerName()
+            + "'");
         return out;
     }
 }

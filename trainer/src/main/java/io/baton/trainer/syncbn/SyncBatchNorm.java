@@ -65,7 +65,7 @@ public class SyncBatchNorm extends BatchNormalization
             throw new IllegalArgumentException("syncbn group size must be >= 0 (0 = world), groupSize=" + groupSize);
         }
         final SyncBatchNorm out = new SyncBatchNorm();
-        copyFields(bn.clone(), out);
+        copyFields(bn.clone(), out, "SyncBatchNorm");
         if (bn instanceof SyncBatchNorm)
         {
             out.unbiasedRunningVariance = ((SyncBatchNorm)bn).unbiasedRunningVariance;
@@ -196,8 +196,11 @@ public class SyncBatchNorm extends BatchNormalization
             + ", " + super.toString() + ")";
     }
 
-    /** Copies every instance field declared by BatchNormalization and its superclasses (the whole DL4J state). */
-    private static void copyFields(final BatchNormalization from, final SyncBatchNorm to)
+    /**
+     * Copies every instance field declared by BatchNormalization and its superclasses (the whole DL4J state) from one
+     * layer configuration to another, in either direction between BatchNormalization and SyncBatchNorm.
+     */
+    static void copyFields(final BatchNormalization from, final BatchNormalization to, final String what)
     {
         for (Class<?> c = BatchNormalization.class; c != null && c != Object.class; c = c.getSuperclass())
         {
@@ -215,7 +218,7 @@ public class SyncBatchNorm extends BatchNormalization
                 catch (final IllegalAccessException | RuntimeException ex)
                 {
                     throw new IllegalStateException("cannot copy BatchNormalization field " + c.getName() + "."
-                        + field.getName() + " into SyncBatchNorm", ex);
+                        + field.getName() + " into " + what, ex);
                 }
             }
         }

@@ -1,8 +1,10 @@
 package io.baton.coordinator;
 
+import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigKey;
 import io.baton.common.config.ConfigModule;
 import io.baton.common.config.ConfigType;
+import io.baton.trainer.TrainerKeys;
 
 import java.time.Duration;
 import java.util.List;
@@ -94,5 +96,23 @@ public final class CoordinatorKeys implements ConfigModule
     public List<ConfigKey<?>> keys()
     {
         return ALL;
+    }
+
+    @Override
+    public List<ConfigDef.CrossCheck> crossChecks()
+    {
+        return List.of((config, errors) ->
+        {
+            // An elastic stage runs whole SyncBatchNorm groups (ElasticPlan rounds down), so the floor must be one.
+            final int min = config.get(ELASTIC_MIN_REPLICAS);
+            final int group = config.get(TrainerKeys.SYNCBN_GROUP_SIZE);
+            if (min > 0 && min < config.get(TrainerKeys.TRAIN_REPLICAS) && config.get(TrainerKeys.MODEL_SYNCBN)
+                && group > 0 && min % group != 0)
+            {
+                errors.add(ELASTIC_MIN_REPLICAS.name() + " = " + min + " is not a multiple of "
+                    + TrainerKeys.SYNCBN_GROUP_SIZE.name() + " = " + group + " (an elastic stage runs whole "
+                    + "SyncBatchNorm groups); allowed: a multiple of " + group);
+            }
+        });
     }
 }

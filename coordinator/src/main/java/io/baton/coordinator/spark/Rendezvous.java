@@ -3,18 +3,22 @@ package io.baton.coordinator.spark;
 import io.baton.common.collective.AeronCommunicator;
 import io.baton.common.collective.CollectiveConfigs;
 import io.baton.common.collective.CollectiveSettings;
+import io.baton.common.collective.Communicator;
 import io.baton.common.collective.PeerEndpoint;
 import io.baton.common.config.BatonConfig;
 import io.baton.trainer.replica.OverlappedAllReduce;
+import io.baton.trainer.run.SingleRankCommunicator;
+import io.baton.trainer.syncbn.BnGroups;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Rendezvous of a barrier stage: every replica opens its collective endpoint, the endpoints are exchanged with
- * Spark's {@code allGather}, and each replica connects to all the others. One exchange serves two communicators:
- * the replica's own and, when the gradient all-reduce overlaps backward, a second one for the gradient buckets, on
- * the same ports and driver but its own Aeron streams.
+ * Spark's {@code allGather}, and each replica connects to all the others. One exchange serves up to three
+ * communicators: the replica's own; when the gradient all-reduce overlaps backward, a second one for the gradient
+ * buckets; and with SyncBatchNorm groups smaller than the world, one between the ranks of this replica's group. The
+ * extra ones use the same ports and driver but their own Aeron streams.
  *
  * <p>Threading: the task's thread.
  */
@@ -75,5 +79,27 @@ public final class Rendezvous
     {
         return new AeronCommunicator(OverlappedAllReduce.communicatorSettings(settings), rank, peers,
             OverlappedAllReduce.communicatorJobId(jobId), generation);
+    }
+
+    /**
+     * The communicator of this replica's SyncBatchNorm group of {@code groupSize} ranks ({@link BnGroups}: ranks
+     * [g*k, (g+1)*k), renumbered from 0), for a group smaller than the world. A group of one is the replica alone.
+     */
+    public Communicator connectBnGroup(final String jobId, final long generation, final int groupSize)
+    {
+        final int worldSize = peers.size();
+        final int k = BnGroups.effectiveGroupSize(worldSize, groupSize);
+        if (k == worldSize)
+        {
+            throw new IllegalArgumentException("syncbn.group-size = " + groupSize + " spans the whole world of "
+                + worldSize + ": use the replica's communicator");
+        }
+        if (k == 1)
+        {
+            return new SingleRankCommunicator();
+        }
+        final int first = BnGroups.firstRank(rank, worldSize, groupSize);
+        return new AeronCommunicator(BnGroups.communicatorSettings(settings), rank - first,
+            List.copyOf(peers.subList(first, first + k)), BnGroups.communicatorJobId(jobId, first / k), generation);
     }
 }

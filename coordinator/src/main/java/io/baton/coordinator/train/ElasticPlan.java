@@ -12,6 +12,8 @@ import java.util.Locale;
  *       scaling rule (the schedule scales {@code optim.base-lr} by G' / {@code optim.base-batch}, a factor G'/G of
  *       the configured run) and re-warms up linearly over {@code elastic.rewarmup-steps}.</li>
  * </ul>
+ * With SyncBatchNorm groups of k replicas ({@code syncbn.group-size}), N' is first rounded down to a multiple of k,
+ * so that every group is whole.
  *
  * @param worldSize   replicas of the stage.
  * @param globalBatch global batch of the stage.
@@ -26,6 +28,28 @@ public record ElasticPlan(int worldSize, int globalBatch, double lrScale)
      */
     public static ElasticPlan of(final int configuredBatch, final int configuredReplicas, final int availableReplicas)
     {
+        return of(configuredBatch, configuredReplicas, availableReplicas, 0);
+    }
+
+    /**
+     * As {@link #of(int, int, int)}, with SyncBatchNorm groups of {@code groupSize} replicas (0: one group of all
+     * replicas, which any world size keeps).
+     *
+     * @throws IllegalStateException if fewer replicas than one group can run.
+     */
+    public static ElasticPlan of(final int configuredBatch, final int configuredReplicas, final int availableReplicas,
+        final int groupSize)
+    {
+        if (groupSize > 0 && availableReplicas < configuredReplicas)
+        {
+            final int whole = availableReplicas - availableReplicas % groupSize;
+            if (whole == 0)
+            {
+                throw new IllegalStateException("only " + availableReplicas + " of " + configuredReplicas
+                    + " replicas can run, fewer than one SyncBatchNorm group (syncbn.group-size = " + groupSize + ")");
+            }
+            return of(configuredBatch, configuredReplicas, whole, 0);
+        }
         if (availableReplicas < 1 || configuredReplicas < 1 || configuredBatch < configuredReplicas)
         {
             throw new IllegalArgumentException("need 1 <= replicas <= global batch: configuredBatch=" + configuredBatch

@@ -221,7 +221,8 @@ public final class TrainJob
                 : from.position().step(), "checkpoint", from == null ? "none" : from.path()), false);
             for (int stage = 0; ; stage++)
             {
-                final ElasticPlan shape = ElasticPlan.of(batch, replicas, availableReplicas(sc, replicas));
+                final ElasticPlan shape = ElasticPlan.of(batch, replicas, availableReplicas(sc, replicas),
+                    config.get(TrainerKeys.MODEL_SYNCBN) ? config.get(TrainerKeys.SYNCBN_GROUP_SIZE) : 0);
                 final StageSpec spec = stageSpec(from, shape, plan, lrScale, nanRollbacks, generationBase + stage,
                     appendMetrics, replicas, every);
                 announce(stage, from, shape, spec, sc, events, batch);

@@ -32,6 +32,7 @@ import io.baton.trainer.run.ReplicaTrainer;
 import io.baton.trainer.run.StepMetrics;
 import io.baton.trainer.run.TimedCommunicator;
 import io.baton.trainer.run.TrainOutcome;
+import io.baton.trainer.syncbn.BnGroups;
 import io.baton.trainer.syncbn.SyncBatchNorm;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -105,6 +106,7 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
         final int rank = context.rank();
         try (TimedCommunicator communicator = new TimedCommunicator(rendezvous.connect(
                 config.get(CommonKeys.JOB_NAME), spec.generation()));
+             TimedCommunicator bnGroup = bnGroup(config, context, rendezvous);
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL);
              MetricsLog metrics = rank == 0 ? new MetricsLog(run, spec.appendMetrics(), spec.checkpointStep()) : null;
@@ -119,7 +121,7 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
                 train.numClasses());
             if (config.get(TrainerKeys.MODEL_SYNCBN))
             {
-                SyncBatchNorm.bind(graph, communicator);
+                SyncBatchNorm.bind(graph, bnGroup != null ? bnGroup : communicator);
             }
             // The check's forward/backward passes are collectives with SyncBN: every rank runs it, rank 0 logs it.
             final HealthMonitor health = new HealthMonitor(new HealthCheck(graph,
@@ -139,7 +141,8 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, train, sampler,
                 TrainingRecipe.schedule(config), config.get(TrainerKeys.TRAIN_EPOCHS),
                 config.get(CommonKeys.COLLECTIVE_CHECKSUM_EVERY), optimizer, listener)
-                .hugeActivation(config.get(CoordinatorKeys.RECOVERY_HUGE_ACTIVATION));
+                .hugeActivation(config.get(CoordinatorKeys.RECOVERY_HUGE_ACTIVATION))
+                .bnGroupCommunicator(bnGroup);
             final ReplicaState state = new ReplicaState(graph, optimizer);
             if (rank == 0 && spec.checkpointDir() != null)
             {
@@ -183,6 +186,28 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
      * The overlapped gradient all-reduce on its own communicator, or null when it is off, the world has one replica
      * or the model has no SyncBatchNorm (whose backward gives the buckets their start). Every rank decides alike.
      */
+    /**
+     * The communicator of this replica's SyncBatchNorm group when {@code syncbn.group-size} makes groups smaller than
+     * the world; null when SyncBN is off or synchronises the whole world (the replica's communicator serves).
+     */
+    private TimedCommunicator bnGroup(final BatonConfig config, final ReplicaContext context,
+        final Rendezvous rendezvous)
+    {
+        final int groupSize = config.get(TrainerKeys.SYNCBN_GROUP_SIZE);
+        if (!config.get(TrainerKeys.MODEL_SYNCBN)
+            || BnGroups.effectiveGroupSize(context.worldSize(), groupSize) == context.worldSize())
+        {
+            return null;
+        }
+        if (context.rank() == 0)
+        {
+            LOG.info("SyncBatchNorm statistics in {} group(s) of {} replica(s)", context.worldSize() / groupSize,
+                groupSize);
+        }
+        return new TimedCommunicator(rendezvous.connectBnGroup(config.get(CommonKeys.JOB_NAME), spec.generation(),
+            groupSize));
+    }
+
     private OverlappedAllReduce overlap(final BatonConfig config, final ReplicaContext context,
         final ComputationGraph graph, final Rendezvous rendezvous)
     {

@@ -26,6 +26,17 @@ class ConfigCommandTest
     }
 
     @Test
+    void anElasticFloorThatIsNotWholeSyncBnGroupsIsRefused()
+    {
+        assertEquals(BatonCli.EXIT_USAGE, run("config", "--set", "train.replicas=8", "--set", "train.global-batch=64",
+            "--set", "syncbn.group-size=2", "--set", "elastic.min-replicas=3"));
+        assertTrue(err.toString().contains("elastic.min-replicas = 3 is not a multiple of syncbn.group-size = 2"),
+            err.toString());
+        assertEquals(0, run("config", "--set", "train.replicas=8", "--set", "train.global-batch=64",
+            "--set", "syncbn.group-size=2", "--set", "elastic.min-replicas=4"), err.toString());
+    }
+
+    @Test
     void validConfigurationIsPrintedWithItsTrajectoryHash()
     {
         assertEquals(0, run("config", "--set", "train.epochs=12"));

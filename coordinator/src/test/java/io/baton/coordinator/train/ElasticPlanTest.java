@@ -3,6 +3,7 @@ package io.baton.coordinator.train;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The elastic batch/LR policy, the re-warmup ramp and the position conversion between global batches. */
 class ElasticPlanTest
@@ -28,6 +29,20 @@ class ElasticPlanTest
         assertEquals(3, plan.worldSize());
         assertEquals(255, plan.globalBatch());
         assertEquals(255.0 / 256, plan.lrScale(), 0);
+    }
+
+    @Test
+    void withSyncBnGroupsFewerReplicasRoundDownToWholeGroups()
+    {
+        // 8 replicas in groups of 2, 7 can run: 6 (three whole groups), which divide the batch.
+        assertEquals(new ElasticPlan(6, 96, 1.0), ElasticPlan.of(96, 8, 7, 2));
+        // 5 of 8 in groups of 4: one group; all 8: unchanged; group size 0 = the whole world, any size keeps it.
+        assertEquals(new ElasticPlan(4, 96, 1.0), ElasticPlan.of(96, 8, 5, 4));
+        assertEquals(new ElasticPlan(8, 96, 1.0), ElasticPlan.of(96, 8, 9, 4));
+        assertEquals(new ElasticPlan(7, 91, 91.0 / 96), ElasticPlan.of(96, 8, 7, 0));
+        final IllegalStateException ex = assertThrows(IllegalStateException.class, () -> ElasticPlan.of(96, 8, 3, 4));
+        assertEquals("only 3 of 8 replicas can run, fewer than one SyncBatchNorm group (syncbn.group-size = 4)",
+            ex.getMessage());
     }
 
     @Test

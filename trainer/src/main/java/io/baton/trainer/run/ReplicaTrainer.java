@@ -35,6 +35,7 @@ public final class ReplicaTrainer
     private final ReplicaStep step;
     private final Consumer<StepMetrics> listener;
     private double hugeActivation = 1e6;
+    private TimedCommunicator bnGroup;
 
     /**
      * @param graph        the replica's network (initialised; SyncBatchNorm layers already bound to the communicator).
@@ -68,10 +69,23 @@ public final class ReplicaTrainer
         this.step = new ReplicaStep(graph, communicator, checksumEverySteps, optimizer);
     }
 
-    /** Time in collectives so far: the communicator's, plus waits for an overlapped gradient all-reduce. */
+    /**
+     * Time in collectives so far: the communicator's, the SyncBatchNorm group communicator's if there is one, and
+     * waits for an overlapped gradient all-reduce.
+     */
     private long commNs()
     {
-        return communicator.totalNs() + step.overlapWaitNs();
+        return communicator.totalNs() + (bnGroup == null ? 0 : bnGroup.totalNs()) + step.overlapWaitNs();
+    }
+
+    /**
+     * The communicator the graph's SyncBatchNorm layers are bound to when their groups are smaller than the world
+     * (null: none, they use the replica's); its time counts as communication.
+     */
+    public ReplicaTrainer bnGroupCommunicator(final TimedCommunicator group)
+    {
+        this.bnGroup = group;
+        return this;
     }
 
     /** Makes every replica start from rank 0's parameters and updater state (a collective). */

@@ -1,9 +1,13 @@
 package io.baton.trainer.syncbn;
 
+import io.baton.common.collective.CollectiveSettings;
+
 /**
  * Pure arithmetic of SyncBatchNorm groups: with group size k, ranks [g*k, (g+1)*k) combine their statistics.
  * The caller that builds communicators uses it to create one sub-communicator per group (ranks renumbered
- * 0..k-1 in global-rank order) and passes it to {@link SyncBatchNorm#bind}.
+ * 0..k-1 in global-rank order) and passes it to {@link SyncBatchNorm#bind}. Because the sampler gives rank r the
+ * slice [r*G/N, (r+1)*G/N) of every global batch, group g normalises over the contiguous slice
+ * [g*G/(N/k), (g+1)*G/(N/k)): the statistics depend on the number of groups N/k, not on the world size.
  *
  * <p>Thread-safe (stateless).
  */
@@ -48,5 +52,20 @@ public final class BnGroups
     public static int rankInGroup(final int rank, final int worldSize, final int groupSize)
     {
         return rank % effectiveGroupSize(worldSize, groupSize);
+    }
+
+    /**
+     * Settings of a group's communicator: the replica's, on the stream after the overlapped gradient all-reduce's
+     * (same ports and driver, its own Aeron streams).
+     */
+    public static CollectiveSettings communicatorSettings(final CollectiveSettings replica)
+    {
+        return replica.toBuilder().streamId(replica.streamId() + 2).build();
+    }
+
+    /** Job id of group {@code group}'s communicator: its own, so its messages stay apart from the replica's. */
+    public static String communicatorJobId(final String replicaJobId, final int group)
+    {
+        return replicaJobId + "/syncbn-group-" + group;
     }
 }

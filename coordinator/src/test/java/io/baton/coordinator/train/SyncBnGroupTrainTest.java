@@ -1,0 +1,61 @@
+package io.baton.coordinator.train;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static io.baton.coordinator.train.TrainRuns.TOTAL_STEPS;
+import static io.baton.coordinator.train.TrainRuns.config;
+import static io.baton.coordinator.train.TrainRuns.params;
+import static io.baton.coordinator.train.TrainRuns.train;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code syncbn.group-size} in a real {@code baton train} (Spark, Aeron): each group of k replicas normalises over
+ * its contiguous part of the global batch, so 4 replicas in groups of 2 train as 2 replicas that each normalise over
+ * their own slice (group size 1), and not as 4 replicas synchronising all their statistics.
+ */
+class SyncBnGroupTrainTest
+{
+    /** Eight steps of SyncBN and momentum in another summation order: a few float roundings, amplified. */
+    private static final float TOLERANCE = 2e-3f;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void fourReplicasInGroupsOfTwoTrainAsTwoReplicasWithTheirOwnStatistics() throws Exception
+    {
+        final String groups = work.resolve("4-in-groups-of-2").toString();
+        final String output = train(config(groups, "train.replicas=4", "cluster.master=\"local[4]\"",
+            "syncbn.group-size=2"), ResumeRequest.auto());
+        assertTrue(output.contains("4 replicas (stage 0)"), output);
+
+        final String single = work.resolve("2-in-groups-of-1").toString();
+        train(config(single, "syncbn.group-size=1"), ResumeRequest.auto());
+
+        final String world = work.resolve("4-in-one-group").toString();
+        train(config(world, "train.replicas=4", "cluster.master=\"local[4]\""), ResumeRequest.auto());
+
+        final float[] grouped = params(groups, TOTAL_STEPS);
+        assertTrue(maxRelativeDifference(params(single, TOTAL_STEPS), grouped) <= TOLERANCE,
+            "groups of 2 of 4 replicas differ from 2 replicas with their own statistics by "
+                + maxRelativeDifference(params(single, TOTAL_STEPS), grouped));
+        final float toWorld = maxRelativeDifference(params(world, TOTAL_STEPS), grouped);
+        assertTrue(toWorld > 10 * TOLERANCE, "groups of 2 trained like one group of 4: " + toWorld);
+    }
+
+    private static float maxRelativeDifference(final float[] expected, final float[] actual)
+    {
+        assertEquals(expected.length, actual.length);
+        float worst = 0;
+        for (int i = 0; i < expected.length; i++)
+        {
+            final float d = Math.abs(expected[i] - actual[i]) / Math.max(1f, Math.abs(expected[i]));
+            worst = Math.max(worst, Float.isNaN(d) ? Float.POSITIVE_INFINITY : d);
+        }
+        return worst;
+    }
+}

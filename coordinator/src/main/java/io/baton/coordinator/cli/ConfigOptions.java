@@ -3,6 +3,8 @@ package io.baton.coordinator.cli;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.coordinator.evaluate.EvaluateJob;
+import io.baton.trainer.TrainerKeys;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -33,6 +35,35 @@ public final class ConfigOptions
         final List<String> all = new ArrayList<>(overrides);
         all.addAll(extra);
         return new ConfigLoader(ConfigDef.discover()).loadText(baseHocon, all);
+    }
+
+    /**
+     * Loads the configuration of a command on an existing model ({@code evaluate}, {@code retrain}): without
+     * {@code --config}, the model's run configuration is the base, so the job sees the settings it was trained with;
+     * and unless the user gave an image size, the one the model was exported for. A 32x32 model run at the reference
+     * default of 224x224 would take ~50x the memory and score nonsense, so a {@code --config} whose image size is
+     * not the model's is refused unless {@code --set data.image-size} says which size is meant.
+     */
+    public BatonConfig loadForModel(final EvaluateJob.Target target, final List<String> extra)
+    {
+        final List<String> all = new ArrayList<>(extra);
+        final boolean sizeSet = overrides.stream().anyMatch(o -> o.trim().startsWith(TrainerKeys.DATA_IMAGE_SIZE.name()));
+        if (target.imageSize() != null && configFile == null && !sizeSet)
+        {
+            all.add(0, TrainerKeys.DATA_IMAGE_SIZE.name() + "=" + target.imageSize());
+        }
+        final BatonConfig loaded = target.runConfig() != null && configFile == null
+            ? loadWithBase(target.runConfig(), all) : load(all);
+        final Integer trained = target.trainedImageSize();
+        final int size = loaded.get(TrainerKeys.DATA_IMAGE_SIZE);
+        if (configFile != null && !sizeSet && trained != null && trained != size)
+        {
+            throw new IllegalArgumentException(TrainerKeys.DATA_IMAGE_SIZE.name() + " = " + size + " (from "
+                + configFile + ") but the model " + target.modelUri() + " was made for " + trained + "x" + trained
+                + " images; add --set " + TrainerKeys.DATA_IMAGE_SIZE.name() + "=" + trained + " (or another size, "
+                + "to change it on purpose)");
+        }
+        return loaded;
     }
 
     /** Loads with extra overrides that win over the user's (used by commands that map flags to keys). */

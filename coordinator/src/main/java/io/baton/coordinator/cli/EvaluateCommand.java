@@ -63,16 +63,7 @@ public final class EvaluateCommand implements Callable<Integer>
             // Evaluation needs no divisible batch; keep the per-replica batch valid for any replica count.
             extra.add("train.global-batch=" + replicas * 32);
         }
-        final boolean sizeGiven = config.configFile != null
-            || config.overrides.stream().anyMatch(o -> o.trim().startsWith("data.image-size"));
-        if (target.imageSize() != null && !sizeGiven)
-        {
-            // Generated or prepared images at the size the model was exported for, not the reference default (224):
-            // a 32x32 model evaluated at 224x224 would take ~50x the memory and score nonsense.
-            extra.add("data.image-size=" + target.imageSize());
-        }
-        final BatonConfig loaded = target.runConfig() != null && config.configFile == null
-            ? config.loadWithBase(target.runConfig(), extra) : config.load(extra);
+        final BatonConfig loaded = config.loadForModel(target, extra);
         final PrintWriter out = spec.commandLine().getOut();
         if (target.note() != null)
         {

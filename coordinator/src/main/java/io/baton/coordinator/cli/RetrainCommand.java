@@ -2,8 +2,10 @@ package io.baton.coordinator.cli;
 
 import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.OpsKeys;
+import io.baton.coordinator.evaluate.EvaluateJob;
 import io.baton.coordinator.retrain.RetrainJob;
 import io.baton.coordinator.retrain.RetrainOutcome;
+import io.baton.trainer.TrainerKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -12,6 +14,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,14 +57,23 @@ public final class RetrainCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException
     {
+        if (!Files.exists(from))
+        {
+            throw new IllegalArgumentException("--from " + from + " does not exist");
+        }
+        // The model's own settings (its run's configuration, or the size it was exported for) unless -c is given.
+        final EvaluateJob.Target target = EvaluateJob.Target.resolve(from.toString());
         final List<String> extra = new ArrayList<>();
         extra.add("data.path=" + ("null".equals(data) ? "null" : quote(data)));
         extra.add("train.replicas=1");
+        // One process is one SyncBatchNorm group, and the run's data identity is not the new data's.
+        extra.add(TrainerKeys.SYNCBN_GROUP_SIZE.name() + "=0");
+        extra.add(TrainerKeys.DATA_IDENTITY.name() + "=\"\"");
         if (recalibrateBatches != null)
         {
             extra.add(OpsKeys.RETRAIN_RECALIBRATE_BN_BATCHES.name() + "=" + recalibrateBatches);
         }
-        final BatonConfig first = config.load(extra);
+        final BatonConfig first = config.loadForModel(target, extra);
         final int epochs = first.get(OpsKeys.RETRAIN_EPOCHS);
         if (epochs > 0)
         {
@@ -71,7 +83,7 @@ public final class RetrainCommand implements Callable<Integer>
             extra.add("optim.schedule=" + first.get(OpsKeys.RETRAIN_SCHEDULE));
             extra.add("optim.warmup-epochs=0");
         }
-        final BatonConfig loaded = config.load(extra);
+        final BatonConfig loaded = config.loadForModel(target, extra);
         final Path models = modelsDir != null ? modelsDir : Path.of(loaded.get(OpsKeys.RETRAIN_MODELS_DIR));
         final PrintWriter out = spec.commandLine().getOut();
         final RetrainOutcome outcome = new RetrainJob(loaded, from, models, out).run();

@@ -144,6 +144,26 @@ public final class EvaluateJob
             }
         }
 
+        /**
+         * The input size the model was made for: the one it was exported for, else its run's {@code data.image-size};
+         * null when neither is known (or the run's configuration no longer loads).
+         */
+        public Integer trainedImageSize()
+        {
+            if (imageSize != null || runConfig == null)
+            {
+                return imageSize;
+            }
+            try
+            {
+                return new ConfigLoader(ConfigDef.discover()).loadText(runConfig).get(TrainerKeys.DATA_IMAGE_SIZE);
+            }
+            catch (final RuntimeException ex)
+            {
+                return null;
+            }
+        }
+
         public static Target resolve(final String location)
         {
             final RunDirectory run = new RunDirectory(location);

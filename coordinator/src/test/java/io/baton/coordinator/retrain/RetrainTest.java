@@ -9,6 +9,7 @@ import io.baton.coordinator.cli.BatonCli;
 import io.baton.coordinator.cli.RetrainCommand;
 import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.export.ModelVerifier;
 import io.baton.trainer.recipe.TrainingRecipe;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -124,6 +125,34 @@ class RetrainTest
         assertTrue(Files.isRegularFile(Path.of(rejected.get("candidate").asText())), "candidate kept");
         assertArrayEquals(trained, Files.readAllBytes(models.resolve(RetrainJob.LATEST)), "latest unchanged");
         assertTrue(out3.toString().contains("NOT PROMOTED (kept as candidate)"), out3.toString());
+    }
+
+    @Test
+    void withoutAConfigFileTheRunsConfigurationDecidesTheImageSizeAndAConfigFileThatDisagreesIsRefused()
+        throws Exception
+    {
+        // A run trained at 16x16, with its run.conf: retrain without -c or image size must not use the default 224.
+        final Path untrained = untrainedModel();
+        Files.writeString(untrained.resolveSibling("run.conf"),
+            new ConfigLoader(ConfigDef.discover()).load(null, SETTINGS).render());
+        final Path models = dir.resolve("models");
+        final StringWriter out = new StringWriter();
+        assertEquals(0, run(new String[] {"retrain", "--from", untrained.getParent().toString(), "--data", "null",
+            "--models-dir", models.toString(), "--set", "retrain.epochs=0"}, out), out.toString());
+        final JsonNode decision = promotions(models).get(0);
+        final long[] nchw = ModelVerifier.readSample(Path.of(decision.get("candidate").asText())).inputShape();
+        assertArrayEquals(new long[] {3, 16, 16}, new long[] {nchw[1], nchw[2], nchw[3]},
+            "the candidate was made for the run's 16x16 images");
+
+        // A config file at another size (the reference default, 224) is refused before anything is written.
+        final Path conf = Files.writeString(dir.resolve("other.conf"), "train.global-batch = 16\n");
+        final StringWriter err = new StringWriter();
+        assertEquals(BatonCli.EXIT_USAGE, BatonCli.run(new String[] {"retrain", "--from", untrained.toString(),
+            "--data", "null", "--models-dir", dir.resolve("models2").toString(), "-c", conf.toString()},
+            new PrintWriter(new StringWriter()), new PrintWriter(err)));
+        assertTrue(err.toString().contains("data.image-size = 224 (from " + conf + ") but the model "), err.toString());
+        assertTrue(err.toString().contains("was made for 16x16 images; add --set data.image-size=16"), err.toString());
+        assertFalse(Files.exists(dir.resolve("models2")), "nothing written");
     }
 
     @Test

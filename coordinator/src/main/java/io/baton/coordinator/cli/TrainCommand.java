@@ -77,6 +77,10 @@ public final class TrainCommand implements Callable<Integer>
         final TrainJob job = new TrainJob(loaded, out, ResumeRequest.parse(resume, force));
         final TrainPlan plan = job.plan();
         out.println(plan.describe());
+        if (job.memoryWarning() != null)
+        {
+            out.println(job.memoryWarning());
+        }
         if (!job.dataIdentity().isEmpty())
         {
             out.println("data " + loaded.get(TrainerKeys.DATA_PATH) + ": " + job.dataIdentity());

@@ -4,6 +4,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.OpsKeys;
 import io.baton.coordinator.export.CheckpointModel;
+import io.baton.coordinator.train.MemoryPreflight;
 import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.coordinator.train.TrainPlan;
@@ -92,6 +93,16 @@ public final class RetrainJob
     public RetrainOutcome run() throws IOException
     {
         DataSources.requireReadable(config, DataSources.TRAIN, DataSources.VAL);
+        try (BatchSource train = DataSources.open(config, DataSources.TRAIN))
+        {
+            final String warning = MemoryPreflight.check(config, config.get(TrainerKeys.TRAIN_GLOBAL_BATCH), 1,
+                train.numClasses());
+            if (warning != null)
+            {
+                out.println(warning);
+                out.flush();
+            }
+        }
         try
         {
             Files.createDirectories(modelsDir);

@@ -53,6 +53,7 @@ public final class TrainJob
     private final BatonConfig config;
     private final PrintWriter out;
     private final ResumeRequest resume;
+    private String memoryWarning;
 
     public TrainJob(final BatonConfig config, final PrintWriter out)
     {
@@ -82,14 +83,37 @@ public final class TrainJob
             + " = " + ConfigUtil.quoteString(identity) + "\n");
     }
 
+    /**
+     * A warning from {@link #plan()} when the replicas of a local job may not fit this JVM's native memory, or null.
+     */
+    public String memoryWarning()
+    {
+        return memoryWarning;
+    }
+
     /** {@code data.identity} of this job's data ("" for generated images). */
     public String dataIdentity()
     {
         return config.get(TrainerKeys.DATA_IDENTITY);
     }
 
-    /** Sizes the data and plans the run without starting Spark. */
+    /**
+     * Sizes the data and plans the run without starting Spark; for a local master, also checks that the replicas fit
+     * this JVM's native memory ({@link MemoryPreflight}).
+     */
     public TrainPlan plan()
+    {
+        final TrainPlan plan = sizedPlan();
+        final String master = SparkContexts.master(config);
+        if (master.equals("local") || master.startsWith("local["))
+        {
+            // Every replica runs in this JVM: check that they fit before Spark starts.
+            memoryWarning = MemoryPreflight.check(config, plan.perReplicaBatch(), plan.worldSize(), plan.numClasses());
+        }
+        return plan;
+    }
+
+    private TrainPlan sizedPlan()
     {
         // Opening both splits here refuses a data.path without its prepared splits before anything starts.
         try (BatchSource train = DataSources.open(config, DataSources.TRAIN);

@@ -60,7 +60,7 @@ class TrainCommandInputTest
         final Path runDir = Files.createDirectories(dir.resolve("run"));
         Files.writeString(runDir.resolve("run.conf"), "# the run's own configuration\n");
         final Path missing = dir.resolve("elsewhere/checkpoints/ckpt-100");
-        final int code = BatonCli.run(new String[] {"train", "--run-dir", runDir.toString(), "--resume",
+        final int code = BatonCli.run(new String[] {"train", "--set", "data.image-size=32", "--run-dir", runDir.toString(), "--resume",
             missing.toString(), "--set", "train.epochs=1", "--set", "optim.decay-epochs=[]"},
             new PrintWriter(out, true), new PrintWriter(err, true));
         assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
@@ -78,7 +78,7 @@ class TrainCommandInputTest
         try (DirectoryLock running = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
             new org.apache.hadoop.fs.Path(runDir.toUri()), "baton train", Duration.ofSeconds(60)))
         {
-            final int code = BatonCli.run(new String[] {"train", "--run-dir", runDir.toString(), "--resume", "never",
+            final int code = BatonCli.run(new String[] {"train", "--set", "data.image-size=32", "--run-dir", runDir.toString(), "--resume", "never",
                 "--set", "train.epochs=1", "--set", "optim.decay-epochs=[]"},
                 new PrintWriter(out, true), new PrintWriter(err, true));
             assertEquals(BatonCli.EXIT_IN_USE, code, err.toString());
@@ -113,7 +113,7 @@ class TrainCommandInputTest
     void aRunDirectoryThatIsAFileIsAUsageErrorNamingRunDir() throws Exception
     {
         final Path file = Files.writeString(dir.resolve("notes.txt"), "mine");
-        final int code = BatonCli.run(new String[] {"train", "--run-dir", file.toString(), "--set", "train.epochs=1",
+        final int code = BatonCli.run(new String[] {"train", "--set", "data.image-size=32", "--run-dir", file.toString(), "--set", "train.epochs=1",
             "--set", "optim.decay-epochs=[]"}, new PrintWriter(out, true), new PrintWriter(err, true));
         assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
         assertTrue(err.toString().startsWith("baton train: run.dir = " + file + ": cannot create run directory "),
@@ -142,7 +142,8 @@ class TrainCommandInputTest
     void aDryRunSaysWhatTrainingWouldDoWithTheRunDirectoryAndChangesNothing() throws Exception
     {
         final Path fresh = dir.resolve("fresh");
-        final String[] settings = {"--set", "train.epochs=1", "--set", "optim.decay-epochs=[]", "--dry-run"};
+        final String[] settings = {"--set", "train.epochs=1", "--set", "optim.decay-epochs=[]", "--set",
+            "data.image-size=32", "--dry-run"};
         assertEquals(0, BatonCli.run(concat(new String[] {"train", "--run-dir", fresh.toString()}, settings),
             new PrintWriter(out, true), new PrintWriter(err, true)), err.toString());
         assertTrue(out.toString().contains("run directory " + fresh + ": new; training starts from the initial "

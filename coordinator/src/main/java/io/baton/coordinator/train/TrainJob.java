@@ -245,11 +245,12 @@ public final class TrainJob
                 : from.position().step(), "checkpoint", from == null ? "none" : from.path()), false);
             for (int stage = 0; ; stage++)
             {
-                final ElasticPlan shape = ElasticPlan.of(batch, replicas, availableReplicas(sc, replicas),
+                final int available = availableReplicas(sc, replicas);
+                final ElasticPlan shape = ElasticPlan.of(batch, replicas, available,
                     config.get(TrainerKeys.MODEL_SYNCBN) ? config.get(TrainerKeys.SYNCBN_GROUP_SIZE) : 0);
                 final StageSpec spec = stageSpec(from, shape, plan, lrScale, nanRollbacks, generationBase + stage,
                     appendMetrics, replicas, every);
-                announce(stage, from, shape, spec, sc, events, batch);
+                announce(stage, from, shape, available, spec, sc, events, batch);
                 final List<ReplicaReport> reports;
                 try
                 {
@@ -360,13 +361,15 @@ public final class TrainJob
     }
 
     private void announce(final int stage, final ResumeResolver.Found from, final ElasticPlan shape,
-        final StageSpec spec, final JavaSparkContext sc, final RunEvents events, final int batch)
+        final int available, final StageSpec spec, final JavaSparkContext sc, final RunEvents events, final int batch)
     {
         final int configured = config.get(TrainerKeys.TRAIN_REPLICAS);
         if (shape.worldSize() != configured)
         {
             final String text = String.format(Locale.ROOT, "ELASTIC: only %d of %d replicas can run; continuing with "
-                    + "%s%s", shape.worldSize(), configured, shape.describe(), shape.batchChanged(batch)
+                    + "%s%s%s", Math.min(available, configured), configured, shape.describe(),
+                available > shape.worldSize() ? " (whole SyncBatchNorm groups of "
+                    + config.get(TrainerKeys.SYNCBN_GROUP_SIZE) + ")" : "", shape.batchChanged(batch)
                     ? " (global batch " + batch + " not divisible: linear LR scaling, re-warmup over "
                     + spec.rewarmupSteps() + " steps)" : " (global batch kept)");
             out.println(text);

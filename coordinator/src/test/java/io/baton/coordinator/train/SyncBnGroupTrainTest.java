@@ -47,6 +47,17 @@ class SyncBnGroupTrainTest
         assertTrue(toWorld > 10 * TOLERANCE, "groups of 2 trained like one group of 4: " + toWorld);
     }
 
+    @Test
+    void anElasticStageRunsWholeGroups() throws Exception
+    {
+        final String run = work.resolve("elastic-groups").toString();
+        final String output = train(config(run, "train.replicas=4", "cluster.master=\"local[3]\"",
+            "syncbn.group-size=2", "elastic.min-replicas=2"), ResumeRequest.auto());
+        assertTrue(output.contains("ELASTIC: only 3 of 4 replicas can run; continuing with 2 replicas, global batch 8, "
+            + "learning rate x 1.0000 (whole SyncBatchNorm groups of 2) (global batch kept)"), output);
+        assertTrue(TrainRuns.steps(run).contains(TOTAL_STEPS), "the run ended: " + TrainRuns.steps(run));
+    }
+
     private static float maxRelativeDifference(final float[] expected, final float[] actual)
     {
         assertEquals(expected.length, actual.length);

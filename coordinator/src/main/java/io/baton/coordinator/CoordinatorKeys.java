@@ -103,15 +103,18 @@ public final class CoordinatorKeys implements ConfigModule
     {
         return List.of((config, errors) ->
         {
-            // An elastic stage runs whole SyncBatchNorm groups (ElasticPlan rounds down), so the floor must be one.
+            // An elastic stage keeps the number of SyncBatchNorm groups (ElasticPlan), so its floor must be a multiple.
             final int min = config.get(ELASTIC_MIN_REPLICAS);
+            final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
             final int group = config.get(TrainerKeys.SYNCBN_GROUP_SIZE);
-            if (min > 0 && min < config.get(TrainerKeys.TRAIN_REPLICAS) && config.get(TrainerKeys.MODEL_SYNCBN)
-                && group > 0 && min % group != 0)
+            if (min > 0 && min < replicas && config.get(TrainerKeys.MODEL_SYNCBN) && group > 0
+                && replicas % group == 0 && min % (replicas / group) != 0)
             {
-                errors.add(ELASTIC_MIN_REPLICAS.name() + " = " + min + " is not a multiple of "
-                    + TrainerKeys.SYNCBN_GROUP_SIZE.name() + " = " + group + " (an elastic stage runs whole "
-                    + "SyncBatchNorm groups); allowed: a multiple of " + group);
+                final int groups = replicas / group;
+                errors.add(ELASTIC_MIN_REPLICAS.name() + " = " + min + " is not a multiple of the " + groups
+                    + " SyncBatchNorm groups (" + TrainerKeys.TRAIN_REPLICAS.name() + " = " + replicas + " / "
+                    + TrainerKeys.SYNCBN_GROUP_SIZE.name() + " = " + group + "), which an elastic stage keeps; "
+                    + "allowed: a multiple of " + groups);
             }
         });
     }

@@ -35,7 +35,7 @@ public final class TrainerKeys implements ConfigModule
     public static final ConfigKey<Boolean> MODEL_SYNCBN = ConfigKey.of("model.syncbn", ConfigType.BOOLEAN)
         .trajectory();
     public static final ConfigKey<Integer> SYNCBN_GROUP_SIZE = ConfigKey.of("syncbn.group-size", ConfigType.INT)
-        .check(v -> v >= 0, ">= 0 (0 = all replicas)").trajectory();
+        .check(v -> v >= 0, ">= 0 (0 = all replicas)"); // the trajectory depends on the group count: ConfigDiff
 
     public static final ConfigKey<Integer> TRAIN_REPLICAS = ConfigKey.of("train.replicas", ConfigType.INT)
         .check(positiveInt(), "> 0");

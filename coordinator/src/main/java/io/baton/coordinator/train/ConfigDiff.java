@@ -3,6 +3,7 @@ package io.baton.coordinator.train;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigKey;
 import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.syncbn.BnGroups;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +55,42 @@ public final class ConfigDiff
                 out.add(new Difference(key, a == null ? "unset" : a.toString(), b == null ? "unset" : b.toString()));
             }
         }
+        final Integer oldGroups = syncBnGroups(old);
+        final Integer newGroups = syncBnGroups(now);
+        if (oldGroups != null && newGroups != null && !oldGroups.equals(newGroups))
+        {
+            // Each group normalises over 1/groups of the global batch: its size in replicas alone does not matter.
+            out.add(new Difference("SyncBatchNorm groups (" + TrainerKeys.TRAIN_REPLICAS.name() + " / "
+                + TrainerKeys.SYNCBN_GROUP_SIZE.name() + ")", describeGroups(old, oldGroups),
+                describeGroups(now, newGroups)));
+        }
         return out;
+    }
+
+    /** N / k SyncBatchNorm groups of a configuration, or null without SyncBN or with a group size that is invalid. */
+    private static Integer syncBnGroups(final BatonConfig config)
+    {
+        final Object syncBn = config.values().get(TrainerKeys.MODEL_SYNCBN.name());
+        final Object replicas = config.values().get(TrainerKeys.TRAIN_REPLICAS.name());
+        final Object groupSize = config.values().get(TrainerKeys.SYNCBN_GROUP_SIZE.name());
+        if (!Boolean.TRUE.equals(syncBn) || !(replicas instanceof Number) || !(groupSize instanceof Number))
+        {
+            return null;
+        }
+        try
+        {
+            return BnGroups.groupCount(((Number)replicas).intValue(), ((Number)groupSize).intValue());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return null;
+        }
+    }
+
+    private static String describeGroups(final BatonConfig config, final int groups)
+    {
+        return groups + " (" + config.values().get(TrainerKeys.TRAIN_REPLICAS.name()) + " / "
+            + config.values().get(TrainerKeys.SYNCBN_GROUP_SIZE.name()) + ")";
     }
 
     private static boolean isBlank(final Object value)

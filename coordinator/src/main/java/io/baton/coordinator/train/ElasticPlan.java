@@ -12,8 +12,9 @@ import java.util.Locale;
  *       scaling rule (the schedule scales {@code optim.base-lr} by G' / {@code optim.base-batch}, a factor G'/G of
  *       the configured run) and re-warms up linearly over {@code elastic.rewarmup-steps}.</li>
  * </ul>
- * With SyncBatchNorm groups of k replicas ({@code syncbn.group-size}), N' is first rounded down to a multiple of k,
- * so that every group is whole.
+ * With SyncBatchNorm groups of k replicas ({@code syncbn.group-size}), N' is first rounded down to a multiple of the
+ * group count N/k, and the stage's groups have N'/(N/k) replicas each: every group still normalises over the same
+ * part of each global batch, so the trajectory stays the same up to float rounding.
  *
  * @param worldSize   replicas of the stage.
  * @param globalBatch global batch of the stage.
@@ -35,18 +36,20 @@ public record ElasticPlan(int worldSize, int globalBatch, double lrScale)
      * As {@link #of(int, int, int)}, with SyncBatchNorm groups of {@code groupSize} replicas (0: one group of all
      * replicas, which any world size keeps).
      *
-     * @throws IllegalStateException if fewer replicas than one group can run.
+     * @throws IllegalStateException if fewer replicas than groups can run.
      */
     public static ElasticPlan of(final int configuredBatch, final int configuredReplicas, final int availableReplicas,
         final int groupSize)
     {
         if (groupSize > 0 && availableReplicas < configuredReplicas)
         {
-            final int whole = availableReplicas - availableReplicas % groupSize;
+            final int groups = configuredReplicas / groupSize;
+            final int whole = availableReplicas - availableReplicas % groups;
             if (whole == 0)
             {
                 throw new IllegalStateException("only " + availableReplicas + " of " + configuredReplicas
-                    + " replicas can run, fewer than one SyncBatchNorm group (syncbn.group-size = " + groupSize + ")");
+                    + " replicas can run, fewer than the " + groups + " SyncBatchNorm groups (train.replicas = "
+                    + configuredReplicas + " / syncbn.group-size = " + groupSize + ")");
             }
             return of(configuredBatch, configuredReplicas, whole, 0);
         }

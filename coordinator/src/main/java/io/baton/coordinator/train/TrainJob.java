@@ -368,8 +368,10 @@ public final class TrainJob
         {
             final String text = String.format(Locale.ROOT, "ELASTIC: only %d of %d replicas can run; continuing with "
                     + "%s%s%s", Math.min(available, configured), configured, shape.describe(),
-                available > shape.worldSize() ? " (whole SyncBatchNorm groups of "
-                    + config.get(TrainerKeys.SYNCBN_GROUP_SIZE) + ")" : "", shape.batchChanged(batch)
+                config.get(TrainerKeys.MODEL_SYNCBN) && config.get(TrainerKeys.SYNCBN_GROUP_SIZE) > 0
+                    ? " (the " + configured / config.get(TrainerKeys.SYNCBN_GROUP_SIZE)
+                    + " SyncBatchNorm groups kept, " + shape.worldSize() * config.get(TrainerKeys.SYNCBN_GROUP_SIZE)
+                    / configured + " replica(s) each)" : "", shape.batchChanged(batch)
                     ? " (global batch " + batch + " not divisible: linear LR scaling, re-warmup over "
                     + spec.rewarmupSteps() + " steps)" : " (global batch kept)");
             out.println(text);

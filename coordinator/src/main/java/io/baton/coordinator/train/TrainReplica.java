@@ -70,9 +70,19 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
     /** The configuration a stage trains with: the user's, with the stage's world size and global batch. */
     static BatonConfig effectiveConfig(final String userConfigText, final StageSpec spec)
     {
-        return new ConfigLoader(ConfigDef.discover()).loadText(userConfigText + "\n" + TrainerKeys.TRAIN_REPLICAS.name()
-            + " = " + spec.worldSize() + "\n" + TrainerKeys.TRAIN_GLOBAL_BATCH.name() + " = " + spec.globalBatch()
-            + "\n");
+        final ConfigLoader loader = new ConfigLoader(ConfigDef.discover());
+        final BatonConfig user = loader.loadText(userConfigText);
+        String stage = userConfigText + "\n" + TrainerKeys.TRAIN_REPLICAS.name() + " = " + spec.worldSize() + "\n"
+            + TrainerKeys.TRAIN_GLOBAL_BATCH.name() + " = " + spec.globalBatch() + "\n";
+        final int groupSize = user.get(TrainerKeys.SYNCBN_GROUP_SIZE);
+        if (user.get(TrainerKeys.MODEL_SYNCBN) && groupSize > 0
+            && spec.worldSize() != user.get(TrainerKeys.TRAIN_REPLICAS))
+        {
+            // An elastic stage keeps the number of SyncBatchNorm groups (ElasticPlan), with fewer replicas in each.
+            final int groups = BnGroups.groupCount(user.get(TrainerKeys.TRAIN_REPLICAS), groupSize);
+            stage += TrainerKeys.SYNCBN_GROUP_SIZE.name() + " = " + spec.worldSize() / groups + "\n";
+        }
+        return loader.loadText(stage);
     }
 
     @Override

@@ -26,11 +26,12 @@ class ConfigCommandTest
     }
 
     @Test
-    void anElasticFloorThatIsNotWholeSyncBnGroupsIsRefused()
+    void anElasticFloorThatIsNotAMultipleOfTheSyncBnGroupCountIsRefused()
     {
         assertEquals(BatonCli.EXIT_USAGE, run("config", "--set", "train.replicas=8", "--set", "train.global-batch=64",
-            "--set", "syncbn.group-size=2", "--set", "elastic.min-replicas=3"));
-        assertTrue(err.toString().contains("elastic.min-replicas = 3 is not a multiple of syncbn.group-size = 2"),
+            "--set", "syncbn.group-size=2", "--set", "elastic.min-replicas=2"));
+        assertTrue(err.toString().contains("elastic.min-replicas = 2 is not a multiple of the 4 SyncBatchNorm groups "
+            + "(train.replicas = 8 / syncbn.group-size = 2), which an elastic stage keeps; allowed: a multiple of 4"),
             err.toString());
         assertEquals(0, run("config", "--set", "train.replicas=8", "--set", "train.global-batch=64",
             "--set", "syncbn.group-size=2", "--set", "elastic.min-replicas=4"), err.toString());

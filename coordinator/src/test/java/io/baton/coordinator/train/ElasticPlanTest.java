@@ -32,17 +32,17 @@ class ElasticPlanTest
     }
 
     @Test
-    void withSyncBnGroupsFewerReplicasRoundDownToWholeGroups()
+    void withSyncBnGroupsFewerReplicasKeepTheNumberOfGroups()
     {
-        // 8 replicas in groups of 2, 7 can run: 6 (three whole groups), which divide the batch.
-        assertEquals(new ElasticPlan(6, 96, 1.0), ElasticPlan.of(96, 8, 7, 2));
-        // 5 of 8 in groups of 4: one group; all 8: unchanged; group size 0 = the whole world, any size keeps it.
-        assertEquals(new ElasticPlan(4, 96, 1.0), ElasticPlan.of(96, 8, 5, 4));
+        // 8 replicas in 4 groups of 2, 7 can run: 4 (the 4 groups, one replica each), which divide the batch.
+        assertEquals(new ElasticPlan(4, 96, 1.0), ElasticPlan.of(96, 8, 7, 2));
+        // 8 in 2 groups of 4, 7 can run: 6 (2 groups of 3); all 8: unchanged; group size 0 = one group, any size.
+        assertEquals(new ElasticPlan(6, 96, 1.0), ElasticPlan.of(96, 8, 7, 4));
         assertEquals(new ElasticPlan(8, 96, 1.0), ElasticPlan.of(96, 8, 9, 4));
         assertEquals(new ElasticPlan(7, 91, 91.0 / 96), ElasticPlan.of(96, 8, 7, 0));
-        final IllegalStateException ex = assertThrows(IllegalStateException.class, () -> ElasticPlan.of(96, 8, 3, 4));
-        assertEquals("only 3 of 8 replicas can run, fewer than one SyncBatchNorm group (syncbn.group-size = 4)",
-            ex.getMessage());
+        final IllegalStateException ex = assertThrows(IllegalStateException.class, () -> ElasticPlan.of(96, 8, 3, 2));
+        assertEquals("only 3 of 8 replicas can run, fewer than the 4 SyncBatchNorm groups (train.replicas = 8 / "
+            + "syncbn.group-size = 2)", ex.getMessage());
     }
 
     @Test

@@ -1,9 +1,11 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.config.BatonConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static io.baton.coordinator.train.TrainRuns.TOTAL_STEPS;
 import static io.baton.coordinator.train.TrainRuns.config;
@@ -45,17 +47,29 @@ class SyncBnGroupTrainTest
                 + maxRelativeDifference(params(single, TOTAL_STEPS), grouped));
         final float toWorld = maxRelativeDifference(params(world, TOTAL_STEPS), grouped);
         assertTrue(toWorld > 10 * TOLERANCE, "groups of 2 trained like one group of 4: " + toWorld);
+
+        // Elastic, 3 slots for 4 replicas in 2 groups: 2 replicas, one per group, the same trajectory.
+        final String elastic = work.resolve("elastic-4-in-groups-of-2").toString();
+        final String elasticOutput = train(config(elastic, "train.replicas=4", "cluster.master=\"local[3]\"",
+            "syncbn.group-size=2", "elastic.min-replicas=2"), ResumeRequest.auto());
+        assertTrue(elasticOutput.contains("ELASTIC: only 3 of 4 replicas can run; continuing with 2 replicas, global "
+            + "batch 8, learning rate x 1.0000 (the 2 SyncBatchNorm groups kept, 1 replica(s) each) (global batch "
+            + "kept)"), elasticOutput);
+        final float toElastic = maxRelativeDifference(grouped, params(elastic, TOTAL_STEPS));
+        assertTrue(toElastic <= TOLERANCE, "an elastic stage changed the trajectory by " + toElastic);
     }
 
     @Test
-    void anElasticStageRunsWholeGroups() throws Exception
+    void resumingWithAnotherNumberOfSyncBnGroupsIsATrajectoryChange() throws Exception
     {
-        final String run = work.resolve("elastic-groups").toString();
-        final String output = train(config(run, "train.replicas=4", "cluster.master=\"local[3]\"",
-            "syncbn.group-size=2", "elastic.min-replicas=2"), ResumeRequest.auto());
-        assertTrue(output.contains("ELASTIC: only 3 of 4 replicas can run; continuing with 2 replicas, global batch 8, "
-            + "learning rate x 1.0000 (whole SyncBatchNorm groups of 2) (global batch kept)"), output);
-        assertTrue(TrainRuns.steps(run).contains(TOTAL_STEPS), "the run ended: " + TrainRuns.steps(run));
+        final BatonConfig fourInTwo = config("r", "train.replicas=4", "syncbn.group-size=2");
+        assertEquals(List.of(),
+            ConfigDiff.trajectory(fourInTwo, config("r", "train.replicas=2", "syncbn.group-size=1")),
+            "2 groups either way");
+        assertEquals(List.of(), ConfigDiff.trajectory(config("r"), config("r", "train.replicas=4")),
+            "one group of all replicas either way");
+        assertEquals("[SyncBatchNorm groups (train.replicas / syncbn.group-size): 2 (4 / 2) -> 1 (2 / 2)]",
+            ConfigDiff.trajectory(fourInTwo, config("r", "train.replicas=2", "syncbn.group-size=2")).toString());
     }
 
     private static float maxRelativeDifference(final float[] expected, final float[] actual)

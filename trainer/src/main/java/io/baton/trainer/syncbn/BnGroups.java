@@ -35,6 +35,15 @@ public final class BnGroups
         return k;
     }
 
+    /**
+     * Number of groups, N / k: what the training trajectory depends on (each group normalises over 1/(N/k) of the
+     * global batch), not N or k alone. A world of 4 in groups of 2 trains as a world of 2 in groups of 1.
+     */
+    public static int groupCount(final int worldSize, final int groupSize)
+    {
+        return worldSize / effectiveGroupSize(worldSize, groupSize);
+    }
+
     /** Index g of the group holding {@code rank}. */
     public static int groupIndex(final int rank, final int worldSize, final int groupSize)
     {

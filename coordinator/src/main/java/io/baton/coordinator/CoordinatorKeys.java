@@ -5,6 +5,7 @@ import io.baton.common.config.ConfigKey;
 import io.baton.common.config.ConfigModule;
 import io.baton.common.config.ConfigType;
 import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.syncbn.BnGroups;
 
 import java.time.Duration;
 import java.util.List;
@@ -107,10 +108,15 @@ public final class CoordinatorKeys implements ConfigModule
             final int min = config.get(ELASTIC_MIN_REPLICAS);
             final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
             final int group = config.get(TrainerKeys.SYNCBN_GROUP_SIZE);
-            if (min > 0 && min < replicas && config.get(TrainerKeys.MODEL_SYNCBN) && group > 0
-                && replicas % group == 0 && min % (replicas / group) != 0)
+            // A group size that does not divide train.replicas is TrainerKeys' error to report.
+            if (min == 0 || min >= replicas || !config.get(TrainerKeys.MODEL_SYNCBN) || group == 0
+                || replicas % group != 0)
             {
-                final int groups = replicas / group;
+                return;
+            }
+            final int groups = BnGroups.groupCount(replicas, group);
+            if (min % groups != 0)
+            {
                 errors.add(ELASTIC_MIN_REPLICAS.name() + " = " + min + " is not a multiple of the " + groups
                     + " SyncBatchNorm groups (" + TrainerKeys.TRAIN_REPLICAS.name() + " = " + replicas + " / "
                     + TrainerKeys.SYNCBN_GROUP_SIZE.name() + " = " + group + "), which an elastic stage keeps; "

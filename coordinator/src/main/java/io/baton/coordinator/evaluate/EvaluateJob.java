@@ -130,13 +130,14 @@ public final class EvaluateJob
                     return recorded;
                 }
             }
-            if (runConfig == null)
+            final BatonConfig run = loadedRunConfig();
+            if (run == null)
             {
                 return List.of();
             }
             try
             {
-                return DataSources.classNames(new ConfigLoader(ConfigDef.discover()).loadText(runConfig));
+                return DataSources.classNames(run);
             }
             catch (final RuntimeException ex)
             {
@@ -150,13 +151,24 @@ public final class EvaluateJob
          */
         public Integer trainedImageSize()
         {
-            if (imageSize != null || runConfig == null)
+            if (imageSize != null)
             {
                 return imageSize;
             }
+            final BatonConfig run = loadedRunConfig();
+            return run == null ? null : run.get(TrainerKeys.DATA_IMAGE_SIZE);
+        }
+
+        /** The run's recorded configuration, or null when there is none or it no longer loads (another version). */
+        private BatonConfig loadedRunConfig()
+        {
+            if (runConfig == null)
+            {
+                return null;
+            }
             try
             {
-                return new ConfigLoader(ConfigDef.discover()).loadText(runConfig).get(TrainerKeys.DATA_IMAGE_SIZE);
+                return new ConfigLoader(ConfigDef.discover()).loadText(runConfig);
             }
             catch (final RuntimeException ex)
             {

@@ -67,30 +67,17 @@ public final class ConfigDiff
         return out;
     }
 
-    /** N / k SyncBatchNorm groups of a configuration, or null without SyncBN or with a group size that is invalid. */
+    /** N / k SyncBatchNorm groups of a (validated) configuration, or null without SyncBN. */
     private static Integer syncBnGroups(final BatonConfig config)
     {
-        final Object syncBn = config.values().get(TrainerKeys.MODEL_SYNCBN.name());
-        final Object replicas = config.values().get(TrainerKeys.TRAIN_REPLICAS.name());
-        final Object groupSize = config.values().get(TrainerKeys.SYNCBN_GROUP_SIZE.name());
-        if (!Boolean.TRUE.equals(syncBn) || !(replicas instanceof Number) || !(groupSize instanceof Number))
-        {
-            return null;
-        }
-        try
-        {
-            return BnGroups.groupCount(((Number)replicas).intValue(), ((Number)groupSize).intValue());
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            return null;
-        }
+        return config.get(TrainerKeys.MODEL_SYNCBN) ? BnGroups.groupCount(config.get(TrainerKeys.TRAIN_REPLICAS),
+            config.get(TrainerKeys.SYNCBN_GROUP_SIZE)) : null;
     }
 
     private static String describeGroups(final BatonConfig config, final int groups)
     {
-        return groups + " (" + config.values().get(TrainerKeys.TRAIN_REPLICAS.name()) + " / "
-            + config.values().get(TrainerKeys.SYNCBN_GROUP_SIZE.name()) + ")";
+        return groups + " (" + config.get(TrainerKeys.TRAIN_REPLICAS) + " / "
+            + config.get(TrainerKeys.SYNCBN_GROUP_SIZE) + ")";
     }
 
     private static boolean isBlank(final Object value)

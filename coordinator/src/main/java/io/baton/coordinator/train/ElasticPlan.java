@@ -1,5 +1,7 @@
 package io.baton.coordinator.train;
 
+import io.baton.trainer.syncbn.BnGroups;
+
 import java.util.Locale;
 
 /**
@@ -43,7 +45,7 @@ public record ElasticPlan(int worldSize, int globalBatch, double lrScale)
     {
         if (groupSize > 0 && availableReplicas < configuredReplicas)
         {
-            final int groups = configuredReplicas / groupSize;
+            final int groups = BnGroups.groupCount(configuredReplicas, groupSize);
             final int whole = availableReplicas - availableReplicas % groups;
             if (whole == 0)
             {

@@ -15,6 +15,7 @@ import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.run.TrainOutcome;
+import io.baton.trainer.syncbn.BnGroups;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
@@ -366,12 +367,13 @@ public final class TrainJob
         final int configured = config.get(TrainerKeys.TRAIN_REPLICAS);
         if (shape.worldSize() != configured)
         {
+            final int groupSize = config.get(TrainerKeys.SYNCBN_GROUP_SIZE);
+            final int groups = config.get(TrainerKeys.MODEL_SYNCBN) && groupSize > 0
+                ? BnGroups.groupCount(configured, groupSize) : 0;
             final String text = String.format(Locale.ROOT, "ELASTIC: only %d of %d replicas can run; continuing with "
-                    + "%s%s%s", Math.min(available, configured), configured, shape.describe(),
-                config.get(TrainerKeys.MODEL_SYNCBN) && config.get(TrainerKeys.SYNCBN_GROUP_SIZE) > 0
-                    ? " (the " + configured / config.get(TrainerKeys.SYNCBN_GROUP_SIZE)
-                    + " SyncBatchNorm groups kept, " + shape.worldSize() * config.get(TrainerKeys.SYNCBN_GROUP_SIZE)
-                    / configured + " replica(s) each)" : "", shape.batchChanged(batch)
+                    + "%s%s%s", available, configured, shape.describe(), groups > 0 ? " (the " + groups
+                    + " SyncBatchNorm groups kept, " + shape.worldSize() / groups + " replica(s) each)" : "",
+                shape.batchChanged(batch)
                     ? " (global batch " + batch + " not divisible: linear LR scaling, re-warmup over "
                     + spec.rewarmupSteps() + " steps)" : " (global batch kept)");
             out.println(text);

@@ -211,8 +211,8 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
         }
         if (context.rank() == 0)
         {
-            LOG.info("SyncBatchNorm statistics in {} group(s) of {} replica(s)", context.worldSize() / groupSize,
-                groupSize);
+            LOG.info("SyncBatchNorm statistics in {} group(s) of {} replica(s)",
+                BnGroups.groupCount(context.worldSize(), groupSize), groupSize);
         }
         return new TimedCommunicator(rendezvous.connectBnGroup(config.get(CommonKeys.JOB_NAME), spec.generation(),
             groupSize));

@@ -16,7 +16,7 @@ import io.baton.trainer.export.ModelExporter;
 import io.baton.trainer.recipe.TrainingRecipe;
 import io.baton.trainer.retrain.BnRecalibration;
 import io.baton.trainer.run.Evaluator;
-import io.baton.trainer.run.ReplicaTrainer;
+import io.baton.trainer.run.TrainingLoop;
 import io.baton.trainer.run.SingleRankCommunicator;
 import io.baton.trainer.run.StepMetrics;
 import io.baton.trainer.run.TimedCommunicator;
@@ -186,7 +186,7 @@ public final class RetrainJob
     {
         try (PrintWriter metrics = new PrintWriter(Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8)))
         {
-            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, train,
+            final TrainingLoop trainer = new TrainingLoop(graph, communicator, train,
                 TrainPlan.sampler(config, train.size(), 1), TrainingRecipe.schedule(config),
                 config.get(TrainerKeys.TRAIN_EPOCHS), 0, TrainingRecipe.optimizer(config, graph),
                 (StepMetrics m) ->

@@ -257,7 +257,7 @@ public final class TrainJob
                 {
                     reports = BarrierLauncher.run(sc, shape.worldSize(), "baton train "
                         + config.get(TrainerKeys.MODEL_ARCH) + " x" + shape.worldSize() + " from step "
-                        + spec.startStep(), new TrainReplica(config.render(), spec));
+                        + spec.startStep(), new TrainTask(config.render(), spec));
                 }
                 catch (final Exception ex)
                 {
@@ -356,7 +356,7 @@ public final class TrainJob
 
     private long stepsPerEpoch(final TrainPlan plan, final ElasticPlan shape)
     {
-        return TrainPlan.sampler(TrainReplica.effectiveConfig(config.render(), new StageSpec(null, -1, 0,
+        return TrainPlan.sampler(TrainTask.effectiveConfig(config.render(), new StageSpec(null, -1, 0,
             shape.worldSize(), shape.globalBatch(), 1, -1, 0, -1, 0, 0, false)), plan.trainSamples(),
             shape.worldSize()).stepsPerEpoch();
     }

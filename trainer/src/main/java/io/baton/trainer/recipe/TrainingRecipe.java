@@ -26,7 +26,7 @@ import java.util.Locale;
  * label-smoothed loss when {@code optim.label-smoothing > 0}).
  *
  * <p>The graph's DL4J updater is {@link NoOp}: replicas built here are trained by {@link LargeBatchSgd} through
- * {@code new ReplicaStep(graph, comm, k, optimizer)}; the DL4J-updater constructor of {@code ReplicaStep} refuses
+ * {@code new SynchronousStep(graph, comm, k, optimizer)}; the DL4J-updater constructor of {@code SynchronousStep} refuses
  * such a graph rather than silently not training it.
  *
  * <p>Thread-safe (stateless).

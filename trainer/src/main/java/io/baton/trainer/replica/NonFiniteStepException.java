@@ -21,7 +21,7 @@ public final class NonFiniteStepException extends RuntimeException
         this.gradientSum = gradientSum;
     }
 
-    /** Steps this ReplicaStep had completed before the failing one. */
+    /** Steps this SynchronousStep had completed before the failing one. */
     public long completedSteps()
     {
         return completedSteps;

@@ -3,7 +3,7 @@ package io.baton.trainer.run;
 import java.io.Serializable;
 
 /**
- * How {@link ReplicaTrainer#train(long, TrainingHooks)} ended; equal on every rank.
+ * How {@link TrainingLoop#train(long, TrainingHooks)} ended; equal on every rank.
  *
  * @param kind          finished every epoch, stopped by the hooks, or hit a non-finite step.
  * @param nextStep      global step the loop would run next (for NON_FINITE: the failing step).

@@ -11,7 +11,7 @@ import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.optim.ParamLayout;
 import io.baton.trainer.optim.SgdSettings;
 import io.baton.trainer.replica.OverlappedAllReduce;
-import io.baton.trainer.replica.ReplicaStep;
+import io.baton.trainer.replica.SynchronousStep;
 import io.baton.trainer.replica.ThreadCommunicator;
 import io.baton.trainer.syncbn.SyncBatchNorm;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -76,11 +76,11 @@ public final class ScalingBench
     private static final int[][] ORDERS_WITH_B = {{SOLO, SYNC, SYNC_B, PAIR}, {PAIR, SYNC_B, SYNC, SOLO}};
 
     private final int batch;
-    private final ReplicaStep local;
-    private final ReplicaStep synced;
+    private final SynchronousStep local;
+    private final SynchronousStep synced;
     private final PhaseTimingCommunicator syncComm;
     /** The variant B world-2 replica ({@code -Dbench.idleB}), or null. */
-    private final ReplicaStep syncedB;
+    private final SynchronousStep syncedB;
     private final PhaseTimingCommunicator syncCommB;
     /** Variant B's overlapped gradient all-reduce ({@code -Dbench.overlapB}), or null. */
     private final OverlappedAllReduce overlapReducerB;
@@ -159,13 +159,13 @@ public final class ScalingBench
         }
     }
 
-    private static ReplicaStep replica(final ComputationGraph graph, final Communicator comm,
+    private static SynchronousStep replica(final ComputationGraph graph, final Communicator comm,
         final Communicator bnComm)
     {
         SyncBatchNorm.bind(graph, bnComm);
         final LargeBatchSgd sgd = new LargeBatchSgd(ParamLayout.of(graph),
             SgdSettings.momentum(0.9, false).withWeightDecay(1e-4));
-        return new ReplicaStep(graph, comm, 0, sgd);
+        return new SynchronousStep(graph, comm, 0, sgd);
     }
 
     public static void main(final String[] args) throws IOException

@@ -9,7 +9,7 @@ import io.baton.trainer.model.ResNetZoo;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.optim.ParamLayout;
 import io.baton.trainer.optim.SgdSettings;
-import io.baton.trainer.replica.ReplicaStep;
+import io.baton.trainer.replica.SynchronousStep;
 import io.baton.trainer.replica.ThreadCommunicator;
 import io.baton.trainer.syncbn.SyncBatchNorm;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -62,7 +62,7 @@ public final class TrainingBench
             SyncBatchNorm.bind(graph, localBn ? ThreadCommunicator.world(1, 60_000).get(0) : comm);
             final LargeBatchSgd sgd = new LargeBatchSgd(ParamLayout.of(graph),
                 SgdSettings.momentum(0.9, false).withWeightDecay(1e-4));
-            final ReplicaStep step = new ReplicaStep(graph, comm, 0, sgd);
+            final SynchronousStep step = new SynchronousStep(graph, comm, 0, sgd);
             step.broadcastInitialState();
             Nd4j.getRandom().setSeed(100 + rank);
             final INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, height, width);

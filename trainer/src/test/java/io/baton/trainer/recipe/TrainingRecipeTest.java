@@ -8,7 +8,7 @@ import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.optim.LossSmoothedMcxent;
 import io.baton.trainer.optim.ParamKind;
 import io.baton.trainer.optim.SgdSettings;
-import io.baton.trainer.replica.ReplicaStep;
+import io.baton.trainer.replica.SynchronousStep;
 import io.baton.trainer.replica.ThreadCommunicator;
 import io.baton.trainer.schedule.DecayKind;
 import io.baton.trainer.schedule.LrSchedule;
@@ -82,8 +82,8 @@ class TrainingRecipeTest
         assertEquals(graph.numParams(), sgd.momentumBuffer().length());
         assertEquals(ParamKind.WEIGHT, sgd.layout().segment("stem_conv_W").kind());
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-            () -> new ReplicaStep(graph, ThreadCommunicator.world(1, 1000).get(0), 0));
-        assertTrue(ex.getMessage().contains("construct ReplicaStep with a LargeBatchSgd"), ex.getMessage());
+            () -> new SynchronousStep(graph, ThreadCommunicator.world(1, 1000).get(0), 0));
+        assertTrue(ex.getMessage().contains("construct SynchronousStep with a LargeBatchSgd"), ex.getMessage());
     }
 
     @Test

@@ -95,7 +95,7 @@ class AeronPeerDeathTest
         {
             final ComputationGraph graph = DdpHarness.init(conf);
             SyncBatchNorm.bind(graph, comm);
-            final ReplicaStep replica = new ReplicaStep(graph, comm, 1,
+            final SynchronousStep replica = new SynchronousStep(graph, comm, 1,
                 new LargeBatchSgd(ParamLayout.of(graph), SgdSettings.momentum(0.9, false)));
             replica.broadcastInitialState();
             final int steps = rank == 1 ? 2 : batches.size();

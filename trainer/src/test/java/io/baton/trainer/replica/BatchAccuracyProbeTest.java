@@ -47,7 +47,7 @@ class BatchAccuracyProbeTest
         }
         try (Communicator single = ThreadCommunicator.world(1, 10_000).get(0))
         {
-            final ReplicaStep step = new ReplicaStep(graph, single, 0);
+            final SynchronousStep step = new SynchronousStep(graph, single, 0);
             final StepResult first = step.step(x, labels, BATCH, 0.05);
             assertEquals(RIGHT, first.localCorrect(), "correct top-1 predictions of the step's forward pass");
             final StepResult second = step.step(x, labels, BATCH, 0.05);
@@ -70,7 +70,7 @@ class BatchAccuracyProbeTest
         final INDArray[] batch = DdpHarness.data(1, 8, 6).get(0);
         try (Communicator single = ThreadCommunicator.world(1, 10_000).get(0))
         {
-            assertEquals(-1, new ReplicaStep(graph, single, 0).step(batch[0], batch[1], 8, 0.1).localCorrect());
+            assertEquals(-1, new SynchronousStep(graph, single, 0).step(batch[0], batch[1], 8, 0.1).localCorrect());
         }
     }
 }

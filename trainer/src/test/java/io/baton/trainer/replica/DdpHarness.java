@@ -105,7 +105,7 @@ final class DdpHarness
     /** What a replica thread does after its step loop (e.g. perturb, verify); may be a no-op. */
     interface AfterStep
     {
-        void after(int rank, int step, ComputationGraph graph, ReplicaStep replica);
+        void after(int rank, int step, ComputationGraph graph, SynchronousStep replica);
     }
 
     /**
@@ -229,7 +229,7 @@ final class DdpHarness
             graph.params().muli(0.5);
         }
         SyncBatchNorm.bind(graph, comm);
-        final ReplicaStep replica = new ReplicaStep(graph, comm, checksumEvery,
+        final SynchronousStep replica = new SynchronousStep(graph, comm, checksumEvery,
             sgd == null ? null : new LargeBatchSgd(ParamLayout.of(graph), sgd));
         replica.broadcastInitialState();
         try (OverlappedAllReduce reducer = overlap == null ? null
@@ -241,7 +241,7 @@ final class DdpHarness
         return graph.params().dup();
     }
 
-    private static void runSteps(final ReplicaStep replica, final int rank, final int n,
+    private static void runSteps(final SynchronousStep replica, final int rank, final int n,
         final ComputationGraph graph, final SgdSettings sgd, final List<INDArray[]> batches, final AfterStep afterStep)
     {
         for (int s = 0; s < batches.size(); s++)

@@ -89,7 +89,7 @@ class CheckpointFenceTest
                  RetentionPolicy.keepLast(100)))
         {
             SyncBatchNorm.bind(graph, communicator);
-            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, source,
+            final TrainingLoop trainer = new TrainingLoop(graph, communicator, source,
                 new GlobalBatchSampler(SAMPLES, BATCH, 1, SEED, PartialBatchPolicy.DROP),
                 new LrSchedule(0.02, BATCH, BATCH, 0, 0.1, DecayKind.STEP, new int[] {1}, 0.1, EPOCHS), EPOCHS, 0,
                 optimizer, m -> { });

@@ -28,7 +28,7 @@ import io.baton.trainer.replica.OverlappedAllReduce;
 import io.baton.trainer.replica.ParamChecksum;
 import io.baton.trainer.run.Evaluator;
 import io.baton.trainer.run.ReplicaState;
-import io.baton.trainer.run.ReplicaTrainer;
+import io.baton.trainer.run.TrainingLoop;
 import io.baton.trainer.run.StepMetrics;
 import io.baton.trainer.run.TimedCommunicator;
 import io.baton.trainer.run.TrainOutcome;
@@ -49,10 +49,10 @@ import java.util.function.Consumer;
  * parameters, optimiser state and counters through the initial broadcast), train from the stage's start step with
  * checkpoints, and, when training completed, evaluate on the validation split and (rank 0) write the model.
  */
-final class TrainReplica implements ReplicaBody<ReplicaReport>
+final class TrainTask implements ReplicaBody<ReplicaReport>
 {
     private static final long serialVersionUID = 2L;
-    private static final Logger LOG = LoggerFactory.getLogger(TrainReplica.class);
+    private static final Logger LOG = LoggerFactory.getLogger(TrainTask.class);
 
     private final String userConfigText;
     private final StageSpec spec;
@@ -61,7 +61,7 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
      * @param userConfigText the job configuration as the user gave it (HOCON).
      * @param spec           the stage.
      */
-    TrainReplica(final String userConfigText, final StageSpec spec)
+    TrainTask(final String userConfigText, final StageSpec spec)
     {
         this.userConfigText = userConfigText;
         this.spec = spec;
@@ -148,7 +148,7 @@ final class TrainReplica implements ReplicaBody<ReplicaReport>
             };
             final LargeBatchSgd optimizer = TrainingRecipe.optimizer(config, graph);
             final GlobalBatchSampler sampler = TrainPlan.sampler(config, train.size(), context.worldSize());
-            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, train, sampler,
+            final TrainingLoop trainer = new TrainingLoop(graph, communicator, train, sampler,
                 TrainingRecipe.schedule(config), config.get(TrainerKeys.TRAIN_EPOCHS),
                 config.get(CommonKeys.COLLECTIVE_CHECKSUM_EVERY), optimizer, listener)
                 .hugeActivation(config.get(CoordinatorKeys.RECOVERY_HUGE_ACTIVATION))

@@ -19,10 +19,10 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The DDP equivalence of {@link ReplicaStepTest} on the real Aeron communicator (UDP on loopback, embedded
+ * The DDP equivalence of {@link SynchronousStepTest} on the real Aeron communicator (UDP on loopback, embedded
  * driver, ranks as threads).
  */
-class AeronReplicaStepTest
+class AeronSynchronousStepTest
 {
     @BeforeAll
     static void configure()

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * SyncBatchNorm: N replicas on slices equal one replica on the whole batch after 5 steps within 1e-4 relative,
  * parameters and momentum buffers stay bit-identical across replicas.
  */
-class SgdReplicaStepTest
+class SgdSynchronousStepTest
 {
     private static final int STEPS = 5;
     private static final double TOL = 1e-4;

@@ -5,7 +5,7 @@ import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.GlobalBatchSampler;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.replica.NonFiniteStepException;
-import io.baton.trainer.replica.ReplicaStep;
+import io.baton.trainer.replica.SynchronousStep;
 import io.baton.trainer.replica.StepResult;
 import io.baton.trainer.schedule.LrSchedule;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -22,9 +22,9 @@ import java.util.function.Consumer;
  *
  * <p>Threading: runs on the calling thread, which must be the only user of the graph and the communicator.
  */
-public final class ReplicaTrainer
+public final class TrainingLoop
 {
-    private static final Logger LOG = LoggerFactory.getLogger(ReplicaTrainer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
 
     private final ComputationGraph graph;
     private final TimedCommunicator communicator;
@@ -32,7 +32,7 @@ public final class ReplicaTrainer
     private final GlobalBatchSampler sampler;
     private final LrSchedule schedule;
     private final int epochs;
-    private final ReplicaStep step;
+    private final SynchronousStep step;
     private final Consumer<StepMetrics> listener;
     private double hugeActivation = 1e6;
     private TimedCommunicator bnGroup;
@@ -48,7 +48,7 @@ public final class ReplicaTrainer
      * @param optimizer    Baton's optimiser for this graph, or null to use the graph's DL4J updater.
      * @param listener     receives every step's metrics (on every rank; write them from one).
      */
-    public ReplicaTrainer(
+    public TrainingLoop(
         final ComputationGraph graph,
         final TimedCommunicator communicator,
         final BatchSource source,
@@ -66,7 +66,7 @@ public final class ReplicaTrainer
         this.schedule = Objects.requireNonNull(schedule, "schedule");
         this.epochs = epochs;
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.step = new ReplicaStep(graph, communicator, checksumEverySteps, optimizer);
+        this.step = new SynchronousStep(graph, communicator, checksumEverySteps, optimizer);
     }
 
     /**
@@ -82,7 +82,7 @@ public final class ReplicaTrainer
      * The communicator the graph's SyncBatchNorm layers are bound to when their groups are smaller than the world
      * (null: none, they use the replica's); its time counts as communication.
      */
-    public ReplicaTrainer bnGroupCommunicator(final TimedCommunicator group)
+    public TrainingLoop bnGroupCommunicator(final TimedCommunicator group)
     {
         this.bnGroup = group;
         return this;
@@ -200,7 +200,7 @@ public final class ReplicaTrainer
     }
 
     /** Magnitude above which the diagnosis of a non-finite step calls an activation huge (default 1e6). */
-    public ReplicaTrainer hugeActivation(final double limit)
+    public TrainingLoop hugeActivation(final double limit)
     {
         this.hugeActivation = limit;
         return this;
@@ -212,7 +212,7 @@ public final class ReplicaTrainer
     }
 
     /** The step engine (parameters, optimiser state, completed steps). */
-    public ReplicaStep step()
+    public SynchronousStep step()
     {
         return step;
     }

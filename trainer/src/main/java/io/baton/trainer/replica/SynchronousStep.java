@@ -59,7 +59,7 @@ import java.util.Map;
  * <p>Threading: one training thread per replica, the communicator's thread. Every rank must call the same methods
  * in the same order (they are collectives).
  */
-public final class ReplicaStep
+public final class SynchronousStep
 {
     private final ComputationGraph graph;
     private final Communicator communicator;
@@ -78,7 +78,7 @@ public final class ReplicaStep
      * @param communicator       the world communicator.
      * @param checksumEverySteps compare parameter checksums after every K-th step; 0 disables.
      */
-    public ReplicaStep(final ComputationGraph graph, final Communicator communicator, final int checksumEverySteps)
+    public SynchronousStep(final ComputationGraph graph, final Communicator communicator, final int checksumEverySteps)
     {
         this(graph, communicator, checksumEverySteps, null);
     }
@@ -91,7 +91,7 @@ public final class ReplicaStep
      * @param checksumEverySteps compare parameter checksums after every K-th step; 0 disables.
      * @param optimizer          built for this graph's layout, or null for DL4J's updater.
      */
-    public ReplicaStep(
+    public SynchronousStep(
         final ComputationGraph graph, final Communicator communicator, final int checksumEverySteps,
         final LargeBatchSgd optimizer)
     {
@@ -112,7 +112,7 @@ public final class ReplicaStep
         if (optimizer == null && !hasDl4jUpdater(graph, layout))
         {
             throw new IllegalArgumentException("every trainable parameter of this graph uses DL4J's NoOp updater "
-                + "(a recipe graph?): construct ReplicaStep with a LargeBatchSgd");
+                + "(a recipe graph?): construct SynchronousStep with a LargeBatchSgd");
         }
         if (layout.length() != graph.numParams())
         {
@@ -130,7 +130,7 @@ public final class ReplicaStep
      *                all-reduce.
      * @return this.
      */
-    public ReplicaStep overlap(final OverlappedAllReduce overlap)
+    public SynchronousStep overlap(final OverlappedAllReduce overlap)
     {
         if (overlap != null && overlap.plan().length() != graph.numParams())
         {
@@ -201,7 +201,7 @@ public final class ReplicaStep
     {
         if (optimizer != null)
         {
-            throw new IllegalStateException("this ReplicaStep uses LargeBatchSgd: call step(features, labels, "
+            throw new IllegalStateException("this SynchronousStep uses LargeBatchSgd: call step(features, labels, "
                 + "globalBatchSize, lr)");
         }
         return dl4jStep(features, labels, globalBatchSize, () -> { }).localLoss();

@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Two replicas (threads, real Aeron communicators on loopback) train a small ResNet on learnable images. */
-class ReplicaTrainerTest
+class TrainingLoopTest
 {
     private static final int SAMPLES = 96;
     private static final int CLASSES = 4;
@@ -125,7 +125,7 @@ class ReplicaTrainerTest
             final GlobalBatchSampler sampler = new GlobalBatchSampler(SAMPLES, 16, 2, SEED, PartialBatchPolicy.DROP);
             final LrSchedule schedule = new LrSchedule(0.02, 16, 16, 1, 0.1, DecayKind.STEP, new int[] {4}, 0.1, EPOCHS);
             final List<StepMetrics> metrics = new ArrayList<>();
-            final ReplicaTrainer trainer = new ReplicaTrainer(graph, communicator, source, sampler, schedule, EPOCHS, 5, null,
+            final TrainingLoop trainer = new TrainingLoop(graph, communicator, source, sampler, schedule, EPOCHS, 5, null,
                 metrics::add);
             trainer.synchronizeInitialState();
             trainer.train(0);

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * replica on the whole batch (within 1e-4 relative after 5 steps), stay bit-identical, and a perturbed replica is
  * caught by the checksum.
  */
-class ReplicaStepTest
+class SynchronousStepTest
 {
     private static final int STEPS = 5;
     private static final double TOL = 1e-4;

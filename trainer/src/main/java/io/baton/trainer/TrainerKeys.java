@@ -34,6 +34,10 @@ public final class TrainerKeys implements ConfigModule
             .trajectory();
     public static final ConfigKey<Boolean> MODEL_SYNCBN = ConfigKey.of("model.syncbn", ConfigType.BOOLEAN)
         .trajectory();
+    public static final ConfigKey<String> MODEL_GRAPH = ConfigKey.of("model.graph", ConfigType.STRING)
+        .check(v -> !v.isBlank(), "a Hadoop FileSystem URI or local path of a DL4J model zip").optional();
+    public static final ConfigKey<String> MODEL_GRAPH_IDENTITY =
+        ConfigKey.of("model.graph-identity", ConfigType.STRING).trajectory();
     public static final ConfigKey<Integer> SYNCBN_GROUP_SIZE = ConfigKey.of("syncbn.group-size", ConfigType.INT)
         .check(v -> v >= 0, ">= 0 (0 = all replicas)"); // the trajectory depends on the group count: ConfigDiff
 
@@ -123,6 +127,8 @@ public final class TrainerKeys implements ConfigModule
         MODEL_PRE_ACTIVATION,
         MODEL_WIDTH_MULTIPLIER,
         MODEL_SYNCBN,
+        MODEL_GRAPH,
+        MODEL_GRAPH_IDENTITY,
         SYNCBN_GROUP_SIZE,
         TRAIN_REPLICAS,
         TRAIN_GLOBAL_BATCH,

@@ -1,10 +1,12 @@
 package io.baton.coordinator.cli;
 
+import io.baton.api.Baton;
+import io.baton.api.Model;
+import io.baton.api.Settings;
+import io.baton.api.TrainResult;
 import io.baton.common.config.BatonConfig;
-import io.baton.coordinator.train.ReplicaReport;
 import io.baton.coordinator.train.ResumeRequest;
 import io.baton.coordinator.train.TrainJob;
-import io.baton.coordinator.train.TrainPlan;
 import io.baton.trainer.TrainerKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -74,34 +76,38 @@ public final class TrainCommand implements Callable<Integer>
         }
         final BatonConfig loaded = config.load(extra);
         final PrintWriter out = spec.commandLine().getOut();
-        final TrainJob job = new TrainJob(loaded, out, ResumeRequest.parse(resume, force));
-        final TrainPlan plan = job.plan();
-        out.println(plan.describe());
-        if (job.memoryWarning() != null)
-        {
-            out.println(job.memoryWarning());
-        }
-        if (!job.dataIdentity().isEmpty())
-        {
-            out.println("data " + loaded.get(TrainerKeys.DATA_PATH) + ": " + job.dataIdentity());
-        }
-        out.flush();
+        final ResumeRequest request = ResumeRequest.parse(resume, force);
         if (dryRun)
         {
+            final TrainJob job = new TrainJob(loaded, out, request);
+            out.println(job.plan().describe());
+            if (job.modelNote() != null)
+            {
+                out.println(job.modelNote());
+            }
+            if (job.memoryWarning() != null)
+            {
+                out.println(job.memoryWarning());
+            }
+            if (!job.dataIdentity().isEmpty())
+            {
+                out.println("data " + loaded.get(TrainerKeys.DATA_PATH) + ": " + job.dataIdentity());
+            }
             out.println(job.runDirectoryPlan());
             out.flush();
             return 0;
         }
-        final List<ReplicaReport> reports = job.run(plan);
-        if (reports.isEmpty())
+        // The CLI is a client of the library API: the same path as a user's program, on a context of its own.
+        final TrainResult r = Baton.ownContext().progressTo(out).train(Model.of(loaded),
+            Settings.hocon(loaded.render()), request);
+        if (r.stepsThisCall() == 0 && !Double.isFinite(r.lastLoss()))
         {
             return 0;
         }
-        final ReplicaReport r = reports.get(0);
         out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %s; validation top-1 %.4f top-5 %.4f "
-                + "(%d samples)%n", r.steps(), r.seconds(), Double.isFinite(r.lastLoss())
-                ? String.format(Locale.ROOT, "%.4f", r.lastLoss()) : "n/a (no step in this job)", r.evalTop1(),
-            r.evalTop5(), r.evalSamples());
+                + "(%d samples)%n", r.stepsThisCall(), r.seconds(), Double.isFinite(r.lastLoss())
+                ? String.format(Locale.ROOT, "%.4f", r.lastLoss()) : "n/a (no step in this job)", r.valTop1(),
+            r.valTop5(), r.valSamples());
         out.flush();
         return 0;
     }

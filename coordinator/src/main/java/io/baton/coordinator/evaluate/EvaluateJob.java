@@ -30,10 +30,21 @@ import java.util.List;
 public final class EvaluateJob
 {
     private final BatonConfig config;
+    private final JavaSparkContext providedContext;
 
     public EvaluateJob(final BatonConfig config)
     {
+        this(config, null);
+    }
+
+    /**
+     * @param context the caller's Spark context, used as it is and never stopped; null = a context created from
+     *                {@code cluster.*} and stopped at the end.
+     */
+    public EvaluateJob(final BatonConfig config, final JavaSparkContext context)
+    {
         this.config = config;
+        this.providedContext = context;
     }
 
     /** Evaluates without a progress line. */
@@ -62,7 +73,7 @@ public final class EvaluateJob
             ModelClasses.requireMatch(modelClasses, val.classNames(),
                 "the evaluation data " + config.get(TrainerKeys.DATA_PATH), false);
         }
-        final JavaSparkContext sc = SparkContexts.create(config);
+        final JavaSparkContext sc = providedContext != null ? providedContext : SparkContexts.create(config);
         try
         {
             SlotCheck.require(sc, replicas, config.get(CoordinatorKeys.CLUSTER_SLOT_WAIT));
@@ -85,7 +96,10 @@ public final class EvaluateJob
         }
         finally
         {
-            sc.stop();
+            if (providedContext == null)
+            {
+                sc.stop();
+            }
         }
     }
 

@@ -34,6 +34,8 @@ public final class BarrierLauncher
         IntStream.range(0, replicas).forEach(ranks::add);
         final JavaRDD<Integer> seeds = sc.parallelize(ranks, replicas);
         final ClassTag<Object> tag = ClassTag$.MODULE$.apply(Object.class);
+        // The caller's context may be a user's: put its thread's job description back afterwards.
+        final String previous = sc.getLocalProperty("spark.job.description");
         sc.setJobDescription(description);
         try
         {
@@ -50,7 +52,7 @@ public final class BarrierLauncher
         }
         finally
         {
-            sc.setJobDescription(null);
+            sc.setJobDescription(previous);
         }
     }
 

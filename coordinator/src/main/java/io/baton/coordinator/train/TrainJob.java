@@ -14,10 +14,12 @@ import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
+import io.baton.trainer.model.UserGraphs;
 import io.baton.trainer.run.TrainOutcome;
 import io.baton.trainer.syncbn.BnGroups;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +56,10 @@ public final class TrainJob
     private final BatonConfig config;
     private final PrintWriter out;
     private final ResumeRequest resume;
+    private final JavaSparkContext providedContext;
     private String memoryWarning;
+    private String modelNote;
+    private int[] imageChw;
 
     public TrainJob(final BatonConfig config, final PrintWriter out)
     {
@@ -63,9 +68,51 @@ public final class TrainJob
 
     public TrainJob(final BatonConfig config, final PrintWriter out, final ResumeRequest resume)
     {
-        this.config = withDataIdentity(config);
+        this(config, out, resume, null);
+    }
+
+    /**
+     * @param context the caller's Spark context, used as it is and never stopped; null = the job creates its own from
+     *                {@code cluster.*} and stops it at the end.
+     */
+    public TrainJob(final BatonConfig config, final PrintWriter out, final ResumeRequest resume,
+        final JavaSparkContext context)
+    {
+        this.config = withModelIdentity(withDataIdentity(config));
         this.out = out;
         this.resume = resume;
+        this.providedContext = context;
+    }
+
+    /** The configuration this job trains with ({@code data.identity} and {@code model.graph-identity} set). */
+    public BatonConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * The configuration with {@code model.graph-identity} set from model.graph's contents, so a resume with another
+     * user model is refused like any trajectory change; unchanged for the zoo.
+     */
+    static BatonConfig withModelIdentity(final BatonConfig config)
+    {
+        final String location = config.get(TrainerKeys.MODEL_GRAPH);
+        final String identity = location == null ? "" : UserGraphs.identity(UserGraphs.load(location));
+        if (identity.equals(config.get(TrainerKeys.MODEL_GRAPH_IDENTITY)))
+        {
+            return config;
+        }
+        return new ConfigLoader(config.def()).loadText(config.render() + "\n" + TrainerKeys.MODEL_GRAPH_IDENTITY.name()
+            + " = " + ConfigUtil.quoteString(identity) + "\n");
+    }
+
+    /**
+     * For a user's model ({@code model.graph}): what {@link #plan()} found worth saying (its size and the DL4J
+     * training settings Baton's optimiser replaces), or null.
+     */
+    public String modelNote()
+    {
+        return modelNote;
     }
 
     /**
@@ -105,6 +152,17 @@ public final class TrainJob
     public TrainPlan plan()
     {
         final TrainPlan plan = sizedPlan();
+        final String location = config.get(TrainerKeys.MODEL_GRAPH);
+        if (location != null)
+        {
+            // Refused here, before anything starts, rather than by every replica of the first stage.
+            final ComputationGraph user = UserGraphs.load(location);
+            UserGraphs.requireTrainable(user, imageChw, plan.numClasses(), TrainerKeys.MODEL_GRAPH.name()
+                + " = " + location);
+            final String replaced = UserGraphs.replacedSettings(user.getConfiguration());
+            modelNote = String.format(Locale.ROOT, "model %s: %,d parameters, %d layers%s", location,
+                user.numParams(), user.getNumLayers(), replaced == null ? "" : "; " + replaced);
+        }
         final String master = SparkContexts.master(config);
         if (master.equals("local") || master.startsWith("local["))
         {
@@ -120,6 +178,7 @@ public final class TrainJob
         try (BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL))
         {
+            imageChw = train.shape();
             return TrainPlan.of(config, train.size(), val.size(), train.numClasses());
         }
         catch (final IllegalArgumentException ex)
@@ -228,7 +287,7 @@ public final class TrainJob
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
         final int every = config.get(CommonKeys.CHECKPOINT_EVERY);
-        final JavaSparkContext sc = SparkContexts.create(config);
+        final JavaSparkContext sc = providedContext != null ? providedContext : SparkContexts.create(config);
         try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
             config.get(CoordinatorKeys.PROGRESS_INTERVAL));
              PrometheusEndpoint metricsEndpoint = PrometheusEndpoint.startIfEnabled(config, run))
@@ -326,7 +385,10 @@ public final class TrainJob
         }
         finally
         {
-            sc.stop();
+            if (providedContext == null)
+            {
+                sc.stop();
+            }
         }
     }
 

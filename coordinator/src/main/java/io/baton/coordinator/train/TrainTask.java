@@ -88,6 +88,13 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
     @Override
     public ReplicaReport run(final ReplicaContext context) throws Exception
     {
+        if (context.stageAttempt() > 0)
+        {
+            // Spark's own retry of the barrier stage (a user's context keeps spark.stage.maxConsecutiveAttempts):
+            // its spec names a checkpoint that may be stale. Baton's driver relaunches from the newest one itself.
+            throw new IllegalStateException("Spark retried the barrier stage (attempt " + context.stageAttempt()
+                + "); Baton relaunches failed stages itself from the newest checkpoint, so this attempt ends at once");
+        }
         NativeRuntime.configure();
         final long startNs = System.nanoTime();
         final String configHash = new ConfigLoader(ConfigDef.discover()).loadText(userConfigText).trajectoryHash();
@@ -106,6 +113,12 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
         try (ReplicaThreads.Registration threads = ReplicaThreads.enter())
         {
             return train(config, context, configHash, run, threads, Rendezvous.exchange(config, context), startNs);
+        }
+        catch (final IllegalAccessError ex)
+        {
+            // Agrona (Aeron) reads jdk.internal.misc; an executor started without Baton's flags cannot open it.
+            throw new IllegalStateException("this executor's JVM lacks Baton's flags (" + ex.getMessage() + "): add "
+                + "Baton.executorJavaOptions() to spark.executor.extraJavaOptions (Baton.sparkConf(conf) does it)", ex);
         }
     }
 

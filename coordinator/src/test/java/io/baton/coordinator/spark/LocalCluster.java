@@ -32,6 +32,15 @@ public final class LocalCluster
     /** A process builder for {@code baton <args>} in a fresh driver JVM, output merged into one stream. */
     public static ProcessBuilder cli(final Path work, final String... args)
     {
+        return java(work, "io.baton.coordinator.cli.BatonCli", args);
+    }
+
+    /**
+     * A process builder for {@code mainClass <args>} (a class of the test class path) in a fresh driver JVM with
+     * Baton's JVM flags, the arrangement local-cluster needs, and output merged into one stream.
+     */
+    public static ProcessBuilder java(final Path work, final String mainClass, final String... args)
+    {
         final List<String> entries = classPath();
         final Path sparkHome = sparkHome(work.resolve("spark-home"));
         final String directories = classDirectories();
@@ -51,7 +60,7 @@ public final class LocalCluster
         }
         command.add("-cp");
         command.add(String.join(File.pathSeparator, entries));
-        command.add("io.baton.coordinator.cli.BatonCli");
+        command.add(mainClass);
         command.addAll(Arrays.asList(args));
         final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(work.toFile());
         builder.environment().put("SPARK_HOME", sparkHome.toString());

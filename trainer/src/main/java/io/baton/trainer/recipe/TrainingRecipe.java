@@ -6,6 +6,7 @@ import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.NormLayerFactory;
 import io.baton.trainer.model.ResNetZoo;
+import io.baton.trainer.model.UserGraphs;
 import io.baton.trainer.optim.LabelSmoothing;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.optim.ParamLayout;
@@ -13,6 +14,7 @@ import io.baton.trainer.optim.SgdSettings;
 import io.baton.trainer.schedule.DecayKind;
 import io.baton.trainer.schedule.LrSchedule;
 import io.baton.trainer.syncbn.SyncBatchNorm;
+import io.baton.trainer.syncbn.SyncBatchNormSwap;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.learning.config.NoOp;
@@ -22,8 +24,9 @@ import java.util.Locale;
 
 /**
  * Builds the objects of the large-batch recipe from a validated job configuration: the learning-rate schedule,
- * Baton's optimiser and the replica model graph (zoo architecture, SyncBatchNorm when {@code model.syncbn},
- * label-smoothed loss when {@code optim.label-smoothing > 0}).
+ * Baton's optimiser and the replica model graph (the zoo's {@code model.arch}, or the user's graph from
+ * {@code model.graph}; SyncBatchNorm when {@code model.syncbn}, label-smoothed loss when
+ * {@code optim.label-smoothing > 0}).
  *
  * <p>The graph's DL4J updater is {@link NoOp}: replicas built here are trained by {@link LargeBatchSgd} through
  * {@code new SynchronousStep(graph, comm, k, optimizer)}; the DL4J-updater constructor of {@code SynchronousStep} refuses
@@ -91,8 +94,30 @@ public final class TrainingRecipe
     public static ComputationGraphConfiguration modelConfiguration(
         final BatonConfig config, final int[] input, final Integer classes)
     {
+        final String userGraph = config.get(TrainerKeys.MODEL_GRAPH);
+        if (userGraph != null)
+        {
+            return replicaConfiguration(config, UserGraphs.load(userGraph).getConfiguration());
+        }
         final ModelOptions options = ModelConfigs.modelOptions(config, input, classes);
         final ComputationGraphConfiguration conf = ResNetZoo.configuration(options, normLayers(config), new NoOp());
+        LabelSmoothing.apply(conf, config.get(TrainerKeys.OPTIM_LABEL_SMOOTHING));
+        return conf;
+    }
+
+    /**
+     * The replica form of a user's graph configuration (a copy; {@link UserGraphs}): Baton's optimiser instead of its
+     * DL4J updaters and regularisation, SyncBatchNorm with {@code syncbn.group-size} instead of its BatchNormalization
+     * when {@code model.syncbn}, and the label-smoothed loss when {@code optim.label-smoothing > 0}.
+     */
+    public static ComputationGraphConfiguration replicaConfiguration(final BatonConfig config,
+        final ComputationGraphConfiguration user)
+    {
+        ComputationGraphConfiguration conf = UserGraphs.withoutDl4jTraining(user);
+        if (config.get(TrainerKeys.MODEL_SYNCBN))
+        {
+            conf = SyncBatchNormSwap.toSyncBatchNorm(conf, config.get(TrainerKeys.SYNCBN_GROUP_SIZE));
+        }
         LabelSmoothing.apply(conf, config.get(TrainerKeys.OPTIM_LABEL_SMOOTHING));
         return conf;
     }
@@ -100,6 +125,15 @@ public final class TrainingRecipe
     /** The initialised replica graph (SyncBatchNorm layers still to be bound to a communicator). */
     public static ComputationGraph replicaGraph(final BatonConfig config, final int[] input, final Integer classes)
     {
+        final String userGraph = config.get(TrainerKeys.MODEL_GRAPH);
+        if (userGraph != null)
+        {
+            // The user's weights are the initial ones (rank 0's are broadcast); the layout is unchanged by the swaps.
+            final ComputationGraph user = UserGraphs.load(userGraph);
+            final ComputationGraph graph = new ComputationGraph(replicaConfiguration(config, user.getConfiguration()));
+            graph.init(user.params().dup(), false);
+            return graph;
+        }
         final ComputationGraph graph = new ComputationGraph(modelConfiguration(config, input, classes));
         graph.init();
         return graph;

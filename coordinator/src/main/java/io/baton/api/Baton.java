@@ -6,6 +6,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.evaluate.EvaluateJob;
 import io.baton.coordinator.export.ExportJob;
+import io.baton.coordinator.report.RunReport;
 import io.baton.coordinator.retrain.RetrainJob;
 import io.baton.coordinator.retrain.RetrainOutcome;
 import io.baton.coordinator.spark.SparkContexts;
@@ -307,6 +308,18 @@ public final class Baton
     public RetrainOutcome retrain(final Path from, final Path modelsDir, final Settings settings) throws IOException
     {
         return new RetrainJob(settings.config(), from, modelsDir, out).run();
+    }
+
+    /**
+     * Writes the run's self-contained HTML report (loss, accuracy, learning rate, throughput, step-time breakdown,
+     * health checks, events); works while the run trains.
+     *
+     * @param output where to write it, or null for {@code <run>/report.html}.
+     * @return where it was written.
+     */
+    public String report(final String runDir, final String output)
+    {
+        return RunReport.write(new RunDirectory(runDir), output).toString();
     }
 
     /** Refuses a context on which a barrier stage cannot run, naming the setting. */

@@ -216,6 +216,7 @@ class LibraryApiTest
         final Path zip = out.resolve("exported.zip");
         baton.export(work.resolve("two").toString(), zip, false);
         assertTrue(Files.isRegularFile(zip));
+        assertTrue(baton.report(work.resolve("two").toString(), null).endsWith("report.html"));
     }
 
     private void assertRefused(final org.deeplearning4j.nn.conf.ComputationGraphConfiguration conf, final Path run,

@@ -1,7 +1,6 @@
 package io.baton.coordinator.cli;
 
-import io.baton.coordinator.report.RunReport;
-import io.baton.coordinator.train.RunDirectory;
+import io.baton.api.Baton;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -30,7 +29,7 @@ public final class ReportCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        final org.apache.hadoop.fs.Path written = RunReport.write(new RunDirectory(runDir), output);
+        final String written = Baton.ownContext().report(runDir, output);
         spec.commandLine().getOut().println("report: " + written);
         spec.commandLine().getOut().flush();
         return 0;

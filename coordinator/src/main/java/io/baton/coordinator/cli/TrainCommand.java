@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -77,6 +78,11 @@ public final class TrainCommand implements Callable<Integer>
         final TrainJob job = new TrainJob(loaded, out, ResumeRequest.parse(resume, force));
         final TrainPlan plan = job.plan();
         out.println(plan.describe());
+        for (final Map.Entry<String, String> derived : loaded.derived().entrySet())
+        {
+            out.println(derived.getKey() + " = " + loaded.values().get(derived.getKey()) + " (not set: "
+                + derived.getValue() + ")");
+        }
         if (job.memoryWarning() != null)
         {
             out.println(job.memoryWarning());

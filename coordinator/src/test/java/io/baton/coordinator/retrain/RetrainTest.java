@@ -131,7 +131,7 @@ class RetrainTest
     void withoutAConfigFileTheRunsConfigurationDecidesTheImageSizeAndAConfigFileThatDisagreesIsRefused()
         throws Exception
     {
-        // A run trained at 16x16, with its run.conf: retrain without -c or image size must not use the default 224.
+        // A run trained at 16x16, with its run.conf: retrain without -c or image size must not use resnet20's own 32.
         final Path untrained = untrainedModel();
         Files.writeString(untrained.resolveSibling("run.conf"),
             new ConfigLoader(ConfigDef.discover()).load(null, SETTINGS).render());

@@ -152,10 +152,19 @@ public final class Baton
      */
     public TrainResult train(final Model model, final Settings settings, final ResumeRequest resume)
     {
-        final BatonConfig config = withModel(model, settings);
+        return train(withModel(model, settings), resume);
+    }
+
+    /**
+     * Trains what a validated configuration names ({@code model.graph}, else the zoo's {@code model.arch}); what the
+     * CLI calls with the configuration it loaded from its file and {@code --set}s.
+     */
+    public TrainResult train(final BatonConfig config, final ResumeRequest resume)
+    {
         final TrainJob job = new TrainJob(config, out, resume, context);
         final TrainPlan plan = job.plan();
         out.println(plan.describe());
+        printDerived(config, out);
         if (job.modelNote() != null)
         {
             out.println(job.modelNote());
@@ -216,6 +225,16 @@ public final class Baton
             withModel = withModel.set(TrainerKeys.MODEL_GRAPH.name(), location);
         }
         return withModel.config();
+    }
+
+    /** One line per key the configuration derived because it was not set (e.g. the image size from the model). */
+    public static void printDerived(final BatonConfig config, final PrintWriter out)
+    {
+        for (final Map.Entry<String, String> derived : config.derived().entrySet())
+        {
+            out.println(derived.getKey() + " = " + config.values().get(derived.getKey()) + " (not set: "
+                + derived.getValue() + ")");
+        }
     }
 
     private TrainResult result(final BatonConfig config, final List<ReplicaReport> reports)

@@ -6,6 +6,7 @@ import io.baton.common.config.ConfigModule;
 import io.baton.common.config.ConfigType;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.model.Architecture;
+import io.baton.trainer.schedule.LrSchedule;
 
 import java.util.List;
 
@@ -73,9 +74,14 @@ public final class TrainerKeys implements ConfigModule
         ConfigKey.of("optim.warmup-start-factor", ConfigType.DOUBLE).check(inRange(0, 1), "0..1").trajectory();
     public static final ConfigKey<String> OPTIM_SCHEDULE =
         ConfigKey.of("optim.schedule", ConfigType.oneOf("step", "cosine", "constant")).trajectory();
+    /** Null in the reference: derived from {@link #OPTIM_DECAY_FRACTIONS} ({@link #derived()}). */
     public static final ConfigKey<List<Integer>> OPTIM_DECAY_EPOCHS =
         ConfigKey.of("optim.decay-epochs", ConfigType.INT_LIST)
             .check(TrainerKeys::strictlyIncreasingPositive, "strictly increasing epochs > 0").trajectory();
+    /** Not a trajectory key: what it changes, it changes through optim.decay-epochs. */
+    public static final ConfigKey<List<Double>> OPTIM_DECAY_FRACTIONS =
+        ConfigKey.of("optim.decay-fractions", ConfigType.DOUBLE_LIST)
+            .check(TrainerKeys::increasingFractions, "strictly increasing, each 0 < f < 1");
     public static final ConfigKey<Double> OPTIM_DECAY_FACTOR = ConfigKey.of("optim.decay-factor", ConfigType.DOUBLE)
         .check(v -> v > 0 && v <= 1, "0 < f <= 1").trajectory();
     public static final ConfigKey<Boolean> OPTIM_LARS = ConfigKey.of("optim.lars", ConfigType.BOOLEAN).trajectory();
@@ -98,6 +104,7 @@ public final class TrainerKeys implements ConfigModule
         ConfigKey.of("data.synthetic-classes", ConfigType.INT).check(v -> v >= 2, ">= 2").trajectory();
     public static final ConfigKey<String> DATA_IDENTITY = ConfigKey.of("data.identity", ConfigType.STRING)
         .trajectory();
+    /** Null in the reference: derived from {@link #MODEL_ARCH} ({@link #derived()}). */
     public static final ConfigKey<Integer> DATA_IMAGE_SIZE = ConfigKey.of("data.image-size", ConfigType.INT)
         .check(positiveInt(), "> 0").trajectory();
     public static final ConfigKey<Integer> DATA_LOADER_THREADS = ConfigKey.of("data.loader-threads", ConfigType.INT)
@@ -147,6 +154,7 @@ public final class TrainerKeys implements ConfigModule
         OPTIM_WARMUP_START_FACTOR,
         OPTIM_SCHEDULE,
         OPTIM_DECAY_EPOCHS,
+        OPTIM_DECAY_FRACTIONS,
         OPTIM_DECAY_FACTOR,
         OPTIM_LARS,
         OPTIM_LARS_TRUST,
@@ -263,6 +271,22 @@ public final class TrainerKeys implements ConfigModule
             });
     }
 
+    /**
+     * Defaults that depend on other keys, resolved when a configuration is loaded so run.conf, checkpoints and the
+     * trajectory hash carry absolute values: a default run of 10 epochs decays at [5, 8] as when the default was
+     * written out, and shorter runs still decay inside the run.
+     */
+    @Override
+    public List<ConfigDef.Derived<?>> derived()
+    {
+        return List.of(
+            new ConfigDef.Derived<>(OPTIM_DECAY_EPOCHS, List.of(OPTIM_DECAY_FRACTIONS, TRAIN_EPOCHS,
+                OPTIM_WARMUP_EPOCHS), config -> LrSchedule.decayEpochsAt(config.get(OPTIM_DECAY_FRACTIONS),
+                config.get(TRAIN_EPOCHS), config.get(OPTIM_WARMUP_EPOCHS))),
+            new ConfigDef.Derived<>(DATA_IMAGE_SIZE, List.of(MODEL_ARCH),
+                config -> Architecture.named(config.get(MODEL_ARCH)).defaultImageSize()));
+    }
+
     private static boolean isKnownArch(final String name)
     {
         try
@@ -274,6 +298,20 @@ public final class TrainerKeys implements ConfigModule
         {
             return false;
         }
+    }
+
+    private static boolean increasingFractions(final List<Double> fractions)
+    {
+        double previous = 0;
+        for (final double f : fractions)
+        {
+            if (!(f > previous && f < 1))
+            {
+                return false;
+            }
+            previous = f;
+        }
+        return true;
     }
 
     private static boolean strictlyIncreasingPositive(final List<Integer> epochs)

@@ -74,7 +74,81 @@ class TrainerConfigValidationTest
     void decayEpochBeforeTheEndOfWarmupIsRefused()
     {
         assertEquals("optim.decay-epochs = [5, 8] has epoch 5 before the end of warmup (optim.warmup-epochs = 6.0);"
-            + " allowed: epochs >= 6.0", errorOf("optim.warmup-epochs=6"));
+            + " allowed: epochs >= 6.0", errorOf("optim.warmup-epochs=6", "optim.decay-epochs=[5,8]"));
+    }
+
+    @Test
+    void theDefaultDecayOfTenEpochsIsAtFiveAndEightAsWhenItWasWrittenOut()
+    {
+        final BatonConfig config = loader.defaults();
+        assertEquals(List.of(5, 8), config.get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertTrue(config.render().replaceAll("\\s", "").contains("decay-epochs=[5,8]"), config.render());
+        assertEquals("derived from optim.decay-fractions = [0.5, 0.8], train.epochs = 10, optim.warmup-epochs = 0.0",
+            config.derived().get("optim.decay-epochs"));
+    }
+
+    @Test
+    void theDefaultDecayFitsAnyRunLengthAndTheWarmup()
+    {
+        assertEquals(List.of(1, 2), loader.load(null, List.of("train.epochs=3")).get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertEquals(List.of(1), loader.load(null, List.of("train.epochs=2")).get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertEquals(List.of(), loader.load(null, List.of("train.epochs=1")).get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertEquals(List.of(45, 72), loader.load(null, List.of("train.epochs=90")).get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertEquals(List.of(6, 8), loader.load(null, List.of("optim.warmup-epochs=6"))
+            .get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertEquals(List.of(3, 6, 9), loader.load(null, List.of("train.epochs=10",
+            "optim.decay-fractions=[0.3, 0.6, 0.9]")).get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+    }
+
+    @Test
+    void setDecayEpochsAreTakenAsTheyAreAndStillCheckedStrictly()
+    {
+        final BatonConfig config = loader.load(null, List.of("train.epochs=20", "optim.decay-epochs=[5,8]",
+            "optim.decay-fractions=[0.1, 0.2]"));
+        assertEquals(List.of(5, 8), config.get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertTrue(!config.derived().containsKey("optim.decay-epochs"), config.derived().toString());
+        assertEquals("optim.decay-epochs = [5, 8] has epoch 5 not before the end of training (train.epochs = 3); "
+            + "allowed: epochs < 3", errorOf("train.epochs=3", "optim.decay-epochs=[5,8]"));
+        assertEquals("optim.decay-fractions = [0.8,0.5]: not allowed; allowed: double list, strictly increasing, "
+            + "each 0 < f < 1", errorOf("optim.decay-fractions=[0.8,0.5]"));
+    }
+
+    @Test
+    void theImageSizeIsTheArchitecturesOwnUnlessSet()
+    {
+        assertEquals(32, loader.defaults().get(TrainerKeys.DATA_IMAGE_SIZE));
+        assertEquals("derived from model.arch = resnet20", loader.defaults().derived().get("data.image-size"));
+        assertEquals(224, loader.load(null, List.of("model.arch=resnet50")).get(TrainerKeys.DATA_IMAGE_SIZE));
+        assertEquals(224, loader.load(null, List.of("model.arch=wide_resnet50_2")).get(TrainerKeys.DATA_IMAGE_SIZE));
+        assertEquals(32, loader.load(null, List.of("model.arch=plain56")).get(TrainerKeys.DATA_IMAGE_SIZE));
+        assertEquals(32, loader.load(null, List.of("model.arch=wrn-16-4")).get(TrainerKeys.DATA_IMAGE_SIZE));
+        assertEquals(224, loader.load(null, List.of("data.image-size=224")).get(TrainerKeys.DATA_IMAGE_SIZE));
+        assertEquals(64, loader.load(null, List.of("model.arch=resnet50", "data.image-size=64"))
+            .get(TrainerKeys.DATA_IMAGE_SIZE));
+    }
+
+    @Test
+    void aDefaultConfigurationHasTheTrajectoryHashOfTheSameConfigurationWrittenOut()
+    {
+        final BatonConfig defaults = loader.defaults();
+        final BatonConfig written = loader.load(null, List.of("optim.decay-epochs=[5,8]", "data.image-size=32"));
+        assertEquals(written.trajectoryHash(), defaults.trajectoryHash());
+        assertEquals(written.values(), defaults.values());
+        // and so does its rendering, as run.conf and every checkpoint carry it
+        assertEquals(defaults.trajectoryHash(), loader.loadText(defaults.render()).trajectoryHash());
+        assertEquals(defaults.values(), loader.loadText(defaults.render()).values());
+    }
+
+    @Test
+    void aRunConfigurationWrittenBeforeDefaultsWereDerivedKeepsItsValues()
+    {
+        // run.conf of a run started with `--set train.epochs=20` when the defaults were [5, 8] and 224 (it has no
+        // optim.decay-fractions: the reference's is used, and not needed)
+        final BatonConfig resumed = loader.loadText("model { arch = resnet20 }\ntrain { epochs = 20 }\n"
+            + "optim { decay-epochs = [5, 8] }\ndata { image-size = 224 }\n");
+        assertEquals(List.of(5, 8), resumed.get(TrainerKeys.OPTIM_DECAY_EPOCHS));
+        assertEquals(224, resumed.get(TrainerKeys.DATA_IMAGE_SIZE));
+        assertTrue(resumed.derived().isEmpty(), resumed.derived().toString());
     }
 
     @Test

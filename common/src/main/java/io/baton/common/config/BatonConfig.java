@@ -20,12 +20,15 @@ public final class BatonConfig
     private final ConfigDef def;
     private final Config raw;
     private final Map<String, Object> values;
+    private final Map<String, String> derived;
 
-    BatonConfig(final ConfigDef def, final Config raw, final Map<String, Object> values)
+    BatonConfig(final ConfigDef def, final Config raw, final Map<String, Object> values,
+        final Map<String, String> derived)
     {
         this.def = def;
         this.raw = raw;
         this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+        this.derived = Collections.unmodifiableMap(new TreeMap<>(derived));
     }
 
     /** The value of a declared key ({@code null} only for an unset optional key). */
@@ -44,7 +47,7 @@ public final class BatonConfig
         return def;
     }
 
-    /** The merged HOCON tree (reference defaults, job file, overrides). */
+    /** The merged HOCON tree (reference defaults, job file, overrides, derived values). */
     public Config raw()
     {
         return raw;
@@ -54,6 +57,16 @@ public final class BatonConfig
     public Map<String, Object> values()
     {
         return values;
+    }
+
+    /**
+     * The keys that were not set and got their value from other keys when this configuration was loaded
+     * ({@link ConfigDef.Derived}), each with what it was derived from, e.g. {@code derived from model.arch = resnet20}.
+     * Empty for a configuration loaded from a rendered one, where every value is set.
+     */
+    public Map<String, String> derived()
+    {
+        return derived;
     }
 
     /** The effective configuration as HOCON text (sorted keys, no comments), e.g. for a run's metadata. */

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * The declared configuration surface: the keys of one or more modules, their defaults and docs (read from every
@@ -26,12 +27,15 @@ public final class ConfigDef
 
     private final Map<String, ConfigKey<?>> keys;
     private final List<CrossCheck> crossChecks;
+    private final List<Derived<?>> derived;
     private final Config reference;
 
-    private ConfigDef(final Map<String, ConfigKey<?>> keys, final List<CrossCheck> crossChecks)
+    private ConfigDef(final Map<String, ConfigKey<?>> keys, final List<CrossCheck> crossChecks,
+        final List<Derived<?>> derived)
     {
         this.keys = Collections.unmodifiableMap(keys);
         this.crossChecks = List.copyOf(crossChecks);
+        this.derived = List.copyOf(derived);
         this.reference = ConfigFactory.parseResourcesAnySyntax(
             ConfigDef.class.getClassLoader(),
             REFERENCE_RESOURCE,
@@ -55,6 +59,7 @@ public final class ConfigDef
         {
             builder.add(module.keys());
             module.crossChecks().forEach(builder::check);
+            module.derived().forEach(builder::derive);
         }
         return builder.build();
     }
@@ -67,6 +72,12 @@ public final class ConfigDef
     public List<CrossCheck> crossChecks()
     {
         return crossChecks;
+    }
+
+    /** How keys left unset get their value when a configuration is loaded, in the order they are applied. */
+    public List<Derived<?>> derived()
+    {
+        return derived;
     }
 
     /** The merged reference configuration (defaults). */
@@ -123,7 +134,7 @@ public final class ConfigDef
             {
                 problems.add("declared key '" + key.name() + "' has no doc comment in " + REFERENCE_RESOURCE);
             }
-            else if (reference.getIsNull(key.name()) && !key.isOptional())
+            else if (reference.getIsNull(key.name()) && !key.isOptional() && !isDerived(key))
             {
                 problems.add("declared key '" + key.name() + "' is null in " + REFERENCE_RESOURCE
                     + " but not optional");
@@ -136,10 +147,43 @@ public final class ConfigDef
                 problems.add("key '" + path + "' in " + REFERENCE_RESOURCE + " is not declared in any *Keys class");
             }
         }
+        for (final Derived<?> d : derived)
+        {
+            if (!keys.containsKey(d.key().name()))
+            {
+                problems.add("derived key '" + d.key().name() + "' is not declared in any *Keys class");
+            }
+        }
         if (!problems.isEmpty())
         {
             throw new IllegalStateException("Baton's configuration declaration is inconsistent:\n  "
                 + String.join("\n  ", problems));
+        }
+    }
+
+    private boolean isDerived(final ConfigKey<?> key)
+    {
+        return derived.stream().anyMatch(d -> d.key().name().equals(key.name()));
+    }
+
+    /**
+     * The value of a key left unset (null, its reference default): computed from other keys when a configuration is
+     * loaded, after every key passed its own rule and before the cross checks, then checked by the key's own rule and
+     * written into the configuration. So {@link BatonConfig#render()} and {@link BatonConfig#trajectoryHash()} carry
+     * the value as if it had been set, and a rendered configuration loads again to the same values. A key that is set
+     * (in the job file, by {@code --set} or in a rendered configuration) is never derived.
+     *
+     * @param key  the key, null in the reference.
+     * @param from the keys the value is computed from (named when the configuration is printed).
+     * @param rule the value, from a configuration whose every key is read and checked (this one still null; keys
+     *             derived before it already set); null leaves the key unset.
+     * @param <T>  the key's type: an Integer, Long, Double, Boolean, String or a List of them.
+     */
+    public record Derived<T>(ConfigKey<T> key, List<ConfigKey<?>> from, Function<BatonConfig, T> rule)
+    {
+        public Derived
+        {
+            from = List.copyOf(from);
         }
     }
 
@@ -158,6 +202,7 @@ public final class ConfigDef
     {
         private final Map<String, ConfigKey<?>> keys = new TreeMap<>();
         private final List<CrossCheck> crossChecks = new ArrayList<>();
+        private final List<Derived<?>> derived = new ArrayList<>();
 
         public Builder add(final List<? extends ConfigKey<?>> moduleKeys)
         {
@@ -177,9 +222,19 @@ public final class ConfigDef
             return this;
         }
 
+        public Builder derive(final Derived<?> derivation)
+        {
+            if (derived.stream().anyMatch(d -> d.key().name().equals(derivation.key().name())))
+            {
+                throw new IllegalStateException("configuration key derived twice: " + derivation.key().name());
+            }
+            derived.add(derivation);
+            return this;
+        }
+
         public ConfigDef build()
         {
-            return new ConfigDef(new LinkedHashMap<>(keys), crossChecks);
+            return new ConfigDef(new LinkedHashMap<>(keys), crossChecks, derived);
         }
     }
 }

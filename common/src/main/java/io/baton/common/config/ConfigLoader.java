@@ -6,14 +6,17 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 
@@ -104,14 +107,25 @@ public final class ConfigLoader
     {
         final List<String> errors = new ArrayList<>();
         final Map<String, Object> values = new LinkedHashMap<>();
+        final Set<String> derivable = new HashSet<>();
+        def.derived().forEach(d -> derivable.add(d.key().name()));
         for (final ConfigKey<?> key : def.keys().values())
         {
-            readKey(merged, key, values, errors);
+            readKey(merged, key, derivable.contains(key.name()), values, errors);
         }
         if (errors.isEmpty())
         {
-            final BatonConfig config = new BatonConfig(def, merged, values);
-            for (final ConfigDef.CrossCheck check : def.crossChecks())
+            Config resolved = merged;
+            final Map<String, String> derived = new LinkedHashMap<>();
+            for (final ConfigDef.Derived<?> d : def.derived())
+            {
+                if (values.get(d.key().name()) == null)
+                {
+                    resolved = derive(d, resolved, values, derived, errors);
+                }
+            }
+            final BatonConfig config = new BatonConfig(def, resolved, values, derived);
+            for (final ConfigDef.CrossCheck check : errors.isEmpty() ? def.crossChecks() : List.<ConfigDef.CrossCheck>of())
             {
                 check.check(config, errors);
             }
@@ -121,6 +135,36 @@ public final class ConfigLoader
             }
         }
         throw new BatonConfigException(errors);
+    }
+
+    /**
+     * Sets an unset key to its derived value (checked by the key's rule) in {@code values} and in the returned
+     * configuration, and records in {@code derived} what it came from.
+     */
+    private <T> Config derive(final ConfigDef.Derived<T> d, final Config merged, final Map<String, Object> values,
+        final Map<String, String> derived, final List<String> errors)
+    {
+        final String path = d.key().name();
+        final T value = d.rule().apply(new BatonConfig(def, merged, values, Map.of()));
+        if (value == null)
+        {
+            return merged;
+        }
+        final List<String> from = new ArrayList<>();
+        for (final ConfigKey<?> source : d.from())
+        {
+            from.add(source.name() + " = " + values.get(source.name()));
+        }
+        final String origin = "derived from " + String.join(", ", from);
+        if (!d.key().accepts(value))
+        {
+            errors.add(path + " = " + value + " (not set, " + origin + "): not allowed; allowed: " + d.key().allowed()
+                + "; set " + path + " explicitly");
+            return merged;
+        }
+        values.put(path, value);
+        derived.put(path, origin);
+        return merged.withValue(path, ConfigValueFactory.fromAnyRef(value, "derived by Baton (" + origin + ")"));
     }
 
     /** The {@code --set} overrides merged, later ones winning; problems are added to {@code errors}. */
@@ -139,13 +183,13 @@ public final class ConfigLoader
         return merged;
     }
 
-    private static <T> void readKey(
-        final Config merged, final ConfigKey<T> key, final Map<String, Object> values, final List<String> errors)
+    private static <T> void readKey(final Config merged, final ConfigKey<T> key, final boolean derivable,
+        final Map<String, Object> values, final List<String> errors)
     {
         final String path = key.name();
         if (ConfigType.isNull(merged, path))
         {
-            if (!key.isOptional())
+            if (!key.isOptional() && !derivable)
             {
                 errors.add(path + " is not set; allowed: " + key.allowed());
             }

@@ -17,4 +17,10 @@ public interface ConfigModule
     {
         return List.of();
     }
+
+    /** Keys whose unset value is computed from other keys (may name keys of modules this one depends on). */
+    default List<ConfigDef.Derived<?>> derived()
+    {
+        return List.of();
+    }
 }

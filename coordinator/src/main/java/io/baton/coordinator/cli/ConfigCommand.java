@@ -8,6 +8,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code baton config}: validates a job configuration and prints it, or prints the reference of all keys. */
@@ -34,6 +35,11 @@ public final class ConfigCommand implements Callable<Integer>
         }
         final BatonConfig loaded = config.load();
         spec.commandLine().getOut().println(loaded.render());
+        for (final Map.Entry<String, String> derived : loaded.derived().entrySet())
+        {
+            spec.commandLine().getOut().println("# " + derived.getKey() + " = " + loaded.values().get(derived.getKey())
+                + ": not set, " + derived.getValue());
+        }
         spec.commandLine().getOut().println("# trajectory hash " + loaded.trajectoryHash());
         return 0;
     }

@@ -40,9 +40,10 @@ public final class ConfigOptions
     /**
      * Loads the configuration of a command on an existing model ({@code evaluate}, {@code retrain}): without
      * {@code --config}, the model's run configuration is the base, so the job sees the settings it was trained with;
-     * and unless the user gave an image size, the one the model was exported for. A 32x32 model run at the reference
-     * default of 224x224 would take ~50x the memory and score nonsense, so a {@code --config} whose image size is
-     * not the model's is refused unless {@code --set data.image-size} says which size is meant.
+     * and unless the user gave an image size, the one the model was exported for. A 32x32 model run at 224x224 (a
+     * configuration's size, or the one derived from its architecture) would take ~50x the memory and score nonsense,
+     * so a {@code --config} whose image size is not the model's is refused unless {@code --set data.image-size} says
+     * which size is meant.
      */
     public BatonConfig loadForModel(final EvaluateJob.Target target, final List<String> extra)
     {
@@ -58,8 +59,9 @@ public final class ConfigOptions
         final int size = loaded.get(TrainerKeys.DATA_IMAGE_SIZE);
         if (configFile != null && !sizeSet && trained != null && trained != size)
         {
+            final String derived = loaded.derived().get(TrainerKeys.DATA_IMAGE_SIZE.name());
             throw new IllegalArgumentException(TrainerKeys.DATA_IMAGE_SIZE.name() + " = " + size + " (from "
-                + configFile + ") but the model " + target.modelUri() + " was made for " + trained + "x" + trained
+                + configFile + (derived == null ? "" : ", " + derived) + ") but the model " + target.modelUri() + " was made for " + trained + "x" + trained
                 + " images; add --set " + TrainerKeys.DATA_IMAGE_SIZE.name() + "=" + trained + " (or another size, "
                 + "to change it on purpose)");
         }

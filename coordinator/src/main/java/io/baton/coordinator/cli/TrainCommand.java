@@ -1,8 +1,6 @@
 package io.baton.coordinator.cli;
 
 import io.baton.api.Baton;
-import io.baton.api.Model;
-import io.baton.api.Settings;
 import io.baton.api.TrainResult;
 import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.train.ResumeRequest;
@@ -81,6 +79,7 @@ public final class TrainCommand implements Callable<Integer>
         {
             final TrainJob job = new TrainJob(loaded, out, request);
             out.println(job.plan().describe());
+            Baton.printDerived(loaded, out);
             if (job.modelNote() != null)
             {
                 out.println(job.modelNote());
@@ -98,8 +97,7 @@ public final class TrainCommand implements Callable<Integer>
             return 0;
         }
         // The CLI is a client of the library API: the same path as a user's program, on a context of its own.
-        final TrainResult r = Baton.ownContext().progressTo(out).train(Model.of(loaded),
-            Settings.hocon(loaded.render()), request);
+        final TrainResult r = Baton.ownContext().progressTo(out).train(loaded, request);
         if (r.stepsThisCall() == 0 && !Double.isFinite(r.lastLoss()))
         {
             return 0;

@@ -1,10 +1,13 @@
 package io.baton.coordinator.train;
 
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
 import io.baton.common.checkpoint.Checkpoint;
 import io.baton.common.checkpoint.CheckpointSettings;
 import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.checkpoint.LatestValid;
 import io.baton.common.config.BatonConfig;
+import io.baton.common.config.BatonConfigException;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
 import org.apache.hadoop.conf.Configuration;
@@ -20,6 +23,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -37,6 +42,10 @@ final class ResumeResolver
     private static final Pattern CHECKPOINT_DIR = Pattern.compile("ckpt-(\\d+)");
 
     private final BatonConfig userConfig;
+    /** Keys the user did not set, whose values were derived ({@link BatonConfig#derived()}). */
+    private final Set<String> unset;
+    /** The configuration to train with: the user's, with the run's values of unset keys once a checkpoint is taken. */
+    private BatonConfig config;
     private final RunDirectory run;
     private final PrintWriter out;
     private final RunEvents events;
@@ -54,9 +63,12 @@ final class ResumeResolver
     {
     }
 
-    ResumeResolver(final BatonConfig userConfig, final RunDirectory run, final PrintWriter out, final RunEvents events)
+    ResumeResolver(final BatonConfig userConfig, final Set<String> unset, final RunDirectory run,
+        final PrintWriter out, final RunEvents events)
     {
         this.userConfig = userConfig;
+        this.unset = Set.copyOf(unset);
+        this.config = userConfig;
         this.run = run;
         this.out = out;
         this.events = events;
@@ -150,10 +162,71 @@ final class ResumeResolver
         return found;
     }
 
+    /**
+     * The configuration to train with: the user's, except that keys the user did not set keep the values of the
+     * checkpoint taken by {@link #initial} (see {@link #keepRunsValues}).
+     */
+    BatonConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * The user's configuration with the checkpoint's values of the keys the user did not set, where they differ from
+     * what they derive to now: a run started before a default was derived (its checkpoints record decay epochs
+     * [5, 8] for 20 epochs, or 224x224 for resnet20), or under other fractions, resumes on its own trajectory. A value
+     * that would not be valid in the user's configuration (a decay epoch past a shortened run) is not kept; it is
+     * then a difference like any other.
+     *
+     * @return the configuration, and one line per key kept (none when nothing was).
+     */
+    static Kept keepRunsValues(final BatonConfig old, final BatonConfig user,
+        final Set<String> unset)
+    {
+        final List<String> kept = new ArrayList<>();
+        BatonConfig config = user;
+        for (final String key : new TreeSet<>(unset))
+        {
+            final Object was = old.values().get(key);
+            final Object now = config.values().get(key);
+            if (was == null || was.equals(now))
+            {
+                continue;
+            }
+            try
+            {
+                config = new ConfigLoader(config.def()).loadText(config.render(),
+                    List.of(key + "=" + ConfigValueFactory.fromAnyRef(was).render(ConfigRenderOptions.concise())));
+                kept.add(key + " = " + was + " as the run was started (not set; derived now it would be " + now + ")");
+            }
+            catch (final BatonConfigException ex)
+            {
+                // not valid with the user's other keys: reported as a difference
+            }
+        }
+        return new Kept(config, kept);
+    }
+
+    /**
+     * @param config the configuration to train with.
+     * @param lines  one per key whose value was kept from the run, e.g.
+     *               {@code data.image-size = 224 as the run was started (not set; derived now it would be 32)}.
+     */
+    record Kept(BatonConfig config, List<String> lines)
+    {
+    }
+
     private void checkConfig(final Found found, final boolean force)
     {
         final BatonConfig old = new ConfigLoader(ConfigDef.discover()).loadText(configs.get(found.path()));
-        final List<ConfigDiff.Difference> differences = ConfigDiff.trajectory(old, userConfig);
+        final Kept keeping = keepRunsValues(old, userConfig, unset);
+        for (final String line : keeping.lines())
+        {
+            out.printf("resuming %s with %s%n", found.path(), line);
+        }
+        out.flush();
+        final List<ConfigDiff.Difference> differences = ConfigDiff.trajectory(old, keeping.config());
+        config = keeping.config();
         if (differences.isEmpty())
         {
             return;

@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The driver program of {@code baton train}: plans the run, picks the checkpoint to start from ({@code --resume}),
@@ -53,7 +54,10 @@ public final class TrainJob
 {
     private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
 
-    private final BatonConfig config;
+    /** The user's configuration until a checkpoint is taken, then with the run's values of unset keys. */
+    private BatonConfig config;
+    /** Keys the user did not set ({@link BatonConfig#derived()}): a resumed run keeps its own values of these. */
+    private final Set<String> unset;
     private final PrintWriter out;
     private final ResumeRequest resume;
     private final JavaSparkContext providedContext;
@@ -79,6 +83,7 @@ public final class TrainJob
         final JavaSparkContext context)
     {
         this.config = withModelIdentity(withDataIdentity(config));
+        this.unset = config.derived().keySet();
         this.out = out;
         this.resume = resume;
         this.providedContext = context;
@@ -163,13 +168,20 @@ public final class TrainJob
             modelNote = String.format(Locale.ROOT, "model %s: %,d parameters, %d layers%s", location,
                 user.numParams(), user.getNumLayers(), replaced == null ? "" : "; " + replaced);
         }
+        memoryWarning = checkMemory(plan);
+        return plan;
+    }
+
+    /** For a local master, {@link MemoryPreflight}'s warning (or refusal) for this configuration; else null. */
+    private String checkMemory(final TrainPlan plan)
+    {
         final String master = SparkContexts.master(config);
         if (master.equals("local") || master.startsWith("local["))
         {
             // Every replica runs in this JVM: check that they fit before Spark starts.
-            memoryWarning = MemoryPreflight.check(config, plan.perReplicaBatch(), plan.worldSize(), plan.numClasses());
+            return MemoryPreflight.check(config, plan.perReplicaBatch(), plan.worldSize(), plan.numClasses());
         }
-        return plan;
+        return null;
     }
 
     private TrainPlan sizedPlan()
@@ -269,8 +281,20 @@ public final class TrainJob
     private List<ReplicaReport> runLocked(final TrainPlan plan, final RunDirectory run)
     {
         final RunEvents events = new RunEvents(run);
-        final ResumeResolver resolver = new ResumeResolver(config, run, out, events);
+        final ResumeResolver resolver = new ResumeResolver(config, unset, run, out, events);
         ResumeResolver.Found from = resolver.initial(resume);
+        if (resolver.config() != config)
+        {
+            // The run keeps its own values of keys the user did not set (e.g. 224x224 from before the image size
+            // was derived): check the memory again for them.
+            config = resolver.config();
+            final String warning = checkMemory(plan);
+            if (warning != null)
+            {
+                out.println(warning);
+                out.flush();
+            }
+        }
         if (from != null && from.position().step() >= plan.totalSteps() && run.exists(RunDirectory.MODEL)
             && run.exists(RunDirectory.SUMMARY))
         {

@@ -46,6 +46,26 @@ class ConfigCommandTest
     }
 
     @Test
+    void derivedDefaultsArePrintedResolvedAndSaySoWhileSetValuesAreNot()
+    {
+        assertEquals(0, run("config", "--set", "train.epochs=3"), err.toString());
+        final String text = out.toString().replaceAll("[ \t]", "");
+        assertTrue(text.contains("decay-epochs=[\n1,\n2\n]") || text.contains("decay-epochs=[1,2]"), out.toString());
+        assertTrue(text.contains("image-size=32"), out.toString());
+        assertTrue(out.toString().contains("# data.image-size = 32: not set, derived from model.arch = resnet20\n"),
+            out.toString());
+        assertTrue(out.toString().contains("# optim.decay-epochs = [1, 2]: not set, derived from optim.decay-fractions "
+            + "= [0.5, 0.8], train.epochs = 3, optim.warmup-epochs = 0.0\n"), out.toString());
+
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("config", "--set", "model.arch=resnet50", "--set", "optim.decay-epochs=[2]"));
+        assertTrue(out.toString().replaceAll("[ \t]", "").contains("image-size=224"), out.toString());
+        assertTrue(out.toString().contains("# data.image-size = 224: not set, derived from model.arch = resnet50"),
+            out.toString());
+        assertTrue(!out.toString().contains("# optim.decay-epochs"), out.toString());
+    }
+
+    @Test
     void referenceListsEveryModulesKeys()
     {
         assertEquals(0, run("config", "--reference"));

@@ -165,6 +165,28 @@ class TrainCommandInputTest
         }
     }
 
+    @Test
+    void aBareTrainAndAShortOneAreAcceptedWithDefaultsThatFitThem()
+    {
+        // A new user's first commands: the default resnet20 at its own 32x32 (224 did not fit the memory pre-flight)
+        // and decay points inside a 3-epoch run (the fixed [5, 8] lay past its end).
+        final StringWriter bare = new StringWriter();
+        assertEquals(0, BatonCli.run(new String[] {"train", "--dry-run"}, new PrintWriter(bare, true),
+            new PrintWriter(err, true)), err.toString() + bare);
+        assertTrue(bare.toString().contains("data.image-size = 32 (not set: derived from model.arch = resnet20)"),
+            bare.toString());
+        assertTrue(bare.toString().contains("optim.decay-epochs = [5, 8] (not set: derived from optim.decay-fractions"),
+            bare.toString());
+
+        final StringWriter shortRun = new StringWriter();
+        assertEquals(0, BatonCli.run(new String[] {"train", "--dry-run", "--set", "train.epochs=3", "--run-dir",
+            dir.resolve("short").toString()}, new PrintWriter(shortRun, true), new PrintWriter(err, true)),
+            err.toString() + shortRun);
+        assertTrue(shortRun.toString().contains("optim.decay-epochs = [1, 2] (not set: derived from "
+            + "optim.decay-fractions = [0.5, 0.8], train.epochs = 3, optim.warmup-epochs = 0.0)"), shortRun.toString());
+        assertFalse(Files.exists(dir.resolve("short")), "a dry run created the run directory");
+    }
+
     private static String[] concat(final String[] first, final String[] second)
     {
         final String[] all = java.util.Arrays.copyOf(first, first.length + second.length);

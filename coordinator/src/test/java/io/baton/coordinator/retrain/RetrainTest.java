@@ -131,7 +131,7 @@ class RetrainTest
     void withoutAConfigFileTheRunsConfigurationDecidesTheImageSizeAndAConfigFileThatDisagreesIsRefused()
         throws Exception
     {
-        // A run trained at 16x16, with its run.conf: retrain without -c or image size must not use the default 224.
+        // A run trained at 16x16, with its run.conf: retrain without -c or image size must not use resnet20's own 32.
         final Path untrained = untrainedModel();
         Files.writeString(untrained.resolveSibling("run.conf"),
             new ConfigLoader(ConfigDef.discover()).load(null, SETTINGS).render());
@@ -144,13 +144,14 @@ class RetrainTest
         assertArrayEquals(new long[] {3, 16, 16}, new long[] {nchw[1], nchw[2], nchw[3]},
             "the candidate was made for the run's 16x16 images");
 
-        // A config file at another size (the reference default, 224) is refused before anything is written.
+        // A config file at another size (not set there: resnet20's own, 32) is refused before anything is written.
         final Path conf = Files.writeString(dir.resolve("other.conf"), "train.global-batch = 16\n");
         final StringWriter err = new StringWriter();
         assertEquals(BatonCli.EXIT_USAGE, BatonCli.run(new String[] {"retrain", "--from", untrained.toString(),
             "--data", "null", "--models-dir", dir.resolve("models2").toString(), "-c", conf.toString()},
             new PrintWriter(new StringWriter()), new PrintWriter(err)));
-        assertTrue(err.toString().contains("data.image-size = 224 (from " + conf + ") but the model "), err.toString());
+        assertTrue(err.toString().contains("data.image-size = 32 (from " + conf + ", derived from model.arch = resnet20)"
+            + " but the model "), err.toString());
         assertTrue(err.toString().contains("was made for 16x16 images; add --set data.image-size=16"), err.toString());
         assertFalse(Files.exists(dir.resolve("models2")), "nothing written");
     }

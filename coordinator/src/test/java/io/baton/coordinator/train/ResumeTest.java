@@ -69,6 +69,27 @@ class ResumeTest
     }
 
     @Test
+    void aRunResumedWithoutSettingWhatItWasStartedWithKeepsItsOwnValuesAndEndsBitIdentical() throws Exception
+    {
+        // Started with data.image-size = 16 set, as runs from before the size was derived recorded 224 for resnet20;
+        // resumed with it unset, it derives to 32 now: the run keeps 16 and its trajectory.
+        final String run = work.resolve("unset").toString();
+        assertThrows(TrainRuns.TrainFailed.class, () -> train(config(run, "debug.fail-at-step=5",
+            "recovery.max-restarts=0", "checkpoint.async=false"), ResumeRequest.auto()));
+
+        final String output = train(config(run, "data.image-size=null", "optim.decay-epochs=null"),
+            ResumeRequest.auto());
+
+        assertTrue(output.contains("with data.image-size = 16 as the run was started (not set; derived now it would "
+            + "be 32)"), output);
+        assertTrue(output.contains("from step 4 ("), output);
+        assertArrayEquals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS),
+            "parameters bit-identical to the uninterrupted run");
+        assertTrue(Files.readString(Path.of(run, RunDirectory.CONFIG)).replaceAll("\\s", "").contains("image-size=16"),
+            "run.conf records the size trained with");
+    }
+
+    @Test
     void aCompleteRunRunAgainSaysSoAndChangesNothing() throws Exception
     {
         final Path summary = Path.of(reference, RunDirectory.SUMMARY);

@@ -169,6 +169,15 @@ public final class Architecture
     }
 
     /**
+     * @return the side of the square images the family was made for: 224 for the ImageNet stem, 32 for the CIFAR
+     * one (CIFAR ResNets, plain nets, Wide ResNets).
+     */
+    public int defaultImageSize()
+    {
+        return stem == Stem.IMAGENET ? 224 : 32;
+    }
+
+    /**
      * @return the number of weighted layers (convolutions and the classifier) along the main path.
      */
     public int depth()

@@ -77,6 +77,38 @@ public final class LrSchedule
         this.epochs = epochs;
     }
 
+    /**
+     * STEP decay epochs at fractions of a run, always valid for {@link #LrSchedule}: each fraction f of
+     * {@code epochs} E is rounded down to a whole epoch, floor(f x E), then raised to at least
+     * max(1, ceil(warmupEpochs)) and to one past the previous point; points not before E are dropped. So
+     * [0.5, 0.8] gives [5, 8] for 10 epochs, [1, 2] for 3, [1] for 2 and none for 1; with 6 warmup epochs of 10,
+     * [6, 8].
+     *
+     * @param fractions    increasing, each in (0, 1).
+     * @param epochs       E (&gt; 0).
+     * @param warmupEpochs W (&gt;= 0, may be fractional).
+     * @return strictly increasing epochs in [max(1, ceil(W)), E).
+     */
+    public static List<Integer> decayEpochsAt(final List<Double> fractions, final int epochs,
+        final double warmupEpochs)
+    {
+        final int lowest = Math.max(1, (int)Math.ceil(warmupEpochs));
+        final List<Integer> out = new ArrayList<>();
+        int previous = 0;
+        for (final double f : fractions)
+        {
+            // + 1e-9: 0.29 x 100 is 28.999999999999996 in doubles, and means epoch 29
+            final int epoch = Math.max(Math.max((int)Math.floor(f * epochs + 1e-9), lowest), previous + 1);
+            if (epoch >= epochs)
+            {
+                break;
+            }
+            out.add(epoch);
+            previous = epoch;
+        }
+        return out;
+    }
+
     /** baseLr x G / baseBatch. */
     public double scaledLr()
     {

@@ -85,4 +85,37 @@ class LrScheduleTest
             () -> new LrSchedule(0.1, 256, 256, 5, 0.1, DecayKind.STEP, new int[] {3}, 0.1, 10));
         assertTrue(ex.getMessage().contains("decayEpochs=[3]"), ex.getMessage());
     }
+
+    @Test
+    void decayFractionsAreRoundedDownToWholeEpochsThatStayInsideTheRunAndAfterWarmup()
+    {
+        final List<Double> half = List.of(0.5, 0.8);
+        assertEquals(List.of(5, 8), LrSchedule.decayEpochsAt(half, 10, 0));
+        assertEquals(List.of(4, 7), LrSchedule.decayEpochsAt(half, 9, 0));
+        assertEquals(List.of(1, 2), LrSchedule.decayEpochsAt(half, 3, 0));
+        assertEquals(List.of(1), LrSchedule.decayEpochsAt(half, 2, 0));
+        assertEquals(List.of(), LrSchedule.decayEpochsAt(half, 1, 0));
+        assertEquals(List.of(6, 8), LrSchedule.decayEpochsAt(half, 10, 5.5));
+        assertEquals(List.of(9), LrSchedule.decayEpochsAt(half, 10, 9));
+        assertEquals(List.of(29, 58), LrSchedule.decayEpochsAt(List.of(0.29, 0.58), 100, 0));
+        assertEquals(List.of(1, 2, 3), LrSchedule.decayEpochsAt(List.of(0.01, 0.02, 0.03), 10, 0));
+        // always a valid schedule
+        for (int epochs = 1; epochs <= 40; epochs++)
+        {
+            for (final double warmup : new double[] {0, 0.5, 1, 2.5, epochs - 0.5})
+            {
+                if (warmup >= epochs)
+                {
+                    continue; // refused by the configuration
+                }
+                final int[] points = LrSchedule.decayEpochsAt(half, epochs, warmup).stream()
+                    .mapToInt(Integer::intValue).toArray();
+                new LrSchedule(0.1, 256, 256, warmup, 0.1, DecayKind.STEP, points, 0.1, epochs);
+                for (final int p : points)
+                {
+                    assertTrue(p > 0 && p < epochs && p >= warmup, epochs + " " + warmup + " " + p);
+                }
+            }
+        }
+    }
 }

@@ -23,6 +23,7 @@ public final class CoordinatorKeys implements ConfigModule
         .optional();
     public static final ConfigKey<String> CLUSTER_APP_NAME = ConfigKey.of("cluster.app-name", ConfigType.STRING)
         .check(v -> !v.isBlank(), "not blank");
+    public static final ConfigKey<Boolean> CLUSTER_SPARK_UI = ConfigKey.of("cluster.spark-ui", ConfigType.BOOLEAN);
     public static final ConfigKey<Integer> CLUSTER_GPUS_PER_TASK =
         ConfigKey.of("cluster.gpus-per-task", ConfigType.INT).check(v -> v == 0 || v == 1, "0 or 1");
     public static final ConfigKey<Integer> CLUSTER_TASK_CPUS = ConfigKey.of("cluster.task-cpus", ConfigType.INT)
@@ -71,6 +72,7 @@ public final class CoordinatorKeys implements ConfigModule
     public static final List<ConfigKey<?>> ALL = List.of(
         CLUSTER_MASTER,
         CLUSTER_APP_NAME,
+        CLUSTER_SPARK_UI,
         CLUSTER_GPUS_PER_TASK,
         CLUSTER_TASK_CPUS,
         CLUSTER_SLOT_WAIT,

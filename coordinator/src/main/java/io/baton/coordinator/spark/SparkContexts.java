@@ -35,27 +35,74 @@ public final class SparkContexts
         return configured != null ? configured : "local[" + config.get(TrainerKeys.TRAIN_REPLICAS) + "]";
     }
 
+    /**
+     * Settings Baton's recovery needs, with why: Baton relaunches failed stages itself from the newest checkpoint
+     * ({@code recovery.*}), so Spark must hand a failure back at once instead of retrying a replica or the stage, and
+     * its barrier check must fail fast (Baton checks slots itself first). A user's value that contradicts one is
+     * refused, not overridden.
+     */
+    static final Map<String, String[]> REQUIRED = Map.of(
+        "spark.task.maxFailures", new String[] {"1", "a failed replica fails the stage; Baton relaunches it from "
+            + "the newest checkpoint (recovery.max-restarts)"},
+        "spark.stage.maxConsecutiveAttempts", new String[] {"1", "Baton relaunches failed stages itself "
+            + "(recovery.max-restarts)"},
+        "spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", new String[] {"1", "Baton checks the slots "
+            + "before a stage (cluster.slot-wait); Spark's own check must then fail at once"});
+
+    /** The Spark configuration of a job: the user's (spark-submit's --conf, system properties) plus Baton's needs. */
     public static SparkConf conf(final BatonConfig config)
     {
-        final SparkConf conf = new SparkConf()
+        return conf(config, new SparkConf());
+    }
+
+    /**
+     * {@code base} (the user's settings) with what Baton needs added: its recovery settings ({@link #REQUIRED}; a
+     * contradicting user value is refused naming both), its JVM flags appended to the executors' own Java options,
+     * its malloc settings where the user set none, the Spark UI unless {@code cluster.spark-ui = false}.
+     *
+     * @throws IllegalArgumentException naming the user's setting and Baton's value when they contradict.
+     */
+    public static SparkConf conf(final BatonConfig config, final SparkConf base)
+    {
+        final SparkConf conf = base.clone()
             .setMaster(master(config))
             .setAppName(config.get(CoordinatorKeys.CLUSTER_APP_NAME))
-            .set("spark.ui.showConsoleProgress", "false")
-            .set("spark.ui.enabled", "false")
-            // Baton checks slots itself before launching; if Spark still finds too few, fail at once.
-            .set("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-            .set("spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "1s")
-            // A failed replica fails the stage; Baton's driver decides about retries (from checkpoints).
-            .set("spark.task.maxFailures", "1")
-            .set("spark.stage.maxConsecutiveAttempts", "1")
-            .set("spark.executor.extraJavaOptions", executorJavaOptions())
+            .set("spark.scheduler.barrier.maxConcurrentTasksCheck.interval",
+                base.get("spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "1s"))
             // Running tasks' accumulators reach the driver with heartbeats: evaluate's progress line moves with them.
-            .set("spark.executor.heartbeatInterval", heartbeatMs(config) + "ms");
+            .set("spark.executor.heartbeatInterval", base.get("spark.executor.heartbeatInterval",
+                heartbeatMs(config) + "ms"));
+        if (!base.contains("spark.ui.showConsoleProgress"))
+        {
+            // Baton prints its own progress line; Spark's bar would interleave with it.
+            conf.set("spark.ui.showConsoleProgress", "false");
+        }
+        if (!config.get(CoordinatorKeys.CLUSTER_SPARK_UI))
+        {
+            conf.set("spark.ui.enabled", "false");
+        }
+        for (final Map.Entry<String, String[]> required : REQUIRED.entrySet())
+        {
+            final String key = required.getKey();
+            final String value = required.getValue()[0];
+            if (base.contains(key) && !base.get(key).trim().equals(value))
+            {
+                throw new IllegalArgumentException(key + " = " + base.get(key) + " (your Spark configuration) "
+                    + "contradicts Baton's " + key + " = " + value + ": " + required.getValue()[1] + "; remove it");
+            }
+            conf.set(key, value);
+        }
+        final String theirs = base.get("spark.executor.extraJavaOptions", "").trim();
+        final String own = executorJavaOptions();
+        conf.set("spark.executor.extraJavaOptions", theirs.isEmpty() ? own : theirs + " " + own);
         for (final Map.Entry<String, String> env : nativeEnvironment().entrySet())
         {
-            // An executor JVM's malloc reads these at start; a value already in this environment wins, so a user
-            // can override one by exporting it before 'baton'.
-            conf.setExecutorEnv(env.getKey(), System.getenv().getOrDefault(env.getKey(), env.getValue()));
+            // An executor JVM's malloc reads these at start; a value already in this environment or in the user's
+            // Spark configuration wins, so a user can override one.
+            if (!base.contains("spark.executorEnv." + env.getKey()))
+            {
+                conf.setExecutorEnv(env.getKey(), System.getenv().getOrDefault(env.getKey(), env.getValue()));
+            }
         }
         final int taskCpus = config.get(CoordinatorKeys.CLUSTER_TASK_CPUS);
         if (taskCpus > 0)
@@ -67,6 +114,10 @@ public final class SparkContexts
             conf.set("spark.task.resource.gpu.amount", "1");
         }
         final String localIp = System.getenv("SPARK_LOCAL_IP");
+        if (base.contains("spark.driver.host"))
+        {
+            return conf;
+        }
         if (localIp != null)
         {
             conf.set("spark.driver.host", localIp);

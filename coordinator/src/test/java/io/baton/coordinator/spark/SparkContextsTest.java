@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Spark configuration Baton's driver builds for its executors. */
 class SparkContextsTest
@@ -32,5 +33,43 @@ class SparkContextsTest
         final SparkConf conf = SparkContexts.conf(config);
         SparkContexts.nativeEnvironment().forEach((name, value) -> assertEquals(
             System.getenv().getOrDefault(name, value), conf.get("spark.executorEnv." + name), name));
+    }
+
+    private static BatonConfig demo(final String... overrides)
+    {
+        return new ConfigLoader(ConfigDef.discover()).load(ROOT.resolve("conf/demo.conf"), List.of(overrides));
+    }
+
+    @Test
+    void theUsersExecutorJavaOptionsAreKeptAndBatonsAppended()
+    {
+        final SparkConf conf = SparkContexts.conf(demo(), new SparkConf(false)
+            .set("spark.executor.extraJavaOptions", "-Dcompany.flag=1 -XX:+UseG1GC"));
+        final String options = conf.get("spark.executor.extraJavaOptions");
+        assertTrue(options.startsWith("-Dcompany.flag=1 -XX:+UseG1GC "), options);
+        assertTrue(options.endsWith(SparkContexts.executorJavaOptions()), options);
+    }
+
+    @Test
+    void theSparkUiStaysOnUnlessTurnedOff()
+    {
+        assertEquals("true", SparkContexts.conf(demo(), new SparkConf(false)).get("spark.ui.enabled", "true"));
+        assertEquals("false", SparkContexts.conf(demo("cluster.spark-ui=false"), new SparkConf(false))
+            .get("spark.ui.enabled"));
+    }
+
+    @Test
+    void aUserSettingThatContradictsBatonsRecoveryIsRefusedNamingBoth()
+    {
+        final IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> SparkContexts.conf(demo(), new SparkConf(false)
+                .set("spark.task.maxFailures", "4")));
+        assertEquals("spark.task.maxFailures = 4 (your Spark configuration) contradicts Baton's "
+            + "spark.task.maxFailures = 1: a failed replica fails the stage; Baton relaunches it from the newest "
+            + "checkpoint (recovery.max-restarts); remove it", refused.getMessage());
+        // The same value is no contradiction; the user's malloc settings win over Baton's.
+        final SparkConf conf = SparkContexts.conf(demo(), new SparkConf(false).set("spark.task.maxFailures", "1")
+            .set("spark.executorEnv.MALLOC_TOP_PAD_", "1"));
+        assertEquals("1", conf.get("spark.executorEnv.MALLOC_TOP_PAD_"));
     }
 }

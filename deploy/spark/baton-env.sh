@@ -23,9 +23,14 @@ for kv in $(sed -n 's/^baton\.native\.env=//p' "$BATON_HOME/conf/jvm.properties"
   [ -n "${!name:-}" ] || export "${kv?}"
 done
 BATON_APP_JAR="$( (ls "$BATON_HOME"/lib/baton-coordinator-*.jar 2>/dev/null || true) | sed -n 1p)" # empty, not a silent exit under pipefail
+# The application for a cluster's own Spark: app/ holds Baton and its own dependencies, no Spark, Scala, Hadoop or
+# logging (the cluster provides those). BATON_CLUSTER_JAR is spark-submit's primary resource, BATON_CLUSTER_JARS the
+# rest as a comma list for --jars; Spark ships them to the driver (cluster mode) and every executor.
+BATON_CLUSTER_JAR="$( (ls "$BATON_HOME"/app/baton-coordinator-*.jar 2>/dev/null || true) | sed -n 1p)"
+BATON_CLUSTER_JARS="$( (ls "$BATON_HOME"/app/*.jar 2>/dev/null || true) | grep -v '/baton-coordinator-' | paste -sd, -)"
 BATON_CLASS="io.baton.coordinator.cli.BatonCli"
 # The submit templates' spark-submit: Spark's when installed, else the distribution's own (spark/spark-submit.sh).
 if [ -z "${SPARK_SUBMIT:-}" ]; then
   if command -v spark-submit >/dev/null 2>&1; then SPARK_SUBMIT=spark-submit; else SPARK_SUBMIT="$BATON_HOME/spark/spark-submit.sh"; fi
 fi
-export BATON_HOME BATON_JVM_FLAGS BATON_APP_JAR BATON_CLASS
+export BATON_HOME BATON_JVM_FLAGS BATON_APP_JAR BATON_CLASS BATON_CLUSTER_JAR BATON_CLUSTER_JARS

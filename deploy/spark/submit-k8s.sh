@@ -2,7 +2,7 @@
 # spark-submit template: Baton training on Kubernetes (client mode from a pod or host that executors can reach).
 #   K8S_MASTER=k8s://https://api:6443 IMAGE=registry/baton:0.1 GPUS_PER_TASK=1 REPLICAS=8 \
 #     deploy/spark/submit-k8s.sh train -c job.conf [--set k=v ...]
-# IMAGE is a Spark 3.5 image with the distribution at /opt/baton (lib/*, conf/, spark/gpu-discovery.sh); GPU nodes
+# IMAGE is a Spark 3.5 image with the distribution at /opt/baton (app/*, conf/, spark/gpu-discovery.sh; its own Spark under SPARK_HOME); GPU nodes
 # need the NVIDIA device plugin (resource nvidia.com/gpu).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/baton-env.sh"
@@ -21,18 +21,17 @@ exec "$SPARK_SUBMIT" \
   --master "$K8S_MASTER" \
   --deploy-mode client \
   --class "$BATON_CLASS" \
+  --conf spark.driver.extraClassPath="$BATON_HOME/app/*" \
   --driver-java-options "$BATON_JVM_FLAGS -Dbaton.home=$BATON_HOME" \
-  --conf spark.driver.extraClassPath="$BATON_HOME/lib/*" \
   --conf spark.kubernetes.container.image="$IMAGE" \
   --conf spark.kubernetes.namespace="${NAMESPACE:-default}" \
   --conf spark.kubernetes.authenticate.driver.serviceAccountName="${SERVICE_ACCOUNT:-spark}" \
-  --conf spark.executor.extraClassPath="/opt/baton/lib/*" \
-  --conf spark.executor.extraJavaOptions="$BATON_JVM_FLAGS" \
+  --conf spark.executor.extraClassPath="/opt/baton/app/*" \
   --conf spark.executor.instances="$REPLICAS" \
   --conf spark.executor.cores="${EXECUTOR_CORES:-4}" \
   --conf spark.task.cpus="${EXECUTOR_CORES:-4}" \
   --conf spark.executor.memory="${EXECUTOR_MEMORY:-16g}" \
   --conf spark.dynamicAllocation.enabled=false \
   "${gpu_conf[@]}" \
-  "$BATON_APP_JAR" "$@" --set cluster.master="$K8S_MASTER" --set train.replicas="$REPLICAS" \
+  "$BATON_CLUSTER_JAR" "$@" --set cluster.master="$K8S_MASTER" --set train.replicas="$REPLICAS" \
   --set cluster.gpus-per-task="$GPUS_PER_TASK"

@@ -18,12 +18,10 @@ exec "$SPARK_SUBMIT" \
   --master "$MASTER" \
   --deploy-mode client \
   --class "$BATON_CLASS" \
+  --jars "$BATON_CLUSTER_JARS" \
   --driver-java-options "$BATON_JVM_FLAGS -Dbaton.home=$BATON_HOME" \
-  --conf spark.driver.extraClassPath="$BATON_HOME/lib/*" \
-  --conf spark.executor.extraClassPath="$BATON_HOME/lib/*" \
-  --conf spark.executor.extraJavaOptions="$BATON_JVM_FLAGS" \
   --conf spark.executor.cores="${EXECUTOR_CORES:-1}" \
   --conf spark.task.cpus="${EXECUTOR_CORES:-1}" \
   --conf spark.executor.memory="${EXECUTOR_MEMORY:-8g}" \
   "${gpu_conf[@]}" \
-  "$BATON_APP_JAR" "$@" --set cluster.master="$MASTER" --set cluster.gpus-per-task="$GPUS_PER_TASK"
+  "$BATON_CLUSTER_JAR" "$@" --set cluster.master="$MASTER" --set cluster.gpus-per-task="$GPUS_PER_TASK"

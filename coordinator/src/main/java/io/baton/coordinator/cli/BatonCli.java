@@ -35,6 +35,12 @@ public final class BatonCli
 
     public static void main(final String[] args)
     {
+        final String missing = ProvidedClasses.missing();
+        if (missing != null)
+        {
+            System.err.println("baton: " + missing);
+            System.exit(EXIT_USAGE);
+        }
         NativeRuntime.configure();
         final int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
         System.exit(code);

@@ -31,6 +31,7 @@ import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -109,6 +110,48 @@ class InferenceFormTest
         }
     }
 
+    /**
+     * The built-in shortcut also back-propagates as the vertex does (it has no parameters to train), so an exported
+     * model that is trained again (baton retrain --from latest.zip) trains the same network.
+     */
+    @Test
+    void shouldGiveTheSameGradientsAsTheZeroPadVertex()
+    {
+        final ModelOptions options = ModelOptions.builder("resnet20").input(16, 16, 3).numClasses(4)
+            .shortcut(ShortcutType.A).seed(5).build();
+        final ComputationGraph training =
+            new ComputationGraph(ResNetZoo.configuration(options, NormLayerFactory.standard(), new NoOp()));
+        training.init();
+        final ComputationGraph inference = InferenceForm.of(training, INPUT);
+        final INDArray x = ModelExporter.fixedInput(3, INPUT);
+        final INDArray labels = Nd4j.createFromArray(new float[][]{{0, 1, 0, 0}, {0, 0, 0, 1}});
+        for (final ComputationGraph graph : List.of(training, inference))
+        {
+            graph.setInputs(x);
+            graph.setLabels(labels);
+            graph.computeGradientAndScore();
+        }
+        assertEquals(training.score(), inference.score(), 0.0);
+        final Map<String, INDArray> expected = training.gradient().gradientForVariable();
+        final Map<String, INDArray> actual = inference.gradient().gradientForVariable();
+        assertEquals(expected.keySet(), actual.keySet());
+        for (final Map.Entry<String, INDArray> e : expected.entrySet())
+        {
+            assertSameValues(ModelExporter.floats(e.getValue()), ModelExporter.floats(actual.get(e.getKey())),
+                "gradient " + e.getKey());
+        }
+    }
+
+    /** Equal values (==): a zero may differ in sign (0 * a negative value is -0), which no addition can tell. */
+    private static void assertSameValues(final float[] expected, final float[] actual, final String what)
+    {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++)
+        {
+            assertTrue(expected[i] == actual[i], what + " value " + i + ": " + expected[i] + " vs " + actual[i]);
+        }
+    }
+
     /** Odd sizes, and channel growth by less than, exactly and more than the input's channels (or none). */
     @ParameterizedTest
     @CsvSource({"5, 7, 2, 3", "5, 7, 2, 5", "5, 7, 2, 6", "5, 7, 2, 11", "6, 5, 3, 8", "4, 4, 1, 7"})
@@ -131,13 +174,7 @@ class InferenceFormTest
         final INDArray expected = training.feedForward(x, false).get("pad");
         final INDArray actual = inference.feedForward(x, false).get("pad");
         assertArrayEquals(expected.shape(), actual.shape());
-        final float[] e = ModelExporter.floats(expected);
-        final float[] a = ModelExporter.floats(actual);
-        for (int i = 0; i < e.length; i++)
-        {
-            // == rather than bits: a padded zero may be -0 (0 * a negative value), which no addition can tell apart.
-            assertTrue(e[i] == a[i], "value " + i + ": " + e[i] + " vs " + a[i]);
-        }
+        assertSameValues(ModelExporter.floats(expected), ModelExporter.floats(actual), "shortcut output");
         assertFalse(inference.getConfiguration().toJson().contains("io.baton"));
     }
 

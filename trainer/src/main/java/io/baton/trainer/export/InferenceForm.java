@@ -126,8 +126,8 @@ final class InferenceForm
                 final INDArray value = sourceValues.get(param.getKey());
                 if (!Arrays.equals(value.shape(), param.getValue().shape()))
                 {
-                    throw new IllegalStateException("parameter " + param.getKey() + " of layer '" + name + "' has shape "
-                        + Arrays.toString(param.getValue().shape()) + " in the inference form, "
+                    throw new IllegalStateException("parameter " + param.getKey() + " of layer '" + name
+                        + "' has shape " + Arrays.toString(param.getValue().shape()) + " in the inference form, "
                         + Arrays.toString(value.shape()) + " in the training graph");
                 }
                 param.getValue().assign(value);

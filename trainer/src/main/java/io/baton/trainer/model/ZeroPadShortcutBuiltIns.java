@@ -172,7 +172,8 @@ public final class ZeroPadShortcutBuiltIns
     {
         return vertex instanceof LayerVertex layer && layer.getLayerConf().getLayer() instanceof SubsamplingLayer pool
             && pool.getClass() == SubsamplingLayer.class && pool.getPoolingType() == PoolingType.MAX
-            && Arrays.equals(pool.getKernelSize(), new int[]{1, 1}) && Arrays.equals(pool.getPadding(), new int[]{0, 0});
+            && Arrays.equals(pool.getKernelSize(), new int[]{1, 1})
+            && Arrays.equals(pool.getPadding(), new int[]{0, 0});
     }
 
     /** A ScaleVertex(0) of {@code sample}, or a leading SubsetVertex of one. */

@@ -3,7 +3,6 @@ package io.baton.trainer.export;
 import io.baton.trainer.health.BnStatsCheck;
 import io.baton.trainer.model.ResidualBlock;
 import io.baton.trainer.model.ResidualBlocks;
-import io.baton.trainer.syncbn.PlainBatchNormSwap;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -24,9 +23,11 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Writes a trained graph in inference form: SyncBatchNorm layers become plain BatchNormalization with the same
- * parameters (inference uses running statistics and never communicates), saved with DL4J's ModelSerializer (no
- * updater state), plus the {@link VerificationSample} sidecar as the zip entry {@value VerificationSample#ENTRY}.
+ * Writes a trained graph in inference form, a zip that plain DL4J restores without any Baton class on the class
+ * path ({@link InferenceForm}: SyncBatchNorm becomes BatchNormalization, as inference uses running statistics and
+ * never communicates; the label-smoothed loss becomes MCXENT; the option-A shortcut becomes DL4J vertices; the same
+ * parameters), saved with DL4J's ModelSerializer (no updater state), plus the {@link VerificationSample} sidecar as
+ * the zip entry {@value VerificationSample#ENTRY}.
  * Before writing it refuses a model whose shape-changing blocks lack their projection shortcut or whose BN running
  * statistics are broken, and checks that the inference graph reproduces the training graph's output on the sample.
  *
@@ -81,7 +82,7 @@ public final class ModelExporter
         {
             throw new IllegalStateException("refusing to export: " + String.join("; ", problems));
         }
-        final ComputationGraph inference = inferenceGraph(training);
+        final ComputationGraph inference = inferenceGraph(training, input);
         final INDArray x = fixedInput(seed, input);
         final float[] expected = floats(training.outputSingle(false, x));
         final INDArray actual = inference.outputSingle(false, x);
@@ -98,13 +99,15 @@ public final class ModelExporter
         return sample;
     }
 
-    /** The inference form of a graph: plain BN layers, the same parameters (copied). */
-    public static ComputationGraph inferenceGraph(final ComputationGraph training)
+    /**
+     * The inference form of a graph ({@link InferenceForm}): only DL4J classes, the same parameters (copied).
+     *
+     * @param input the network's input type.
+     * @throws IllegalStateException naming the vertex if a Baton class would remain.
+     */
+    public static ComputationGraph inferenceGraph(final ComputationGraph training, final InputType input)
     {
-        final ComputationGraph inference =
-            new ComputationGraph(PlainBatchNormSwap.toPlainBatchNorm(training.getConfiguration()));
-        inference.init(training.params().dup(), false);
-        return inference;
+        return InferenceForm.of(training, input);
     }
 
     /** The seeded standard-normal NCHW input of {@link #SAMPLE_EXAMPLES} examples. */

@@ -1,7 +1,7 @@
 package io.baton.trainer.export;
 
 import io.baton.trainer.model.ShortcutKind;
-import io.baton.trainer.model.ZeroPadShortcutVertex;
+import io.baton.trainer.model.ZeroPadShortcutBuiltIns;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -56,7 +56,7 @@ final class ShortcutInspector
                 {
                     convs++;
                 }
-                padded |= vertex instanceof ZeroPadShortcutVertex;
+                padded |= ZeroPadShortcutBuiltIns.isZeroPad(conf, current);
                 final List<String> inputs = conf.getVertexInputs().get(current);
                 if (inputs == null || inputs.isEmpty())
                 {

@@ -22,7 +22,9 @@ import java.util.regex.Pattern;
  * Recovers the list of residual blocks from a graph configuration: vertices are grouped by their
  * {@code stage<S>_block<B>_} prefix, shapes come from DL4J's activation types, and the shortcut is classified by
  * walking each input of the block's addition back to the block input (the path with fewer convolutions is the
- * shortcut). Works on any graph that follows the zoo's naming, including one read back from JSON.
+ * shortcut; a path through an option-A vertex, Baton's or its DL4J form in an exported model
+ * ({@link ZeroPadShortcutBuiltIns}), is a zero-pad one). Works on any graph that follows the zoo's naming, including
+ * one read back from JSON.
  */
 public final class ResidualBlocks
 {
@@ -136,7 +138,7 @@ public final class ResidualBlocks
                 {
                     convs++;
                 }
-                padded |= vertex instanceof ZeroPadShortcutVertex;
+                padded |= ZeroPadShortcutBuiltIns.isZeroPad(conf, current);
                 current = conf.getVertexInputs().get(current).get(0);
             }
             if (convs < fewestConvs)

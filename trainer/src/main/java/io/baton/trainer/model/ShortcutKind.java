@@ -10,7 +10,8 @@ public enum ShortcutKind
      */
     IDENTITY,
     /**
-     * Option A: subsampled and zero-padded input ({@link ZeroPadShortcutVertex}).
+     * Option A: subsampled and zero-padded input ({@link ZeroPadShortcutVertex}, or its DL4J form
+     * {@link ZeroPadShortcutBuiltIns} in an exported model).
      */
     ZERO_PAD,
     /**

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * Swaps the multi-class cross-entropy of a graph configuration's output layers for {@link LossSmoothedMcxent}.
- * Applied to a configuration (e.g. from {@code ResNetZoo.configuration}) before the graph is built.
+ * Applied to a configuration (e.g. from {@code ResNetZoo.configuration}) before the graph is built;
+ * {@link #toPlainMcxent} undoes it for export.
  *
  * <p>Thread-safe (stateless); mutates the configuration it is given.
  */
@@ -50,6 +51,29 @@ public final class LabelSmoothing
         {
             throw new IllegalArgumentException("label smoothing " + smoothing
                 + " needs an output layer with multi-class cross-entropy; the graph has none");
+        }
+        return changed;
+    }
+
+    /**
+     * The reverse, for an exported model: every {@link LossSmoothedMcxent} of {@code conf} becomes DL4J's plain
+     * {@link LossMCXENT}, so that the model loads without Baton's classes. Inference is unchanged (the output layer's
+     * softmax does not depend on the loss); only training the exported model again would differ, without smoothing.
+     *
+     * @param conf a graph configuration; mutated.
+     * @return the number of output layers changed.
+     */
+    public static int toPlainMcxent(final ComputationGraphConfiguration conf)
+    {
+        int changed = 0;
+        for (final GraphVertex vertex : conf.getVertices().values())
+        {
+            if (vertex instanceof LayerVertex layer && layer.getLayerConf().getLayer() instanceof BaseOutputLayer out
+                && out.getLossFn() instanceof LossSmoothedMcxent)
+            {
+                out.setLossFn(new LossMCXENT());
+                changed++;
+            }
         }
         return changed;
     }

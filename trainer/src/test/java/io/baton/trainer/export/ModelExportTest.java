@@ -3,6 +3,8 @@ package io.baton.trainer.export;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.ResNetZoo;
+import io.baton.trainer.model.ResidualBlock;
+import io.baton.trainer.model.ShortcutKind;
 import io.baton.trainer.model.ShortcutType;
 import io.baton.trainer.syncbn.SyncBatchNorm;
 import io.baton.trainer.syncbn.SyncBatchNormSwap;
@@ -88,6 +90,23 @@ class ModelExportTest
         assertEquals(2, sample.inputShape()[0]);
         assertEquals(sample.output().length, 2 * 4);
         assertTrue(sample.blocks().stream().anyMatch(b -> b.name().equals("stage2_block1") && b.changesShape()));
+    }
+
+    @Test
+    void shouldExportAShortcutAModelWithLabelSmoothingThatVerifiesWithItsZeroPadBlocks() throws IOException
+    {
+        final ComputationGraph training = InferenceFormTest.smoothedShortcutA(false);
+        final Path zip = dir.resolve("model.zip");
+        final VerificationSample sample = ModelExporter.export(training, INPUT, zip, 7, BN_MEAN_LIMIT);
+
+        final ModelVerifier.Result result = verify(zip);
+        assertTrue(result.passed(), "shortcut-A export must verify: " + result.problems());
+        assertEquals(9, result.blocksChecked());
+        assertEquals(List.of("stage2_block1", "stage3_block1"), sample.blocks().stream()
+            .filter(b -> b.shortcut() == ShortcutKind.ZERO_PAD).map(ResidualBlock::name).toList());
+        final ComputationGraph loaded = ModelSerializer.restoreComputationGraph(zip.toFile(), false);
+        assertEquals(sample.params(), loaded.numParams(), "the sidecar counts the exported graph's parameters");
+        assertFalse(loaded.getConfiguration().toJson().contains("io.baton"));
     }
 
     @Test

@@ -24,6 +24,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.io.IOException;
@@ -240,7 +241,10 @@ public final class Baton
     private TrainResult result(final BatonConfig config, final List<ReplicaReport> reports)
     {
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
-        final ComputationGraph trained = ModelExporter.inferenceGraph(readModel(run));
+        // The data's images are RGB at data.image-size (prepare and the generated set both make them so).
+        final int size = config.get(TrainerKeys.DATA_IMAGE_SIZE);
+        final ComputationGraph trained = ModelExporter.inferenceGraph(readModel(run),
+            (InputType.InputTypeConvolutional) InputType.convolutional(size, size, 3));
         if (!reports.isEmpty())
         {
             final ReplicaReport r = reports.get(0);

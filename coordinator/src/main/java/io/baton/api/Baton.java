@@ -110,12 +110,14 @@ public final class Baton
     /**
      * A copy of {@code conf} with what Baton's executors need added to what is there: its JVM flags (Java 17 module
      * opens for Spark and Aeron, the native-backend properties of this JVM) appended to
-     * {@code spark.executor.extraJavaOptions}, and its malloc settings in the executors' environment where the
-     * caller set none. Give it to the session builder before the application starts.
+     * {@code spark.executor.extraJavaOptions}, its malloc settings in the executors' environment where the caller set
+     * none, and its Kryo registrator appended to {@code spark.kryo.registrator} (the serializer is left as it is). Give it to the session builder before the application starts.
      */
     public static SparkConf sparkConf(final SparkConf conf)
     {
         final SparkConf out = conf.clone();
+        // Baton's task results travel through spark.serializer: registered, for Kryo with registration required.
+        out.set("spark.kryo.registrator", SparkContexts.withRegistrator(out.get("spark.kryo.registrator", "")));
         final String own = SparkContexts.executorJavaOptions();
         final String theirs = out.get("spark.executor.extraJavaOptions", "").trim();
         out.set("spark.executor.extraJavaOptions", theirs.isEmpty() ? own : theirs + " " + own);

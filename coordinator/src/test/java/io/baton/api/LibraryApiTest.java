@@ -50,7 +50,10 @@ class LibraryApiTest
     {
         sc = new JavaSparkContext(Baton.sparkConf(new SparkConf().setMaster("local[2]").setAppName("user-program")
             .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
-            .set("spark.ui.enabled", "false")));
+            .set("spark.ui.enabled", "false")
+            // A strict user: Kryo with every class registered; Baton's results must be registered too.
+            .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+            .set("spark.kryo.registrationRequired", "true")));
         confBefore = sc.getConf().toDebugString();
     }
 

@@ -92,6 +92,13 @@ public final class SparkContexts
             }
             conf.set(key, value);
         }
+        if (!base.contains("spark.serializer"))
+        {
+            // Kryo with registration required: an unregistered class fails loudly instead of silently costing.
+            conf.set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .set("spark.kryo.registrationRequired", "true");
+        }
+        conf.set("spark.kryo.registrator", withRegistrator(base.get("spark.kryo.registrator", "")));
         final String theirs = base.get("spark.executor.extraJavaOptions", "").trim();
         final String own = executorJavaOptions();
         conf.set("spark.executor.extraJavaOptions", theirs.isEmpty() ? own : theirs + " " + own);
@@ -128,6 +135,18 @@ public final class SparkContexts
             conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
         }
         return conf;
+    }
+
+    /** A {@code spark.kryo.registrator} list with Baton's registrator added (once) to the user's. */
+    public static String withRegistrator(final String registrators)
+    {
+        final String own = BatonKryoRegistrator.class.getName();
+        final String theirs = registrators == null ? "" : registrators.trim();
+        if (java.util.Arrays.asList(theirs.split("\\s*,\\s*")).contains(own))
+        {
+            return theirs;
+        }
+        return theirs.isEmpty() ? own : theirs + "," + own;
     }
 
     public static JavaSparkContext create(final BatonConfig config)

@@ -72,4 +72,21 @@ class SparkContextsTest
             .set("spark.executorEnv.MALLOC_TOP_PAD_", "1"));
         assertEquals("1", conf.get("spark.executorEnv.MALLOC_TOP_PAD_"));
     }
+
+    @Test
+    void batonsJobsUseKryoWithRegistrationRequiredAndTheUsersRegistratorsKeepTheirs()
+    {
+        final SparkConf own = SparkContexts.conf(demo(), new SparkConf(false));
+        assertEquals("org.apache.spark.serializer.KryoSerializer", own.get("spark.serializer"));
+        assertEquals("true", own.get("spark.kryo.registrationRequired"));
+        assertEquals(BatonKryoRegistrator.class.getName(), own.get("spark.kryo.registrator"));
+        final SparkConf users = SparkContexts.conf(demo(), new SparkConf(false)
+            .set("spark.serializer", "org.apache.spark.serializer.JavaSerializer")
+            .set("spark.kryo.registrator", "com.example.Mine"));
+        assertEquals("org.apache.spark.serializer.JavaSerializer", users.get("spark.serializer"));
+        assertEquals("com.example.Mine," + BatonKryoRegistrator.class.getName(), users.get("spark.kryo.registrator"));
+        assertEquals("com.example.Mine," + BatonKryoRegistrator.class.getName(),
+            SparkContexts.withRegistrator("com.example.Mine, " + BatonKryoRegistrator.class.getName())
+                .replace(", ", ","));
+    }
 }

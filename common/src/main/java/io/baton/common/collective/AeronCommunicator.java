@@ -1576,6 +1576,11 @@ public final class AeronCommunicator implements Communicator
     private void closeResources()
     {
         closing = true;
+        if (rejected > 0)
+        {
+            LOG.warn("rank {} of job {} generation {} refused {} unauthenticated message(s) in all; dropped {} of " +
+                "older generations and {} foreign", rank, jobId, generation, rejected, droppedStale, droppedForeign);
+        }
         flushPublications();
         for (int i = 0; i < publications.length; i++)
         {

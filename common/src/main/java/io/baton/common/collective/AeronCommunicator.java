@@ -1,10 +1,15 @@
 package io.baton.common.collective;
 
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ObjIntConsumer;
@@ -13,6 +18,7 @@ import io.aeron.Aeron;
 import io.aeron.AeronCounters;
 import io.aeron.ControlledFragmentAssembler;
 import io.aeron.ExclusivePublication;
+import io.aeron.Image;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.BufferClaim;
@@ -58,6 +64,18 @@ import org.slf4j.LoggerFactory;
  * Aeron's log (the poll aborts on them) until this rank reaches that operation, so memory stays bounded:
  * the only buffers beyond Aeron's term buffers are two chunk-sized scratch arrays.
  *
+ * <p>Only the stage's own replicas take part. Every rank holds the stage's {@link StageKey}; the connect handshake
+ * is a challenge-response over it: each rank's Hello carries a fresh random nonce and the receiver's nonce as far as
+ * it knows it, under an HMAC-SHA256 tag of the whole message (header, job, generation, sender, receiver, layout and
+ * both nonces). A Hello that does not verify is refused; one that verifies but does not echo this communicator's own
+ * nonce (a first Hello, or a replay) only teaches the sender's nonce. A verified Hello echoing our nonce binds the
+ * Aeron session it arrived on to its sender, and from then on that peer's messages are read only from that session:
+ * a message on any other session is refused before it can reach an operation. Heartbeats carry a tag as well; data
+ * messages are authenticated by their session alone (no per-fragment tag, so the ring's hot path is unchanged).
+ * Refused messages are counted in {@link #rejectedMessages()} and logged once per source; they never fail or stall
+ * a call. When the ranks hold different keys nobody connects, and connect fails at its deadline naming the ranks
+ * whose handshakes did not verify.
+ *
  * <p>Heartbeats are sent while a call waits; on timeout the ranks not heard from recently are named as missing
  * (or, when every rank was heard, the ranks this rank was directly waiting on).
  */
@@ -73,6 +91,12 @@ public final class AeronCommunicator implements Communicator
     /** IPC stream ids: one block of this many (one per rank) per job, out of IPC_JOB_SLOTS blocks. */
     private static final int IPC_STREAMS_PER_JOB = 4096;
     private static final int IPC_JOB_SLOTS = 500_000;
+    private static final int NONCE_LENGTH = 16;
+    /** Bytes of the sender's key fingerprint in front of a Hello's body (diagnostics only: not trusted). */
+    private static final int FINGERPRINT_LENGTH = 4;
+    /** At most this many sources of dropped messages are logged (each once); the counters count them all. */
+    private static final int MAX_LOGGED_SOURCES = 64;
+    private static final SecureRandom NONCES = new SecureRandom();
     /** Longest wait, after a collective and in {@link #close()}, for frames still in a publication's log to be sent. */
     static final long FLUSH_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -92,7 +116,16 @@ public final class AeronCommunicator implements Communicator
     private final IdleStrategy idle;
     private final BufferClaim claim = new BufferClaim();
     private final ExpandableDirectByteBuffer sendBuffer = new ExpandableDirectByteBuffer(4096);
-    private final UnsafeBuffer heartbeatBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH));
+    private final UnsafeBuffer heartbeatBuffer = new UnsafeBuffer(
+        ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH + MessageAuth.TAG_LENGTH));
+    private final StageKey key;
+    private final MessageAuth auth;
+    /** This communicator's handshake nonce: a Hello that echoes it was made for this connect, not replayed. */
+    private final byte[] nonce = new byte[NONCE_LENGTH];
+    /** Per peer: the Aeron session its authenticated Hello arrived on; only messages on it are read. */
+    private final int[] boundSession;
+    private final boolean[] sessionBound;
+    private final Set<String> loggedSources = new HashSet<>();
     private final ExclusivePublication[] publications;
     /** Per peer: the driver's sender position counter of the publication to it, once found. */
     private final int[] senderPositionIds;
@@ -120,6 +153,7 @@ public final class AeronCommunicator implements Communicator
     private volatile Thread opThread;
     private volatile long droppedStale;
     private volatile long droppedForeign;
+    private volatile long rejected;
 
     /**
      * Connects to every peer and exchanges a handshake; returns once all ranks are reachable.
@@ -129,14 +163,17 @@ public final class AeronCommunicator implements Communicator
      * @param peers      endpoint of every rank, index = rank (from the rendezvous).
      * @param jobId      identity of the training job; messages of other jobs are dropped.
      * @param generation incarnation of the job (raised on every restart); older generations are dropped.
-     * @throws CollectiveException if a peer does not answer within {@link CollectiveSettings#connectDeadlineNs()}.
+     * @param key        the stage's secret, the same on every rank: peers that cannot prove it are refused.
+     * @throws CollectiveException if a peer does not answer within {@link CollectiveSettings#connectDeadlineNs()},
+     *                             or answers with another key (the message names the ranks).
      */
     public AeronCommunicator(
         final CollectiveSettings settings,
         final int rank,
         final List<PeerEndpoint> peers,
         final String jobId,
-        final long generation)
+        final long generation,
+        final StageKey key)
     {
         this.settings = Objects.requireNonNull(settings, "settings").validate();
         this.peers = List.copyOf(Objects.requireNonNull(peers, "peers"));
@@ -154,6 +191,9 @@ public final class AeronCommunicator implements Communicator
             throw new IllegalArgumentException("jobId must be a non-empty string, was " + jobId);
         }
         this.rank = rank;
+        this.key = Objects.requireNonNull(key, "key");
+        this.auth = new MessageAuth(key);
+        NONCES.nextBytes(nonce);
         this.jobId = jobId;
         this.jobHash = WireFormat.jobHash(jobId);
         this.generation = generation;
@@ -168,10 +208,14 @@ public final class AeronCommunicator implements Communicator
         this.senderPositionIds = new int[worldSize];
         Arrays.fill(senderPositionIds, CountersReader.NULL_COUNTER_ID);
         this.lastHeardNs = new long[worldSize];
+        this.boundSession = new int[worldSize];
+        this.sessionBound = new boolean[worldSize];
         this.scratchReceived = new float[chunkFloats];
         this.scratchLocal = new float[chunkFloats];
-        this.assembler = new ControlledFragmentAssembler(this::onFragment);
-        this.ipcAssembler = new ControlledFragmentAssembler(this::onFragment);
+        this.assembler = new ControlledFragmentAssembler(
+            (buffer, offset, length, header) -> onFragment(buffer, offset, length, header, false));
+        this.ipcAssembler = new ControlledFragmentAssembler(
+            (buffer, offset, length, header) -> onFragment(buffer, offset, length, header, true));
         try
         {
             openTransport();
@@ -327,38 +371,22 @@ public final class AeronCommunicator implements Communicator
 
     private void connect()
     {
-        final ControlCodec codec = new ControlCodec();
-        final byte[] hello = codec.encode(new ControlCodec.Hello(
-            jobId, generation, rank, worldSize, chunkFloats, settings.smallThresholdBytes()));
-        final Connect op = new Connect(hello, (bytes, peer) -> checkHello(codec, peer, bytes));
-        run("connect", CONNECT_SEQUENCE, op, settings.connectDeadlineNs());
+        run("connect", CONNECT_SEQUENCE, new Connect(new ControlCodec()), settings.connectDeadlineNs());
         LOG.debug("rank {}/{} of job {} generation {} connected over {}", rank, worldSize, jobId, generation,
             transport);
     }
 
-    private void checkHello(final ControlCodec codec, final int peer, final byte[] bytes)
+    private void checkHello(final int peer, final ControlCodec.Hello h)
     {
-        final Object decoded;
-        try
-        {
-            decoded = codec.decode(bytes);
-        }
-        catch (final RuntimeException ex)
-        {
-            throw failure("connect", CONNECT_SEQUENCE, List.of(), "rank " + peer + " sent an undecodable Hello: " +
-                ex, ex);
-        }
-        if (!(decoded instanceof ControlCodec.Hello))
-        {
-            throw failure("connect", CONNECT_SEQUENCE, List.of(), "rank " + peer + " sent " + decoded +
-                " instead of a Hello");
-        }
-        final ControlCodec.Hello h = (ControlCodec.Hello)decoded;
         checkSame("connect", peer, "jobId", h.jobId, jobId);
         checkSame("connect", peer, "rank", h.rank, peer);
         checkSame("connect", peer, "worldSize", h.worldSize, worldSize);
         checkSame("connect", peer, "chunkFloats", h.chunkFloats, chunkFloats);
         checkSame("connect", peer, "smallThresholdBytes", h.smallThresholdBytes, settings.smallThresholdBytes());
+        if (h.nonce == null || h.nonce.length != NONCE_LENGTH)
+        {
+            throw failure("connect", CONNECT_SEQUENCE, List.of(), "rank " + peer + " sent a Hello without a nonce");
+        }
     }
 
     private void checkSame(final String op, final int peer, final String what, final Object theirs,
@@ -411,6 +439,16 @@ public final class AeronCommunicator implements Communicator
     public long droppedForeignMessages()
     {
         return droppedForeign;
+    }
+
+    /**
+     * Messages refused because they failed authentication: a handshake that does not verify with the stage's key, or
+     * is replayed or misaddressed, a heartbeat with a bad tag, or any message on an Aeron session that no
+     * authenticated peer holds (a stranger's publication). Each source is also logged once.
+     */
+    public long rejectedMessages()
+    {
+        return rejected;
     }
 
     /** Aeron directory used (the shared embedded driver's or the external one). */
@@ -658,7 +696,8 @@ public final class AeronCommunicator implements Communicator
                 if (nowNs - startNs >= deadlineNs)
                 {
                     throw failure(name, seq, missingRanks(op), "timed out after " +
-                        TimeUnit.NANOSECONDS.toMillis(deadlineNs) + " ms waiting for ranks " + missingRanks(op));
+                        TimeUnit.NANOSECONDS.toMillis(deadlineNs) + " ms waiting for ranks " + missingRanks(op) +
+                        op.diagnosis());
                 }
                 if (closing)
                 {
@@ -714,20 +753,23 @@ public final class AeronCommunicator implements Communicator
     {
         WireFormat.encode(heartbeatBuffer, 0, WireFormat.TYPE_HEARTBEAT, jobHash, generation, seq, rank, 0, 0,
             worldSize);
+        auth.sign(heartbeatBuffer, 0, WireFormat.HEADER_LENGTH);
         for (final ExclusivePublication publication : publications)
         {
             if (publication != null)
             {
-                publication.offer(heartbeatBuffer, 0, WireFormat.HEADER_LENGTH);
+                publication.offer(heartbeatBuffer, 0, WireFormat.HEADER_LENGTH + MessageAuth.TAG_LENGTH);
             }
         }
     }
 
-    private Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    private Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header,
+        final boolean ipc)
     {
         if (!WireFormat.hasMagic(buffer, offset, length) || WireFormat.jobHash(buffer, offset) != jobHash)
         {
             droppedForeign++;
+            logOnce(header, false, "a message of another job or protocol");
             return Action.CONTINUE;
         }
         final long messageGeneration = WireFormat.generation(buffer, offset);
@@ -741,6 +783,7 @@ public final class AeronCommunicator implements Communicator
             {
                 droppedForeign++;
             }
+            logOnce(header, false, "a message of generation " + messageGeneration);
             return Action.CONTINUE;
         }
         final int sender = WireFormat.sender(buffer, offset);
@@ -749,13 +792,46 @@ public final class AeronCommunicator implements Communicator
             (type != WireFormat.TYPE_HELLO && WireFormat.worldSize(buffer, offset) != worldSize))
         {
             droppedForeign++;
+            logOnce(header, false, "a message claiming rank " + sender + " of a world of " +
+                WireFormat.worldSize(buffer, offset));
+            return Action.CONTINUE;
+        }
+        final boolean onBoundSession = sessionBound[sender] && ipcPeer[sender] == ipc &&
+            boundSession[sender] == header.sessionId();
+        if (type == WireFormat.TYPE_HELLO)
+        {
+            if (current instanceof Connect)
+            {
+                ((Connect)current).onHello(buffer, offset, length, header, ipc, sender);
+            }
+            else if (!onBoundSession)
+            {
+                refuse(header, "a handshake claiming rank " + sender + " after connect");
+            }
+            return Action.CONTINUE;
+        }
+        if (!onBoundSession)
+        {
+            if (type != WireFormat.TYPE_HEARTBEAT || !auth.verify(buffer, offset, length))
+            {
+                refuse(header, "a message claiming rank " + sender + " on a session no authenticated peer holds");
+            }
+            // else: a peer's heartbeat sent before its handshake bound its session
+            return Action.CONTINUE;
+        }
+        if (type == WireFormat.TYPE_HEARTBEAT)
+        {
+            if (auth.verify(buffer, offset, length))
+            {
+                lastHeardNs[sender] = nowNs;
+            }
+            else
+            {
+                refuse(header, "a heartbeat of rank " + sender + " with a bad tag");
+            }
             return Action.CONTINUE;
         }
         lastHeardNs[sender] = nowNs;
-        if (type == WireFormat.TYPE_HEARTBEAT)
-        {
-            return Action.CONTINUE;
-        }
         final long seq = WireFormat.sequence(buffer, offset);
         if (seq > currentSequence)
         {
@@ -763,16 +839,40 @@ public final class AeronCommunicator implements Communicator
         }
         if (seq < currentSequence || current == null)
         {
-            if (type != WireFormat.TYPE_HELLO)
-            {
-                // a Hello sent again while its sender waited for our confirmation is no stale message
-                droppedStale++;
-            }
+            droppedStale++;
             return Action.CONTINUE;
         }
         current.onMessage(type, sender, WireFormat.step(buffer, offset), WireFormat.index(buffer, offset),
             buffer, offset + WireFormat.HEADER_LENGTH, length - WireFormat.HEADER_LENGTH);
         return Action.CONTINUE;
+    }
+
+    private void refuse(final Header header, final String what)
+    {
+        rejected++;
+        logOnce(header, true, what);
+    }
+
+    /** Logs the first message dropped from each source (a UDP sender address, or IPC) and what it was. */
+    private void logOnce(final Header header, final boolean refused, final String what)
+    {
+        final Object context = header.context();
+        final String source = context instanceof Image ? ((Image)context).sourceIdentity() : "unknown source";
+        if (loggedSources.size() >= MAX_LOGGED_SOURCES || !loggedSources.add((refused ? "refused " : "") + source))
+        {
+            return;
+        }
+        if (refused)
+        {
+            LOG.warn("rank {} of job {} generation {} refused {} from {} (Aeron session {}); further messages " +
+                "refused from there are only counted (rejectedMessages)", rank, jobId, generation, what, source,
+                header.sessionId());
+        }
+        else
+        {
+            LOG.info("rank {} of job {} generation {} dropped {} from {} (Aeron session {}); further ones from " +
+                "there are only counted", rank, jobId, generation, what, source, header.sessionId());
+        }
     }
 
     /**
@@ -925,33 +1025,48 @@ public final class AeronCommunicator implements Communicator
 
         /** Ranks this rank still needs something from (or cannot send to). */
         List<Integer> waitingOn();
+
+        /** What a timeout's message should add beyond the waiting ranks ("" if nothing). */
+        default String diagnosis()
+        {
+            return "";
+        }
     }
 
     /**
      * Handshake: every rank sends its Hello to every peer until that peer confirms it. A publication may count as
      * connected, and take the Hello, before the peer's own subscription has joined it (an IPC subscription of an
      * older generation on the same stream in this driver, or an image that joined after the message), so one send
-     * is not enough. A Hello's step is 1 when its sender holds the receiver's Hello (the confirmation); its index
-     * is 1 while its sender still waits for the receiver's confirmation, and the receiver then answers with a Hello
-     * of step 1. The Hello is sent again every {@link #helloResendNs} until confirmed. Done when every peer's Hello
-     * arrived, every peer confirmed ours and every answer owed is sent: a peer that still waits then has an answer
-     * on a stream it already reads (it holds one of our messages), so it does not depend on our resending.
+     * is not enough. A Hello counts only when its tag verifies and it echoes this rank's nonce (see the class
+     * comment); a verified Hello that does not echo it teaches the sender's nonce and is answered. A Hello's step is
+     * 1 when its sender holds the receiver's Hello (the confirmation); its index is 1 while its sender still waits
+     * for the receiver's confirmation, and the receiver then answers with a Hello of step 1. The Hello is sent again
+     * every {@link #helloResendNs} until confirmed. Done when every peer's Hello arrived, every peer confirmed ours
+     * and every answer owed is sent: a peer that still waits then has an answer on a stream it already reads (it
+     * holds one of our messages), so it does not depend on our resending.
+     *
+     * <p>Hello message body: the sender's key fingerprint ({@link #FINGERPRINT_LENGTH} bytes, for the diagnosis of
+     * different keys only), the Kryo {@link ControlCodec.Hello}, then the tag of the header and both.
      */
     private final class Connect implements Operation
     {
-        private final byte[] hello;
-        private final ObjIntConsumer<byte[]> check;
-        private final byte[][] received = new byte[worldSize][];
+        private final ControlCodec codec;
+        private final byte[] fingerprint = HexFormat.of().parseHex(key.fingerprint());
+        private final UnsafeBuffer header = new UnsafeBuffer(new byte[WireFormat.HEADER_LENGTH]);
+        private final byte[][] peerNonce = new byte[worldSize][];
+        private final boolean[] received = new boolean[worldSize];
         private final boolean[] confirmed = new boolean[worldSize];
         private final boolean[] answerOwed = new boolean[worldSize];
         private final long[] lastSentNs = new long[worldSize];
         private final boolean[] sentOnce = new boolean[worldSize];
+        /** Per claimed sender: Hellos that did not verify, and the key fingerprint the last one claimed. */
+        private final long[] unverified = new long[worldSize];
+        private final String[] claimedFingerprint = new String[worldSize];
         private final long helloResendNs = Math.min(heartbeatIntervalNs, TimeUnit.MILLISECONDS.toNanos(50));
 
-        Connect(final byte[] hello, final ObjIntConsumer<byte[]> check)
+        Connect(final ControlCodec codec)
         {
-            this.hello = hello;
-            this.check = check;
+            this.codec = codec;
         }
 
         @Override
@@ -963,33 +1078,96 @@ public final class AeronCommunicator implements Communicator
                 final int peer = (rank + i) % worldSize;
                 final boolean resend = !confirmed[peer] &&
                     (!sentOnce[peer] || nowNs - lastSentNs[peer] >= helloResendNs);
-                if ((answerOwed[peer] || resend) && trySend(name, peer, WireFormat.TYPE_HELLO,
-                    received[peer] != null ? 1 : 0, confirmed[peer] ? 0 : 1, hello, BYTE_BASE, hello.length))
+                if (answerOwed[peer] || resend)
                 {
-                    answerOwed[peer] = false;
-                    sentOnce[peer] = true;
-                    lastSentNs[peer] = nowNs;
-                    work++;
+                    final int step = received[peer] ? 1 : 0;
+                    final int index = confirmed[peer] ? 0 : 1;
+                    final byte[] hello = hello(peer, step, index);
+                    if (trySend(name, peer, WireFormat.TYPE_HELLO, step, index, hello, BYTE_BASE, hello.length))
+                    {
+                        answerOwed[peer] = false;
+                        sentOnce[peer] = true;
+                        lastSentNs[peer] = nowNs;
+                        work++;
+                    }
                 }
             }
             return work;
         }
 
-        @Override
-        public void onMessage(final int type, final int sender, final int step, final int index,
-            final DirectBuffer buffer, final int offset, final int length)
+        /** The body of the Hello to {@code peer} sent with this step and index in its header, tag included. */
+        private byte[] hello(final int peer, final int step, final int index)
         {
-            if (type != WireFormat.TYPE_HELLO)
+            final byte[] encoded = codec.encode(new ControlCodec.Hello(jobId, generation, rank, peer, worldSize,
+                chunkFloats, settings.smallThresholdBytes(), nonce,
+                peerNonce[peer] == null ? new byte[0] : peerNonce[peer]));
+            final byte[] body = new byte[FINGERPRINT_LENGTH + encoded.length + MessageAuth.TAG_LENGTH];
+            System.arraycopy(fingerprint, 0, body, 0, FINGERPRINT_LENGTH);
+            System.arraycopy(encoded, 0, body, FINGERPRINT_LENGTH, encoded.length);
+            WireFormat.encode(header, 0, WireFormat.TYPE_HELLO, jobHash, generation, CONNECT_SEQUENCE, rank, step,
+                index, worldSize);
+            final byte[] tag = auth.tag(header, WireFormat.HEADER_LENGTH,
+                Arrays.copyOf(body, FINGERPRINT_LENGTH + encoded.length));
+            System.arraycopy(tag, 0, body, FINGERPRINT_LENGTH + encoded.length, MessageAuth.TAG_LENGTH);
+            return body;
+        }
+
+        /** A Hello claiming {@code sender}, whole message at {@code buffer[offset, offset + length)}. */
+        void onHello(final DirectBuffer buffer, final int offset, final int length, final Header aeronHeader,
+            final boolean ipc, final int sender)
+        {
+            final int bodyLength = length - WireFormat.HEADER_LENGTH - MessageAuth.TAG_LENGTH;
+            if (bodyLength < FINGERPRINT_LENGTH || !auth.verify(buffer, offset, length))
             {
-                throw protocol("unexpected message type=" + type + " from rank " + sender + " during connect");
+                unverified[sender]++;
+                if (bodyLength >= FINGERPRINT_LENGTH)
+                {
+                    final byte[] claimed = new byte[FINGERPRINT_LENGTH];
+                    buffer.getBytes(offset + WireFormat.HEADER_LENGTH, claimed);
+                    claimedFingerprint[sender] = HexFormat.of().formatHex(claimed);
+                }
+                refuse(aeronHeader, "a handshake claiming rank " + sender + " that does not verify with this " +
+                    "stage's key");
+                return;
             }
-            if (received[sender] == null)
+            final byte[] encoded = new byte[bodyLength - FINGERPRINT_LENGTH];
+            buffer.getBytes(offset + WireFormat.HEADER_LENGTH + FINGERPRINT_LENGTH, encoded);
+            final ControlCodec.Hello h = decode(sender, encoded);
+            if (h.receiver != rank)
             {
-                final byte[] payload = new byte[length];
-                buffer.getBytes(offset, payload);
-                check.accept(payload, sender);
-                received[sender] = payload;
+                refuse(aeronHeader, "a handshake of rank " + sender + " addressed to rank " + h.receiver);
+                return;
             }
+            checkHello(sender, h);
+            final boolean bound = sessionBound[sender];
+            if (bound && (ipcPeer[sender] != ipc || boundSession[sender] != aeronHeader.sessionId()))
+            {
+                refuse(aeronHeader, "a replayed handshake of rank " + sender + " on another session");
+                return;
+            }
+            peerNonce[sender] = h.nonce;
+            if (h.echo == null || !MessageDigest.isEqual(h.echo, nonce))
+            {
+                // authentic, but not made for this connect (a first Hello, or a replay): it proves nothing about
+                // its session; answer so the sender can make one that echoes our nonce
+                answerOwed[sender] = true;
+                return;
+            }
+            if (!bound)
+            {
+                if (ipcPeer[sender] != ipc)
+                {
+                    refuse(aeronHeader, "a handshake of rank " + sender + " over " + (ipc ? "IPC" : "UDP") +
+                        ", which that rank does not use to reach this one");
+                    return;
+                }
+                sessionBound[sender] = true;
+                boundSession[sender] = aeronHeader.sessionId();
+            }
+            lastHeardNs[sender] = nowNs;
+            received[sender] = true;
+            final int step = WireFormat.step(buffer, offset);
+            final int index = WireFormat.index(buffer, offset);
             if (step == 1)
             {
                 confirmed[sender] = true;
@@ -1000,17 +1178,37 @@ public final class AeronCommunicator implements Communicator
             }
         }
 
+        private ControlCodec.Hello decode(final int sender, final byte[] encoded)
+        {
+            final Object decoded;
+            try
+            {
+                decoded = codec.decode(encoded);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw failure("connect", CONNECT_SEQUENCE, List.of(), "rank " + sender +
+                    " sent an undecodable Hello: " + ex, ex);
+            }
+            if (!(decoded instanceof ControlCodec.Hello))
+            {
+                throw failure("connect", CONNECT_SEQUENCE, List.of(), "rank " + sender + " sent " + decoded +
+                    " instead of a Hello");
+            }
+            return (ControlCodec.Hello)decoded;
+        }
+
+        @Override
+        public void onMessage(final int type, final int sender, final int step, final int index,
+            final DirectBuffer buffer, final int offset, final int length)
+        {
+            throw protocol("unexpected message type=" + type + " from rank " + sender + " during connect");
+        }
+
         @Override
         public boolean isDone()
         {
-            for (int peer = 0; peer < worldSize; peer++)
-            {
-                if (peer != rank && (received[peer] == null || !confirmed[peer] || answerOwed[peer]))
-                {
-                    return false;
-                }
-            }
-            return true;
+            return waitingOn().isEmpty();
         }
 
         @Override
@@ -1019,12 +1217,32 @@ public final class AeronCommunicator implements Communicator
             final List<Integer> ranks = new ArrayList<>();
             for (int peer = 0; peer < worldSize; peer++)
             {
-                if (peer != rank && (received[peer] == null || !confirmed[peer] || answerOwed[peer]))
+                if (peer != rank && (!received[peer] || !confirmed[peer] || answerOwed[peer]))
                 {
                     ranks.add(peer);
                 }
             }
             return ranks;
+        }
+
+        @Override
+        public String diagnosis()
+        {
+            final StringBuilder out = new StringBuilder();
+            final List<Integer> ranks = new ArrayList<>();
+            for (int peer = 0; peer < worldSize; peer++)
+            {
+                if (peer != rank && !received[peer] && unverified[peer] > 0)
+                {
+                    ranks.add(peer);
+                    out.append(out.length() == 0 ? "" : ", ").append("rank ").append(peer).append(": ")
+                        .append(unverified[peer]).append(" refused, key fingerprint ")
+                        .append(claimedFingerprint[peer] == null ? "?" : claimedFingerprint[peer]);
+                }
+            }
+            return ranks.isEmpty() ? "" : "; handshakes claiming ranks " + ranks + " did not verify with this " +
+                "rank's stage key (fingerprint " + key.fingerprint() + "; " + out + "): the ranks were given " +
+                "different stage keys, or a stranger is claiming those ranks";
         }
     }
 
@@ -1358,6 +1576,11 @@ public final class AeronCommunicator implements Communicator
     private void closeResources()
     {
         closing = true;
+        if (rejected > 0)
+        {
+            LOG.warn("rank {} of job {} generation {} refused {} unauthenticated message(s) in all; dropped {} of " +
+                "older generations and {} foreign", rank, jobId, generation, rejected, droppedStale, droppedForeign);
+        }
         flushPublications();
         for (int i = 0; i < publications.length; i++)
         {

@@ -88,6 +88,7 @@ final class SharedDriver
             {
                 throw new IllegalStateException("shared Aeron driver: cannot create " + parent);
             }
+            createOwnerOnly(lockFile(dir));
             file = new RandomAccessFile(lockFile(dir), "rw");
             lock = lock(file.getChannel(), dir, deadlineNs);
             if (!alive(dir))
@@ -108,6 +109,24 @@ final class SharedDriver
             release(file, lock);
             JVM_LOCK.unlock();
             throw ex;
+        }
+    }
+
+    /** Creates {@code file} readable and writable by its owner only (rw-------) if it does not exist. */
+    private static void createOwnerOnly(final File file) throws IOException
+    {
+        if (file.exists() || !file.toPath().getFileSystem().supportedFileAttributeViews().contains("posix"))
+        {
+            return;
+        }
+        try
+        {
+            java.nio.file.Files.createFile(file.toPath(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        }
+        catch (final java.nio.file.FileAlreadyExistsException ex)
+        {
+            // another JVM created it first
         }
     }
 

@@ -82,6 +82,7 @@ public final class SharedDriverMain
             .warnIfDirectoryExists(false)
             .errorHandler((ex) -> log("error: " + ex));
         final MediaDriver driver = MediaDriver.launch(ctx);
+        ownerOnly(dir);
         boolean closed = false;
         try
         {
@@ -122,6 +123,26 @@ public final class SharedDriverMain
             {
                 driver.close();
             }
+        }
+    }
+
+    /**
+     * Restricts the driver's directory to its owner (rwx------): its files are the replicas' log buffers, which
+     * another user of the host could otherwise read, or map and write into.
+     */
+    static void ownerOnly(final File dir)
+    {
+        try
+        {
+            if (dir.toPath().getFileSystem().supportedFileAttributeViews().contains("posix"))
+            {
+                java.nio.file.Files.setPosixFilePermissions(dir.toPath(),
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            }
+        }
+        catch (final IOException ex)
+        {
+            log("cannot restrict " + dir + " to its owner: " + ex);
         }
     }
 

@@ -310,8 +310,9 @@ class AeronCommunicatorTest
         try
         {
             final Future<AeronCommunicator> old0 = pool.submit(() -> new AeronCommunicator(settings, 0, peers,
-                "job-a", 1));
-            final AeronCommunicator old1 = new AeronCommunicator(settings, 1, peers, "job-a", 1);
+                "job-a", 1, CollectiveTestSupport.TEST_KEY));
+            final AeronCommunicator old1 = new AeronCommunicator(settings, 1, peers, "job-a", 1,
+                CollectiveTestSupport.TEST_KEY);
             toClose.add(old1);
             final AeronCommunicator oldRank0 = old0.get(10, TimeUnit.SECONDS);
             toClose.add(oldRank0);
@@ -319,7 +320,8 @@ class AeronCommunicatorTest
                 oldRank0::barrier));
             final Future<AeronCommunicator> new1 = pool.submit(() ->
             {
-                final AeronCommunicator comm = new AeronCommunicator(settings, 1, peers, "job-a", 2);
+                final AeronCommunicator comm = new AeronCommunicator(settings, 1, peers, "job-a", 2,
+                    CollectiveTestSupport.TEST_KEY);
                 synchronized (toClose)
                 {
                     toClose.add(comm);
@@ -332,7 +334,8 @@ class AeronCommunicatorTest
                 assertTrue(System.currentTimeMillis() < deadlineMs, "old rank 0 never saw the new rank 1's Hello");
                 Thread.sleep(1);
             }
-            final AeronCommunicator newRank0 = new AeronCommunicator(settings, 0, peers, "job-a", 2);
+            final AeronCommunicator newRank0 = new AeronCommunicator(settings, 0, peers, "job-a", 2,
+                CollectiveTestSupport.TEST_KEY);
             toClose.add(newRank0);
             final AeronCommunicator newRank1 = new1.get(10, TimeUnit.SECONDS);
             oldRank0.close();
@@ -380,7 +383,8 @@ class AeronCommunicatorTest
     private static String connectError(final CollectiveSettings settings, final int rank,
         final List<PeerEndpoint> peers)
     {
-        try (AeronCommunicator ignored = new AeronCommunicator(settings, rank, peers, "job-a", 1))
+        try (AeronCommunicator ignored = new AeronCommunicator(settings, rank, peers, "job-a", 1,
+            CollectiveTestSupport.TEST_KEY))
         {
             return "connected";
         }

@@ -21,6 +21,8 @@ import java.util.stream.Collectors;
 final class CollectiveTestSupport
 {
     static final long TEST_DEADLINE_NS = TimeUnit.SECONDS.toNanos(2);
+    /** The stage key of the tests' ranks: fixed, so that ranks in other JVMs ({@link CollectiveWorker}) hold it too. */
+    static final StageKey TEST_KEY = StageKey.fromHex("5eed".repeat(16));
 
     private CollectiveTestSupport()
     {
@@ -144,7 +146,8 @@ final class CollectiveTestSupport
                 final int rank = r;
                 futures.add(pool.submit(() ->
                 {
-                    try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, jobId, generation))
+                    try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, jobId, generation,
+                        TEST_KEY))
                     {
                         return body.apply(comm);
                     }

@@ -50,7 +50,8 @@ public final class CollectiveWorker
         final Set<Thread> before = CollectiveTestSupport.liveThreads();
         String directory;
         try (AeronCommunicator comm = new AeronCommunicator(
-            settings, rank, CollectiveTestSupport.localEndpoints(settings, ports), jobId, generation))
+            settings, rank, CollectiveTestSupport.localEndpoints(settings, ports), jobId, generation,
+            CollectiveTestSupport.TEST_KEY))
         {
             directory = comm.aeronDirectory();
             System.out.println("CONNECTED " + comm.transport());

@@ -173,7 +173,7 @@ class SharedDriverTest
                 ranks.add(pool.submit(() ->
                 {
                     try (AeronCommunicator comm = new AeronCommunicator(rank < 2 ? shared : embedded, rank, peers,
-                        "job-mixed", 1))
+                        "job-mixed", 1, CollectiveTestSupport.TEST_KEY))
                     {
                         final StringBuilder out = new StringBuilder(comm.transport().name());
                         for (final int size : new int[] {100, 300_000})

@@ -7,6 +7,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.fs.permission.FsPermission;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +17,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -41,6 +44,8 @@ public final class DirectoryLock implements AutoCloseable
 {
     /** The lock file's name inside the locked directory. */
     public static final String FILE_NAME = "baton.lock";
+    /** The lock names its holder (host, pid, job): readable and writable by the job's user only. */
+    private static final java.util.Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryLock.class);
     /** File systems whose create without overwrite is exclusive. */
@@ -209,8 +214,15 @@ public final class DirectoryLock implements AutoCloseable
             // Hadoop's local create checks for the file and then opens it: not atomic. CREATE_NEW is O_EXCL.
             try
             {
-                Files.write(local.pathToFile(file).toPath(), bytes, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE);
+                final java.nio.file.Path path = local.pathToFile(file).toPath();
+                final boolean posix = path.getFileSystem().supportedFileAttributeViews().contains("posix");
+                try (java.nio.channels.SeekableByteChannel out = posix
+                    ? Files.newByteChannel(path, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(OWNER_ONLY))
+                    : Files.newByteChannel(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+                {
+                    out.write(java.nio.ByteBuffer.wrap(bytes));
+                }
                 return true;
             }
             catch (final java.nio.file.FileAlreadyExistsException ex)
@@ -218,7 +230,9 @@ public final class DirectoryLock implements AutoCloseable
                 return false;
             }
         }
-        try (FSDataOutputStream out = fs.create(file, false))
+        try (FSDataOutputStream out = fs.create(file, new FsPermission((short)0600), false,
+            fs.getConf().getInt("io.file.buffer.size", 4096), fs.getDefaultReplication(file),
+            fs.getDefaultBlockSize(file), null))
         {
             out.write(bytes);
             out.hsync();

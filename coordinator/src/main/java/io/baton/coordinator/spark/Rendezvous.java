@@ -5,6 +5,7 @@ import io.baton.common.collective.CollectiveConfigs;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.Communicator;
 import io.baton.common.collective.PeerEndpoint;
+import io.baton.common.collective.StageKey;
 import io.baton.common.config.BatonConfig;
 import io.baton.trainer.replica.OverlappedAllReduce;
 import io.baton.trainer.run.SingleRankCommunicator;
@@ -20,6 +21,15 @@ import java.util.List;
  * buckets; and with SyncBatchNorm groups smaller than the world, one between the ranks of this replica's group. The
  * extra ones use the same ports and driver but their own Aeron streams.
  *
+ * <p>The stage's collective secret travels in the same exchange: rank 0 creates a {@link StageKey} and adds it to its
+ * entry, every replica takes it from there, and all of the stage's communicators are keyed with it, so only this
+ * stage's tasks can join them. Spark carries allGather messages over its RPC, which authenticates and encrypts them
+ * when {@code spark.authenticate} and {@code spark.network.crypto.enabled} are on; with them off the key crosses the
+ * network in the clear between executors and the driver (see the README, "Security of the collectives").
+ *
+ * <p>The UDP endpoint binds the address peers are told ({@code collective.host}, else the address Spark knows the
+ * executor by), not every interface.
+ *
  * <p>Threading: the task's thread.
  */
 public final class Rendezvous
@@ -29,28 +39,38 @@ public final class Rendezvous
     private final CollectiveSettings settings;
     private final int rank;
     private final List<PeerEndpoint> peers;
+    private final StageKey key;
 
-    private Rendezvous(final CollectiveSettings settings, final int rank, final List<PeerEndpoint> peers)
+    private Rendezvous(final CollectiveSettings settings, final int rank, final List<PeerEndpoint> peers,
+        final StageKey key)
     {
         this.settings = settings;
         this.rank = rank;
         this.peers = peers;
+        this.key = key;
     }
 
     /** Exchanges every replica's endpoint (a barrier collective of the stage's tasks). */
     public static Rendezvous exchange(final BatonConfig config, final ReplicaContext context)
     {
-        final CollectiveSettings settings = CollectiveConfigs.settings(config);
-        final PeerEndpoint self = CollectiveConfigs.endpoint(config, settings, context.host(), context.rank());
+        final CollectiveSettings configured = CollectiveConfigs.settings(config);
+        final PeerEndpoint self = CollectiveConfigs.endpoint(config, configured, context.host(), context.rank());
+        final CollectiveSettings settings = configured.toBuilder().bindHost(self.host()).build().validate();
+        final String offeredKey = context.rank() == 0 ? StageKey.random().toHex() : "-";
         final List<String> gathered = context.allGather(self.host() + SEPARATOR + self.port() + SEPARATOR
-            + self.driverId());
+            + offeredKey + SEPARATOR + self.driverId());
         final List<PeerEndpoint> peers = new ArrayList<>(gathered.size());
+        StageKey key = null;
         for (final String entry : gathered)
         {
-            final String[] parts = entry.split("\\" + SEPARATOR, 3);
-            peers.add(new PeerEndpoint(parts[0], Integer.parseInt(parts[1]), parts[2]));
+            final String[] parts = entry.split("\\" + SEPARATOR, 4);
+            peers.add(new PeerEndpoint(parts[0], Integer.parseInt(parts[1]), parts[3]));
+            if (peers.size() == 1)
+            {
+                key = StageKey.fromHex(parts[2]);
+            }
         }
-        return new Rendezvous(settings, context.rank(), peers);
+        return new Rendezvous(settings, context.rank(), peers, key);
     }
 
     /**
@@ -68,7 +88,7 @@ public final class Rendezvous
     /** The replica's communicator. */
     public AeronCommunicator connect(final String jobId, final long generation)
     {
-        return new AeronCommunicator(settings, rank, peers, jobId, generation);
+        return new AeronCommunicator(settings, rank, peers, jobId, generation, key);
     }
 
     /**
@@ -78,7 +98,7 @@ public final class Rendezvous
     public AeronCommunicator connectGradients(final String jobId, final long generation)
     {
         return new AeronCommunicator(OverlappedAllReduce.communicatorSettings(settings), rank, peers,
-            OverlappedAllReduce.communicatorJobId(jobId), generation);
+            OverlappedAllReduce.communicatorJobId(jobId), generation, key);
     }
 
     /**
@@ -100,6 +120,7 @@ public final class Rendezvous
         }
         final int first = BnGroups.firstRank(rank, worldSize, groupSize);
         return new AeronCommunicator(BnGroups.communicatorSettings(settings), rank - first,
-            List.copyOf(peers.subList(first, first + k)), BnGroups.communicatorJobId(jobId, first / k), generation);
+            List.copyOf(peers.subList(first, first + k)), BnGroups.communicatorJobId(jobId, first / k), generation,
+            key);
     }
 }

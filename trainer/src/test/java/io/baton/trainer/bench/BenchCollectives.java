@@ -1,6 +1,7 @@
 package io.baton.trainer.bench;
 
 import io.baton.common.collective.AeronCommunicator;
+import io.baton.common.collective.StageKey;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.PeerEndpoint;
 
@@ -52,7 +53,8 @@ final class BenchCollectives
         {
             peers.add(PeerEndpoint.local(settings, "127.0.0.1", port));
         }
-        return new AeronCommunicator(settings, rank, peers, jobId, 1L);
+        return new AeronCommunicator(settings, rank, peers, jobId, 1L,
+            StageKey.fromHex(System.getProperty("bench.key", "be".repeat(StageKey.LENGTH))));
     }
 
     /**

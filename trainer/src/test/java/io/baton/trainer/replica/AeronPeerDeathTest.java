@@ -1,6 +1,7 @@
 package io.baton.trainer.replica;
 
 import io.baton.common.collective.AeronCommunicator;
+import io.baton.common.collective.StageKey;
 import io.baton.common.collective.CollectiveException;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.Communicator;
@@ -38,6 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AeronPeerDeathTest
 {
+    private static final StageKey KEY = StageKey.random();
+
     private static final long DEADLINE_MS = 2_000;
     private static final long SLACK_MS = 3_000;
 
@@ -90,7 +93,7 @@ class AeronPeerDeathTest
         final CollectiveSettings settings, final List<PeerEndpoint> peers, final int rank,
         final ComputationGraphConfiguration conf, final List<INDArray[]> batches, final AtomicLong diedAtNs)
     {
-        final Communicator comm = new AeronCommunicator(settings, rank, peers, "peer-death-test", 1L);
+        final Communicator comm = new AeronCommunicator(settings, rank, peers, "peer-death-test", 1L, KEY);
         try
         {
             final ComputationGraph graph = DdpHarness.init(conf);

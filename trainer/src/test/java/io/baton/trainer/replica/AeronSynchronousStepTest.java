@@ -1,6 +1,7 @@
 package io.baton.trainer.replica;
 
 import io.baton.common.collective.AeronCommunicator;
+import io.baton.common.collective.StageKey;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.PeerEndpoint;
 import io.baton.trainer.backend.NativeRuntime;
@@ -24,6 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AeronSynchronousStepTest
 {
+    private static final StageKey KEY = StageKey.random();
+
     @BeforeAll
     static void configure()
     {
@@ -38,7 +41,7 @@ class AeronSynchronousStepTest
         final CollectiveSettings settings = settings();
         final List<PeerEndpoint> peers = peers(settings, 2);
         final List<INDArray> replicas = DdpHarness.train(2,
-            rank -> new AeronCommunicator(settings, rank, peers, "replica-step-test", 1L), true, batches, 1, null);
+            rank -> new AeronCommunicator(settings, rank, peers, "replica-step-test", 1L, KEY), true, batches, 1, null);
         assertTrue(Arrays.equals(replicas.get(0).toFloatVector(), replicas.get(1).toFloatVector()),
             "replicas must be bit-identical");
         final double err = DdpHarness.relError(replicas.get(0), single);
@@ -57,11 +60,11 @@ class AeronSynchronousStepTest
         final CollectiveSettings gradients = OverlappedAllReduce.communicatorSettings(settings);
         final List<PeerEndpoint> peers = peers(settings, 2);
         final List<INDArray> plain = DdpHarness.train(2,
-            rank -> new AeronCommunicator(settings, rank, peers, "overlap-test", 1L), true, batches, 1, null);
+            rank -> new AeronCommunicator(settings, rank, peers, "overlap-test", 1L, KEY), true, batches, 1, null);
         final List<INDArray> overlapped = DdpHarness.train(2,
-            rank -> new AeronCommunicator(settings, rank, peers, "overlap-test", 2L),
+            rank -> new AeronCommunicator(settings, rank, peers, "overlap-test", 2L, KEY),
             new DdpHarness.Overlap(rank -> new AeronCommunicator(gradients, rank, peers,
-                OverlappedAllReduce.communicatorJobId("overlap-test"), 2L),
+                OverlappedAllReduce.communicatorJobId("overlap-test"), 2L, KEY),
                 16), true, null, batches, 1, null);
         for (int rank = 0; rank < 2; rank++)
         {

@@ -1,6 +1,7 @@
 package io.baton.trainer.run;
 
 import io.baton.common.collective.AeronCommunicator;
+import io.baton.common.collective.StageKey;
 import io.baton.common.collective.CollectiveConfigs;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.Communicator;
@@ -35,6 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Two replicas (threads, real Aeron communicators on loopback) train a small ResNet on learnable images. */
 class TrainingLoopTest
 {
+    private static final StageKey KEY = StageKey.random();
+
     private static final int SAMPLES = 96;
     private static final int CLASSES = 4;
     private static final long SEED = 11;
@@ -68,7 +71,8 @@ class TrainingLoopTest
             for (int rank = 0; rank < 2; rank++)
             {
                 final int r = rank;
-                futures.add(pool.submit(() -> replica(new AeronCommunicator(settings, r, peers, "trainer-test", 1))));
+                futures.add(pool.submit(() -> replica(new AeronCommunicator(settings, r, peers, "trainer-test", 1,
+                    KEY))));
             }
             final Outcome rank0 = futures.get(0).get(5, TimeUnit.MINUTES);
             final Outcome rank1 = futures.get(1).get(5, TimeUnit.MINUTES);

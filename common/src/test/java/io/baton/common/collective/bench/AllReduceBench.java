@@ -9,6 +9,7 @@ import io.baton.common.collective.AeronCommunicator;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.PeerEndpoint;
 import io.baton.common.collective.ReduceOp;
+import io.baton.common.collective.StageKey;
 
 /**
  * All-reduce benchmark, one rank per process (not a test). Usage:
@@ -51,7 +52,8 @@ public final class AllReduceBench
             peers.add(PeerEndpoint.local(settings, "127.0.0.1", port));
         }
         final int worldSize = ports.length;
-        try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, "bench", 1))
+        try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, "bench", 1,
+            StageKey.fromHex(System.getProperty("bench.key", "be".repeat(StageKey.LENGTH)))))
         {
             if (rank == 0)
             {

@@ -1,0 +1,460 @@
+package io.baton.common.collective;
+
+import static io.baton.common.collective.CollectiveTestSupport.TEST_KEY;
+import static io.baton.common.collective.CollectiveTestSupport.digest;
+import static io.baton.common.collective.CollectiveTestSupport.freeUdpPorts;
+import static io.baton.common.collective.CollectiveTestSupport.input;
+import static io.baton.common.collective.CollectiveTestSupport.localEndpoints;
+import static io.baton.common.collective.CollectiveTestSupport.testSettings;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Only holders of the stage key join: a stranger who knows the job, generation and ports but not the key is refused and
+ * counted and changes no result; a handshake captured in an earlier stage is refused; ranks given different keys fail
+ * at connect naming each other. Ranks are threads of this JVM on the embedded driver; the stranger is a second Aeron
+ * client on the same driver, publishing to the ranks' UDP endpoints or IPC streams.
+ */
+class AeronAuthenticationTest
+{
+    private static final String JOB = "job-auth";
+    private static final long GENERATION = 3;
+    private static final int[] SIZES = {1_000_003, 256, 20_000};
+
+    @AfterEach
+    void noDriverLeftBehind()
+    {
+        assertNull(EmbeddedDriver.activeDirectory(), "embedded driver still running after every rank closed");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = CollectiveSettings.Transport.class, names = {"UDP", "IPC"})
+    void strangerWithoutTheKeyIsRefusedCountedAndChangesNoBit(final CollectiveSettings.Transport transport)
+        throws Exception
+    {
+        final CollectiveSettings settings = testSettings().transport(transport).chunkBytes(16 * 1024).build();
+        final List<Outcome> alone = reduceWithStranger(settings, false);
+        final List<Outcome> withStranger = reduceWithStranger(settings, true);
+        for (int r = 0; r < alone.size(); r++)
+        {
+            assertEquals(alone.get(0).digests, alone.get(r).digests, "ranks differ without the stranger");
+            assertEquals(alone.get(r).digests, withStranger.get(r).digests,
+                "rank " + r + ": the stranger changed the result");
+            assertEquals(0, alone.get(r).rejected, "nothing refused without a stranger");
+            assertTrue(withStranger.get(r).rejected > 0, "rank " + r + " counted no refused message: " +
+                withStranger.get(r).rejected);
+        }
+    }
+
+    @Test
+    void handshakeCapturedInAnEarlierStageIsRefused() throws Exception
+    {
+        final CollectiveSettings settings = testSettings().transport(CollectiveSettings.Transport.UDP)
+            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(2)).build();
+        final byte[] captured = captureHello(settings, StageKey.random());
+        assertEquals(WireFormat.TYPE_HELLO, new UnsafeBuffer(captured).getInt(WireFormat.TYPE_OFFSET));
+
+        // the next stage: same job and generation, a new key; the capture is replayed to its rank 1
+        final StageKey key = StageKey.random();
+        final List<PeerEndpoint> peers = localEndpoints(settings, freeUdpPorts(2));
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong replayed = new AtomicLong();
+        final ExecutorService pool = Executors.newFixedThreadPool(3);
+        try
+        {
+            final String dir = EmbeddedDriver.acquire(settings);
+            final Future<?> replayer = pool.submit(() ->
+            {
+                try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+                    ExclusivePublication publication = aeron.addExclusivePublication(
+                        "aeron:udp?endpoint=127.0.0.1:" + peers.get(1).port(), settings.streamId()))
+                {
+                    final UnsafeBuffer buffer = new UnsafeBuffer(captured);
+                    while (!stop.get())
+                    {
+                        if (publication.offer(buffer, 0, captured.length) > 0)
+                        {
+                            replayed.incrementAndGet();
+                        }
+                        Thread.sleep(2);
+                    }
+                }
+                return null;
+            });
+            final List<Future<Long>> ranks = new ArrayList<>();
+            for (int r = 0; r < 2; r++)
+            {
+                final int rank = r;
+                ranks.add(pool.submit(() ->
+                {
+                    try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, JOB, GENERATION, key))
+                    {
+                        final long endMs = System.currentTimeMillis() + 10_000;
+                        boolean more = true;
+                        while (more)
+                        {
+                            comm.barrier();
+                            final boolean wantMore = (replayed.get() < 20 || comm.rejectedMessages() == 0) &&
+                                System.currentTimeMillis() < endMs;
+                            more = comm.broadcastBytes(new byte[] {(byte)(wantMore ? 1 : 0)}, 1)[0] == 1;
+                            Thread.sleep(1);
+                        }
+                        return comm.rejectedMessages();
+                    }
+                }));
+            }
+            final long rejectedByRank1 = ranks.get(1).get(60, TimeUnit.SECONDS);
+            ranks.get(0).get(60, TimeUnit.SECONDS);
+            stop.set(true);
+            replayer.get(10, TimeUnit.SECONDS);
+            assertTrue(replayed.get() > 0, "nothing replayed");
+            assertTrue(rejectedByRank1 > 0, "rank 1 did not refuse the replayed handshake");
+        }
+        finally
+        {
+            stop.set(true);
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+            EmbeddedDriver.release();
+        }
+    }
+
+    @Test
+    void ranksGivenDifferentKeysFailAtConnectNamingTheRanks() throws Exception
+    {
+        final long connectMs = 2000;
+        final CollectiveSettings settings = testSettings().transport(CollectiveSettings.Transport.UDP)
+            .connectDeadlineNs(TimeUnit.MILLISECONDS.toNanos(connectMs)).build();
+        final List<PeerEndpoint> peers = localEndpoints(settings, freeUdpPorts(2));
+        final StageKey[] keys = {StageKey.random(), StageKey.random()};
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        try
+        {
+            final List<Future<CollectiveException>> ranks = new ArrayList<>();
+            for (int r = 0; r < 2; r++)
+            {
+                final int rank = r;
+                ranks.add(pool.submit(() ->
+                {
+                    final long startNs = System.nanoTime();
+                    try (AeronCommunicator ignored = new AeronCommunicator(settings, rank, peers, JOB, GENERATION,
+                        keys[rank]))
+                    {
+                        return null;
+                    }
+                    catch (final CollectiveException ex)
+                    {
+                        final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+                        assertTrue(elapsedMs < connectMs + 1500, "failed after " + elapsedMs + " ms");
+                        return ex;
+                    }
+                }));
+            }
+            for (int r = 0; r < 2; r++)
+            {
+                final CollectiveException ex = ranks.get(r).get(30, TimeUnit.SECONDS);
+                assertNotNull(ex, "rank " + r + " connected with another rank's key");
+                final int other = 1 - r;
+                assertEquals(List.of(other), ex.missingRanks());
+                assertTrue(ex.getMessage().contains("handshakes claiming ranks [" + other + "] did not verify"),
+                    ex.getMessage());
+                assertTrue(ex.getMessage().contains(keys[r].fingerprint()) &&
+                    ex.getMessage().contains(keys[other].fingerprint()), ex.getMessage());
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    private static final class Outcome
+    {
+        final List<Long> digests;
+        final long rejected;
+
+        Outcome(final List<Long> digests, final long rejected)
+        {
+            this.digests = digests;
+            this.rejected = rejected;
+        }
+    }
+
+    /**
+     * Two ranks all-reduce {@link #SIZES} (ring and small path). With a stranger, they first wait (barriers) until it
+     * has published for a while, and it keeps publishing until they are done.
+     */
+    private static List<Outcome> reduceWithStranger(final CollectiveSettings settings, final boolean stranger)
+        throws Exception
+    {
+        final int worldSize = 2;
+        final List<PeerEndpoint> peers = localEndpoints(settings, freeUdpPorts(worldSize));
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong published = new AtomicLong();
+        final AtomicReference<Throwable> strangerError = new AtomicReference<>();
+        final ExecutorService pool = Executors.newFixedThreadPool(worldSize + 1);
+        final String dir = EmbeddedDriver.acquire(settings);
+        try
+        {
+            final Future<?> forger = stranger ? pool.submit(() ->
+            {
+                try
+                {
+                    new Stranger(settings, peers, dir).publishUntil(stop, published);
+                }
+                catch (final Throwable ex)
+                {
+                    strangerError.set(ex);
+                }
+            }) : null;
+            final List<Future<Outcome>> futures = new ArrayList<>();
+            for (int r = 0; r < worldSize; r++)
+            {
+                final int rank = r;
+                futures.add(pool.submit(() ->
+                {
+                    try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, JOB, GENERATION,
+                        TEST_KEY))
+                    {
+                        final long endMs = System.currentTimeMillis() + 10_000;
+                        boolean more = stranger;
+                        while (more)
+                        {
+                            comm.barrier();
+                            final boolean wantMore = published.get() < 2000 && System.currentTimeMillis() < endMs;
+                            more = comm.broadcastBytes(new byte[] {(byte)(wantMore ? 1 : 0)}, 0)[0] == 1;
+                        }
+                        final List<Long> digests = new ArrayList<>();
+                        for (int round = 0; round < 3; round++)
+                        {
+                            for (final int size : SIZES)
+                            {
+                                final float[] data = input(size + round, rank, size);
+                                comm.allReduce(data, ReduceOp.SUM);
+                                digests.add(digest(data));
+                            }
+                        }
+                        comm.barrier();
+                        return new Outcome(digests, comm.rejectedMessages());
+                    }
+                }));
+            }
+            final List<Outcome> outcomes = new ArrayList<>();
+            for (final Future<Outcome> future : futures)
+            {
+                outcomes.add(future.get(2, TimeUnit.MINUTES));
+            }
+            stop.set(true);
+            if (forger != null)
+            {
+                forger.get(30, TimeUnit.SECONDS);
+                assertNull(strangerError.get(), () -> "stranger failed: " + strangerError.get());
+                assertTrue(published.get() > 0, "the stranger published nothing");
+            }
+            return outcomes;
+        }
+        finally
+        {
+            stop.set(true);
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+            EmbeddedDriver.release();
+        }
+    }
+
+    /**
+     * Knows the job, generation, ports and stream ids, not the key. Publishes to every rank: Hellos under its own key
+     * (well formed, claiming the other rank), heartbeats with a forged tag, and ring and all-to-all fragments of
+     * sequences 0..63 claiming the rank's neighbour, full of 1e30.
+     */
+    private static final class Stranger
+    {
+        private final CollectiveSettings settings;
+        private final List<PeerEndpoint> peers;
+        private final String dir;
+        private final StageKey wrongKey = StageKey.random();
+
+        Stranger(final CollectiveSettings settings, final List<PeerEndpoint> peers, final String dir)
+        {
+            this.settings = settings;
+            this.peers = peers;
+            this.dir = dir;
+        }
+
+        void publishUntil(final AtomicBoolean stop, final AtomicLong published) throws InterruptedException
+        {
+            final int worldSize = peers.size();
+            final long jobHash = WireFormat.jobHash(JOB);
+            final boolean ipc = settings.transport() == CollectiveSettings.Transport.IPC;
+            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir)))
+            {
+                final ExclusivePublication[] publications = new ExclusivePublication[worldSize];
+                for (int r = 0; r < worldSize; r++)
+                {
+                    publications[r] = ipc
+                        ? aeron.addExclusivePublication("aeron:ipc?term-length=" + settings.termLength(),
+                            AeronCommunicator.ipcStreamId(settings, jobHash, r))
+                        : aeron.addExclusivePublication("aeron:udp?endpoint=127.0.0.1:" + peers.get(r).port() +
+                            "|term-length=" + settings.termLength(), settings.streamId());
+                }
+                final int chunk = settings.chunkFloats() * Float.BYTES;
+                final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH +
+                    chunk));
+                final float[] poison = new float[settings.chunkFloats()];
+                Arrays.fill(poison, 1e30f);
+                buffer.putBytes(WireFormat.HEADER_LENGTH, floatBytes(poison));
+                final Random random = new Random(7);
+                long seq = 0;
+                while (!stop.get())
+                {
+                    for (int r = 0; r < worldSize; r++)
+                    {
+                        final int claimed = (r + worldSize - 1) % worldSize;
+                        final byte[] hello = wrongHello(claimed, r, worldSize);
+                        offer(publications[r], new UnsafeBuffer(hello), hello.length, published);
+                        final UnsafeBuffer heartbeat = new UnsafeBuffer(new byte[WireFormat.HEADER_LENGTH +
+                            MessageAuth.TAG_LENGTH]);
+                        WireFormat.encode(heartbeat, 0, WireFormat.TYPE_HEARTBEAT, jobHash, GENERATION, seq, claimed,
+                            0, 0, worldSize);
+                        final byte[] tag = new byte[MessageAuth.TAG_LENGTH];
+                        random.nextBytes(tag);
+                        heartbeat.putBytes(WireFormat.HEADER_LENGTH, tag);
+                        offer(publications[r], heartbeat, heartbeat.capacity(), published);
+                        for (int step = 0; step < 2; step++)
+                        {
+                            WireFormat.encode(buffer, 0, WireFormat.TYPE_RING, jobHash, GENERATION, seq, claimed, step,
+                                0, worldSize);
+                            offer(publications[r], buffer, buffer.capacity(), published);
+                        }
+                        WireFormat.encode(buffer, 0, WireFormat.TYPE_ALL_TO_ALL, jobHash, GENERATION, seq, claimed, 0,
+                            0, worldSize);
+                        offer(publications[r], buffer, WireFormat.HEADER_LENGTH + 1024, published);
+                    }
+                    seq = (seq + 1) % 64;
+                    Thread.sleep(0, 200_000);
+                }
+                for (final ExclusivePublication publication : publications)
+                {
+                    publication.close();
+                }
+            }
+        }
+
+        /** A well-formed Hello of {@code claimed} to {@code receiver}, tagged with the stranger's own key. */
+        private byte[] wrongHello(final int claimed, final int receiver, final int worldSize)
+        {
+            final byte[] nonce = new byte[16];
+            final byte[] encoded = new ControlCodec().encode(new ControlCodec.Hello(JOB, GENERATION, claimed, receiver,
+                worldSize, settings.chunkFloats(), settings.smallThresholdBytes(), nonce, new byte[0]));
+            final byte[] fingerprint = HexFormat.of().parseHex(wrongKey.fingerprint());
+            final byte[] message = new byte[WireFormat.HEADER_LENGTH + fingerprint.length + encoded.length +
+                MessageAuth.TAG_LENGTH];
+            final UnsafeBuffer buffer = new UnsafeBuffer(message);
+            WireFormat.encode(buffer, 0, WireFormat.TYPE_HELLO, WireFormat.jobHash(JOB), GENERATION, -1, claimed, 1, 0,
+                worldSize);
+            buffer.putBytes(WireFormat.HEADER_LENGTH, fingerprint);
+            buffer.putBytes(WireFormat.HEADER_LENGTH + fingerprint.length, encoded);
+            new MessageAuth(wrongKey).sign(buffer, 0, message.length - MessageAuth.TAG_LENGTH);
+            return message;
+        }
+
+        private static void offer(final ExclusivePublication publication, final UnsafeBuffer buffer,
+            final int length, final AtomicLong published)
+        {
+            if (publication.offer(buffer, 0, length) > 0)
+            {
+                published.incrementAndGet();
+            }
+        }
+
+        private static byte[] floatBytes(final float[] values)
+        {
+            final ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder());
+            bytes.asFloatBuffer().put(values);
+            return bytes.array();
+        }
+    }
+
+    /**
+     * A genuine handshake of an earlier stage, as an eavesdropper would have it: that stage's rank 0 (key
+     * {@code oldKey}) sends its Hello to rank 1's endpoint, where this test listens instead of a rank 1.
+     */
+    private static byte[] captureHello(final CollectiveSettings settings, final StageKey oldKey) throws Exception
+    {
+        final List<PeerEndpoint> peers = localEndpoints(settings, freeUdpPorts(2));
+        final ExecutorService pool = Executors.newSingleThreadExecutor();
+        final String dir = EmbeddedDriver.acquire(settings);
+        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+            Subscription listener = aeron.addSubscription("aeron:udp?endpoint=127.0.0.1:" + peers.get(1).port(),
+                settings.streamId()))
+        {
+            final Future<?> oldRank0 = pool.submit(() ->
+            {
+                try (AeronCommunicator ignored = new AeronCommunicator(settings, 0, peers, JOB, GENERATION, oldKey))
+                {
+                    return null;
+                }
+                catch (final CollectiveException expected)
+                {
+                    return null; // nobody answered: the listener is no rank
+                }
+            });
+            final AtomicReference<byte[]> captured = new AtomicReference<>();
+            final io.aeron.FragmentAssembler assembler = new io.aeron.FragmentAssembler((buffer, offset, length, h) ->
+            {
+                if (captured.get() == null && WireFormat.type(buffer, offset) == WireFormat.TYPE_HELLO)
+                {
+                    final byte[] bytes = new byte[length];
+                    buffer.getBytes(offset, bytes);
+                    captured.set(bytes);
+                }
+            });
+            final long deadlineMs = System.currentTimeMillis() + 20_000;
+            while (captured.get() == null && System.currentTimeMillis() < deadlineMs)
+            {
+                if (listener.poll(assembler, 10) == 0)
+                {
+                    Thread.sleep(1);
+                }
+            }
+            oldRank0.get(30, TimeUnit.SECONDS);
+            assertNotNull(captured.get(), "no Hello captured from the earlier stage");
+            return captured.get();
+        }
+        finally
+        {
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+            EmbeddedDriver.release();
+        }
+    }
+}

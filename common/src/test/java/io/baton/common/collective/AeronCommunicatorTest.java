@@ -276,6 +276,33 @@ class AeronCommunicatorTest
     }
 
     @Test
+    void aCommunicatorAskingTheRunningEmbeddedDriverForOtherSettingsIsWarnedNamingThem() throws Exception
+    {
+        final CollectiveSettings first = testSettings().build();
+        final CollectiveSettings other = testSettings().termLength(8 * 1024 * 1024).build();
+        EmbeddedDriver.acquire(first);
+        try
+        {
+            EmbeddedDriver.acquire(first);
+            EmbeddedDriver.release();
+            assertNull(EmbeddedDriver.lastMismatch(), "the same settings are no mismatch");
+            EmbeddedDriver.acquire(other);
+            EmbeddedDriver.release();
+            final String warning = EmbeddedDriver.lastMismatch();
+            assertTrue(warning != null && warning.contains("asked for term length 8388608 (running: 4194304)"),
+                String.valueOf(warning));
+        }
+        finally
+        {
+            EmbeddedDriver.release();
+        }
+        // A driver started afresh takes the settings of its first communicator.
+        EmbeddedDriver.acquire(other);
+        EmbeddedDriver.release();
+        assertNull(EmbeddedDriver.lastMismatch());
+    }
+
+    @Test
     void closeLeavesNoThreadOrDriverDirectoryAndIsIdempotent() throws Exception
     {
         final Set<Thread> before = CollectiveTestSupport.liveThreads();

@@ -15,7 +15,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Writes checkpoints to a {@link CheckpointStore} on one background thread, with at most one write in flight.
@@ -52,8 +51,8 @@ public final class AsyncCheckpointWriter implements AutoCloseable
     private final ExecutorService executor;
     private Future<Checkpoint> inFlight;
     private long inFlightStep = -1;
-    /** Set when close gives up on the write in flight: a deferred snapshot finishing later must not be written. */
-    private AtomicBoolean inFlightAbandoned;
+    /** Cancelled when close gives up on the write in flight: it stops at its next slice and never publishes. */
+    private WriteCancellation inFlightCancellation;
     /** Completes when the deferred snapshot of the write in flight is taken (or failed); null once fenced. */
     private CompletableFuture<Void> pendingSnapshot;
     private Checkpoint lastPublished;
@@ -102,7 +101,8 @@ public final class AsyncCheckpointWriter implements AutoCloseable
         ensureOpen();
         awaitPrevious(metadata.step());
         final List<CheckpointPart> parts = List.copyOf(snapshot.take());
-        start(metadata.step(), null, () -> store.write(metadata, parts));
+        final WriteCancellation cancellation = new WriteCancellation();
+        start(metadata.step(), null, cancellation, () -> store.write(metadata, parts, cancellation));
     }
 
     /**
@@ -118,8 +118,8 @@ public final class AsyncCheckpointWriter implements AutoCloseable
         ensureOpen();
         awaitPrevious(metadata.step());
         final CompletableFuture<Void> taken = new CompletableFuture<>();
-        final AtomicBoolean abandoned = new AtomicBoolean();
-        start(metadata.step(), taken, () ->
+        final WriteCancellation cancellation = new WriteCancellation();
+        start(metadata.step(), taken, cancellation, () ->
         {
             final List<CheckpointPart> parts;
             try
@@ -132,14 +132,8 @@ public final class AsyncCheckpointWriter implements AutoCloseable
                 throw new SnapshotFailedException(ex);
             }
             taken.complete(null);
-            if (abandoned.get())
-            {
-                throw new InterruptedIOException("checkpoint step " + metadata.step()
-                    + " was abandoned by close while its snapshot was taken");
-            }
-            return store.write(metadata, parts);
+            return store.write(metadata, parts, cancellation);
         });
-        inFlightAbandoned = abandoned;
     }
 
     /**
@@ -246,8 +240,8 @@ public final class AsyncCheckpointWriter implements AutoCloseable
      * Idempotent.
      *
      * @throws CheckpointWriteException if the snapshot or write failed or did not finish in time (it is then
-     *                                  interrupted and not published, even if a deferred snapshot still completes;
-     *                                  the next writer removes its staging directory).
+     *                                  cancelled, without an interrupt, and not published, even if a deferred snapshot
+     *                                  still completes; it removes its staging directory, or the next writer does).
      */
     @Override
     public synchronized void close() throws IOException
@@ -264,25 +258,37 @@ public final class AsyncCheckpointWriter implements AutoCloseable
                 if (!awaitQuietly(closeTimeoutNs))
                 {
                     final boolean snapshotting = pendingSnapshot != null && !pendingSnapshot.isDone();
-                    if (inFlightAbandoned != null)
-                    {
-                        inFlightAbandoned.set(true);
-                    }
-                    inFlight.cancel(true);
                     final long step = inFlightStep;
-                    inFlight = null;
-                    pendingSnapshot = null;
-                    throw new CheckpointWriteException(step, "the write of checkpoint step " + step
-                        + " did not finish within " + TimeUnit.NANOSECONDS.toMillis(closeTimeoutNs)
-                        + " ms of close" + (snapshotting ? " (its snapshot was still being taken)" : "")
-                        + "; it was interrupted and is not published", null);
+                    // Cooperatively, never with an interrupt: one can break an HDFS write in flight.
+                    if (inFlightCancellation.cancel())
+                    {
+                        inFlight = null;
+                        inFlightCancellation = null;
+                        pendingSnapshot = null;
+                        throw new CheckpointWriteException(step, "the write of checkpoint step " + step
+                            + " did not finish within " + TimeUnit.NANOSECONDS.toMillis(closeTimeoutNs)
+                            + " ms of close" + (snapshotting ? " (its snapshot was still being taken)" : "")
+                            + "; it was cancelled (it stops at its next 1 MB, removing its staging directory) and "
+                            + "is not published", null);
+                    }
+                    // It had begun to publish (a rename): let that end.
+                    if (!awaitQuietly(closeTimeoutNs))
+                    {
+                        inFlight = null;
+                        inFlightCancellation = null;
+                        pendingSnapshot = null;
+                        throw new CheckpointWriteException(step, "checkpoint step " + step + " was still being "
+                            + "published " + 2 * TimeUnit.NANOSECONDS.toMillis(closeTimeoutNs) + " ms after close; "
+                            + "it is published if its manifest is in place", null);
+                    }
                 }
                 collect();
             }
         }
         finally
         {
-            executor.shutdownNow();
+            // Not shutdownNow: an interrupt could break a cancelled write's I/O before it cleans up.
+            executor.shutdown();
         }
     }
 
@@ -330,10 +336,11 @@ public final class AsyncCheckpointWriter implements AutoCloseable
     }
 
     /** Starts the write of {@code step} on the writer thread; {@code taken} tracks a deferred snapshot, or null. */
-    private void start(final long step, final CompletableFuture<Void> taken, final Callable<Checkpoint> task)
+    private void start(final long step, final CompletableFuture<Void> taken, final WriteCancellation cancellation,
+        final Callable<Checkpoint> task)
     {
         inFlightStep = step;
-        inFlightAbandoned = null;
+        inFlightCancellation = cancellation;
         pendingSnapshot = taken;
         inFlight = executor.submit(task);
     }
@@ -344,7 +351,7 @@ public final class AsyncCheckpointWriter implements AutoCloseable
         final Future<Checkpoint> done = inFlight;
         final long step = inFlightStep;
         inFlight = null;
-        inFlightAbandoned = null;
+        inFlightCancellation = null;
         pendingSnapshot = null;
         try
         {

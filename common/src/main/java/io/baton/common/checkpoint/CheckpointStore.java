@@ -167,6 +167,17 @@ public final class CheckpointStore implements AutoCloseable
      */
     public Checkpoint write(final CheckpointMetadata metadata, final List<CheckpointPart> parts) throws IOException
     {
+        return write(metadata, parts, WriteCancellation.none());
+    }
+
+    /**
+     * {@link #write(CheckpointMetadata, List)} that another thread can stop through {@code cancellation}, without
+     * interrupting this one: the write stops before the next part or 1 MB slice, or before the publish, removes its
+     * staging directory and throws {@link CheckpointCancelledException}.
+     */
+    public Checkpoint write(final CheckpointMetadata metadata, final List<CheckpointPart> parts,
+        final WriteCancellation cancellation) throws IOException
+    {
         ensureWritable();
         final Set<String> names = new HashSet<>();
         for (final CheckpointPart part : parts)
@@ -191,11 +202,18 @@ public final class CheckpointStore implements AutoCloseable
             final List<PartInfo> infos = new ArrayList<>(parts.size());
             for (final CheckpointPart part : parts)
             {
-                infos.add(writePart(new Path(staging, CheckpointNames.partFile(part.name())), part));
+                throwIfCancelled(cancellation, step);
+                infos.add(writePart(new Path(staging, CheckpointNames.partFile(part.name())), part, cancellation,
+                    step));
             }
             manifest = new Manifest(metadata, infos);
+            throwIfCancelled(cancellation, step);
             writeManifest(new Path(staging, CheckpointNames.MANIFEST), manifest.encode());
             syncLocalDirectory(staging);
+            if (!cancellation.tryStartPublish())
+            {
+                throw new CheckpointCancelledException("checkpoint step " + step + " was cancelled before its publish");
+            }
         }
         catch (final IOException | RuntimeException | Error ex)
         {
@@ -288,11 +306,22 @@ public final class CheckpointStore implements AutoCloseable
         }
     }
 
-    private PartInfo writePart(final Path file, final CheckpointPart part) throws IOException
+    private static void throwIfCancelled(final WriteCancellation cancellation, final long step)
+        throws CheckpointCancelledException
+    {
+        if (cancellation.isCancelled())
+        {
+            throw new CheckpointCancelledException("checkpoint step " + step + " was cancelled");
+        }
+    }
+
+    private PartInfo writePart(final Path file, final CheckpointPart part, final WriteCancellation cancellation,
+        final long step) throws IOException
     {
         try (FSDataOutputStream out = fs.create(file, false, WRITE_BUFFER_BYTES))
         {
-            final ChecksummingOutputStream counted = new ChecksummingOutputStream(out);
+            final ChecksummingOutputStream counted = new ChecksummingOutputStream(out, cancellation,
+                "part '" + part.name() + "' of checkpoint step " + step);
             part.writeTo(counted);
             counted.flush();
             hsync(out, file);

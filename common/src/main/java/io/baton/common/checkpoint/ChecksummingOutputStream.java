@@ -14,11 +14,21 @@ final class ChecksummingOutputStream extends FilterOutputStream
     private static final int SLICE_BYTES = 1 << 20;
 
     private final CRC32C crc = new CRC32C();
+    private final WriteCancellation cancellation;
+    private final String what;
     private long sizeBytes;
 
     ChecksummingOutputStream(final OutputStream out)
     {
+        this(out, WriteCancellation.none(), "");
+    }
+
+    /** Stops with a {@link CheckpointCancelledException} at the first slice written after a cancel of {@code what}. */
+    ChecksummingOutputStream(final OutputStream out, final WriteCancellation cancellation, final String what)
+    {
         super(out);
+        this.cancellation = cancellation;
+        this.what = what;
     }
 
     @Override
@@ -38,6 +48,10 @@ final class ChecksummingOutputStream extends FilterOutputStream
     {
         for (int done = 0; done < len; )
         {
+            if (cancellation.isCancelled())
+            {
+                throw new CheckpointCancelledException(what + " was cancelled after " + (sizeBytes + done) + " bytes");
+            }
             final int n = Math.min(SLICE_BYTES, len - done);
             out.write(b, off + done, n);
             crc.update(b, off + done, n);

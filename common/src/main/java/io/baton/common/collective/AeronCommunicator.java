@@ -135,6 +135,9 @@ public final class AeronCommunicator implements Communicator
     private final ControlledFragmentAssembler assembler;
     private final ControlledFragmentAssembler ipcAssembler;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
+    private final AtomicBoolean resourcesClosed = new AtomicBoolean();
+    private volatile long closeWaitNs = CLOSE_WAIT_NS;
+    private volatile Thread closedBy;
 
     private boolean driverAcquired;
     private String aeronDirectory;
@@ -733,6 +736,11 @@ public final class AeronCommunicator implements Communicator
             current = null;
             currentSequence = Long.MIN_VALUE;
             opThread = null;
+            if (closing && closeStarted.get())
+            {
+                // close() ran meanwhile: it may have handed the closing to this thread (a no-op if it closed).
+                closeResources();
+            }
         }
     }
 
@@ -1552,6 +1560,14 @@ public final class AeronCommunicator implements Communicator
 
     // ---------------------------------------------------------------------------------------------- close
 
+    /**
+     * Ends the operation in progress (it fails with "communicator closed during the operation") and closes the
+     * publications, subscriptions, the Aeron client and the embedded driver reference. Safe from any thread: the
+     * Aeron client is closed only by a thread that no operation runs on. Called from another thread while an
+     * operation runs, it waits up to {@link #CLOSE_WAIT_NS} for the operation's thread to notice and leave; if that
+     * thread is still inside (descheduled, or in a long copy), closing is handed to it, and it closes everything as
+     * it leaves the operation, instead of having the client's buffers unmapped under it. Idempotent.
+     */
     @Override
     public void close()
     {
@@ -1563,18 +1579,43 @@ public final class AeronCommunicator implements Communicator
         final Thread worker = opThread;
         if (worker != null && worker != Thread.currentThread())
         {
-            final long deadlineNs = System.nanoTime() + CLOSE_WAIT_NS;
+            final long deadlineNs = System.nanoTime() + closeWaitNs;
             while (opThread != null && System.nanoTime() - deadlineNs < 0)
             {
                 Thread.onSpinWait();
                 Thread.yield();
             }
+            if (opThread != null)
+            {
+                // Its run() closes the resources in its finally block, after it stopped using them.
+                LOG.warn("rank {}: {} is still in a collective {} ms after close(); it closes the communicator when "
+                    + "it leaves", rank, worker.getName(), TimeUnit.NANOSECONDS.toMillis(closeWaitNs));
+                return;
+            }
         }
         closeResources();
     }
 
+    /** The thread that closed the Aeron client, or null while it is open (tests). */
+    Thread closedBy()
+    {
+        return closedBy;
+    }
+
+    /** How long {@link #close()} from another thread waits for the operation in progress to leave (tests). */
+    void closeWaitNs(final long waitNs)
+    {
+        closeWaitNs = waitNs;
+    }
+
     private void closeResources()
     {
+        // Once: by close(), by the constructor that failed, or by the operation's thread that close() handed it to.
+        if (!resourcesClosed.compareAndSet(false, true))
+        {
+            return;
+        }
+        closedBy = Thread.currentThread();
         closing = true;
         if (rejected > 0)
         {

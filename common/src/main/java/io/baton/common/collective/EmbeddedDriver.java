@@ -55,6 +55,8 @@ final class EmbeddedDriver
     private static MediaDriver driver;
     private static File directory;
     private static int references;
+    private static DriverSettings inForce;
+    private static String lastMismatch;
     private static Thread keeper;
     private static volatile boolean keeperRunning;
     private static volatile AgentInvoker invoker;
@@ -74,10 +76,75 @@ final class EmbeddedDriver
             if (references == 0)
             {
                 start(settings);
+                inForce = DriverSettings.of(settings);
+                lastMismatch = null;
+            }
+            else
+            {
+                final String differences = inForce.differences(DriverSettings.of(settings));
+                if (!differences.isEmpty())
+                {
+                    // The driver is one per JVM: its settings are those of the communicator that started it.
+                    lastMismatch = "the embedded Aeron driver of this JVM (" + directory + ") runs with the settings "
+                        + "of the communicator that started it; a later one asked for " + differences
+                        + ": it shares the running driver's settings (use collective.driver = external or shared "
+                        + "to give replicas of one JVM a driver of their own settings)";
+                    LOG.warn(lastMismatch);
+                }
             }
             references++;
             return directory.getAbsolutePath();
         }
+    }
+
+    /** The warning of the last communicator that asked a running driver for other settings, or null (tests). */
+    static String lastMismatch()
+    {
+        synchronized (LOCK)
+        {
+            return lastMismatch;
+        }
+    }
+
+    /** The settings that shape the driver itself (the rest of {@link CollectiveSettings} is per communicator). */
+    record DriverSettings(String parentDirectory, int termLength, int mtuLength, int socketSendBufferLength,
+        int socketReceiveBufferLength, int receiveWindowLength, long livenessNs)
+    {
+        static DriverSettings of(final CollectiveSettings settings)
+        {
+            return new DriverSettings(settings.embeddedDriverParentDirectory(), settings.termLength(),
+                settings.mtuLength(), settings.socketSendBufferLength(), settings.socketReceiveBufferLength(),
+                settings.receiveWindowLength(), EmbeddedDriver.livenessNs(settings));
+        }
+
+        /** What {@code asked} sets differently, as "name X (running: Y)" items; empty when nothing differs. */
+        String differences(final DriverSettings asked)
+        {
+            final StringBuilder out = new StringBuilder();
+            differ(out, "driver parent directory", asked.parentDirectory, parentDirectory);
+            differ(out, "term length", asked.termLength, termLength);
+            differ(out, "MTU", asked.mtuLength, mtuLength);
+            differ(out, "socket send buffer", asked.socketSendBufferLength, socketSendBufferLength);
+            differ(out, "socket receive buffer", asked.socketReceiveBufferLength, socketReceiveBufferLength);
+            differ(out, "receive window", asked.receiveWindowLength, receiveWindowLength);
+            differ(out, "image liveness timeout (ns, from the operation deadline)", asked.livenessNs, livenessNs);
+            return out.toString();
+        }
+
+        private static void differ(final StringBuilder out, final String name, final Object asked,
+            final Object running)
+        {
+            if (!asked.equals(running))
+            {
+                out.append(out.length() == 0 ? "" : ", ").append(name).append(' ').append(asked)
+                    .append(" (running: ").append(running).append(')');
+            }
+        }
+    }
+
+    private static long livenessNs(final CollectiveSettings settings)
+    {
+        return Math.max(settings.operationDeadlineNs() / 2, 200_000_000L);
     }
 
     /**
@@ -208,7 +275,7 @@ final class EmbeddedDriver
             throw new IllegalStateException("cannot create embedded Aeron directory under " +
                 settings.embeddedDriverParentDirectory(), ex);
         }
-        final long livenessNs = Math.max(settings.operationDeadlineNs() / 2, 200_000_000L);
+        final long livenessNs = livenessNs(settings);
         final MediaDriver.Context ctx = new MediaDriver.Context()
             .aeronDirectoryName(dir.getAbsolutePath())
             .dirDeleteOnStart(true)

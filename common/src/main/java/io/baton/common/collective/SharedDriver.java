@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
 final class SharedDriver
 {
     private static final Logger LOG = LoggerFactory.getLogger(SharedDriver.class);
+    /** A driver log larger than this is rotated (one previous kept) when the next driver starts. */
+    static final long LOG_ROTATE_BYTES = 1L << 20;
     /** A driver whose heartbeat in its CnC file is older than this is dead (Aeron's own default is 10 s). */
     private static final long DRIVER_ALIVE_MS = 5_000;
     private static final long POLL_MS = 20;
@@ -193,6 +195,7 @@ final class SharedDriver
         command.add(Integer.toString(settings.receiveWindowLength()));
         command.add(Long.toString(Math.max(settings.operationDeadlineNs() / 2, 200_000_000L)));
         final File log = new File(dir.getParentFile(), dir.getName() + ".log");
+        rotateLog(log, LOG_ROTATE_BYTES);
         final ProcessBuilder builder = new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
@@ -200,6 +203,30 @@ final class SharedDriver
                 ? new File("/dev/null") : log));
         LOG.info("starting the host's shared Aeron driver in {} (log {})", dir, log);
         return builder.start();
+    }
+
+    /**
+     * Keeps the driver's log (in /dev/shm by default, i.e. memory) from growing with every start: a log larger than
+     * {@code maxBytes} becomes {@code <log>.1}, replacing the one before, and the new driver starts a fresh log. A
+     * driver still running from before keeps writing to its open file, which is then {@code <log>.1}.
+     */
+    static void rotateLog(final File log, final long maxBytes)
+    {
+        if (log.length() <= maxBytes)
+        {
+            return;
+        }
+        final File previous = new File(log.getParentFile(), log.getName() + ".1");
+        try
+        {
+            java.nio.file.Files.move(log.toPath(), previous.toPath(),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("shared Aeron driver: cannot rotate its log {} ({} bytes): {}", log, log.length(),
+                ex.toString());
+        }
     }
 
     /** The jars (or class directories) of Baton's common classes, Aeron's driver and client, and Agrona. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
@@ -201,7 +202,7 @@ class AsyncCheckpointWriterTest
     }
 
     @Test
-    void shouldAbandonAWriteThatOutlastsTheCloseTimeout() throws Exception
+    void shouldCancelAWriteThatOutlastsTheCloseTimeoutWithoutInterruptingIt() throws Exception
     {
         final AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, Duration.ofMillis(50));
         fs.closeGate();
@@ -209,12 +210,74 @@ class AsyncCheckpointWriterTest
 
         final CheckpointWriteException ex = assertThrows(CheckpointWriteException.class, writer::close);
         assertTrue(ex.getMessage().contains("did not finish within 50 ms"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("it was cancelled"), ex.getMessage());
+        // A create in flight (an HDFS write, say) is left to return; the write then stops and removes its staging.
+        fs.openGate();
+        awaitTrue(() -> fs.heldAtGate() == 0, "the cancelled write leaves the gate");
+        assertEquals(0, fs.interruptedAtGate(), "the write in flight was interrupted");
+        awaitTrue(() -> noEntries(store.dir()), "the cancelled write removes its staging directory");
         assertEquals(List.of(), store.list());
-        // The interrupted writer removes its staging directory, or the next writer does.
-        awaitTrue(() -> fs.heldAtGate() == 0, "the abandoned write leaves the gate");
-        try (CheckpointStore reopened = CheckpointStore.open(fs, store.dir(), RetentionPolicy.keepLast(1)))
+    }
+
+    @Test
+    void shouldStopACancelledWriteInTheMiddleOfAPartAtItsNextSlice() throws Exception
+    {
+        final AsyncCheckpointWriter writer = new AsyncCheckpointWriter(store, Duration.ofMillis(50));
+        final AtomicInteger slicesWritten = new AtomicInteger();
+        final AtomicBoolean interrupted = new AtomicBoolean();
+        final AtomicReference<Thread> writerThread = new AtomicReference<>();
+        final byte[] slice = new byte[1 << 20];
+        writer.submit(metadata(10), List.of(CheckpointPart.streamed("params", out ->
         {
-            assertEquals(List.of(), CheckpointStoreContract.names(fs.listStatus(reopened.dir())));
+            writerThread.set(Thread.currentThread());
+            for (int i = 0; i < 1000; i++)
+            {
+                out.write(slice);
+                slicesWritten.incrementAndGet();
+                interrupted.compareAndSet(false, Thread.currentThread().isInterrupted());
+                pauseUninterruptibly(20);
+            }
+        })));
+
+        final CheckpointWriteException ex = assertThrows(CheckpointWriteException.class, writer::close);
+        assertTrue(ex.getMessage().contains("it was cancelled"), ex.getMessage());
+        awaitTrue(() -> noEntries(store.dir()), "the cancelled write removes its staging directory");
+        assertFalse(interrupted.get(), "the writer thread was interrupted");
+        assertTrue(slicesWritten.get() < 1000, "the write ran to its end: " + slicesWritten.get() + " slices");
+        assertEquals(List.of(), store.list());
+    }
+
+    /** Sleeps, ignoring interrupts as a slow write would (and recording them in the thread's flag). */
+    private static void pauseUninterruptibly(final long ms)
+    {
+        final long endNs = System.nanoTime() + ms * 1_000_000;
+        boolean interrupted = false;
+        while (System.nanoTime() < endNs)
+        {
+            try
+            {
+                Thread.sleep(Math.max(1, (endNs - System.nanoTime()) / 1_000_000));
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean noEntries(final Path dir)
+    {
+        try
+        {
+            return !fs.exists(dir) || fs.listStatus(dir).length == 0;
+        }
+        catch (final IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
         }
     }
 

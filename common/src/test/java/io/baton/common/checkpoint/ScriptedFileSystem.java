@@ -27,6 +27,7 @@ final class ScriptedFileSystem extends FilterFileSystem
     private final AtomicInteger openForWrite = new AtomicInteger();
     private final AtomicInteger maxOpenForWrite = new AtomicInteger();
     private final AtomicInteger heldAtGate = new AtomicInteger();
+    private final AtomicInteger interruptedAtGate = new AtomicInteger();
 
     ScriptedFileSystem() throws IOException
     {
@@ -49,6 +50,12 @@ final class ScriptedFileSystem extends FilterFileSystem
     void openGate()
     {
         gate.countDown();
+    }
+
+    /** Number of creates that were interrupted while they waited at the gate. */
+    int interruptedAtGate()
+    {
+        return interruptedAtGate.get();
     }
 
     /** Number of creates currently waiting at the gate. */
@@ -92,6 +99,7 @@ final class ScriptedFileSystem extends FilterFileSystem
         }
         catch (final InterruptedException ex)
         {
+            interruptedAtGate.incrementAndGet();
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted at the test gate");
         }

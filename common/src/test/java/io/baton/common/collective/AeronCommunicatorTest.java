@@ -220,6 +220,89 @@ class AeronCommunicatorTest
     }
 
     @Test
+    void closeFromAnotherThreadLeavesClosingTheClientToTheThreadStillInAnOperation() throws Exception
+    {
+        final Set<Thread> before = CollectiveTestSupport.liveThreads();
+        final List<String> outcomes = runRanks(testSettings().build(), 2, "job-a", 1, (comm) ->
+        {
+            if (comm.rank() == 1)
+            {
+                sleepMs(1500); // connected but silent: rank 0's barrier waits for it
+                return "silent";
+            }
+            final AtomicReference<Thread> opThread = new AtomicReference<>();
+            final ExecutorService op = Executors.newSingleThreadExecutor();
+            try
+            {
+                final Future<CollectiveException> barrier = op.submit(() ->
+                {
+                    opThread.set(Thread.currentThread());
+                    return assertThrows(CollectiveException.class, comm::barrier);
+                });
+                sleepMs(300);
+                // As if the operation's thread did not leave in time: close() must not close the client under it.
+                comm.closeWaitNs(0);
+                comm.close();
+                final CollectiveException ex = barrier.get(10, TimeUnit.SECONDS);
+                assertTrue(ex.getMessage().contains("communicator closed during the operation"), ex.getMessage());
+                assertEquals(opThread.get(), comm.closedBy(), "the client was closed by another thread than the "
+                    + "one in the operation");
+                return "handed over";
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+            finally
+            {
+                op.shutdownNow();
+            }
+        });
+        assertEquals(List.of("handed over", "silent"), outcomes);
+        assertEquals(List.of(), CollectiveTestSupport.newThreads(before, 2000), "threads left behind");
+    }
+
+    private static void sleepMs(final long ms)
+    {
+        try
+        {
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    @Test
+    void aCommunicatorAskingTheRunningEmbeddedDriverForOtherSettingsIsWarnedNamingThem() throws Exception
+    {
+        final CollectiveSettings first = testSettings().build();
+        final CollectiveSettings other = testSettings().termLength(8 * 1024 * 1024).build();
+        EmbeddedDriver.acquire(first);
+        try
+        {
+            EmbeddedDriver.acquire(first);
+            EmbeddedDriver.release();
+            assertNull(EmbeddedDriver.lastMismatch(), "the same settings are no mismatch");
+            EmbeddedDriver.acquire(other);
+            EmbeddedDriver.release();
+            final String warning = EmbeddedDriver.lastMismatch();
+            assertTrue(warning != null && warning.contains("asked for term length 8388608 (running: 4194304)"),
+                String.valueOf(warning));
+        }
+        finally
+        {
+            EmbeddedDriver.release();
+        }
+        // A driver started afresh takes the settings of its first communicator.
+        EmbeddedDriver.acquire(other);
+        EmbeddedDriver.release();
+        assertNull(EmbeddedDriver.lastMismatch());
+    }
+
+    @Test
     void closeLeavesNoThreadOrDriverDirectoryAndIsIdempotent() throws Exception
     {
         final Set<Thread> before = CollectiveTestSupport.liveThreads();

@@ -207,6 +207,24 @@ class SharedDriverTest
     }
 
     @Test
+    void aDriverLogLargerThanTheCapIsRotatedKeepingOnePreviousOne(@TempDir final java.nio.file.Path logs)
+        throws Exception
+    {
+        final java.nio.file.Path log = logs.resolve("baton-aeron.log");
+        java.nio.file.Files.write(log, new byte[100]);
+        SharedDriver.rotateLog(log.toFile(), 100);
+        assertTrue(java.nio.file.Files.exists(log), "a log within the cap is kept as it is");
+
+        java.nio.file.Files.write(logs.resolve("baton-aeron.log.1"), new byte[7]);
+        java.nio.file.Files.write(log, new byte[101]);
+        SharedDriver.rotateLog(log.toFile(), 100);
+        assertFalse(java.nio.file.Files.exists(log), "the next driver starts a fresh log");
+        assertEquals(101, java.nio.file.Files.size(logs.resolve("baton-aeron.log.1")), "one previous log kept");
+        assertEquals(List.of("baton-aeron.log.1"), java.nio.file.Files.list(logs).map(p -> p.getFileName().toString())
+            .toList());
+    }
+
+    @Test
     void aKilledDriverIsReplacedByTheNextCommunicator() throws Exception
     {
         final CollectiveSettings settings = shared(60_000);

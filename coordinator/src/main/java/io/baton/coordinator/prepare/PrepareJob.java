@@ -112,18 +112,12 @@ public final class PrepareJob
         sc.setJobDescription("baton prepare " + plan.split() + ": " + plan.files().size() + " files, "
             + tasks.size() + " shards");
         progress.start(plan.split(), plan.files().size());
-        final Thread printer = progress.printer(out, 2000);
-        printer.start();
         final List<ShardResult> results;
-        try
+        try (PrepareProgress.Printer printer = progress.printer(out, 2000))
         {
             results = new ArrayList<>(sc.parallelize(tasks, tasks.size())
                 .map(new ShardTaskRunner(options, numClasses, files, bytes))
                 .collect());
-        }
-        finally
-        {
-            printer.interrupt();
         }
         out.println(progress.line());
         if (!plan.ignored().isEmpty())

@@ -96,8 +96,11 @@ public final class PrepareProgress extends SparkListener
             seconds);
     }
 
-    /** A daemon thread printing {@link #line()} every {@code periodMs} until interrupted. */
-    public Thread printer(final PrintWriter out, final long periodMs)
+    /**
+     * Starts a daemon thread that prints {@link #line()} to {@code out} every {@code periodMs}; closing the returned
+     * printer stops the thread and waits for it, so no progress line comes after what the caller prints next.
+     */
+    public Printer printer(final PrintWriter out, final long periodMs)
     {
         final Thread thread = new Thread(() ->
         {
@@ -116,6 +119,40 @@ public final class PrepareProgress extends SparkListener
             }
         }, "baton-prepare-progress");
         thread.setDaemon(true);
-        return thread;
+        thread.start();
+        return new Printer(thread);
+    }
+
+    /** The running progress printer. */
+    public static final class Printer implements AutoCloseable
+    {
+        private static final long JOIN_MS = 10_000;
+
+        private final Thread thread;
+
+        private Printer(final Thread thread)
+        {
+            this.thread = thread;
+        }
+
+        /** Stops the printing thread and waits for it (at most 10 s: a print blocked on its output). Idempotent. */
+        @Override
+        public void close()
+        {
+            thread.interrupt();
+            try
+            {
+                thread.join(JOIN_MS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        boolean isAlive()
+        {
+            return thread.isAlive();
+        }
     }
 }

@@ -35,7 +35,10 @@ public record TrainPlan(
             sampler.stepsPerEpoch(), config.get(TrainerKeys.TRAIN_EPOCHS), schedule.describe(sampler.stepsPerEpoch()));
     }
 
-    /** The world-size-invariant sampler of the training split. */
+    /**
+     * The world-size-invariant sampler of the training split for {@code worldSize} replicas. Refuses a
+     * {@code train.drop-last = false} whose last global batch would leave a replica an empty slice.
+     */
     public static GlobalBatchSampler sampler(final BatonConfig config, final int trainSamples, final int worldSize)
     {
         final int globalBatch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
@@ -44,6 +47,20 @@ public record TrainPlan(
             throw new IllegalArgumentException(TrainerKeys.TRAIN_GLOBAL_BATCH.name() + " = " + globalBatch
                 + " is larger than the training split (" + trainSamples + " samples) and "
                 + TrainerKeys.TRAIN_DROP_LAST.name() + " = true leaves no batch; lower the batch or use more data");
+        }
+        final int remainder = trainSamples % globalBatch;
+        if (!config.get(TrainerKeys.TRAIN_DROP_LAST) && remainder > 0 && remainder < worldSize)
+        {
+            // Replica r's slice of the last batch is [r*g/N, (r+1)*g/N): with g < N some are empty, and DL4J's
+            // layers refuse an empty minibatch. Training with them would need every such replica to join each
+            // SyncBatchNorm and gradient collective with zero contributions, without running its network.
+            throw new IllegalArgumentException(TrainerKeys.TRAIN_DROP_LAST.name() + " = false: the last global batch "
+                + "of every epoch has " + remainder + " sample(s) (" + trainSamples + " training samples mod "
+                + TrainerKeys.TRAIN_GLOBAL_BATCH.name() + " = " + globalBatch + "), fewer than the " + worldSize
+                + " replicas (" + TrainerKeys.TRAIN_REPLICAS.name() + " = " + config.get(TrainerKeys.TRAIN_REPLICAS)
+                + "), so a replica would get an empty slice, which cannot be trained; set "
+                + TrainerKeys.TRAIN_DROP_LAST.name() + " = true, or a global batch whose remainder is 0 or at least "
+                + "the replicas");
         }
         return new GlobalBatchSampler(trainSamples, globalBatch, worldSize, config.get(TrainerKeys.TRAIN_SEED),
             config.get(TrainerKeys.TRAIN_DROP_LAST) ? PartialBatchPolicy.DROP : PartialBatchPolicy.KEEP_UNEVEN);

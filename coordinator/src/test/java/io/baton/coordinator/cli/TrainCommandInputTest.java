@@ -55,6 +55,33 @@ class TrainCommandInputTest
     }
 
     @Test
+    void keepingALastBatchSmallerThanTheReplicasIsRefusedInOneLineBeforeAnythingStarts()
+    {
+        // 34 samples in batches of 8 leave 2 for the last batch of 4 replicas: two slices would be empty.
+        final Path runDir = dir.resolve("run");
+        final int code = BatonCli.run(new String[] {"train", "--run-dir", runDir.toString(), "--set",
+            "train.drop-last=false", "--set", "data.synthetic-samples=34", "--set", "train.global-batch=8", "--set",
+            "train.replicas=4", "--set", "data.image-size=16"}, new PrintWriter(out, true),
+            new PrintWriter(err, true));
+        assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
+        assertTrue(err.toString().startsWith("baton train: train.drop-last = false: the last global batch of every "
+            + "epoch has 2 sample(s) (34 training samples mod train.global-batch = 8), fewer than the 4 replicas "
+            + "(train.replicas = 4), so a replica would get an empty slice, which cannot be trained; set "
+            + "train.drop-last = true, or a global batch whose remainder is 0 or at least the replicas (data.path is "
+            + "not set, so this is the generated data set of data.synthetic-samples = 34 images"), err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), "one line: " + err);
+        assertFalse(Files.exists(runDir), "run directory created");
+
+        // The same data with 2 replicas: the last batch of 2 gives each one sample, which trains.
+        final int dryRun = BatonCli.run(new String[] {"train", "--run-dir", runDir.toString(), "--dry-run", "--set",
+            "train.drop-last=false", "--set", "data.synthetic-samples=34", "--set", "train.global-batch=8", "--set",
+            "train.replicas=2", "--set", "data.image-size=16"}, new PrintWriter(out, true),
+            new PrintWriter(err, true));
+        assertEquals(0, dryRun, err.toString());
+        assertTrue(out.toString().contains("steps per epoch 5"), out.toString());
+    }
+
+    @Test
     void aResumePathNamingNoCheckpointIsAUsageErrorAndLeavesTheRunsConfigurationAlone() throws Exception
     {
         final Path runDir = Files.createDirectories(dir.resolve("run"));

@@ -12,8 +12,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import static io.baton.coordinator.train.TrainRuns.momentum;
+import static io.baton.coordinator.train.TrainRuns.newestTakenBefore;
 import static io.baton.coordinator.train.TrainRuns.params;
+import static io.baton.coordinator.train.TrainRuns.part;
+import static io.baton.coordinator.train.TrainRuns.partNames;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Worker loss on a real multi-JVM Spark: {@code baton train} runs on a local-cluster whose executors are separate
  * JVMs; mid-run one executor is killed with SIGKILL. The barrier stage fails, the driver relaunches it from the
- * newest checkpoint, and the run ends with parameters bit-identical to an uninterrupted run's.
+ * newest checkpoint taken before the kill (not from the start, which would end bit-identical too), and the run ends
+ * with every part of its final checkpoint (parameters with BN statistics, momentum) bit-identical to an
+ * uninterrupted run's.
  */
 @Tag("slow")
 class KillExecutorTest
@@ -33,6 +41,9 @@ class KillExecutorTest
         "collective.host=127.0.0.1", "collective.timeout=8s", "checkpoint.every=3", "checkpoint.keep-last=10",
         "progress.interval=1s", "cluster.slot-wait=120s", "recovery.backoff=1s", "recovery.max-restarts=2"};
     private static final long TOTAL_STEPS = 16;
+    /** The driver's line for the relaunched stage, with the step it starts from. */
+    private static final Pattern RELAUNCH =
+        Pattern.compile("2 replicas \\(stage 1\\), global batch 8, from step (\\d+) \\(");
 
     @Test
     void killingAnExecutorJvmMidRunEndsBitIdenticalToAnUninterruptedRun(@TempDir final Path work) throws Exception
@@ -48,6 +59,8 @@ class KillExecutorTest
         final Path run = work.resolve("killed");
         final Path log = work.resolve("driver.log");
         final Process driver = LocalCluster.cli(work, args(run)).redirectOutput(log.toFile()).start();
+        final long resumedStep;
+        final long newestBeforeKill;
         try
         {
             waitForSteps(run.resolve(RunDirectory.METRICS), 5, driver, log);
@@ -55,11 +68,16 @@ class KillExecutorTest
                 "no executor JVM under the driver:\n" + read(log)));
             executor.destroyForcibly();
             assertTrue(executor.onExit().get(30, TimeUnit.SECONDS) != null);
+            // No step completes after this (each needs both replicas): stage 0's checkpoints were all taken before.
+            final long killedAtMs = System.currentTimeMillis();
 
             assertTrue(driver.waitFor(6, TimeUnit.MINUTES), "driver did not finish:\n" + read(log));
             final String output = read(log);
             assertEquals(0, driver.exitValue(), output);
-            assertTrue(output.contains("from the newest checkpoint"), "the stage was relaunched:\n" + output);
+            final Matcher relaunch = RELAUNCH.matcher(output);
+            assertTrue(relaunch.find(), "the stage was relaunched:\n" + output);
+            resumedStep = Long.parseLong(relaunch.group(1));
+            newestBeforeKill = newestTakenBefore(run.toString(), killedAtMs);
         }
         finally
         {

@@ -1,6 +1,7 @@
 package io.baton.coordinator.train;
 
 import io.baton.common.checkpoint.CheckpointStore;
+import io.baton.common.checkpoint.PartInfo;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
@@ -87,10 +88,48 @@ final class TrainRuns
 
     static float[] params(final String runDir, final long step) throws IOException
     {
-        final ByteBuffer bytes = ByteBuffer.wrap(part(runDir, step, ReplicaState.PARAMS)).order(ByteOrder.LITTLE_ENDIAN);
+        return floats(runDir, step, ReplicaState.PARAMS);
+    }
+
+    /** The optimiser's momentum buffer in the checkpoint of {@code step}. */
+    static float[] momentum(final String runDir, final long step) throws IOException
+    {
+        return floats(runDir, step, ReplicaState.MOMENTUM);
+    }
+
+    /** A float part ({@link ReplicaState}'s part names) of the checkpoint of {@code step}. */
+    static float[] floats(final String runDir, final long step, final String part) throws IOException
+    {
+        final ByteBuffer bytes = ByteBuffer.wrap(part(runDir, step, part)).order(ByteOrder.LITTLE_ENDIAN);
         final float[] out = new float[bytes.remaining() / Float.BYTES];
         bytes.asFloatBuffer().get(out);
         return out;
+    }
+
+    /** The names of the parts of the checkpoint of {@code step}, in the order they were written. */
+    static List<String> partNames(final String runDir, final long step) throws IOException
+    {
+        try (CheckpointStore store = CheckpointStore.openReadOnly(checkpointDir(runDir), new Configuration()))
+        {
+            return store.open(step).parts().stream().map(PartInfo::name).toList();
+        }
+    }
+
+    /** The step of the newest checkpoint whose state was taken before {@code wallTimeMs}; -1 if there is none. */
+    static long newestTakenBefore(final String runDir, final long wallTimeMs) throws IOException
+    {
+        long newest = -1;
+        try (CheckpointStore store = CheckpointStore.openReadOnly(checkpointDir(runDir), new Configuration()))
+        {
+            for (final long step : store.list())
+            {
+                if (store.open(step).metadata().wallTimeMs() < wallTimeMs)
+                {
+                    newest = Math.max(newest, step);
+                }
+            }
+        }
+        return newest;
     }
 
     static List<Long> steps(final String runDir) throws IOException

@@ -339,12 +339,30 @@ public final class OverlappedAllReduce implements AutoCloseable
         }
         closed = true;
         LockSupport.unpark(thread);
+        // Ends an all-reduce in progress; the communicator's client is closed by whichever thread leaves it last.
         communicator.close();
+        boolean interrupted = false;
         try
         {
+            // Parked, it wakes on the unpark; in an all-reduce, it leaves at the communicator's next duty cycle.
             thread.join(JOIN_MS);
+            if (thread.isAlive())
+            {
+                // Not where it should be (descheduled for seconds, or stuck elsewhere): an interrupt ends any wait.
+                thread.interrupt();
+                thread.join(JOIN_MS);
+            }
         }
         catch (final InterruptedException ex)
+        {
+            interrupted = true;
+        }
+        if (thread.isAlive())
+        {
+            LOG.warn("rank {}: {} did not end within {} ms of close(); it is a daemon thread and ends with the "
+                + "JVM", communicator.rank(), thread.getName(), 2 * JOIN_MS);
+        }
+        if (interrupted)
         {
             Thread.currentThread().interrupt();
         }

@@ -141,6 +141,41 @@ class OverlappedAllReduceTest
     }
 
     @Test
+    void shouldLeaveNoThreadWhenClosedDuringAnAllReduceThatWaitsForASilentPeer() throws Exception
+    {
+        // A communicator that ignores close() while it waits (as any blocked transport may): only an interrupt ends it.
+        final List<ThreadCommunicator> gradients = ThreadCommunicator.world(2, 120_000);
+        final ComputationGraph graph = DdpHarness.init(
+            io.baton.trainer.syncbn.SyncBatchNormSwap.toSyncBatchNorm(DdpHarness.residualNet(), 0));
+        final OverlappedAllReduce reducer = new OverlappedAllReduce(graph, gradients.get(0), 1 << 20);
+        final java.util.concurrent.ExecutorService training = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try
+        {
+            reducer.begin(graph.getFlattenedGradients());
+            // finish() marks the whole gradient ready: the communication thread starts an all-reduce that rank 1
+            // never joins.
+            final java.util.concurrent.Future<?> step = training.submit(reducer::finish);
+            Thread.sleep(300);
+            final long startNs = System.nanoTime();
+            reducer.close();
+            final long closeMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+            assertTrue(closeMs < 15_000, "close took " + closeMs + " ms");
+            assertTrue(Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("baton-grad-allreduce-r0") && t.isAlive()),
+                "the communication thread outlived close()");
+            final java.util.concurrent.ExecutionException ex = assertThrows(
+                java.util.concurrent.ExecutionException.class,
+                () -> step.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(ex.getCause() instanceof RuntimeException, ex.toString());
+        }
+        finally
+        {
+            training.shutdownNow();
+            reducer.close();
+        }
+    }
+
+    @Test
     void shouldCutABucketAtEverySyncBatchNormLayerWhenBucketsAreTiny()
     {
         final ComputationGraph graph = DdpHarness.init(

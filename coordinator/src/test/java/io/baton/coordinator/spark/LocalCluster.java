@@ -85,7 +85,12 @@ public final class LocalCluster
     /** A SPARK_HOME whose jars/ links every jar of the test class path. */
     public static Path sparkHome(final Path home)
     {
-        final List<String> entries = classPath();
+        return sparkHome(home, classPath());
+    }
+
+    /** A SPARK_HOME whose jars/ links every jar of {@code entries}. */
+    public static Path sparkHome(final Path home, final List<String> entries)
+    {
         try
         {
             final Path jars = Files.createDirectories(home.resolve("jars"));

@@ -9,6 +9,7 @@ import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.coordinator.metrics.PrometheusEndpoint;
 import io.baton.coordinator.spark.BarrierLauncher;
+import io.baton.coordinator.spark.BarrierTaskExecutors;
 import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
@@ -312,6 +313,8 @@ public final class TrainJob
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
         final int every = config.get(CommonKeys.CHECKPOINT_EVERY);
         final JavaSparkContext sc = providedContext != null ? providedContext : SparkContexts.create(config);
+        final BarrierTaskExecutors executors = new BarrierTaskExecutors("baton train ");
+        sc.sc().addSparkListener(executors);
         try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
             config.get(CoordinatorKeys.PROGRESS_INTERVAL));
              PrometheusEndpoint metricsEndpoint = PrometheusEndpoint.startIfEnabled(config, run))
@@ -356,6 +359,9 @@ public final class TrainJob
                     final int max = config.get(CoordinatorKeys.RECOVERY_MAX_RESTARTS);
                     events.record("stage-failed", fields("stage", stage, "restart", restarts, "max_restarts", max,
                         "error", rootMessage(ex)), true);
+                    // A hung replica (stopped, swapping, deadlocked) keeps its slot until Spark's heartbeat timeout
+                    // (120 s); its executor is killed at once so the relaunch gets a fresh one.
+                    killSilentExecutors(sc, executors, ex, events, stage);
                     // Also before giving up: a task still ending may be publishing a checkpoint into the run.
                     awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
                     if (restarts > max)
@@ -409,11 +415,70 @@ public final class TrainJob
         }
         finally
         {
+            sc.sc().removeSparkListener(executors);
             if (providedContext == null)
             {
                 sc.stop();
             }
         }
+    }
+
+    /**
+     * Asks the cluster manager to kill the executors of the ranks that a replica's collective deadline named as
+     * silent (where it supports that: standalone, YARN, Kubernetes; not local mode, where the executor is this JVM).
+     */
+    private void killSilentExecutors(final JavaSparkContext sc, final BarrierTaskExecutors executors,
+        final Exception failure, final RunEvents events, final int stage)
+    {
+        for (final int rank : silentRanks(failure))
+        {
+            final String executor = executors.executorOf(rank).orElse(null);
+            if (executor == null || executor.equals("driver"))
+            {
+                continue;
+            }
+            boolean killed;
+            try
+            {
+                // Not killExecutor: that lowers the application's executor target, so no executor replaces it
+                // (seen on local-cluster: the relaunch waited for a second slot in vain). killAndReplaceExecutor is
+                // private[spark] in Scala, public in bytecode.
+                killed = sc.sc().killAndReplaceExecutor(executor);
+            }
+            catch (final UnsupportedOperationException ex)
+            {
+                killed = false;
+            }
+            out.printf("rank %d was silent in a collective: %s its executor %s%n", rank,
+                killed ? "killing" : "the cluster manager cannot kill", executor);
+            out.flush();
+            events.record("executor-killed", fields("stage", stage, "rank", rank, "executor", executor, "killed",
+                killed), true);
+        }
+    }
+
+    private static final java.util.regex.Pattern SILENT_RANKS =
+        java.util.regex.Pattern.compile("waiting for ranks \\[([0-9, ]*)\\]");
+
+    /** The ranks a collective deadline named as silent anywhere in {@code failure}'s messages (its causes too). */
+    static java.util.SortedSet<Integer> silentRanks(final Throwable failure)
+    {
+        final java.util.SortedSet<Integer> ranks = new java.util.TreeSet<>();
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause())
+        {
+            final java.util.regex.Matcher m = SILENT_RANKS.matcher(String.valueOf(t.getMessage()));
+            while (m.find())
+            {
+                for (final String rank : m.group(1).split(","))
+                {
+                    if (!rank.isBlank())
+                    {
+                        ranks.add(Integer.parseInt(rank.trim()));
+                    }
+                }
+            }
+        }
+        return ranks;
     }
 
     private StageSpec stageSpec(final ResumeResolver.Found from, final ElasticPlan shape, final TrainPlan plan,

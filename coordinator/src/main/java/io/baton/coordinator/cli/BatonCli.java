@@ -33,7 +33,7 @@ public final class BatonCli
     /** Exit code when another job holds the run (or models) directory: a scheduler can tell "still running". */
     public static final int EXIT_IN_USE = 4;
 
-    public static void main(final String[] args)
+    public static void main(final String[] args) throws Exception
     {
         final String missing = ProvidedClasses.missing();
         if (missing != null)
@@ -43,6 +43,12 @@ public final class BatonCli
         }
         NativeRuntime.configure();
         final int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        if (YarnClusterDriver.isThisJvm())
+        {
+            // The user thread of Spark's ApplicationMaster: System.exit would end the AM before it reports a status.
+            YarnClusterDriver.exit(code);
+            return;
+        }
         System.exit(code);
     }
 

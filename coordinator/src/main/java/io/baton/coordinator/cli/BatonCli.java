@@ -2,6 +2,7 @@ package io.baton.coordinator.cli;
 
 import io.baton.common.config.BatonConfigException;
 import io.baton.coordinator.lock.DirectoryInUseException;
+import io.baton.coordinator.spark.NotEnoughSlotsException;
 import io.baton.trainer.backend.NativeRuntime;
 import org.apache.hadoop.fs.UnsupportedFileSystemException;
 import picocli.CommandLine;
@@ -61,7 +62,8 @@ public final class BatonCli
         cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) ->
         {
-            if (ex instanceof BatonConfigException || ex instanceof IllegalArgumentException)
+            if (ex instanceof BatonConfigException || ex instanceof IllegalArgumentException
+                || ex instanceof NotEnoughSlotsException)
             {
                 commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + ex.getMessage());
                 return EXIT_USAGE;

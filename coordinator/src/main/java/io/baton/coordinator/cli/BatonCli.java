@@ -2,6 +2,7 @@ package io.baton.coordinator.cli;
 
 import io.baton.common.config.BatonConfigException;
 import io.baton.coordinator.lock.DirectoryInUseException;
+import io.baton.coordinator.spark.NotEnoughSlotsException;
 import io.baton.trainer.backend.NativeRuntime;
 import org.apache.hadoop.fs.UnsupportedFileSystemException;
 import picocli.CommandLine;
@@ -33,7 +34,7 @@ public final class BatonCli
     /** Exit code when another job holds the run (or models) directory: a scheduler can tell "still running". */
     public static final int EXIT_IN_USE = 4;
 
-    public static void main(final String[] args)
+    public static void main(final String[] args) throws Exception
     {
         final String missing = ProvidedClasses.missing();
         if (missing != null)
@@ -43,6 +44,12 @@ public final class BatonCli
         }
         NativeRuntime.configure();
         final int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        if (YarnClusterDriver.isThisJvm())
+        {
+            // The user thread of Spark's ApplicationMaster: System.exit would end the AM before it reports a status.
+            YarnClusterDriver.exit(code);
+            return;
+        }
         System.exit(code);
     }
 
@@ -55,7 +62,8 @@ public final class BatonCli
         cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) ->
         {
-            if (ex instanceof BatonConfigException || ex instanceof IllegalArgumentException)
+            if (ex instanceof BatonConfigException || ex instanceof IllegalArgumentException
+                || ex instanceof NotEnoughSlotsException)
             {
                 commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + ex.getMessage());
                 return EXIT_USAGE;

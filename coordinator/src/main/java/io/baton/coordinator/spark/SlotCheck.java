@@ -19,7 +19,8 @@ public final class SlotCheck
      * Waits up to {@code wait} for executors to register, then fails if fewer than {@code replicas} slots exist.
      *
      * @return the number of slots found.
-     * @throws IllegalStateException naming the replicas wanted, the slots found and the master.
+     * @throws NotEnoughSlotsException naming the replicas wanted, the slots found, the master and what to change.
+     * @throws IllegalStateException when Spark stopped the application meanwhile.
      */
     public static int require(final JavaSparkContext sc, final int replicas, final Duration wait)
     {
@@ -46,12 +47,36 @@ public final class SlotCheck
         }
         if (slots < replicas)
         {
-            throw new IllegalStateException("the cluster cannot run " + replicas + " replicas at once: master "
-                + sc.master() + " has " + slots + " task slot(s) (" + executors(sc) + " executor(s), spark.task.cpus="
-                + taskCpus(sc) + ") after waiting " + wait.toSeconds() + " s; lower train.replicas, add executors or "
-                + "cores, or raise cluster.slot-wait");
+            throw new NotEnoughSlotsException(shortage(sc, replicas, slots, wait));
         }
         return slots;
+    }
+
+    /** One line: what is missing and what to change (on YARN, the executors asked for and the queue). */
+    static String shortage(final JavaSparkContext sc, final int replicas, final int slots, final Duration wait)
+    {
+        final String found = "the cluster cannot run " + replicas + " replicas at once: master " + sc.master()
+            + " has " + slots + " task slot(s) (" + executors(sc) + " executor(s), spark.task.cpus=" + taskCpus(sc)
+            + ") after waiting " + wait.toSeconds() + " s; ";
+        if (!sc.master().startsWith("yarn"))
+        {
+            return found + "lower train.replicas, add executors or cores, or raise cluster.slot-wait";
+        }
+        final org.apache.spark.SparkConf conf = sc.getConf();
+        final int instances = conf.getInt("spark.executor.instances", 2);
+        final int cores = conf.getInt("spark.executor.cores", 1);
+        final int asked = instances * (cores / taskCpus(sc));
+        final String queue = "YARN queue " + conf.get("spark.yarn.queue", "default");
+        if (asked < replicas)
+        {
+            return found + "spark.executor.instances=" + instances + " x spark.executor.cores=" + cores + " / "
+                + "spark.task.cpus gives only " + asked + " slot(s) even when the " + queue + " grants every "
+                + "executor: raise spark.executor.instances (or cores), or lower train.replicas";
+        }
+        return found + "the " + queue + " has not granted all spark.executor.instances=" + instances + " executor "
+            + "containers (spark.executor.memory=" + conf.get("spark.executor.memory", "1g") + " plus overhead, "
+            + cores + " core(s) each): give the queue that capacity (or submit to another with --queue), ask for "
+            + "smaller executors, lower train.replicas, or raise cluster.slot-wait if YARN is only slow";
     }
 
     /**

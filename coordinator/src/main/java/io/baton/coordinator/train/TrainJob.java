@@ -10,6 +10,7 @@ import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.coordinator.metrics.PrometheusEndpoint;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.BarrierTaskExecutors;
+import io.baton.coordinator.spark.NotEnoughSlotsException;
 import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
@@ -261,6 +262,7 @@ public final class TrainJob
     public List<ReplicaReport> run(final TrainPlan plan)
     {
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
+        final boolean fresh = !run.isDirectory();
         try
         {
             run.mkdirs();
@@ -272,10 +274,38 @@ public final class TrainJob
                 CoordinatorKeys.RUN_DIR) + ": " + ex.getMessage(), ex);
         }
         // Before anything in the run changes: a second job on it would delete this one's checkpoints.
-        try (DirectoryLock lock = DirectoryLock.acquire(run.fileSystem(), new Path(run.uri()), "baton train",
-            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))
+        try
         {
-            return runLocked(plan, run);
+            try (DirectoryLock lock = DirectoryLock.acquire(run.fileSystem(), new Path(run.uri()), "baton train",
+                config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))
+            {
+                return runLocked(plan, run);
+            }
+        }
+        catch (final NotEnoughSlotsException ex)
+        {
+            if (fresh)
+            {
+                // Refused before anything was written: the directory this job made (empty once its lock is gone).
+                deleteIfEmpty(run);
+            }
+            throw ex;
+        }
+    }
+
+    private static void deleteIfEmpty(final RunDirectory run)
+    {
+        try
+        {
+            final Path dir = new Path(run.uri());
+            if (run.fileSystem().listStatus(dir).length == 0)
+            {
+                run.fileSystem().delete(dir, false);
+            }
+        }
+        catch (final java.io.IOException ex)
+        {
+            LOG.warn("could not remove the empty run directory {}: {}", run.uri(), ex.toString());
         }
     }
 
@@ -307,12 +337,27 @@ public final class TrainJob
             out.flush();
             return List.of();
         }
-        // Only once the resume request is known to be good: a refused one leaves an existing run's run.conf as it was.
-        run.writeText(RunDirectory.CONFIG, config.render());
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
         final int every = config.get(CommonKeys.CHECKPOINT_EVERY);
         final JavaSparkContext sc = providedContext != null ? providedContext : SparkContexts.create(config);
+        // Before anything in the run is written: a cluster (a YARN queue) that cannot run the replicas is refused in
+        // one line with the run as it was (NotEnoughSlotsException: exit 2).
+        final int firstAvailable;
+        try
+        {
+            firstAvailable = availableReplicas(sc, replicas);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (providedContext == null)
+            {
+                sc.stop();
+            }
+            throw ex;
+        }
+        // Only once the resume request is known to be good: a refused one leaves an existing run's run.conf as it was.
+        run.writeText(RunDirectory.CONFIG, config.render());
         final BarrierTaskExecutors executors = new BarrierTaskExecutors("baton train ");
         sc.sc().addSparkListener(executors);
         try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
@@ -332,7 +377,7 @@ public final class TrainJob
                 : from.position().step(), "checkpoint", from == null ? "none" : from.path()), false);
             for (int stage = 0; ; stage++)
             {
-                final int available = availableReplicas(sc, replicas);
+                final int available = stage == 0 ? firstAvailable : laterAvailableReplicas(sc, replicas);
                 final ElasticPlan shape = ElasticPlan.of(batch, replicas, available,
                     config.get(TrainerKeys.MODEL_SYNCBN) ? config.get(TrainerKeys.SYNCBN_GROUP_SIZE) : 0);
                 final StageSpec spec = stageSpec(from, shape, plan, lrScale, nanRollbacks, generationBase + stage,
@@ -537,6 +582,20 @@ public final class TrainJob
             sc.master(), shape.worldSize(), stage, shape.globalBatch(), spec.startStep(),
             from == null ? "initial weights" : from.path(), config.get(CoordinatorKeys.RUN_DIR));
         out.flush();
+    }
+
+    /** {@link #availableReplicas} once the run has started: too few slots then fail the job (exit 1), not usage. */
+    private int laterAvailableReplicas(final JavaSparkContext sc, final int replicas)
+    {
+        try
+        {
+            return availableReplicas(sc, replicas);
+        }
+        catch (final NotEnoughSlotsException ex)
+        {
+            throw new IllegalStateException(ex.getMessage() + "; the same command resumes from the newest checkpoint",
+                ex);
+        }
     }
 
     /** Replicas that can run now: all configured ones, or (elastic) as many as the slots allow above the minimum. */

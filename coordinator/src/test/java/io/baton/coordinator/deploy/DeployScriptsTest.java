@@ -89,6 +89,40 @@ class DeployScriptsTest
     }
 
     @Test
+    void yarnClusterModeShipsTheLocalJobConfigurationAndGivesTheDriverBatonsFlagsAndOneAttempt(
+        @TempDir final Path dist) throws Exception
+    {
+        Files.createDirectories(dist.resolve("conf"));
+        Files.createDirectories(dist.resolve("lib"));
+        Files.createDirectories(dist.resolve("app"));
+        Files.copy(ROOT.resolve("conf/jvm.properties"), dist.resolve("conf/jvm.properties"));
+        Files.writeString(dist.resolve("app/baton-coordinator-0.jar"), "");
+        final Path job = Files.writeString(dist.resolve("job.conf"), "train.epochs = 1\n");
+        final Path fake = Files.writeString(dist.resolve("spark-submit"), "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\"\n");
+        assertTrue(fake.toFile().setExecutable(true));
+        final Map<String, String> env = new java.util.HashMap<>(Map.of("BATON_HOME", dist.toString(),
+            "SPARK_SUBMIT", fake.toString(), "DEPLOY_MODE", "cluster", "REPLICAS", "3"));
+        final Result cluster = bash(env, ROOT.resolve("deploy/spark/submit-yarn.sh").toString(), "train", "-c",
+            job.toString(), "--set", "run.dir=hdfs:///runs/r1");
+        assertEquals(0, cluster.code(), cluster.out());
+        final List<String> args = cluster.out().lines().toList();
+        assertEquals(job.toString(), args.get(args.indexOf("--files") + 1), cluster.out());
+        assertEquals("job.conf", args.get(args.indexOf("-c") + 1), "read in the driver's container: " + cluster.out());
+        assertTrue(args.contains("spark.yarn.maxAppAttempts=1"), cluster.out());
+        assertTrue(args.stream().anyMatch(a -> a.startsWith("spark.driver.extraJavaOptions=") && a.contains(
+            "--add-opens")), cluster.out());
+        assertEquals("cluster", args.get(args.indexOf("--deploy-mode") + 1));
+
+        env.put("DEPLOY_MODE", "client");
+        final Result client = bash(env, ROOT.resolve("deploy/spark/submit-yarn.sh").toString(), "train", "-c",
+            job.toString());
+        final List<String> clientArgs = client.out().lines().toList();
+        assertEquals(job.toString(), clientArgs.get(clientArgs.indexOf("-c") + 1), client.out());
+        assertTrue(!clientArgs.contains("--files"), client.out());
+        assertTrue(clientArgs.stream().anyMatch(a -> a.startsWith("spark.yarn.am.extraJavaOptions=")), client.out());
+    }
+
+    @Test
     void retrainConfigurationLoadsWithItsShortSchedule()
     {
         final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(ROOT.resolve("conf/retrain.conf"),

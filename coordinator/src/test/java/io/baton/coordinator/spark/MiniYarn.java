@@ -59,7 +59,8 @@ public final class MiniYarn implements AutoCloseable
     {
         final YarnConfiguration conf = new YarnConfiguration();
         conf.setInt(YarnConfiguration.RM_SCHEDULER_MINIMUM_ALLOCATION_MB, 256);
-        conf.setInt(YarnConfiguration.NM_PMEM_MB, nodeMemoryMb);
+        // MiniYARNCluster gives its NodeManagers this key's value (default 4096), not NM_PMEM_MB's.
+        conf.setInt(YarnConfiguration.YARN_MINICLUSTER_NM_PMEM_MB, nodeMemoryMb);
         conf.setInt(YarnConfiguration.NM_VCORES, 4);
         conf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
         conf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, false);

@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code spark-submit --master yarn} of {@code baton train} against a real YARN (Hadoop's MiniYARNCluster: the
  * NodeManager launches the ApplicationMaster and each executor as its own process), in client mode (the driver is
  * the submitting JVM) and cluster mode (the driver runs in the ApplicationMaster's container): two executors of one
- * core each, one replica each, train the small generated data set to the end.
+ * core each, one replica each, train the small generated data set to the end. A queue without room for every
+ * executor the replicas need is refused before anything is written.
  */
 @Tag("slow")
 class YarnTrainTest
@@ -64,6 +65,40 @@ class YarnTrainTest
     void clusterModeRunsTheDriverInTheApplicationMasterAndTrains() throws Exception
     {
         trainsOnTwoExecutorContainers("cluster");
+    }
+
+    @Test
+    void aQueueWithoutRoomForEveryExecutorIsRefusedInOneLineWithExit2AndNothingWritten() throws Exception
+    {
+        // Three executors of 1536 MB (2048 MB containers) and the client-mode AM (1024 MB) do not fit the
+        // NodeManager's 6144 MB: YARN grants two, and the third replica never gets a slot.
+        final Path run = work.resolve("run-small-queue");
+        final Path log = work.resolve("small-queue.log");
+        final Process process = yarn.submit("client", List.of("--conf", "spark.executor.instances=3",
+            "--conf", "spark.executor.cores=1", "--conf", "spark.executor.memory=1536m"),
+            "train", "--run-dir", run.toUri().toString(), "--set", "cluster.master=yarn",
+            "--set", "model.arch=resnet20", "--set", "data.image-size=16", "--set", "data.synthetic-samples=64",
+            "--set", "data.synthetic-val-samples=16", "--set", "train.global-batch=12", "--set", "train.replicas=3",
+            "--set", "train.epochs=1", "--set", "optim.decay-epochs=[]", "--set", "collective.host=127.0.0.1",
+            "--set", "cluster.slot-wait=20s").redirectOutput(log.toFile()).start();
+        try
+        {
+            assertTrue(process.waitFor(3, TimeUnit.MINUTES), "spark-submit did not finish in 3 minutes");
+        }
+        finally
+        {
+            process.destroyForcibly();
+        }
+        final String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(2, process.exitValue(), output);
+        final List<String> refusals = output.lines().filter(l -> l.startsWith("baton train:")).toList();
+        assertEquals(1, refusals.size(), output);
+        assertTrue(refusals.get(0).startsWith("baton train: the cluster cannot run 3 replicas at once: master yarn "
+            + "has 2 task slot(s) (2 executor(s), spark.task.cpus=1) after waiting 20 s; the YARN queue default has "
+            + "not granted all spark.executor.instances=3 executor containers (spark.executor.memory=1536m"),
+            refusals.get(0));
+        assertTrue(!output.contains("\tat "), "no stack trace:\n" + output);
+        assertTrue(!Files.exists(run), "nothing written: " + run);
     }
 
     private static void trainsOnTwoExecutorContainers(final String deployMode) throws Exception

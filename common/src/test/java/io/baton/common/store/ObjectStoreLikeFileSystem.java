@@ -23,7 +23,7 @@ import java.util.UUID;
  * it is opened, not atomically when it is published. Its scheme is neither among the stores with an atomic rename
  * nor among those with an exclusive create ({@link StoreSemantics}).
  */
-public final class ObjectStoreLikeFileSystem extends RawLocalFileSystem
+public class ObjectStoreLikeFileSystem extends RawLocalFileSystem
 {
     public static final String SCHEME = "objstore";
     private static final URI ROOT = URI.create(SCHEME + ":///");

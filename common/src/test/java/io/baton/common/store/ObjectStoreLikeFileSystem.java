@@ -20,7 +20,7 @@ import java.util.UUID;
  * server: scheme {@code objstore://} (registered in the tests' core-site.xml), no append (the path capability says so
  * and {@code append} throws, as S3A's does), a file written through {@code create} appears only when its stream is
  * closed (whole, as a PUT does; hflush and hsync do nothing), and a create without overwrite checks for the file when
- * it is opened, not atomically when it is published. Its scheme is neither among the stores with an atomic rename
+ * it is opened, not atomically when it is published, and setting a file's times does nothing. Its scheme is neither among the stores with an atomic rename
  * nor among those with an exclusive create ({@link StoreSemantics}).
  */
 public class ObjectStoreLikeFileSystem extends RawLocalFileSystem
@@ -44,6 +44,12 @@ public class ObjectStoreLikeFileSystem extends RawLocalFileSystem
     public boolean hasPathCapability(final Path path, final String capability) throws IOException
     {
         return !CommonPathCapabilities.FS_APPEND.equals(capability) && super.hasPathCapability(path, capability);
+    }
+
+    /** S3A's files have no settable times (its setTimes does nothing). */
+    @Override
+    public void setTimes(final Path p, final long mtime, final long atime)
+    {
     }
 
     @Override

@@ -272,7 +272,7 @@ public final class TrainJob
         }
         // Before anything in the run changes: a second job on it would delete this one's checkpoints.
         try (DirectoryLock lock = DirectoryLock.acquire(run.fileSystem(), new Path(run.uri()), "baton train",
-            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))
+            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER), config.get(CoordinatorKeys.RUN_LOCK_UNSAFE_STORE)))
         {
             return runLocked(plan, run);
         }

@@ -22,7 +22,8 @@ public final class StoreSemantics
     private static final Set<String> ATOMIC_RENAME = Set.of("file", "hdfs", "viewfs", "webhdfs", "swebhdfs", "ofs",
         "o3fs");
     /** Schemes whose create without overwrite fails when the file exists, atomically. */
-    private static final Set<String> EXCLUSIVE_CREATE = Set.of("file", "hdfs", "viewfs", "ofs", "o3fs");
+    private static final Set<String> EXCLUSIVE_CREATE = Set.of("file", "hdfs", "viewfs", "webhdfs", "swebhdfs", "ofs",
+        "o3fs");
     /** Amazon S3 through Hadoop's connector (s3a://); s3:// and s3n:// are older names some clusters map to it. */
     private static final Set<String> S3 = Set.of("s3a", "s3", "s3n");
 

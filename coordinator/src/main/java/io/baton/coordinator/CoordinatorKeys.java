@@ -34,6 +34,8 @@ public final class CoordinatorKeys implements ConfigModule
         .check(v -> !v.isBlank(), "a Hadoop FileSystem URI or local path");
     public static final ConfigKey<Duration> RUN_LOCK_STALE_AFTER =
         ConfigKey.of("run.lock-stale-after", ConfigType.DURATION).check(v -> v.toMillis() >= 1000, ">= 1s");
+    public static final ConfigKey<Boolean> RUN_LOCK_UNSAFE_STORE =
+        ConfigKey.of("run.lock-unsafe-store", ConfigType.BOOLEAN);
     public static final ConfigKey<Duration> PROGRESS_INTERVAL =
         ConfigKey.of("progress.interval", ConfigType.DURATION).check(v -> !v.isNegative() && !v.isZero(), "> 0");
 
@@ -78,6 +80,7 @@ public final class CoordinatorKeys implements ConfigModule
         CLUSTER_SLOT_WAIT,
         RUN_DIR,
         RUN_LOCK_STALE_AFTER,
+        RUN_LOCK_UNSAFE_STORE,
         PROGRESS_INTERVAL,
         PREPARE_SHARD_SIZE,
         PREPARE_RESIZE_SHORTER_SIDE,

@@ -7,6 +7,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.StreamCapabilities;
+import io.baton.common.store.StoreSemantics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * a complete manifest: its presence means published. Only after the publish does retention delete older
  * checkpoints, so the last good checkpoint survives any failure of the write.
  *
+ * <p>On a store whose rename is not atomic (S3A and other object stores copy a directory object by object), a
+ * checkpoint is published manifest-last instead: its parts are written straight into {@code ckpt-<step>}, each
+ * complete when its upload completes, and the manifest is written after all of them. Such a store shows an object
+ * whole or not at all, so the manifest's presence still means every part it names is there; a {@code ckpt-*}
+ * directory without a manifest is a write in progress or one a crashed writer left, never listed, and removed by the
+ * next writer. Replacing a checkpoint of the same step deletes the old one's manifest first (it stops being
+ * published), and deleting one (retention) does too, so no half-deleted checkpoint looks published.
+ *
  * <p>Threading: one writer per checkpoint directory (the driver); {@link #write} is not re-entrant. Reading methods
  * may be called from any thread, also while a write is in progress. Opened for writing, the store removes staging
  * directories left by crashed writers; opened read-only it changes nothing.
@@ -57,6 +66,8 @@ public final class CheckpointStore implements AutoCloseable
     private final RetentionPolicy retention;
     private final boolean readOnly;
     private final boolean localFileSystem;
+    /** Publish by writing the manifest last into {@code ckpt-<step>} (no atomic rename on this store). */
+    private final boolean manifestLast;
     private final AtomicBoolean closed = new AtomicBoolean();
     private boolean warnedNoHsync;
 
@@ -73,6 +84,7 @@ public final class CheckpointStore implements AutoCloseable
         this.retention = retention;
         this.readOnly = readOnly;
         this.localFileSystem = "file".equals(fs.getUri().getScheme());
+        this.manifestLast = !StoreSemantics.atomicRename(fs);
     }
 
     /**
@@ -188,6 +200,10 @@ public final class CheckpointStore implements AutoCloseable
             }
         }
         final long step = metadata.step();
+        if (manifestLast)
+        {
+            return writeManifestLast(metadata, parts);
+        }
         final String nonce = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
         final Path staging = new Path(runDir, CheckpointNames.staging(step, nonce));
         final Path target = new Path(runDir, CheckpointNames.published(step));
@@ -226,6 +242,53 @@ public final class CheckpointStore implements AutoCloseable
             (System.nanoTime() - startNs) / 1_000_000);
         applyRetention(step);
         return Checkpoint.published(fs, target, manifest);
+    }
+
+    /** {@link #write} on a store without atomic rename: parts into {@code ckpt-<step>}, then the manifest. */
+    private Checkpoint writeManifestLast(final CheckpointMetadata metadata, final List<CheckpointPart> parts)
+        throws IOException
+    {
+        final long step = metadata.step();
+        final Path target = new Path(runDir, CheckpointNames.published(step));
+        final long startNs = System.nanoTime();
+        if (fs.exists(target))
+        {
+            LOG.warn("replacing existing checkpoint {} (its manifest is deleted first, so it is no longer published)",
+                target);
+            unpublishAndDelete(target);
+        }
+        final Manifest manifest;
+        try
+        {
+            if (!fs.mkdirs(target))
+            {
+                throw new IOException("could not create checkpoint directory " + target);
+            }
+            final List<PartInfo> infos = new ArrayList<>(parts.size());
+            for (final CheckpointPart part : parts)
+            {
+                infos.add(writePart(new Path(target, CheckpointNames.partFile(part.name())), part));
+            }
+            manifest = new Manifest(metadata, infos);
+            writeManifest(new Path(target, CheckpointNames.MANIFEST), manifest.encode());
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            removeQuietly(target, ex);
+            throw ex;
+        }
+        final long bytes = manifest.parts().stream().mapToLong(PartInfo::sizeBytes).sum();
+        LOG.info("published checkpoint {} manifest-last ({} parts, {} bytes) in {} ms", target,
+            manifest.parts().size(), bytes, (System.nanoTime() - startNs) / 1_000_000);
+        applyRetention(step);
+        return Checkpoint.published(fs, target, manifest);
+    }
+
+    /** Deletes a checkpoint's manifest, then the rest: at no point does a partly deleted one look published. */
+    private void unpublishAndDelete(final Path dir) throws IOException
+    {
+        fs.delete(new Path(dir, CheckpointNames.MANIFEST), false);
+        fs.delete(dir, true);
     }
 
     /** Steps of the published checkpoints (directories holding a manifest), ascending. */
@@ -416,6 +479,13 @@ public final class CheckpointStore implements AutoCloseable
             final long step = CheckpointNames.hiddenStep(name);
             if (step < 0)
             {
+                if (manifestLast && CheckpointNames.publishedStep(name) >= 0 && status.isDirectory()
+                    && !fs.exists(new Path(status.getPath(), CheckpointNames.MANIFEST)))
+                {
+                    // Parts without a manifest: a write that did not finish (manifest-last publication).
+                    fs.delete(status.getPath(), true);
+                    removed.add(name);
+                }
                 continue;
             }
             final Path target = new Path(runDir, CheckpointNames.published(step));
@@ -476,6 +546,11 @@ public final class CheckpointStore implements AutoCloseable
     {
         try
         {
+            if (manifestLast)
+            {
+                unpublishAndDelete(dir);
+                return;
+            }
             fs.delete(dir, true);
         }
         catch (final IOException ex)

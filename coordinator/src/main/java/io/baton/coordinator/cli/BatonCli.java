@@ -1,6 +1,7 @@
 package io.baton.coordinator.cli;
 
 import io.baton.common.config.BatonConfigException;
+import io.baton.common.store.StoreErrors;
 import io.baton.coordinator.lock.DirectoryInUseException;
 import io.baton.coordinator.spark.NotEnoughSlotsException;
 import io.baton.trainer.backend.NativeRuntime;
@@ -62,6 +63,13 @@ public final class BatonCli
         cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) ->
         {
+            final String storeProblem = StoreErrors.explain(ex);
+            if (storeProblem != null)
+            {
+                // A missing bucket, refused credentials: the user's to fix, said in one line (nothing was written).
+                commandLine.getErr().println("baton " + commandLine.getCommandName() + ": " + storeProblem);
+                return EXIT_USAGE;
+            }
             if (ex instanceof BatonConfigException || ex instanceof IllegalArgumentException
                 || ex instanceof NotEnoughSlotsException)
             {

@@ -1,5 +1,6 @@
 package io.baton.coordinator.lock;
 
+import io.baton.common.store.StoreSemantics;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
@@ -32,9 +33,14 @@ import java.util.concurrent.TimeUnit;
  * wrong order. So a job takes the lock before it changes anything, and a second job is refused with
  * {@link DirectoryInUseException} naming the holder.
  *
- * <p>The lock is a file, {@value #FILE_NAME}, created exclusively (O_EXCL on a local disk, the NameNode's create
- * without overwrite on HDFS; object stores without an exclusive create give no such guarantee). Its holder
- * refreshes the file's modification time every quarter of {@code staleAfter}. A lock is taken over, with a warning,
+ * <p>The lock is a file, {@value #FILE_NAME}, created exclusively: O_EXCL on a local disk, the NameNode's create
+ * without overwrite on HDFS, and on S3A a conditional PUT ({@code If-None-Match}, {@link ConditionalWrites}) once a
+ * probe showed the store honours it. A store with none of these (an S3-compatible server that ignores conditional
+ * writes, other object stores) cannot make two jobs starting at the same moment see each other: the lock is refused
+ * there ({@link IllegalArgumentException}, the configuration's to fix) unless the user opted in to a lock without
+ * that guarantee. Its holder refreshes the file's modification time every quarter of {@code staleAfter} (on an
+ * object store, whose files have no settable times, by writing it again: on S3 only if it is still the version this
+ * holder wrote). A lock is taken over, with a warning,
  * when its process is gone (holder on this host) or when it was not refreshed for {@code staleAfter} (a driver
  * killed on another host; host clocks are assumed to agree within a small part of {@code staleAfter}).
  *
@@ -48,19 +54,34 @@ public final class DirectoryLock implements AutoCloseable
     private static final java.util.Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryLock.class);
-    /** File systems whose create without overwrite is exclusive. */
-    private static final java.util.Set<String> EXCLUSIVE_CREATE_SCHEMES = java.util.Set.of("file", "hdfs", "viewfs");
+
+    /** How the lock file is created, taken over and refreshed on a store. */
+    enum Mode
+    {
+        /** Exclusive create, rename to take over, modification time refreshed (local disks, HDFS). */
+        EXCLUSIVE,
+        /** S3 conditional writes: create if absent, take over and refresh only the version read (etag). */
+        CONDITIONAL,
+        /** No exclusive create; the user accepted that two jobs starting at once could both take the lock. */
+        UNSAFE
+    }
 
     private final FileSystem fs;
     private final Path file;
     private final LockHolder holder;
+    private final Mode mode;
     private final ScheduledExecutorService refresher;
+    /** The version of the lock file this holder wrote last (CONDITIONAL). */
+    private volatile String etag;
 
-    private DirectoryLock(final FileSystem fs, final Path file, final LockHolder holder, final Duration staleAfter)
+    private DirectoryLock(final FileSystem fs, final Path file, final LockHolder holder, final Duration staleAfter,
+        final Mode mode) throws IOException
     {
         this.fs = fs;
         this.file = file;
         this.holder = holder;
+        this.mode = mode;
+        this.etag = mode == Mode.CONDITIONAL ? ConditionalWrites.etag(fs, file) : null;
         this.refresher = Executors.newSingleThreadScheduledExecutor(r ->
         {
             final Thread thread = new Thread(r, "baton-lock-refresh");
@@ -79,23 +100,36 @@ public final class DirectoryLock implements AutoCloseable
     public static DirectoryLock acquire(final FileSystem fs, final Path dir, final String job,
         final Duration staleAfter)
     {
+        return acquire(fs, dir, job, staleAfter, false);
+    }
+
+    /**
+     * Takes the lock of {@code dir} (created if missing) for {@code job}, taking over a stale one.
+     *
+     * @param allowUnsafe take the lock also where the store cannot create it exclusively (run.lock-unsafe-store).
+     * @throws DirectoryInUseException  when another live job holds it.
+     * @throws IllegalArgumentException when the store cannot create the lock exclusively and the user did not accept
+     *                                  that.
+     */
+    public static DirectoryLock acquire(final FileSystem fs, final Path dir, final String job,
+        final Duration staleAfter, final boolean allowUnsafe)
+    {
         final Path file = new Path(dir, FILE_NAME);
         final LockHolder self = LockHolder.current(job);
-        final String scheme = fs.getUri().getScheme();
-        if (!EXCLUSIVE_CREATE_SCHEMES.contains(scheme))
-        {
-            LOG.warn("{}: {}:// may not create files exclusively (object stores do not); two jobs starting at the "
-                + "same moment could both take the lock", dir, scheme);
-        }
         try
         {
-            fs.mkdirs(dir);
+            final Mode mode = mode(fs, dir, allowUnsafe);
+            if (mode == Mode.EXCLUSIVE)
+            {
+                fs.mkdirs(dir);
+            }
             for (int attempt = 0; attempt < 3; attempt++)
             {
-                if (tryCreate(fs, file, self))
+                if (tryCreate(fs, file, self, mode))
                 {
-                    return holding(fs, file, self, staleAfter);
+                    return holding(fs, file, self, staleAfter, mode);
                 }
+                final String otherEtag = mode == Mode.CONDITIONAL ? ConditionalWrites.etag(fs, file) : null;
                 final LockHolder other = read(fs, file);
                 final long modifiedMs = modificationMs(fs, file);
                 if (other == null || modifiedMs < 0)
@@ -109,7 +143,23 @@ public final class DirectoryLock implements AutoCloseable
                     throw inUse(dir, other, sinceRefresh, staleAfter, job);
                 }
                 LOG.warn("{}: taking over the lock of {}: {}", dir, other.describe(), stale);
-                takeOver(fs, file, other);
+                if (mode == Mode.CONDITIONAL)
+                {
+                    // Only the version read is replaced: of two jobs taking over at once, one succeeds.
+                    if (otherEtag != null && ConditionalWrites.replace(fs, file, otherEtag,
+                        self.render().getBytes(StandardCharsets.UTF_8)))
+                    {
+                        return holding(fs, file, self, staleAfter, mode);
+                    }
+                }
+                else if (mode == Mode.UNSAFE)
+                {
+                    fs.delete(file, false);
+                }
+                else
+                {
+                    takeOver(fs, file, other);
+                }
             }
             throw new DirectoryInUseException(dir + " is in use: its lock " + file + " kept changing hands while "
                 + job + " tried to take it; is another job starting on it?");
@@ -120,13 +170,44 @@ public final class DirectoryLock implements AutoCloseable
         }
     }
 
+    /**
+     * How this store can hold the lock: exclusively (local disks, HDFS), by S3 conditional writes if the store
+     * honours them, or, only if the user allowed it, without exclusion. Refused otherwise, before anything is written
+     * but the conditional-write probe.
+     */
+    private static Mode mode(final FileSystem fs, final Path dir, final boolean allowUnsafe) throws IOException
+    {
+        if (StoreSemantics.exclusiveCreate(fs))
+        {
+            return Mode.EXCLUSIVE;
+        }
+        fs.exists(dir); // a missing bucket or refused credentials fail here, before the probe writes anything
+        if (StoreSemantics.isS3(fs) && ConditionalWrites.honoured(fs, dir))
+        {
+            return Mode.CONDITIONAL;
+        }
+        final String scheme = fs.getUri().getScheme();
+        if (!allowUnsafe)
+        {
+            throw new IllegalArgumentException(dir + ": " + scheme + ":// cannot create the run lock " + FILE_NAME
+                + " exclusively (" + (StoreSemantics.isS3(fs) ? "this S3 store does not honour conditional writes"
+                : "this store has no exclusive create") + "), so two jobs started on it at the same moment could "
+                + "both take it and overwrite each other's files. Use a directory on HDFS or on Amazon S3 (which "
+                + "honours conditional writes), or set run.lock-unsafe-store = true if you make sure yourself that "
+                + "only one job uses this directory at a time.");
+        }
+        LOG.warn("{}: {}:// cannot create the lock exclusively; taking it anyway (run.lock-unsafe-store = true): two "
+            + "jobs starting at the same moment could both take it", dir, scheme);
+        return Mode.UNSAFE;
+    }
+
     /** Starts refreshing the lock just created; removes it again if that fails. */
     private static DirectoryLock holding(final FileSystem fs, final Path file, final LockHolder self,
-        final Duration staleAfter) throws IOException
+        final Duration staleAfter, final Mode mode) throws IOException
     {
         try
         {
-            return new DirectoryLock(fs, file, self, staleAfter);
+            return new DirectoryLock(fs, file, self, staleAfter, mode);
         }
         catch (final RuntimeException | Error ex)
         {
@@ -191,6 +272,34 @@ public final class DirectoryLock implements AutoCloseable
     {
         try
         {
+            final byte[] bytes = holder.render().getBytes(StandardCharsets.UTF_8);
+            if (mode == Mode.CONDITIONAL)
+            {
+                // S3 objects have no settable times: write the lock again, only if it is still ours.
+                if (etag == null || !ConditionalWrites.replace(fs, file, etag, bytes))
+                {
+                    LOG.error("{}: the lock was taken over or removed while {} held it; another job may now write "
+                        + "here", file, holder.describe());
+                    return;
+                }
+                etag = ConditionalWrites.etag(fs, file);
+                return;
+            }
+            if (mode == Mode.UNSAFE)
+            {
+                final LockHolder now = read(fs, file);
+                if (now == null || !now.token().equals(holder.token()))
+                {
+                    LOG.error("{}: the lock was taken over or removed while {} held it; another job may now write "
+                        + "here", file, holder.describe());
+                    return;
+                }
+                try (FSDataOutputStream out = fs.create(file, true))
+                {
+                    out.write(bytes);
+                }
+                return;
+            }
             fs.setTimes(file, System.currentTimeMillis(), -1);
         }
         catch (final FileNotFoundException ex)
@@ -204,9 +313,14 @@ public final class DirectoryLock implements AutoCloseable
         }
     }
 
-    private static boolean tryCreate(final FileSystem fs, final Path file, final LockHolder self) throws IOException
+    private static boolean tryCreate(final FileSystem fs, final Path file, final LockHolder self, final Mode mode)
+        throws IOException
     {
         final byte[] bytes = self.render().getBytes(StandardCharsets.UTF_8);
+        if (mode == Mode.CONDITIONAL)
+        {
+            return ConditionalWrites.create(fs, file, bytes);
+        }
         final RawLocalFileSystem local = fs instanceof LocalFileSystem checksummed
             ? (RawLocalFileSystem)checksummed.getRaw() : fs instanceof RawLocalFileSystem raw ? raw : null;
         if (local != null)

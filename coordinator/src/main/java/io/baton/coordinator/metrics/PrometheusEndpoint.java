@@ -8,6 +8,7 @@ import io.baton.coordinator.OpsKeys;
 import io.baton.coordinator.report.JsonLines;
 import io.baton.coordinator.report.RunReport;
 import io.baton.coordinator.train.RunDirectory;
+import io.baton.coordinator.train.StepSegments;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -18,12 +19,14 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
  * The driver's Prometheus endpoint: {@code GET /metrics} answers with {@link PrometheusText} of the newest complete
- * lines of the run's {@code metrics.jsonl} and {@code health.jsonl}, read on each scrape (only the file's tail), so
+ * lines of the run's {@code metrics.jsonl} and {@code health.jsonl}, read on each scrape (only the file's tail, or the
+ * newest segments on a store without append), so
  * it needs no hook into the training loop. Listens on {@code metrics.bind-address} (loopback by default) and
  * {@code metrics.port} (0 = ephemeral; see {@link #port()}).
  *
@@ -142,6 +145,11 @@ public final class PrometheusEndpoint implements AutoCloseable
         {
             final FileSystem fs = run.fileSystem();
             final Path file = run.path(name);
+            if (run.exists(StepSegments.directoryName(name)))
+            {
+                final String line = StepSegments.lastLine(run, name, Set.of());
+                return line == null ? null : JsonLines.parse(line + "\n").last();
+            }
             if (!fs.exists(file))
             {
                 return null;
@@ -159,7 +167,7 @@ public final class PrometheusEndpoint implements AutoCloseable
                 return JsonLines.parse(text).last();
             }
         }
-        catch (final IOException ex)
+        catch (final IOException | UncheckedIOException ex)
         {
             return null;
         }

@@ -3,22 +3,21 @@ package io.baton.coordinator.report;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.coordinator.train.StepLines;
 import io.baton.trainer.health.HealthReport;
-import org.apache.hadoop.fs.FSDataOutputStream;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
- * Appends each health check report as one JSON line to the run's {@code health.jsonl} and flushes it, so
- * {@code baton report} and the Prometheus endpoint see it at once. Written by rank 0 only.
+ * Writes each health check report as one JSON line to the run's {@code health.jsonl} (appended, or as segment files
+ * on a store without append: {@link StepLines#sink}) and flushes it, so {@code baton report} and the Prometheus
+ * endpoint see it at once. Written by rank 0 only.
  *
  * <p>Threading: the replica's training thread.
  */
 public final class HealthLog implements Consumer<HealthReport>, AutoCloseable
 {
-    private final FSDataOutputStream out;
+    private final StepLines.Sink out;
     private final RunDirectory run;
 
     /**
@@ -32,7 +31,7 @@ public final class HealthLog implements Consumer<HealthReport>, AutoCloseable
         this.run = run;
         try
         {
-            out = StepLines.open(run, RunReport.HEALTH, append, checkpointStep);
+            out = StepLines.sink(run, RunReport.HEALTH, append, checkpointStep);
         }
         catch (final IOException ex)
         {
@@ -45,8 +44,7 @@ public final class HealthLog implements Consumer<HealthReport>, AutoCloseable
     {
         try
         {
-            out.write((report.toJson() + "\n").getBytes(StandardCharsets.UTF_8));
-            out.hflush();
+            out.write(report.toJson());
         }
         catch (final IOException ex)
         {

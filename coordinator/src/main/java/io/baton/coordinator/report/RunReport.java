@@ -2,6 +2,7 @@ package io.baton.coordinator.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.common.store.StoreSemantics;
 import io.baton.coordinator.train.RunDirectory;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -15,7 +16,7 @@ import java.time.Instant;
 /**
  * Builds a run's report from whatever its directory holds now ({@code metrics.jsonl}, {@code health.jsonl},
  * {@code run-events.jsonl}, {@code summary.json}), so it can be regenerated while training runs, and writes it atomically (a temporary file
- * renamed over the old report).
+ * renamed over the old report; on an object store, written in place, which is atomic there).
  *
  * <p>Thread-safe (stateless).
  */
@@ -35,8 +36,8 @@ public final class RunReport
     /** The report page of the run, as of now. */
     public static String render(final RunDirectory run)
     {
-        final JsonLines metrics = JsonLines.parse(run.readText(RunDirectory.METRICS));
-        final JsonLines health = JsonLines.parse(run.readText(HEALTH));
+        final JsonLines metrics = JsonLines.parse(run.readStepLines(RunDirectory.METRICS));
+        final JsonLines health = JsonLines.parse(run.readStepLines(HEALTH));
         final JsonLines events = JsonLines.parse(run.readText(RunDirectory.EVENTS));
         JsonNode summary = null;
         final String summaryText = run.readText(RunDirectory.SUMMARY);
@@ -51,7 +52,7 @@ public final class RunReport
                 summary = null;
             }
         }
-        if (metrics.rows().isEmpty() && summary == null && !run.exists(RunDirectory.METRICS))
+        if (metrics.rows().isEmpty() && summary == null && !run.hasStepLines(RunDirectory.METRICS))
         {
             throw new IllegalArgumentException("run directory " + run.uri() + " has no " + RunDirectory.METRICS
                 + " and no " + RunDirectory.SUMMARY + ": not a Baton run directory, or training has not started");
@@ -75,6 +76,15 @@ public final class RunReport
             final FileSystem fs = target.getFileSystem(new org.apache.hadoop.conf.Configuration());
             final FileSystem raw = fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRaw() : fs;
             final Path qualified = raw.makeQualified(target);
+            if (!StoreSemantics.atomicRename(raw))
+            {
+                // An object store shows a file whole once written (a PUT), and its rename is a copy: write in place.
+                try (FSDataOutputStream out = raw.create(qualified, true))
+                {
+                    out.write(html.getBytes(StandardCharsets.UTF_8));
+                }
+                return qualified;
+            }
             final Path staging = new Path(qualified.getParent(), "." + qualified.getName() + ".tmp");
             try (FSDataOutputStream out = raw.create(staging, true))
             {

@@ -113,7 +113,7 @@ public final class RetrainJob
         }
         try (DirectoryLock lock = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
             new org.apache.hadoop.fs.Path(modelsDir.toAbsolutePath().toUri()), "baton retrain",
-            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))
+            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER), config.get(CoordinatorKeys.RUN_LOCK_UNSAFE_STORE)))
         {
             return runLocked();
         }

@@ -1,22 +1,21 @@
 package io.baton.coordinator.train;
 
 import io.baton.trainer.run.StepMetrics;
-import org.apache.hadoop.fs.FSDataOutputStream;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
- * Appends each step's metrics as one JSON line to the run's {@code metrics.jsonl} and flushes it, so the driver
- * (and {@code baton report}) can read progress while training runs. Written by rank 0 only.
+ * Writes each step's metrics as one JSON line to the run's {@code metrics.jsonl} and flushes it, so the driver
+ * (and {@code baton report}) can read progress while training runs: appended where the store appends, as segment
+ * files where it does not ({@link StepLines#sink}). Written by rank 0 only.
  *
  * <p>Threading: the replica's training thread.
  */
 public final class MetricsLog implements Consumer<StepMetrics>, AutoCloseable
 {
-    private final FSDataOutputStream out;
+    private final StepLines.Sink out;
 
     /**
      * @param run            the run directory.
@@ -28,7 +27,7 @@ public final class MetricsLog implements Consumer<StepMetrics>, AutoCloseable
     {
         try
         {
-            out = StepLines.open(run, RunDirectory.METRICS, append, checkpointStep);
+            out = StepLines.sink(run, RunDirectory.METRICS, append, checkpointStep);
         }
         catch (final IOException ex)
         {
@@ -42,8 +41,7 @@ public final class MetricsLog implements Consumer<StepMetrics>, AutoCloseable
     {
         try
         {
-            out.write((metrics.toJson() + "\n").getBytes(StandardCharsets.UTF_8));
-            out.hflush();
+            out.write(metrics.toJson());
         }
         catch (final IOException ex)
         {

@@ -11,9 +11,11 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Set;
 
 /**
- * The driver's progress line: every interval it reads the new lines of the run's {@code metrics.jsonl} and prints
+ * The driver's progress line: every interval it reads the new lines of the run's {@code metrics.jsonl} (or, on a
+ * store without append, the newest line of its segments, {@link StepSegments}) and prints
  * epoch, step/total, images/s, loss, learning rate and ETA. Lines already in the file when the job started are
  * earlier jobs' progress and are skipped. The ETA extrapolates the pace since the first step this monitor saw (so a
  * resumed run's earlier steps, done by another process, do not count as done in this one's time); when the step
@@ -30,6 +32,8 @@ public final class ProgressMonitor implements AutoCloseable
     private final long intervalMs;
     private final Thread thread;
     private long offset;
+    /** Segments already written when the job started (a store without append; {@link StepSegments}). */
+    private final Set<String> earlierSegments;
     private String partial = "";
     private JsonNode last;
     private long lastPrintedStep = -1;
@@ -45,6 +49,7 @@ public final class ProgressMonitor implements AutoCloseable
         this.out = out;
         this.intervalMs = interval.toMillis();
         this.offset = length(run);
+        this.earlierSegments = segmentNames(run);
         this.thread = new Thread(this::loop, "baton-progress");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -73,29 +78,17 @@ public final class ProgressMonitor implements AutoCloseable
         {
             final FileSystem fs = run.fileSystem();
             final Path file = run.path(RunDirectory.METRICS);
-            if (!fs.exists(file))
+            if (fs.exists(StepSegments.directory(run, RunDirectory.METRICS)))
             {
-                return;
-            }
-            if (fs.getFileStatus(file).getLen() < offset)
-            {
-                // Rewritten shorter: a stage resumed from a checkpoint and cut the steps after it.
-                offset = 0;
-                partial = "";
-            }
-            try (FSDataInputStream in = fs.open(file))
-            {
-                in.seek(offset);
-                final byte[] bytes = in.readAllBytes();
-                offset += bytes.length;
-                final String text = partial + new String(bytes, StandardCharsets.UTF_8);
-                final int end = text.lastIndexOf('\n');
-                partial = end < 0 ? text : text.substring(end + 1);
-                if (end >= 0)
+                final String line = StepSegments.lastLine(run, RunDirectory.METRICS, earlierSegments);
+                if (line != null)
                 {
-                    final String[] lines = text.substring(0, end).split("\n");
-                    last = JSON.readTree(lines[lines.length - 1]);
+                    last = JSON.readTree(line);
                 }
+            }
+            else if (fs.exists(file))
+            {
+                readNewLines(fs, file);
             }
         }
         catch (final IOException | RuntimeException ex)
@@ -108,6 +101,31 @@ public final class ProgressMonitor implements AutoCloseable
             lastPrintedStep = last.get("step").asLong();
             out.println(line(last));
             out.flush();
+        }
+    }
+
+    /** Reads the single file's lines appended since the last poll (a store that appends). */
+    private void readNewLines(final FileSystem fs, final Path file) throws IOException
+    {
+        if (fs.getFileStatus(file).getLen() < offset)
+        {
+            // Rewritten shorter: a stage resumed from a checkpoint and cut the steps after it.
+            offset = 0;
+            partial = "";
+        }
+        try (FSDataInputStream in = fs.open(file))
+        {
+            in.seek(offset);
+            final byte[] bytes = in.readAllBytes();
+            offset += bytes.length;
+            final String text = partial + new String(bytes, StandardCharsets.UTF_8);
+            final int end = text.lastIndexOf('\n');
+            partial = end < 0 ? text : text.substring(end + 1);
+            if (end >= 0)
+            {
+                final String[] lines = text.substring(0, end).split("\n");
+                last = JSON.readTree(lines[lines.length - 1]);
+            }
         }
     }
 
@@ -144,6 +162,19 @@ public final class ProgressMonitor implements AutoCloseable
         catch (final IOException | RuntimeException ex)
         {
             return 0;
+        }
+    }
+
+    /** The metrics segments written so far (none where the store appends). */
+    private static Set<String> segmentNames(final RunDirectory run)
+    {
+        try
+        {
+            return StepSegments.names(run, RunDirectory.METRICS);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return Set.of();
         }
     }
 

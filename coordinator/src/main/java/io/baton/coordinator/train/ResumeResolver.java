@@ -246,7 +246,8 @@ final class ResumeResolver
 
     /** What an earlier run left in the directory that a fresh one (--resume never) would mix with or overwrite. */
     private static final List<String> EARLIER_RUN = List.of(RunDirectory.CHECKPOINTS, RunDirectory.METRICS,
-        RunDirectory.HEALTH, RunDirectory.SUMMARY, RunDirectory.MODEL, RunDirectory.REPORT, RunDirectory.CONFIG);
+        RunDirectory.HEALTH, RunDirectory.SUMMARY, RunDirectory.MODEL, RunDirectory.REPORT, RunDirectory.CONFIG,
+        StepSegments.directoryName(RunDirectory.METRICS), StepSegments.directoryName(RunDirectory.HEALTH));
 
     /**
      * With --resume never, an earlier run's checkpoints would mix into this run's recovery, and its metrics, summary
@@ -260,7 +261,7 @@ final class ResumeResolver
         {
             final FileSystem fs = run.fileSystem();
             final boolean checkpoints = fs.exists(dir) && fs.listStatus(dir).length > 0;
-            if (!checkpoints && !fs.exists(run.path(RunDirectory.METRICS)))
+            if (!checkpoints && !run.hasStepLines(RunDirectory.METRICS))
             {
                 return;
             }

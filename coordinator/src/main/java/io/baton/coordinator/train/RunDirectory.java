@@ -15,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * A run's directory on any Hadoop FileSystem: {@code metrics.jsonl} (one JSON object per step, written by rank 0),
  * {@code run.conf} (the effective configuration), {@code model.zip} (the final model), {@code summary.json},
- * {@code run-events.jsonl} and {@code checkpoints/}. Local paths use the raw local file system, so appended lines are visible to readers at once.
+ * {@code run-events.jsonl} and {@code checkpoints/}. Local paths use the raw local file system, so appended lines are
+ * visible to readers at once. On a store that cannot append (S3A), metrics and health lines are segment files that
+ * {@link #readStepLines} joins ({@link StepSegments}) and the events file is rewritten whole ({@code RunEvents}).
  */
 public final class RunDirectory
 {
@@ -122,6 +124,29 @@ public final class RunDirectory
         {
             throw new UncheckedIOException("cannot read " + path(name) + ": " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * The lines of a step-keyed JSON-lines file ({@link #METRICS}, {@link #HEALTH}) as readers should see them: the
+     * single file where the store appends, joined with its segments where it does not ({@link StepSegments}); null
+     * when the run has neither.
+     */
+    public String readStepLines(final String name)
+    {
+        try
+        {
+            return StepSegments.read(this, name);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot read " + path(name) + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** True when the run has {@code name} as a single file or as segments. */
+    public boolean hasStepLines(final String name)
+    {
+        return exists(name) || exists(StepSegments.directoryName(name));
     }
 
     /** True when the location itself exists (a file or a directory). */

@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.StoreSemantics;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -15,7 +16,8 @@ import java.util.Map;
 /**
  * The run's record of what happened to it, {@code run-events.jsonl}: one JSON object per event (start, resume,
  * restart after a failure, non-finite rollback, elastic change of world size or batch, completion), each with its
- * wall time. Appended by the driver across driver restarts; every event is also logged.
+ * wall time. Appended by the driver across driver restarts (rewritten whole on a store without append); every event
+ * is also logged.
  *
  * <p>Threading: the driver's thread.
  */
@@ -61,6 +63,11 @@ final class RunEvents
         }
         final FileSystem fs = run.fileSystem();
         final Path file = run.path(FILE);
+        if (!StoreSemantics.appends(fs, file))
+        {
+            rewrite(fs, file, line);
+            return;
+        }
         try (FSDataOutputStream out = fs.exists(file) ? fs.append(file) : fs.create(file, false))
         {
             out.write(line.getBytes(StandardCharsets.UTF_8));
@@ -69,6 +76,26 @@ final class RunEvents
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot append to " + file + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * On a store without append (S3A): the file is written again whole with the line added. A store of this kind
+     * shows an object whole or not at all, so readers see the old events or the new ones, never half; events are
+     * few (starts, resumes, failures), so the rewrite stays small. One writer: the driver holding the run's lock.
+     */
+    private void rewrite(final FileSystem fs, final Path file, final String line)
+    {
+        final String before = run.readText(FILE);
+        final String prefix = before == null || before.isEmpty() || before.endsWith("\n") ? (before == null ? ""
+            : before) : before.substring(0, before.lastIndexOf('\n') + 1);
+        try (FSDataOutputStream out = fs.create(file, true))
+        {
+            out.write((prefix + line).getBytes(StandardCharsets.UTF_8));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot write " + file + ": " + ex.getMessage(), ex);
         }
     }
 }

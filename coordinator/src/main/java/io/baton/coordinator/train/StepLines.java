@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.StoreSemantics;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -33,6 +34,62 @@ public final class StepLines
 
     private StepLines()
     {
+    }
+
+    /** Where a stage writes its lines: one line at a time, each visible to readers as soon as the store allows. */
+    public interface Sink extends AutoCloseable
+    {
+        /** Writes one line (without its newline). */
+        void write(String line) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /**
+     * Opens {@code name} of {@code run} for a stage: where the store can append (local disks, HDFS), the single file,
+     * cut as {@link #open} does; where it cannot (S3A and other object stores), a new stage of
+     * {@link StepSegments}, which readers join with the same cut. Either way readers see one line per step of the
+     * surviving trajectory.
+     */
+    public static Sink sink(final RunDirectory run, final String name, final boolean append,
+        final long checkpointStep) throws IOException
+    {
+        if (!StoreSemantics.appends(run.fileSystem(), run.path(name)))
+        {
+            final StepSegments.Writer writer = StepSegments.open(run, name, append, checkpointStep,
+                StepSegments.ROLL_EVERY);
+            return new Sink()
+            {
+                @Override
+                public void write(final String line) throws IOException
+                {
+                    writer.write(line);
+                }
+
+                @Override
+                public void close() throws IOException
+                {
+                    writer.close();
+                }
+            };
+        }
+        final FSDataOutputStream out = open(run, name, append, checkpointStep);
+        return new Sink()
+        {
+            @Override
+            public void write(final String line) throws IOException
+            {
+                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                out.hflush();
+            }
+
+            @Override
+            public void close() throws IOException
+            {
+                out.close();
+            }
+        };
     }
 
     /**

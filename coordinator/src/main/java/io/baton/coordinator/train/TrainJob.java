@@ -277,7 +277,7 @@ public final class TrainJob
         try
         {
             try (DirectoryLock lock = DirectoryLock.acquire(run.fileSystem(), new Path(run.uri()), "baton train",
-                config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))
+                config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER), config.get(CoordinatorKeys.RUN_LOCK_UNSAFE_STORE)))
             {
                 return runLocked(plan, run);
             }

@@ -59,6 +59,19 @@ public final class CheckpointStore implements AutoCloseable
     private final boolean localFileSystem;
     private final AtomicBoolean closed = new AtomicBoolean();
     private boolean warnedNoHsync;
+    private volatile PublishListener publishListener;
+
+    /** Told of every checkpoint this store published (for metrics); runs on the writing thread, must not throw. */
+    @FunctionalInterface
+    public interface PublishListener
+    {
+        /**
+         * @param step       the checkpoint's step.
+         * @param bytes      bytes of its parts.
+         * @param durationNs time from the start of the write to the publish (retention not included).
+         */
+        void onPublished(long step, long bytes, long durationNs);
+    }
 
     private CheckpointStore(
         final FileSystem fs,
@@ -147,6 +160,12 @@ public final class CheckpointStore implements AutoCloseable
     }
 
     /** Fully qualified checkpoint directory. */
+    /** Sets who is told of every checkpoint published from now on (null: nobody). */
+    public void publishListener(final PublishListener listener)
+    {
+        publishListener = listener;
+    }
+
     public Path dir()
     {
         return runDir;
@@ -204,8 +223,14 @@ public final class CheckpointStore implements AutoCloseable
         }
         publish(staging, target, step, nonce);
         final long bytes = manifest.parts().stream().mapToLong(PartInfo::sizeBytes).sum();
+        final long durationNs = System.nanoTime() - startNs;
         LOG.info("published checkpoint {} ({} parts, {} bytes) in {} ms", target, manifest.parts().size(), bytes,
-            (System.nanoTime() - startNs) / 1_000_000);
+            durationNs / 1_000_000);
+        final PublishListener listener = publishListener;
+        if (listener != null)
+        {
+            listener.onPublished(step, bytes, durationNs);
+        }
         applyRetention(step);
         return Checkpoint.published(fs, target, manifest);
     }

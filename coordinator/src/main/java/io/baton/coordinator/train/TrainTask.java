@@ -191,6 +191,10 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
                  StageHooks hooks = new StageHooks(spec, config, userConfigText, configHash, rank,
                      sampler.stepsPerEpoch(), graph, state, health, context::cancelled))
             {
+                if (timings != null)
+                {
+                    hooks.publishListener((step, bytes, durationNs) -> timings.addCheckpoint(durationNs / 1e9, bytes));
+                }
                 trainer.step().overlap(overlap);
                 outcome = trainer.train(spec.startStep(), hooks);
                 hooks.flush();

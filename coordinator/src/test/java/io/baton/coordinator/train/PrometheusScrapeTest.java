@@ -119,6 +119,10 @@ class PrometheusScrapeTest
             {
                 assertTrue(value.get(0)[1] >= 10, "steps counted for a replica: " + value.get(0)[1]);
             }
+            final Map<String, List<double[]>> checkpointBytes = samples(query(api,
+                "max_over_time(baton_checkpoint_written_bytes_total{job=\"baton\"}[10m])" + at));
+            assertEquals(List.of("0"), replicas(checkpointBytes), "rank 0 writes the checkpoints");
+            assertTrue(checkpointBytes.values().iterator().next().get(0)[1] > 100_000, "bytes of the checkpoints");
             assertEquals(1.0, samples(query(api, "max_over_time(baton_stage_relaunches_total{job=\"baton\"}[10m])"
                 + at)).values().iterator().next().get(0)[1], "the relaunch counted");
         }

@@ -32,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * A real Prometheus server (Debian's {@code prometheus} package, which {@code .ci/run} installs) scrapes a training
  * run's endpoint every second, through a stage that fails on purpose and is relaunched. Afterwards its HTTP API must
  * hold the loss series with the values of {@code metrics.jsonl}, one step-time series per replica, the relaunch, and
- * no failed scrape while the endpoint was up (the relaunch included).
+ * no failed scrape while the endpoint was up (the relaunch included); every query of the shipped Grafana dashboard
+ * returns data.
  */
 @Tag("slow")
 class PrometheusScrapeTest
@@ -67,7 +68,7 @@ class PrometheusScrapeTest
             // 80 steps (40 per epoch) of resnet20 on 16x16 images; the last replica fails before step 30 once, and the
             // driver relaunches from the checkpoint of step 20 after BACKOFF_MS.
             TrainRuns.train(TrainRuns.config(run, "data.synthetic-samples=320", "checkpoint.every=20",
-                "metrics.port=" + metricsPort, "progress.interval=1s", "debug.fail-at-step=30",
+                "metrics.port=" + metricsPort, "progress.interval=1s", "health.every=10", "debug.fail-at-step=30",
                 "recovery.backoff=" + BACKOFF_MS + "ms"), ResumeRequest.auto());
             Thread.sleep(1500);   // the last scrape's samples are queryable
 
@@ -123,6 +124,7 @@ class PrometheusScrapeTest
                 "max_over_time(baton_checkpoint_written_bytes_total{job=\"baton\"}[10m])" + at));
             assertEquals(List.of("0"), replicas(checkpointBytes), "rank 0 writes the checkpoints");
             assertTrue(checkpointBytes.values().iterator().next().get(0)[1] > 100_000, "bytes of the checkpoints");
+            dashboardQueriesRun(api, at);
             assertEquals(1.0, samples(query(api, "max_over_time(baton_stage_relaunches_total{job=\"baton\"}[10m])"
                 + at)).values().iterator().next().get(0)[1], "the relaunch counted");
         }
@@ -134,6 +136,42 @@ class PrometheusScrapeTest
                 server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * Every query of the Grafana dashboard in deploy/monitoring (its variables filled in, rate windows of 5 s) returns
+     * series for this run (health checks every 10 steps, so the health panels have data too).
+     */
+    private void dashboardQueriesRun(final String api, final String at) throws Exception
+    {
+        final JsonNode dashboard = JSON.readTree(Path.of(System.getProperty("user.dir")).getParent()
+            .resolve("deploy/monitoring/grafana-dashboard.json").toFile());
+        int withData = 0;
+        final List<String> empty = new ArrayList<>();
+        for (final JsonNode panel : dashboard.path("panels"))
+        {
+            for (final JsonNode target : panel.path("targets"))
+            {
+                final String expr = target.path("expr").asText().replace("$job_name", ".*").replace("$job", "baton")
+                    .replace("$__rate_interval", "5s");
+                final JsonNode data = query(api, expr + at);
+                if (data.path("result").size() > 0)
+                {
+                    withData++;
+                }
+                else
+                {
+                    empty.add(panel.path("title").asText() + ": " + expr);
+                }
+            }
+        }
+        for (final String panel : List.of("Loss", "Mean step time per replica", "Mean communication time per replica",
+            "Steps behind the furthest replica", "Max |activation| per block", "Heap used"))
+        {
+            assertTrue(empty.stream().noneMatch(e -> e.startsWith(panel + ": ")), "no data for " + panel + ": "
+                + empty);
+        }
+        assertTrue(empty.isEmpty(), withData + " queries with data; none for " + empty);
     }
 
     private static String findPrometheus()

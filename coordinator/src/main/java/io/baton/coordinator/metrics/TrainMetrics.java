@@ -72,9 +72,9 @@ public final class TrainMetrics implements AutoCloseable
     }
 
     /** Registers the replicas' accumulator and its listener on the job's Spark context (when serving). */
-    public void attach(final JavaSparkContext context)
+    public synchronized void attach(final JavaSparkContext context)
     {
-        if (endpoint == null || sc != null)
+        if (endpoint == null || accumulator != null)
         {
             return;
         }
@@ -132,17 +132,26 @@ public final class TrainMetrics implements AutoCloseable
         return registry;
     }
 
+    /**
+     * Stops listening to the Spark context (before it is stopped, or when it is the caller's and stays); the replicas'
+     * last values are still served until {@link #close()}. Idempotent.
+     */
+    public synchronized void detach()
+    {
+        if (sc != null && replicaCollector != null)
+        {
+            sc.sc().removeSparkListener(replicaCollector);
+        }
+        sc = null;
+    }
+
     @Override
     public synchronized void close()
     {
+        detach();
         if (endpoint != null)
         {
             endpoint.close();
-        }
-        if (replicaCollector != null)
-        {
-            sc.sc().removeSparkListener(replicaCollector);
-            replicaCollector = null;
         }
     }
 }

@@ -272,13 +272,15 @@ public final class TrainJob
         }
         // Before anything in the run changes: a second job on it would delete this one's checkpoints.
         try (DirectoryLock lock = DirectoryLock.acquire(run.fileSystem(), new Path(run.uri()), "baton train",
-            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER)))
+            config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER));
+             // Before the run's files and Spark: a metrics port in use is refused first, in one line.
+             TrainMetrics metrics = TrainMetrics.start(config, run))
         {
-            return runLocked(plan, run);
+            return runLocked(plan, run, metrics);
         }
     }
 
-    private List<ReplicaReport> runLocked(final TrainPlan plan, final RunDirectory run)
+    private List<ReplicaReport> runLocked(final TrainPlan plan, final RunDirectory run, final TrainMetrics metrics)
     {
         final RunEvents events = new RunEvents(run);
         final ResumeResolver resolver = new ResumeResolver(config, unset, run, out, events);
@@ -311,21 +313,9 @@ public final class TrainJob
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
         final int every = config.get(CommonKeys.CHECKPOINT_EVERY);
-        // Before Spark starts: a metrics port in use is refused first, in one line.
-        final TrainMetrics metrics = TrainMetrics.start(config, run);
-        final JavaSparkContext sc;
-        try
-        {
-            sc = providedContext != null ? providedContext : SparkContexts.create(config);
-        }
-        catch (final RuntimeException | Error ex)
-        {
-            metrics.close();
-            throw ex;
-        }
-        try (metrics;
-             ProgressMonitor progress = new ProgressMonitor(run, plan, out,
-                 config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
+        final JavaSparkContext sc = providedContext != null ? providedContext : SparkContexts.create(config);
+        try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
+            config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
         {
             metrics.attach(sc);
             if (metrics.url() != null)
@@ -424,6 +414,7 @@ public final class TrainJob
         }
         finally
         {
+            metrics.detach();
             if (providedContext == null)
             {
                 sc.stop();

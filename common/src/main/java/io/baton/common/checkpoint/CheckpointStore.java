@@ -70,6 +70,19 @@ public final class CheckpointStore implements AutoCloseable
     private final boolean manifestLast;
     private final AtomicBoolean closed = new AtomicBoolean();
     private boolean warnedNoHsync;
+    private volatile PublishListener publishListener;
+
+    /** Told of every checkpoint this store published (for metrics); runs on the writing thread, must not throw. */
+    @FunctionalInterface
+    public interface PublishListener
+    {
+        /**
+         * @param step       the checkpoint's step.
+         * @param bytes      bytes of its parts.
+         * @param durationNs time from the start of the write to the publish (retention not included).
+         */
+        void onPublished(long step, long bytes, long durationNs);
+    }
 
     private CheckpointStore(
         final FileSystem fs,
@@ -159,6 +172,12 @@ public final class CheckpointStore implements AutoCloseable
     }
 
     /** Fully qualified checkpoint directory. */
+    /** Sets who is told of every checkpoint published from now on (null: nobody). */
+    public void publishListener(final PublishListener listener)
+    {
+        publishListener = listener;
+    }
+
     public Path dir()
     {
         return runDir;
@@ -202,7 +221,7 @@ public final class CheckpointStore implements AutoCloseable
         final long step = metadata.step();
         if (manifestLast)
         {
-            return writeManifestLast(metadata, parts);
+            return writeManifestLast(metadata, parts, cancellation);
         }
         final String nonce = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
         final Path staging = new Path(runDir, CheckpointNames.staging(step, nonce));
@@ -238,15 +257,21 @@ public final class CheckpointStore implements AutoCloseable
         }
         publish(staging, target, step, nonce);
         final long bytes = manifest.parts().stream().mapToLong(PartInfo::sizeBytes).sum();
+        final long durationNs = System.nanoTime() - startNs;
         LOG.info("published checkpoint {} ({} parts, {} bytes) in {} ms", target, manifest.parts().size(), bytes,
-            (System.nanoTime() - startNs) / 1_000_000);
+            durationNs / 1_000_000);
+        final PublishListener listener = publishListener;
+        if (listener != null)
+        {
+            listener.onPublished(step, bytes, durationNs);
+        }
         applyRetention(step);
         return Checkpoint.published(fs, target, manifest);
     }
 
     /** {@link #write} on a store without atomic rename: parts into {@code ckpt-<step>}, then the manifest. */
-    private Checkpoint writeManifestLast(final CheckpointMetadata metadata, final List<CheckpointPart> parts)
-        throws IOException
+    private Checkpoint writeManifestLast(final CheckpointMetadata metadata, final List<CheckpointPart> parts,
+        final WriteCancellation cancellation) throws IOException
     {
         final long step = metadata.step();
         final Path target = new Path(runDir, CheckpointNames.published(step));
@@ -267,9 +292,16 @@ public final class CheckpointStore implements AutoCloseable
             final List<PartInfo> infos = new ArrayList<>(parts.size());
             for (final CheckpointPart part : parts)
             {
-                infos.add(writePart(new Path(target, CheckpointNames.partFile(part.name())), part));
+                throwIfCancelled(cancellation, step);
+                infos.add(writePart(new Path(target, CheckpointNames.partFile(part.name())), part, cancellation,
+                    step));
             }
             manifest = new Manifest(metadata, infos);
+            // The manifest is this store's publish: past this point a cancel waits for it.
+            if (!cancellation.tryStartPublish())
+            {
+                throw new CheckpointCancelledException("checkpoint step " + step + " was cancelled before its publish");
+            }
             writeManifest(new Path(target, CheckpointNames.MANIFEST), manifest.encode());
         }
         catch (final IOException | RuntimeException | Error ex)
@@ -278,8 +310,14 @@ public final class CheckpointStore implements AutoCloseable
             throw ex;
         }
         final long bytes = manifest.parts().stream().mapToLong(PartInfo::sizeBytes).sum();
+        final long durationNs = System.nanoTime() - startNs;
         LOG.info("published checkpoint {} manifest-last ({} parts, {} bytes) in {} ms", target,
-            manifest.parts().size(), bytes, (System.nanoTime() - startNs) / 1_000_000);
+            manifest.parts().size(), bytes, durationNs / 1_000_000);
+        final PublishListener listener = publishListener;
+        if (listener != null)
+        {
+            listener.onPublished(step, bytes, durationNs);
+        }
         applyRetention(step);
         return Checkpoint.published(fs, target, manifest);
     }

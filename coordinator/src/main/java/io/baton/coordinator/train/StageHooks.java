@@ -105,6 +105,15 @@ final class StageHooks implements TrainingHooks, AutoCloseable
         }
     }
 
+    /** Tells {@code listener} of every checkpoint this replica publishes (only rank 0 writes any). */
+    void publishListener(final CheckpointStore.PublishListener listener)
+    {
+        if (store != null)
+        {
+            store.publishListener(listener);
+        }
+    }
+
     @Override
     public double lrFactor(final long globalStep)
     {

@@ -7,7 +7,7 @@ import io.baton.common.config.ConfigLoader;
 import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.lock.DirectoryLock;
-import io.baton.coordinator.metrics.PrometheusEndpoint;
+import io.baton.coordinator.metrics.TrainMetrics;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.BarrierTaskExecutors;
 import io.baton.coordinator.spark.NotEnoughSlotsException;
@@ -277,9 +277,11 @@ public final class TrainJob
         try
         {
             try (DirectoryLock lock = DirectoryLock.acquire(run.fileSystem(), new Path(run.uri()), "baton train",
-                config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER), config.get(CoordinatorKeys.RUN_LOCK_UNSAFE_STORE)))
+                config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER), config.get(CoordinatorKeys.RUN_LOCK_UNSAFE_STORE));
+                 // Before the run's files and Spark: a metrics port in use is refused first, in one line.
+                 TrainMetrics metrics = TrainMetrics.start(config, run))
             {
-                return runLocked(plan, run);
+                return runLocked(plan, run, metrics);
             }
         }
         catch (final NotEnoughSlotsException ex)
@@ -309,7 +311,7 @@ public final class TrainJob
         }
     }
 
-    private List<ReplicaReport> runLocked(final TrainPlan plan, final RunDirectory run)
+    private List<ReplicaReport> runLocked(final TrainPlan plan, final RunDirectory run, final TrainMetrics metrics)
     {
         final RunEvents events = new RunEvents(run);
         final ResumeResolver resolver = new ResumeResolver(config, unset, run, out, events);
@@ -361,12 +363,12 @@ public final class TrainJob
         final BarrierTaskExecutors executors = new BarrierTaskExecutors("baton train ");
         sc.sc().addSparkListener(executors);
         try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
-            config.get(CoordinatorKeys.PROGRESS_INTERVAL));
-             PrometheusEndpoint metricsEndpoint = PrometheusEndpoint.startIfEnabled(config, run))
+            config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
         {
-            if (metricsEndpoint != null)
+            metrics.attach(sc);
+            if (metrics.url() != null)
             {
-                out.println("Prometheus metrics at " + metricsEndpoint.url());
+                out.println("Prometheus metrics at " + metrics.url());
             }
             final long generationBase = System.currentTimeMillis();
             double lrScale = from == null ? 1.0 : from.position().lrScale();
@@ -382,13 +384,14 @@ public final class TrainJob
                     config.get(TrainerKeys.MODEL_SYNCBN) ? config.get(TrainerKeys.SYNCBN_GROUP_SIZE) : 0);
                 final StageSpec spec = stageSpec(from, shape, plan, lrScale, nanRollbacks, generationBase + stage,
                     appendMetrics, replicas, every);
-                announce(stage, from, shape, available, spec, sc, events, batch);
+                announce(stage, from, shape, available, spec, sc, events, batch, metrics);
+                metrics.onStage(shape.worldSize());
                 final List<ReplicaReport> reports;
                 try
                 {
                     reports = BarrierLauncher.run(sc, shape.worldSize(), "baton train "
                         + config.get(TrainerKeys.MODEL_ARCH) + " x" + shape.worldSize() + " from step "
-                        + spec.startStep(), new TrainTask(config.render(), spec));
+                        + spec.startStep(), new TrainTask(config.render(), spec, metrics.accumulator()));
                 }
                 catch (final Exception ex)
                 {
@@ -415,6 +418,7 @@ public final class TrainJob
                             + CoordinatorKeys.RECOVERY_MAX_RESTARTS.name() + " = " + max + "; last error: "
                             + rootMessage(ex), ex);
                     }
+                    metrics.onStageRelaunch();
                     final Duration wait = backoff(restarts);
                     out.printf("stage failed (%s); restart %d of %d from the newest checkpoint in %d ms%n",
                         rootMessage(ex), restarts, max, wait.toMillis());
@@ -446,6 +450,7 @@ public final class TrainJob
                             + max + " rollback(s) with the learning rate x " + lrScale + "; "
                             + CoordinatorKeys.RECOVERY_NAN_RETRIES.name() + " = " + max + ")");
                     }
+                    metrics.onNonFiniteRollback();
                     lrScale *= config.get(CoordinatorKeys.RECOVERY_NAN_LR_FACTOR);
                     out.printf("non-finite step %d: rolling back to the newest checkpoint with the learning rate x "
                         + "%s (rollback %d of %d)%n", r0.nextStep(), lrScale, nanRollbacks, max);
@@ -461,6 +466,7 @@ public final class TrainJob
         finally
         {
             sc.sc().removeSparkListener(executors);
+            metrics.detach();
             if (providedContext == null)
             {
                 sc.stop();
@@ -558,7 +564,8 @@ public final class TrainJob
     }
 
     private void announce(final int stage, final ResumeResolver.Found from, final ElasticPlan shape,
-        final int available, final StageSpec spec, final JavaSparkContext sc, final RunEvents events, final int batch)
+        final int available, final StageSpec spec, final JavaSparkContext sc, final RunEvents events, final int batch,
+        final TrainMetrics metrics)
     {
         final int configured = config.get(TrainerKeys.TRAIN_REPLICAS);
         if (shape.worldSize() != configured)
@@ -577,6 +584,7 @@ public final class TrainJob
             events.record("elastic", fields("replicas", shape.worldSize(), "configured_replicas", configured,
                 "global_batch", shape.globalBatch(), "lr_scale", shape.lrScale(), "start_step", spec.startStep(),
                 "rewarmup_steps", spec.rewarmupSteps(), "stop_at_step", spec.stopAtStep()), true);
+            metrics.onElasticStage();
         }
         out.printf("training on %s: %d replicas (stage %d), global batch %d, from step %d (%s), run directory %s%n",
             sc.master(), shape.worldSize(), stage, shape.globalBatch(), spec.startStep(),

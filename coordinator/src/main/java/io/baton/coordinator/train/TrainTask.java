@@ -7,6 +7,7 @@ import io.baton.common.config.CommonKeys;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
 import io.baton.coordinator.CoordinatorKeys;
+import io.baton.coordinator.metrics.ReplicaTimingsAccumulator;
 import io.baton.coordinator.spark.ReplicaBody;
 import io.baton.coordinator.report.HealthLog;
 import io.baton.trainer.health.HealthCheck;
@@ -56,15 +57,19 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
 
     private final String userConfigText;
     private final StageSpec spec;
+    private final ReplicaTimingsAccumulator timings;
 
     /**
      * @param userConfigText the job configuration as the user gave it (HOCON).
      * @param spec           the stage.
+     * @param timings        where every replica records its step times for the driver's Prometheus endpoint (sent
+     *                       with executor heartbeats); null when the endpoint is off.
      */
-    TrainTask(final String userConfigText, final StageSpec spec)
+    TrainTask(final String userConfigText, final StageSpec spec, final ReplicaTimingsAccumulator timings)
     {
         this.userConfigText = userConfigText;
         this.spec = spec;
+        this.timings = timings;
     }
 
     /** The configuration a stage trains with: the user's, with the stage's world size and global batch. */
@@ -151,9 +156,17 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
                 InputType.convolutional(chw[1], chw[2], chw[0]), HealthThresholds.from(config)),
                 config.get(TrainerKeys.HEALTH_EVERY), healthLog == null ? report -> { } : healthLog);
             final StepMetrics[] last = new StepMetrics[1];
+            if (timings != null)
+            {
+                timings.rank(rank);
+            }
             final Consumer<StepMetrics> listener = m ->
             {
                 last[0] = m;
+                if (timings != null)
+                {
+                    timings.add(m);
+                }
                 if (metrics != null)
                 {
                     metrics.accept(m);
@@ -178,6 +191,10 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
                  StageHooks hooks = new StageHooks(spec, config, userConfigText, configHash, rank,
                      sampler.stepsPerEpoch(), graph, state, health, context::cancelled))
             {
+                if (timings != null)
+                {
+                    hooks.publishListener((step, bytes, durationNs) -> timings.addCheckpoint(durationNs / 1e9, bytes));
+                }
                 trainer.step().overlap(overlap);
                 outcome = trainer.train(spec.startStep(), hooks);
                 hooks.flush();

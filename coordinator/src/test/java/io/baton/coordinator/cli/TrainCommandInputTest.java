@@ -41,6 +41,25 @@ class TrainCommandInputTest
     }
 
     @Test
+    void aMetricsPortInUseIsAUsageErrorNamingTheKeysWithoutAStackTraceBeforeTheRunChanges() throws Exception
+    {
+        final Path runDir = dir.resolve("run");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
+        {
+            final int code = BatonCli.run(new String[] {"train", "--run-dir", runDir.toString(), "--set",
+                "data.image-size=16", "--set", "train.epochs=1", "--set", "metrics.port=" + taken.getLocalPort()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+            assertEquals(BatonCli.EXIT_USAGE, code, err.toString());
+            assertTrue(err.toString().startsWith("baton train: metrics.port = " + taken.getLocalPort()
+                + ", metrics.bind-address = 127.0.0.1: cannot listen there (Address already in use); choose another "
+                + "port, 0 for any free one, or -1 to turn the endpoint off\n"), err.toString());
+            assertFalse(err.toString().contains("\tat "), err.toString());
+        }
+        assertFalse(Files.exists(runDir.resolve("run.conf")), "refused before the run's configuration was written");
+        assertFalse(Files.exists(runDir.resolve("baton.lock")), "the run's lock released");
+    }
+
+    @Test
     void anImageNetConfigurationWithoutDataSaysTheBatchWasSizedAgainstTheGeneratedImages() throws Exception
     {
         final Path conf = Path.of(System.getProperty("user.dir")).getParent().resolve("conf/imagenet-resnet152.conf");

@@ -43,9 +43,36 @@ class MultiJvmTrainTest
         // driver process, both attach, and the two replicas talk over IPC. (Evaluation below keeps the default,
         // an embedded driver per executor JVM over UDP.)
         final Path driverDir = work.resolve("aeron-shared");
-        final String train = run(work, "train.log", concat(new String[] {"train", "--master",
-            LocalCluster.master(2, 1536), "--run-dir", run.toString(), "--set", "collective.driver=shared",
-            "--set", "collective.driver-dir=" + driverDir}, data));
+        // The driver's Prometheus endpoint, scraped while training runs: the replicas' timings cross from the
+        // executor JVMs with Spark's heartbeats (serialised, unlike local[N]).
+        final int metricsPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()))
+        {
+            metricsPort = socket.getLocalPort();
+        }
+        final java.util.concurrent.atomic.AtomicReference<String> scraped = new java.util.concurrent.atomic
+            .AtomicReference<>("");
+        final Thread scraper = new Thread(() -> scrape(metricsPort, scraped), "test-scraper");
+        scraper.setDaemon(true);
+        scraper.start();
+        final String train;
+        try
+        {
+            train = run(work, "train.log", concat(new String[] {"train", "--master",
+                LocalCluster.master(2, 1536), "--run-dir", run.toString(), "--set", "collective.driver=shared",
+                "--set", "collective.driver-dir=" + driverDir, "--set", "metrics.port=" + metricsPort}, data));
+        }
+        finally
+        {
+            scraper.interrupt();
+        }
+        for (final String replica : List.of("0", "1"))
+        {
+            final Matcher count = Pattern.compile("baton_step_seconds_count\\{job_name=\"baton-job\",replica=\""
+                + replica + "\"} (\\d+)").matcher(scraped.get());
+            assertTrue(count.find() && Long.parseLong(count.group(1)) > 0, "replica " + replica + "'s step times "
+                + "reach the driver's endpoint from its executor JVM:\n" + scraped.get());
+        }
         assertTrue(train.contains("training on local-cluster[2,1,1536]: 2 replicas"), train);
         final Path driverLog = work.resolve("aeron-shared.log");
         final String driverText = Files.readString(driverLog, StandardCharsets.UTF_8);
@@ -76,6 +103,42 @@ class MultiJvmTrainTest
         assertTrue(Double.parseDouble(m.group(1)) > 0.5, "top-1 above chance (0.25): " + m.group(1));
         final String summary = Files.readString(run.resolve(RunDirectory.SUMMARY));
         assertTrue(summary.contains("\"val_samples\":96"), summary);
+    }
+
+    /** Scrapes the endpoint every 300 ms until interrupted; keeps the newest body that has per-replica series. */
+    private static void scrape(final int port, final java.util.concurrent.atomic.AtomicReference<String> body)
+    {
+        final java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        final java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+        while (!Thread.currentThread().isInterrupted())
+        {
+            try
+            {
+                final String text = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                if (text.contains("baton_step_seconds_count"))
+                {
+                    body.set(text);
+                }
+                Thread.sleep(300);
+            }
+            catch (final InterruptedException ex)
+            {
+                return;
+            }
+            catch (final IOException notServingYet)
+            {
+                // before the driver started the endpoint, or after it closed it
+                try
+                {
+                    Thread.sleep(300);
+                }
+                catch (final InterruptedException ex)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     private static double loss(final String json)

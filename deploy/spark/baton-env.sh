@@ -27,7 +27,7 @@ BATON_APP_JAR="$( (ls "$BATON_HOME"/lib/baton-coordinator-*.jar 2>/dev/null || t
 # logging (the cluster provides those). BATON_CLUSTER_JAR is spark-submit's primary resource, BATON_CLUSTER_JARS the
 # rest as a comma list for --jars; Spark ships them to the driver (cluster mode) and every executor.
 BATON_CLUSTER_JAR="$( (ls "$BATON_HOME"/app/baton-coordinator-*.jar 2>/dev/null || true) | sed -n 1p)"
-BATON_CLUSTER_JARS="$( (ls "$BATON_HOME"/app/*.jar 2>/dev/null || true) | grep -v '/baton-coordinator-' | paste -sd, -)"
+BATON_CLUSTER_JARS="$( (ls "$BATON_HOME"/app/*.jar 2>/dev/null || true) | { grep -v '/baton-coordinator-' || true; } | paste -sd, -)"
 BATON_CLASS="io.baton.coordinator.cli.BatonCli"
 # The submit templates' spark-submit: Spark's when installed, else the distribution's own (spark/spark-submit.sh).
 if [ -z "${SPARK_SUBMIT:-}" ]; then

@@ -320,6 +320,15 @@ public final class Baton
      */
     public VerificationSample export(final String model, final Path output, final boolean overwrite)
     {
+        return export(model, output.toAbsolutePath().toString(), overwrite);
+    }
+
+    /**
+     * {@link #export(String, Path, boolean)} to any location: a local path or a Hadoop FS URI ({@code hdfs://},
+     * {@code s3a://}), as is the model.
+     */
+    public VerificationSample export(final String model, final String output, final boolean overwrite)
+    {
         return new ExportJob(out).export(model, output, overwrite, null);
     }
 

@@ -11,7 +11,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
@@ -29,8 +28,9 @@ public final class ExportCommand implements Callable<Integer>
     static final class Source
     {
         @Option(names = "--model", paramLabel = "PATH", required = true,
-            description = "A DL4J model zip (a run's model.zip) or a run directory holding model.zip.")
-        Path model;
+            description = "A DL4J model zip (a run's model.zip) or a run directory holding model.zip (local or Hadoop "
+                + "FS URI).")
+        String model;
 
         @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
             description = "A checkpoint directory of baton train (.../checkpoints/ckpt-<step>, local or Hadoop FS "
@@ -38,8 +38,9 @@ public final class ExportCommand implements Callable<Integer>
         String checkpoint;
     }
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "The zip to write.")
-    Path output;
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true,
+        description = "The zip to write (local or Hadoop FS URI).")
+    String output;
 
     @Option(names = "--input", paramLabel = "H,W,C", split = ",",
         description = "Input height, width, channels (default: from run.conf next to the model).")

@@ -5,6 +5,7 @@ import io.baton.coordinator.OpsKeys;
 import io.baton.coordinator.evaluate.EvaluateJob;
 import io.baton.coordinator.retrain.RetrainJob;
 import io.baton.coordinator.retrain.RetrainOutcome;
+import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,7 +15,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,8 +34,8 @@ public final class RetrainCommand implements Callable<Integer>
 
     @Option(names = "--from", paramLabel = "PATH", required = true,
         description = "Model zip (model.zip, latest.zip, an export), a run directory holding model.zip, or a checkpoint "
-            + "directory (.../checkpoints/ckpt-<step>).")
-    Path from;
+            + "directory (.../checkpoints/ckpt-<step>); a local path or a Hadoop FS URI (hdfs://, s3a://).")
+    String from;
 
     @Option(names = "--data", paramLabel = "PATH", required = true,
         description = "Prepared data set (baton prepare output), or null for generated pattern images.")
@@ -57,12 +57,12 @@ public final class RetrainCommand implements Callable<Integer>
     @Override
     public Integer call() throws IOException
     {
-        if (!Files.exists(from))
+        if (!new RunDirectory(from).fileSystemExists())
         {
             throw new IllegalArgumentException("--from " + from + " does not exist");
         }
         // The model's own settings (its run's configuration, or the size it was exported for) unless -c is given.
-        final EvaluateJob.Target target = EvaluateJob.Target.resolve(from.toString());
+        final EvaluateJob.Target target = EvaluateJob.Target.resolve(from);
         final List<String> extra = new ArrayList<>();
         extra.add("data.path=" + ("null".equals(data) ? "null" : quote(data)));
         extra.add("train.replicas=1");

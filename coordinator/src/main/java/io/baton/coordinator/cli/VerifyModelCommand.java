@@ -1,5 +1,6 @@
 package io.baton.coordinator.cli;
 
+import io.baton.common.store.StagedFile;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.export.ModelClasses;
 import io.baton.trainer.export.ModelVerifier;
@@ -12,7 +13,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -27,8 +27,9 @@ import java.util.zip.ZipFile;
 @Command(name = "verify-model", description = "Verify an exported model: known output, BN statistics, shortcuts.")
 public final class VerifyModelCommand implements Callable<Integer>
 {
-    @Parameters(index = "0", paramLabel = "MODEL_ZIP", description = "A zip written by baton export.")
-    Path model;
+    @Parameters(index = "0", paramLabel = "MODEL_ZIP",
+        description = "A zip written by baton export: a local path or a Hadoop FS URI (hdfs://, s3a://).")
+    String model;
 
     @Option(names = "--abs-tolerance", paramLabel = "X", description = "Override the sidecar's absolute tolerance.")
     Double absTolerance;
@@ -45,13 +46,26 @@ public final class VerifyModelCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
-        if (!Files.isRegularFile(model))
+        final StagedFile staged;
+        try
         {
-            throw new IllegalArgumentException("model " + model + " does not exist or is not a file");
+            staged = StagedFile.read(model);
         }
-        requireZip(model);
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("model " + ex.getMessage(), ex);
+        }
+        try (staged)
+        {
+            return verify(staged.local());
+        }
+    }
+
+    private int verify(final Path local)
+    {
+        requireZip(local, model);
         final double maxBnMean = config.load().get(TrainerKeys.HEALTH_MAX_BN_MEAN);
-        final ModelVerifier.Result result = ModelVerifier.verify(model,
+        final ModelVerifier.Result result = ModelVerifier.verify(local,
             absTolerance == null ? Double.NaN : absTolerance, relTolerance == null ? Double.NaN : relTolerance,
             maxBnMean);
         final PrintWriter out = spec.commandLine().getOut();
@@ -62,13 +76,13 @@ public final class VerifyModelCommand implements Callable<Integer>
         out.println(String.format(Locale.ROOT, "%s %s: %d blocks, %d BN layers checked, max |output difference| %.3g",
             result.passed() ? "OK" : "FAILED", model, result.blocksChecked(), result.bnLayersChecked(),
             result.maxAbsDifference()));
-        out.println(classes(model));
+        out.println(classes(local));
         out.flush();
         return result.passed() ? 0 : BatonCli.EXIT_FAILED;
     }
 
     /** A file that is not a zip at all is a wrong argument, not a model that failed verification. */
-    private static void requireZip(final Path model)
+    private static void requireZip(final Path model, final String named)
     {
         try (ZipFile ignored = new ZipFile(model.toFile()))
         {
@@ -76,7 +90,7 @@ public final class VerifyModelCommand implements Callable<Integer>
         }
         catch (final IOException ex)
         {
-            throw new IllegalArgumentException("model " + model + " is not a zip file (" + ex.getMessage()
+            throw new IllegalArgumentException("model " + named + " is not a zip file (" + ex.getMessage()
                 + "); verify-model reads a zip written by baton export");
         }
     }

@@ -3,6 +3,7 @@ package io.baton.coordinator.evaluate;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.common.store.StagedFile;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.spark.BarrierLauncher;
@@ -236,14 +237,9 @@ public final class EvaluateJob
         /** Height of the input in the zip's verification sidecar when it is square, else null. */
         private static Integer exportedImageSize(final String location)
         {
-            final URI uri = DataSources.toUri(location);
-            if (!"file".equals(uri.getScheme()))
+            try (StagedFile zip = StagedFile.read(location))
             {
-                return null;
-            }
-            try
-            {
-                final long[] nchw = ModelVerifier.readSample(Path.of(uri)).inputShape();
+                final long[] nchw = ModelVerifier.readSample(zip.local()).inputShape();
                 return nchw.length == 4 && nchw[2] == nchw[3] ? Integer.valueOf((int)nchw[2]) : null;
             }
             catch (final IOException | RuntimeException ex)

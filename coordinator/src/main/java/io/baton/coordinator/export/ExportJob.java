@@ -3,6 +3,7 @@ package io.baton.coordinator.export;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.common.store.StagedFile;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.export.ModelClasses;
@@ -45,30 +46,34 @@ public final class ExportJob
      * Exports a checkpoint directory ({@link CheckpointModel#isCheckpoint}) or a model zip / run directory, with the
      * default seed and BN-statistics limit.
      *
-     * @param input {height, width, channels}, or null for the model's own.
+     * @param model  a local path or Hadoop FS URI.
+     * @param output a local path or Hadoop FS URI.
+     * @param input  {height, width, channels}, or null for the model's own.
      */
-    public VerificationSample export(final String model, final Path output, final boolean overwrite,
+    public VerificationSample export(final String model, final String output, final boolean overwrite,
         final int[] input)
     {
         final double maxBnMean = new ConfigLoader(ConfigDef.discover()).defaults().get(TrainerKeys.HEALTH_MAX_BN_MEAN);
-        return CheckpointModel.isCheckpoint(model) && !Files.isRegularFile(Path.of(model))
+        return CheckpointModel.isCheckpoint(model) && new RunDirectory(model).isDirectory()
             ? export(model, null, output, overwrite, input, DEFAULT_SEED, maxBnMean)
-            : export(null, Path.of(model), output, overwrite, input, DEFAULT_SEED, maxBnMean);
+            : export(null, model, output, overwrite, input, DEFAULT_SEED, maxBnMean);
     }
 
     /**
      * @param checkpoint   a checkpoint directory (local or Hadoop FS URI), or null.
-     * @param modelPath    a model zip or a run directory holding model.zip, or null (exactly one of the two).
+     * @param model        a model zip or a run directory holding model.zip (local or Hadoop FS URI), or null (exactly
+     *                     one of the two).
+     * @param output       the zip to write (local or Hadoop FS URI).
      * @param input        {height, width, channels}, or null for the model's own.
      * @param seed         seed of the verification sample's input.
      * @param maxBnMeanAbs BN running means beyond +-this refuse the export.
      */
-    public VerificationSample export(final String checkpoint, final Path modelPath, final Path output,
+    public VerificationSample export(final String checkpoint, final String model, final String output,
         final boolean overwrite, final int[] input, final long seed, final double maxBnMeanAbs)
     {
         try
         {
-            return exportChecked(checkpoint, modelPath, output, overwrite, input, seed, maxBnMeanAbs);
+            return exportChecked(checkpoint, model, output, overwrite, input, seed, maxBnMeanAbs);
         }
         catch (final IOException ex)
         {
@@ -76,17 +81,18 @@ public final class ExportJob
         }
     }
 
-    private VerificationSample exportChecked(final String checkpoint, final Path modelPath, final Path output,
+    private VerificationSample exportChecked(final String checkpoint, final String modelLocation, final String output,
         final boolean overwrite, final int[] input, final long seed, final double maxBnMeanAbs) throws IOException
     {
         final String from;
         final ComputationGraph graph;
         final InputType.InputTypeConvolutional inputType;
         final List<String> classes;
+        final StagedFile staged;
         if (checkpoint != null)
         {
             final CheckpointModel restored = CheckpointModel.load(checkpoint);
-            checkOutput(null, output, overwrite);
+            staged = StagedFile.write(output, overwrite, "--output " + output);
             from = checkpoint + " (step " + restored.step() + ")";
             graph = restored.graph();
             inputType = input != null ? inputOption(input) : restored.input();
@@ -94,24 +100,40 @@ public final class ExportJob
         }
         else
         {
-            final Path model = Files.isDirectory(modelPath) ? modelPath.resolve(RunDirectory.MODEL)
-                : modelPath;
-            if (!Files.isRegularFile(model))
+            final RunDirectory named = new RunDirectory(modelLocation);
+            final String model = !named.isDirectory() ? modelLocation : StagedFile.isLocal(modelLocation)
+                ? Path.of(StagedFile.toUri(modelLocation)).resolve(RunDirectory.MODEL).toString()
+                : named.path(RunDirectory.MODEL).toString();
+            if (!new RunDirectory(model).fileSystemExists() || new RunDirectory(model).isDirectory())
             {
-                final CheckpointModel.Newest newest = Files.isDirectory(modelPath.resolve(
-                    RunDirectory.CHECKPOINTS)) ? CheckpointModel.newestValid(modelPath.toString()) : null;
-                throw new IllegalArgumentException("--model " + modelPath + ": no model file " + model
-                    + (newest == null ? "" : " (training not finished?); its newest valid checkpoint is " + newest.location()
-                    + ": export it with --checkpoint"));
+                final CheckpointModel.Newest newest = named.isDirectory() && named.exists(RunDirectory.CHECKPOINTS)
+                    ? CheckpointModel.newestValid(modelLocation) : null;
+                throw new IllegalArgumentException("--model " + modelLocation + ": no model file " + model
+                    + (newest == null ? "" : " (training not finished?); its newest valid checkpoint is "
+                    + newest.location() + ": export it with --checkpoint"));
             }
-            checkOutput(model, output, overwrite);
-            from = model.toString();
-            inputType = input != null ? inputOption(input) : inputFromRunConf(model);
-            graph = ModelSerializer.restoreComputationGraph(model.toFile(), false);
-            classes = ModelClasses.read(model);
+            if (StagedFile.toUri(output).normalize().equals(StagedFile.toUri(model).normalize())
+                || StagedFile.isLocal(output) && StagedFile.isLocal(model) && Files.exists(Path.of(StagedFile.toUri(
+                output))) && Files.isSameFile(Path.of(StagedFile.toUri(output)), Path.of(StagedFile.toUri(model))))
+            {
+                throw new IllegalArgumentException("--output " + output + " is the model being exported; write the "
+                    + "inference form to another file");
+            }
+            staged = StagedFile.write(output, overwrite, "--output " + output);
+            from = model;
+            try (StagedFile zip = StagedFile.read(model))
+            {
+                inputType = input != null ? inputOption(input) : inputFromRunConf(model);
+                graph = ModelSerializer.restoreComputationGraph(zip.local().toFile(), false);
+                classes = ModelClasses.read(zip.local());
+            }
         }
-        final VerificationSample sample = ModelExporter.export(graph, inputType, output, seed,
-            maxBnMeanAbs, classes);
+        final VerificationSample sample;
+        try (staged)
+        {
+            sample = ModelExporter.export(graph, inputType, staged.local(), seed, maxBnMeanAbs, classes);
+            staged.publish();
+        }
         out.printf("exported %s -> %s: %d parameters, %d BN layers (plain), %d residual blocks, input %s, "
                 + "verification sample %s inside the zip, %s%n", from, output, sample.params(), sample.bnLayers(),
             sample.blocks().size(), Arrays.toString(sample.inputShape()), VerificationSample.ENTRY,
@@ -119,25 +141,6 @@ public final class ExportJob
                 : classes.size() + " class names in " + ModelClasses.ENTRY);
         out.flush();
         return sample;
-    }
-
-    /** Refuses to replace the model being exported, or any existing file without --overwrite. */
-    private static void checkOutput(final Path model, final Path output, final boolean overwrite)
-        throws IOException
-    {
-        if (!Files.exists(output))
-        {
-            return;
-        }
-        if (model != null && Files.isSameFile(output, model))
-        {
-            throw new IllegalArgumentException("--output " + output + " is the model being exported; write the "
-                + "inference form to another file");
-        }
-        if (!overwrite)
-        {
-            throw new IllegalArgumentException("--output " + output + " already exists; use --overwrite to replace it");
-        }
     }
 
     private static InputType.InputTypeConvolutional inputOption(final int[] input)
@@ -150,15 +153,16 @@ public final class ExportJob
         return (InputType.InputTypeConvolutional)InputType.convolutional(input[0], input[1], input[2]);
     }
 
-    private static InputType.InputTypeConvolutional inputFromRunConf(final Path model) throws IOException
+    private static InputType.InputTypeConvolutional inputFromRunConf(final String model)
     {
-        final Path runConf = model.toAbsolutePath().getParent().resolve(RunDirectory.CONFIG);
-        if (!Files.isRegularFile(runConf))
+        final org.apache.hadoop.fs.Path parent = new org.apache.hadoop.fs.Path(StagedFile.toUri(model)).getParent();
+        final RunDirectory beside = parent == null ? null : new RunDirectory(parent.toString());
+        if (beside == null || !beside.exists(RunDirectory.CONFIG))
         {
             throw new IllegalArgumentException("no --input given and no " + RunDirectory.CONFIG + " next to " + model
                 + " to read data.image-size from; pass --input H,W,C");
         }
-        final BatonConfig run = new ConfigLoader(ConfigDef.discover()).loadText(Files.readString(runConf));
+        final BatonConfig run = new ConfigLoader(ConfigDef.discover()).loadText(beside.readText(RunDirectory.CONFIG));
         final int size = run.get(TrainerKeys.DATA_IMAGE_SIZE);
         return (InputType.InputTypeConvolutional)InputType.convolutional(size, size, 3);
     }

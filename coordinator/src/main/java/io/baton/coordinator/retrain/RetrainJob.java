@@ -1,6 +1,7 @@
 package io.baton.coordinator.retrain;
 
 import io.baton.common.config.BatonConfig;
+import io.baton.common.store.StagedFile;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.OpsKeys;
 import io.baton.coordinator.export.CheckpointModel;
@@ -67,27 +68,42 @@ public final class RetrainJob
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final BatonConfig config;
-    private final Path from;
+    /** A model zip or a checkpoint directory, local path or Hadoop FS URI. */
+    private final String from;
+    private final boolean fromCheckpoint;
     private final Path modelsDir;
     private final PrintWriter out;
 
     /**
      * @param config    the job configuration with the retrain overrides applied (train.epochs, optim.*).
-     * @param from      a model zip, a run directory holding model.zip, or a checkpoint directory (ckpt-<step>).
+     * @param from      a model zip, a run directory holding model.zip, or a checkpoint directory (ckpt-<step>); a local
+     *                  path or a Hadoop FS URI (a zip there is read from a local copy).
      * @param modelsDir where latest.zip, candidates/ and promotions.jsonl live.
      * @param out       progress output.
      */
-    public RetrainJob(final BatonConfig config, final Path from, final Path modelsDir, final PrintWriter out)
+    public RetrainJob(final BatonConfig config, final String from, final Path modelsDir, final PrintWriter out)
     {
         this.config = config;
-        final boolean checkpoint = CheckpointModel.isCheckpoint(from.toString()) && Files.isDirectory(from);
-        this.from = checkpoint || !Files.isDirectory(from) ? from : from.resolve(RunDirectory.MODEL);
+        final RunDirectory named = new RunDirectory(from);
+        if (!named.fileSystemExists())
+        {
+            throw new IllegalArgumentException("--from " + from + " does not exist");
+        }
+        this.fromCheckpoint = CheckpointModel.isCheckpoint(from) && named.isDirectory();
+        this.from = fromCheckpoint || !named.isDirectory() ? from : named.path(RunDirectory.MODEL).toString();
         this.modelsDir = modelsDir;
         this.out = out;
-        if (!checkpoint && !Files.isRegularFile(this.from))
+        if (!fromCheckpoint && (!new RunDirectory(this.from).fileSystemExists() || new RunDirectory(this.from)
+            .isDirectory()))
         {
             throw new IllegalArgumentException("--from " + from + ": no model file " + this.from);
         }
+    }
+
+    /** {@link #RetrainJob(BatonConfig, String, Path, PrintWriter)} from a local path. */
+    public RetrainJob(final BatonConfig config, final Path from, final Path modelsDir, final PrintWriter out)
+    {
+        this(config, from.toAbsolutePath().toString(), modelsDir, out);
     }
 
     public RetrainOutcome run() throws IOException
@@ -123,10 +139,22 @@ public final class RetrainJob
     {
         final String id = candidateId();
         final Path candidateDir = modelsDir.resolve(CANDIDATES).resolve(id);
-        final CheckpointModel checkpoint = Files.isDirectory(from) ? CheckpointModel.load(from.toString()) : null;
-        final ComputationGraph graph = checkpoint != null ? checkpoint.graph()
-            : ModelSerializer.restoreComputationGraph(from.toFile(), false);
-        final List<String> modelClasses = checkpoint != null ? checkpoint.classes() : ModelClasses.read(from);
+        final CheckpointModel checkpoint = fromCheckpoint ? CheckpointModel.load(from) : null;
+        final ComputationGraph graph;
+        final List<String> modelClasses;
+        if (checkpoint != null)
+        {
+            graph = checkpoint.graph();
+            modelClasses = checkpoint.classes();
+        }
+        else
+        {
+            try (StagedFile zip = StagedFile.read(from))
+            {
+                graph = ModelSerializer.restoreComputationGraph(zip.local().toFile(), false);
+                modelClasses = ModelClasses.read(zip.local());
+            }
+        }
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
         final long seed = config.get(TrainerKeys.TRAIN_SEED);
         try (SingleRankCommunicator single = new SingleRankCommunicator();

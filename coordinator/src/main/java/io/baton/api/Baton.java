@@ -345,6 +345,16 @@ public final class Baton
     }
 
     /**
+     * {@link #retrain(Path, Path, Settings)} with the model and the models directory anywhere: local paths or Hadoop
+     * FS URIs ({@code hdfs://}, {@code s3a://}).
+     */
+    public RetrainOutcome retrain(final String from, final String modelsDir, final Settings settings)
+        throws IOException
+    {
+        return new RetrainJob(settings.config(), from, modelsDir, out).run();
+    }
+
+    /**
      * Writes the run's self-contained HTML report (loss, accuracy, learning rate, throughput, step-time breakdown,
      * health checks, events); works while the run trains.
      *

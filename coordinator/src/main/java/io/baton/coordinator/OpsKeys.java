@@ -30,7 +30,7 @@ public final class OpsKeys implements ConfigModule
     public static final ConfigKey<Integer> RETRAIN_RECALIBRATE_BN_BATCHES =
         ConfigKey.of("retrain.recalibrate-bn-batches", ConfigType.INT).check(nonNegativeInt(), ">= 0 (0 = off)");
     public static final ConfigKey<String> RETRAIN_MODELS_DIR = ConfigKey.of("retrain.models-dir", ConfigType.STRING)
-        .check(v -> !v.isBlank(), "a local directory");
+        .check(v -> !v.isBlank(), "a directory: a local path or a Hadoop FS URI");
     public static final ConfigKey<Double> RETRAIN_PROMOTION_TOLERANCE =
         ConfigKey.of("retrain.promotion-tolerance", ConfigType.DOUBLE).check(nonNegativeDouble(), ">= 0");
 

@@ -15,7 +15,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -41,8 +40,9 @@ public final class RetrainCommand implements Callable<Integer>
         description = "Prepared data set (baton prepare output), or null for generated pattern images.")
     String data;
 
-    @Option(names = "--models-dir", paramLabel = "DIR", description = "Overrides retrain.models-dir.")
-    Path modelsDir;
+    @Option(names = "--models-dir", paramLabel = "DIR",
+        description = "Overrides retrain.models-dir (a local path or a Hadoop FS URI).")
+    String modelsDir;
 
     @Option(names = "--recalibrate-bn", paramLabel = "BATCHES",
         description = "Overrides retrain.recalibrate-bn-batches: re-estimate BN statistics on this many batches.")
@@ -84,7 +84,7 @@ public final class RetrainCommand implements Callable<Integer>
             extra.add("optim.warmup-epochs=0");
         }
         final BatonConfig loaded = config.loadForModel(target, extra);
-        final Path models = modelsDir != null ? modelsDir : Path.of(loaded.get(OpsKeys.RETRAIN_MODELS_DIR));
+        final String models = modelsDir != null ? modelsDir : loaded.get(OpsKeys.RETRAIN_MODELS_DIR);
         final PrintWriter out = spec.commandLine().getOut();
         final RetrainOutcome outcome = new RetrainJob(loaded, from, models, out).run();
         out.println(outcome.describe());

@@ -1,7 +1,9 @@
 package io.baton.coordinator.retrain;
 
 import io.baton.common.config.BatonConfig;
+import io.baton.common.store.LineFiles;
 import io.baton.common.store.StagedFile;
+import io.baton.common.store.StoreSemantics;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.OpsKeys;
 import io.baton.coordinator.export.CheckpointModel;
@@ -22,7 +24,9 @@ import io.baton.trainer.run.SingleRankCommunicator;
 import io.baton.trainer.run.StepMetrics;
 import io.baton.trainer.run.TimedCommunicator;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -34,8 +38,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -71,17 +73,20 @@ public final class RetrainJob
     /** A model zip or a checkpoint directory, local path or Hadoop FS URI. */
     private final String from;
     private final boolean fromCheckpoint;
-    private final Path modelsDir;
+    /** The models directory as named (a local path or a Hadoop FS URI), and on its file system. */
+    private final String modelsDir;
+    private final FileSystem modelsFs;
+    private final org.apache.hadoop.fs.Path modelsPath;
     private final PrintWriter out;
 
     /**
      * @param config    the job configuration with the retrain overrides applied (train.epochs, optim.*).
      * @param from      a model zip, a run directory holding model.zip, or a checkpoint directory (ckpt-<step>); a local
      *                  path or a Hadoop FS URI (a zip there is read from a local copy).
-     * @param modelsDir where latest.zip, candidates/ and promotions.jsonl live.
+     * @param modelsDir where latest.zip, candidates/ and promotions.jsonl live: a local path or a Hadoop FS URI.
      * @param out       progress output.
      */
-    public RetrainJob(final BatonConfig config, final String from, final Path modelsDir, final PrintWriter out)
+    public RetrainJob(final BatonConfig config, final String from, final String modelsDir, final PrintWriter out)
     {
         this.config = config;
         final RunDirectory named = new RunDirectory(from);
@@ -91,7 +96,18 @@ public final class RetrainJob
         }
         this.fromCheckpoint = CheckpointModel.isCheckpoint(from) && named.isDirectory();
         this.from = fromCheckpoint || !named.isDirectory() ? from : named.path(RunDirectory.MODEL).toString();
-        this.modelsDir = modelsDir;
+        this.modelsDir = StagedFile.isLocal(modelsDir) ? Path.of(StagedFile.toUri(modelsDir)).toString() : modelsDir;
+        this.modelsPath = new org.apache.hadoop.fs.Path(StagedFile.toUri(modelsDir));
+        try
+        {
+            // The raw local file system: no .crc files beside the models, which other tools copy around.
+            this.modelsFs = StagedFile.isLocal(modelsDir) ? FileSystem.getLocal(new Configuration()).getRaw()
+                : modelsPath.getFileSystem(new Configuration());
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("models directory " + modelsDir + ": " + ex.getMessage(), ex);
+        }
         this.out = out;
         if (!fromCheckpoint && (!new RunDirectory(this.from).fileSystemExists() || new RunDirectory(this.from)
             .isDirectory()))
@@ -103,7 +119,28 @@ public final class RetrainJob
     /** {@link #RetrainJob(BatonConfig, String, Path, PrintWriter)} from a local path. */
     public RetrainJob(final BatonConfig config, final Path from, final Path modelsDir, final PrintWriter out)
     {
-        this(config, from.toAbsolutePath().toString(), modelsDir, out);
+        this(config, from.toAbsolutePath().toString(), modelsDir.toAbsolutePath().toString(), out);
+    }
+
+    /** A file or directory in the models directory, named as the user would (a local path or a URI). */
+    private String at(final String... names)
+    {
+        final StringBuilder location = new StringBuilder(modelsDir);
+        for (final String name : names)
+        {
+            location.append('/').append(name);
+        }
+        return location.toString();
+    }
+
+    private org.apache.hadoop.fs.Path pathOf(final String... names)
+    {
+        org.apache.hadoop.fs.Path path = modelsPath;
+        for (final String name : names)
+        {
+            path = new org.apache.hadoop.fs.Path(path, name);
+        }
+        return path;
     }
 
     public RetrainOutcome run() throws IOException
@@ -121,14 +158,16 @@ public final class RetrainJob
         }
         try
         {
-            Files.createDirectories(modelsDir);
+            if (!modelsFs.mkdirs(modelsPath))
+            {
+                throw new IOException("mkdirs returned false");
+            }
         }
         catch (final IOException ex)
         {
             throw new IllegalArgumentException("models directory " + modelsDir + " cannot be created: " + ex, ex);
         }
-        try (DirectoryLock lock = DirectoryLock.acquire(FileSystem.getLocal(new Configuration()).getRaw(),
-            new org.apache.hadoop.fs.Path(modelsDir.toAbsolutePath().toUri()), "baton retrain",
+        try (DirectoryLock lock = DirectoryLock.acquire(modelsFs, modelsPath, "baton retrain",
             config.get(CoordinatorKeys.RUN_LOCK_STALE_AFTER), config.get(CoordinatorKeys.RUN_LOCK_UNSAFE_STORE)))
         {
             return runLocked();
@@ -138,7 +177,6 @@ public final class RetrainJob
     private RetrainOutcome runLocked() throws IOException
     {
         final String id = candidateId();
-        final Path candidateDir = modelsDir.resolve(CANDIDATES).resolve(id);
         final CheckpointModel checkpoint = fromCheckpoint ? CheckpointModel.load(from) : null;
         final ComputationGraph graph;
         final List<String> modelClasses;
@@ -166,14 +204,18 @@ public final class RetrainJob
             // folders sort differently) would teach outputs other meanings than the model's users expect.
             final String data = "--data " + config.get(TrainerKeys.DATA_PATH);
             ModelClasses.requireMatch(modelClasses, train.classNames(), data, true);
-            final Path latest = modelsDir.resolve(LATEST);
-            if (Files.isRegularFile(latest))
+            final String latest = at(LATEST);
+            final boolean hasLatest = modelsFs.isFile(pathOf(LATEST));
+            if (hasLatest)
             {
-                ModelClasses.requireMatch(ModelClasses.read(latest), train.classNames(),
-                    data + " (against the current " + latest + ")", true);
+                try (StagedFile current = StagedFile.read(latest))
+                {
+                    ModelClasses.requireMatch(ModelClasses.read(current.local()), train.classNames(),
+                        data + " (against the current " + latest + ")", true);
+                }
             }
             checkCompatible(graph, val);
-            Files.createDirectories(candidateDir);
+            modelsFs.mkdirs(pathOf(CANDIDATES, id));
             final int recalibrate = config.get(OpsKeys.RETRAIN_RECALIBRATE_BN_BATCHES);
             int bnLayers = 0;
             if (recalibrate > 0)
@@ -185,28 +227,54 @@ public final class RetrainJob
             final int epochs = config.get(OpsKeys.RETRAIN_EPOCHS);
             if (epochs > 0)
             {
-                steps = train(graph, communicator, train, candidateDir.resolve(RunDirectory.METRICS));
+                try (StagedFile metrics = StagedFile.write(at(CANDIDATES, id, RunDirectory.METRICS), true,
+                    "candidate metrics"))
+                {
+                    steps = train(graph, communicator, train, metrics.local());
+                    metrics.publish();
+                }
             }
             final Evaluator.Result candidate = Evaluator.evaluate(graph, communicator, val, batch);
             final int[] chw = val.shape();
-            final Path candidateZip = modelsDir.resolve(CANDIDATES).resolve(id + ".zip");
-            ModelExporter.export(graph, (InputType.InputTypeConvolutional)InputType.convolutional(chw[1], chw[2],
-                chw[0]), candidateZip, seed, config.get(TrainerKeys.HEALTH_MAX_BN_MEAN),
-                train.classNames().isEmpty() ? modelClasses : train.classNames());
-            final double current = Files.isRegularFile(latest) ? score(latest, communicator, val, batch) : Double.NaN;
+            final String candidateZip = at(CANDIDATES, id + ".zip");
+            final double current = hasLatest ? score(latest, communicator, val, batch) : Double.NaN;
             final PromotionGate gate = new PromotionGate(config.get(OpsKeys.RETRAIN_PROMOTION_TOLERANCE));
             final boolean promoted = gate.promotes(candidate.top1(), current);
-            if (promoted)
+            try (StagedFile zip = StagedFile.write(candidateZip, false, "candidate " + candidateZip))
             {
-                final Path staged = modelsDir.resolve("." + LATEST + ".tmp");
-                Files.copy(candidateZip, staged, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(staged, latest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                ModelExporter.export(graph, (InputType.InputTypeConvolutional)InputType.convolutional(chw[1],
+                    chw[2], chw[0]), zip.local(), seed, config.get(TrainerKeys.HEALTH_MAX_BN_MEAN),
+                    train.classNames().isEmpty() ? modelClasses : train.classNames());
+                zip.publish();
+                if (promoted)
+                {
+                    promote(zip.local());
+                }
             }
             final RetrainOutcome outcome = new RetrainOutcome(promoted, candidateZip, candidate.top1(), current,
                 candidate.samples(), steps, bnLayers);
             record(id, outcome, gate);
             return outcome;
         }
+    }
+
+    /**
+     * Replaces latest.zip with the candidate (its local file) so that a reader never sees half of it: a staged copy
+     * renamed over it where rename is atomic (local disks, HDFS), a single PUT on an object store.
+     */
+    private void promote(final Path candidate) throws IOException
+    {
+        final org.apache.hadoop.fs.Path latest = pathOf(LATEST);
+        final org.apache.hadoop.fs.Path local = new org.apache.hadoop.fs.Path(candidate.toUri());
+        if (!StoreSemantics.atomicRename(modelsFs))
+        {
+            modelsFs.copyFromLocalFile(false, true, local, latest);
+            return;
+        }
+        final org.apache.hadoop.fs.Path staged = pathOf("." + LATEST + ".tmp");
+        modelsFs.copyFromLocalFile(false, true, local, staged);
+        FileContext.getFileContext(modelsFs.getUri(), modelsFs.getConf()).rename(staged, latest,
+            Options.Rename.OVERWRITE);
     }
 
     private long train(final ComputationGraph graph, final TimedCommunicator communicator, final BatchSource train,
@@ -232,10 +300,14 @@ public final class RetrainJob
         }
     }
 
-    private static double score(final Path model, final TimedCommunicator communicator, final BatchSource val,
+    private static double score(final String model, final TimedCommunicator communicator, final BatchSource val,
         final int batch) throws IOException
     {
-        final ComputationGraph current = ModelSerializer.restoreComputationGraph(model.toFile(), false);
+        final ComputationGraph current;
+        try (StagedFile zip = StagedFile.read(model))
+        {
+            current = ModelSerializer.restoreComputationGraph(zip.local().toFile(), false);
+        }
         checkCompatible(current, val);
         return Evaluator.evaluate(current, communicator, val, batch).top1();
     }
@@ -256,8 +328,8 @@ public final class RetrainJob
         final ObjectNode line = JSON.createObjectNode();
         line.put("time", Instant.now().toString());
         line.put("id", id);
-        line.put("from", from.toString());
-        line.put("candidate", outcome.candidate().toString());
+        line.put("from", from);
+        line.put("candidate", outcome.candidate());
         line.put("candidate_top1", outcome.candidateTop1());
         if (Double.isNaN(outcome.currentTop1()))
         {
@@ -272,8 +344,7 @@ public final class RetrainJob
         line.put("steps", outcome.steps());
         line.put("bn_layers_recalibrated", outcome.bnLayersRecalibrated());
         line.put("promoted", outcome.promoted());
-        Files.writeString(modelsDir.resolve(PROMOTIONS), JSON.writeValueAsString(line) + "\n", StandardCharsets.UTF_8,
-            StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        LineFiles.append(modelsFs, pathOf(PROMOTIONS), JSON.writeValueAsString(line) + "\n");
     }
 
     private String candidateId()
@@ -281,10 +352,22 @@ public final class RetrainJob
         final String base = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT).withZone(ZoneOffset.UTC)
             .format(Instant.now());
         String id = base;
-        for (int n = 2; Files.exists(modelsDir.resolve(CANDIDATES).resolve(id)); n++)
+        for (int n = 2; exists(pathOf(CANDIDATES, id)); n++)
         {
             id = base + "-" + n;
         }
         return id;
+    }
+
+    private boolean exists(final org.apache.hadoop.fs.Path path)
+    {
+        try
+        {
+            return modelsFs.exists(path);
+        }
+        catch (final IOException ex)
+        {
+            throw new java.io.UncheckedIOException("cannot read " + path + ": " + ex.getMessage(), ex);
+        }
     }
 }

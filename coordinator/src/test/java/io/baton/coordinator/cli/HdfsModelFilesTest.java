@@ -130,16 +130,36 @@ class HdfsModelFilesTest
         assertEquals(0, verify.code(), verify.out() + verify.err());
         assertTrue(verify.out().startsWith("OK " + exported), verify.out());
 
-        final Path models = dir.resolve("models");
-        final String[] retrain = {"retrain", "--from", exported, "--data", "null", "--models-dir", models.toString(),
+        // Retrain from the zip on HDFS into a models directory on HDFS, twice: the first candidate becomes latest.zip,
+        // the second (the same model, so as good) too; promotions.jsonl holds both decisions.
+        final String models = root + "/models";
+        final String[] retrain = {"retrain", "--from", exported, "--data", "null", "--models-dir", models,
             "--set", "retrain.epochs=0", "--set", "data.synthetic-classes=4", "--set", "data.synthetic-samples=32",
             "--set", "data.synthetic-val-samples=32", "--set", "train.global-batch=16"};
-        final Run retrained = cli(retrain);
-        assertEquals(0, retrained.code(), retrained.out() + retrained.err());
-        assertTrue(Files.isRegularFile(models.resolve(RetrainJob.LATEST)), retrained.out());
-        final long[] nchw = ModelVerifier.readSample(models.resolve(RetrainJob.LATEST)).inputShape();
+        final Run first = cli(retrain);
+        assertEquals(0, first.code(), first.out() + first.err());
+        assertTrue(first.out().contains("PROMOTED: candidate " + models + "/candidates/"), first.out());
+        final Run second = cli(retrain);
+        assertEquals(0, second.code(), second.out() + second.err());
+        final org.apache.hadoop.fs.Path latest = new org.apache.hadoop.fs.Path(models + "/" + RetrainJob.LATEST);
+        assertTrue(fs.isFile(latest), "latest.zip on HDFS");
+        assertFalse(fs.exists(new org.apache.hadoop.fs.Path(models + "/." + RetrainJob.LATEST + ".tmp")));
+        final Path latestLocal = dir.resolve("latest.zip");
+        fs.copyToLocalFile(latest, new org.apache.hadoop.fs.Path(latestLocal.toUri()));
+        final long[] nchw = ModelVerifier.readSample(latestLocal).inputShape();
         assertArrayEquals(new long[] {3, 16, 16}, new long[] {nchw[1], nchw[2], nchw[3]},
             "the exported model's 16x16 input, read from the zip on HDFS");
+        final String promotions;
+        try (java.io.InputStream in = fs.open(new org.apache.hadoop.fs.Path(models + "/" + RetrainJob.PROMOTIONS)))
+        {
+            promotions = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertEquals(2, promotions.lines().count(), promotions);
+        assertTrue(promotions.lines().allMatch(l -> l.contains("\"promoted\":true") && l.contains(
+            "\"from\":\"" + exported + "\"")), promotions);
+        assertEquals(2, fs.listStatus(new org.apache.hadoop.fs.Path(models + "/candidates"),
+            p -> p.getName().endsWith(".zip")).length, "both candidates kept on HDFS");
+        assertFalse(fs.exists(new org.apache.hadoop.fs.Path(models + "/baton.lock")), "the lock is released");
     }
 
     @Test

@@ -1,11 +1,13 @@
 package io.baton.common.store;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -174,9 +176,22 @@ public final class StagedFile implements AutoCloseable
         {
             return;
         }
-        final FileSystem fs = FileSystem.get(uri, new Configuration());
-        fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()),
-            new org.apache.hadoop.fs.Path(uri));
+        upload(local, FileSystem.get(uri, new Configuration()), new org.apache.hadoop.fs.Path(uri));
+    }
+
+    /**
+     * Writes a local file to {@code destination}, replacing it, through the file system's output stream (the path
+     * Baton's other writers use). Not {@code FileSystem.copyFromLocalFile}: S3A sends that through its transfer
+     * manager, whose checksummed upload an S3-compatible server (S3Proxy 2.6.0) refused.
+     */
+    public static void upload(final Path local, final FileSystem fs, final org.apache.hadoop.fs.Path destination)
+        throws IOException
+    {
+        try (InputStream in = Files.newInputStream(local);
+             FSDataOutputStream out = fs.create(destination, true))
+        {
+            in.transferTo(out);
+        }
     }
 
     @Override

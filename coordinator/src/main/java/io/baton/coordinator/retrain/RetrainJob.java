@@ -265,14 +265,13 @@ public final class RetrainJob
     private void promote(final Path candidate) throws IOException
     {
         final org.apache.hadoop.fs.Path latest = pathOf(LATEST);
-        final org.apache.hadoop.fs.Path local = new org.apache.hadoop.fs.Path(candidate.toUri());
         if (!StoreSemantics.atomicRename(modelsFs))
         {
-            modelsFs.copyFromLocalFile(false, true, local, latest);
+            StagedFile.upload(candidate, modelsFs, latest);
             return;
         }
         final org.apache.hadoop.fs.Path staged = pathOf("." + LATEST + ".tmp");
-        modelsFs.copyFromLocalFile(false, true, local, staged);
+        StagedFile.upload(candidate, modelsFs, staged);
         FileContext.getFileContext(modelsFs.getUri(), modelsFs.getConf()).rename(staged, latest,
             Options.Rename.OVERWRITE);
     }

@@ -221,4 +221,93 @@ class S3RunDirectoryTest
             dir.getFileSystem(new Configuration()), dir, "baton train", Duration.ofSeconds(60)));
         assertNotNull(StoreErrors.explain(lock), lock.toString());
     }
+
+    private static final List<String> TRAIN = List.of("model.arch=resnet20", "data.image-size=16",
+        "data.synthetic-classes=4", "data.synthetic-samples=32", "data.synthetic-val-samples=8", "train.global-batch=8",
+        "train.replicas=2", "train.epochs=2", "optim.base-lr=0.05", "optim.base-batch=8", "optim.warmup-epochs=0.5",
+        "optim.decay-epochs=[1]", "collective.host=127.0.0.1", "collective.timeout=8s", "checkpoint.every=3",
+        "checkpoint.keep-last=10", "progress.interval=60s", "cluster.master=\"local[2]\"", "cluster.slot-wait=0s",
+        "recovery.backoff=0s", "run.lock-unsafe-store=true");
+    private static final long TOTAL_STEPS = 8;
+
+    private record Cli(int code, String out, String err)
+    {
+    }
+
+    private static Cli cli(final List<String> args)
+    {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final int code = BatonCli.run(args.toArray(new String[0]), new PrintWriter(out, true),
+            new PrintWriter(err, true));
+        return new Cli(code, out.toString(), err.toString());
+    }
+
+    private static Cli train(final String runDir, final String... extra)
+    {
+        final List<String> args = new ArrayList<>(List.of("train", "--run-dir", runDir));
+        for (final String setting : TRAIN)
+        {
+            args.add("--set");
+            args.add(setting);
+        }
+        for (final String setting : extra)
+        {
+            args.add("--set");
+            args.add(setting);
+        }
+        return cli(args);
+    }
+
+    private static byte[] params(final String runDir, final long step) throws Exception
+    {
+        try (CheckpointStore store = CheckpointStore.openReadOnly(runDir + "/checkpoints", new Configuration()))
+        {
+            return store.open(step).readPart(io.baton.trainer.run.ReplicaState.PARAMS);
+        }
+    }
+
+    @Test
+    void aTrainingRunOnS3FailsResumesFromItsS3CheckpointAndEndsAsALocalRunThenExportsAndVerifiesThere(
+        @org.junit.jupiter.api.io.TempDir final java.nio.file.Path local) throws Exception
+    {
+        final String reference = local.resolve("reference").toString();
+        final Cli uninterrupted = train(reference);
+        assertEquals(0, uninterrupted.code(), uninterrupted.out() + uninterrupted.err());
+
+        final String run = "s3a://" + BUCKET + "/train-run";
+        final Cli failed = train(run, "debug.fail-at-step=6", "recovery.max-restarts=0");
+        assertEquals(1, failed.code(), failed.out() + failed.err());
+        final Cli resumed = train(run);
+        assertEquals(0, resumed.code(), resumed.out() + resumed.err());
+        assertTrue(resumed.out().contains("from step "), "resumed from a checkpoint on S3: " + resumed.out());
+        assertTrue(java.util.Arrays.equals(params(reference, TOTAL_STEPS), params(run, TOTAL_STEPS)),
+            "the run on S3, failed and resumed, ends bit-identical to the uninterrupted local run");
+        final RunDirectory dir = new RunDirectory(run);
+        assertEquals(TOTAL_STEPS, dir.readStepLines(RunDirectory.METRICS).lines().count(),
+            "one metrics line per step of the surviving trajectory");
+        assertTrue(dir.exists(RunDirectory.MODEL), "model.zip written to S3");
+
+        final String exported = "s3a://" + BUCKET + "/exports/model.zip";
+        final Cli export = cli(List.of("export", "--model", run, "-o", exported));
+        assertEquals(0, export.code(), export.out() + export.err());
+        final Cli verify = cli(List.of("verify-model", exported));
+        assertEquals(0, verify.code(), verify.out() + verify.err());
+        final Cli report = cli(List.of("report", run));
+        assertEquals(0, report.code(), report.out() + report.err());
+
+        final String models = "s3a://" + BUCKET + "/models";
+        final List<String> retrain = List.of("retrain", "--from", exported, "--data", "null", "--models-dir", models,
+            "--set", "retrain.epochs=0", "--set", "data.synthetic-classes=4", "--set", "data.synthetic-samples=32",
+            "--set", "data.synthetic-val-samples=8", "--set", "train.global-batch=8", "--set",
+            "run.lock-unsafe-store=true");
+        final Cli first = cli(retrain);
+        assertEquals(0, first.code(), first.out() + first.err());
+        final Cli second = cli(retrain);
+        assertEquals(0, second.code(), second.out() + second.err());
+        final RunDirectory modelsDir = new RunDirectory(models);
+        assertTrue(modelsDir.exists("latest.zip"), "latest.zip on S3");
+        assertEquals(2, modelsDir.readText("promotions.jsonl").lines().count(),
+            "both decisions in promotions.jsonl, rewritten whole (S3 has no append)");
+    }
 }

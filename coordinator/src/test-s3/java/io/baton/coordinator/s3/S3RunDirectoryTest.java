@@ -310,4 +310,24 @@ class S3RunDirectoryTest
         assertEquals(2, modelsDir.readText("promotions.jsonl").lines().count(),
             "both decisions in promotions.jsonl, rewritten whole (S3 has no append)");
     }
+
+    @Test
+    void dataPreparedOntoS3TrainsARunOnS3(@org.junit.jupiter.api.io.TempDir final java.nio.file.Path local)
+        throws Exception
+    {
+        final java.nio.file.Path images = local.resolve("images");
+        io.baton.coordinator.demo.DemoImages.write(images, 7, 4, 8, 2, 24);
+        final String data = "s3a://" + BUCKET + "/prepared";
+        final Cli prepare = cli(List.of("prepare", images.toString(), data, "--set", "cluster.master=\"local[2]\""));
+        assertEquals(0, prepare.code(), prepare.out() + prepare.err());
+
+        final String run = "s3a://" + BUCKET + "/prepared-run";
+        final Cli trained = train(run, "data.path=\"" + data + "\"", "data.loader-threads=1");
+        assertEquals(0, trained.code(), trained.out() + trained.err());
+        assertEquals(TOTAL_STEPS, new RunDirectory(run).readStepLines(RunDirectory.METRICS).lines().count(),
+            "32 prepared images, global batch 8, 2 epochs: 8 steps read from S3");
+        final Cli evaluate = cli(List.of("evaluate", "--model", run, "--set", "cluster.master=\"local[2]\""));
+        assertEquals(0, evaluate.code(), evaluate.out() + evaluate.err());
+        assertTrue(evaluate.out().contains("top-1"), evaluate.out());
+    }
 }

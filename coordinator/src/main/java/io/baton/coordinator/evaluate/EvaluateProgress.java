@@ -2,14 +2,9 @@ package io.baton.coordinator.evaluate;
 
 import io.baton.coordinator.train.ProgressMonitor;
 import org.apache.spark.api.java.JavaSparkContext;
+import io.baton.coordinator.spark.TaskAccumulatorListener;
 import org.apache.spark.scheduler.AccumulableInfo;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.util.LongAccumulator;
-import scala.Tuple4;
-import scala.collection.JavaConverters;
-import scala.collection.Seq;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -26,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Threading: Spark's listener-bus thread records, the printer thread reads; {@link #close()} from the driver's
  * thread.
  */
-final class EvaluateProgress extends SparkListener implements AutoCloseable
+final class EvaluateProgress extends TaskAccumulatorListener implements AutoCloseable
 {
     private final JavaSparkContext sc;
     private final long accumulatorId;
@@ -73,19 +68,9 @@ final class EvaluateProgress extends SparkListener implements AutoCloseable
     }
 
     @Override
-    public void onExecutorMetricsUpdate(final SparkListenerExecutorMetricsUpdate update)
+    protected void onTaskAccumulables(final long taskId, final java.util.List<AccumulableInfo> infos)
     {
-        for (final Tuple4<Object, Object, Object, Seq<AccumulableInfo>> task
-            : JavaConverters.seqAsJavaList(update.accumUpdates()))
-        {
-            record((Long) task._1(), JavaConverters.seqAsJavaList(task._4()));
-        }
-    }
-
-    @Override
-    public void onTaskEnd(final SparkListenerTaskEnd end)
-    {
-        record(end.taskInfo().taskId(), JavaConverters.seqAsJavaList(end.taskInfo().accumulables()));
+        record(taskId, infos);
     }
 
     private void record(final long taskId, final java.util.List<AccumulableInfo> infos)

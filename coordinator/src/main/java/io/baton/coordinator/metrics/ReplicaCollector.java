@@ -6,13 +6,8 @@ import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.baton.coordinator.spark.TaskAccumulatorListener;
 import org.apache.spark.scheduler.AccumulableInfo;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import scala.Tuple4;
-import scala.collection.JavaConverters;
-import scala.collection.Seq;
 
 import java.util.List;
 import java.util.Map;
@@ -31,7 +26,7 @@ import java.util.function.Function;
  * <p>Threading: Spark's listener-bus thread records; the endpoint's thread collects; the map is concurrent and the
  * values immutable copies.
  */
-public final class ReplicaCollector extends SparkListener implements MultiCollector
+public final class ReplicaCollector extends TaskAccumulatorListener implements MultiCollector
 {
     private final long accumulatorId;
     private final String jobName;
@@ -48,19 +43,9 @@ public final class ReplicaCollector extends SparkListener implements MultiCollec
     }
 
     @Override
-    public void onExecutorMetricsUpdate(final SparkListenerExecutorMetricsUpdate update)
+    protected void onTaskAccumulables(final long taskId, final java.util.List<AccumulableInfo> infos)
     {
-        for (final Tuple4<Object, Object, Object, Seq<AccumulableInfo>> task
-            : JavaConverters.seqAsJavaList(update.accumUpdates()))
-        {
-            record((Long) task._1(), JavaConverters.seqAsJavaList(task._4()));
-        }
-    }
-
-    @Override
-    public void onTaskEnd(final SparkListenerTaskEnd end)
-    {
-        record(end.taskInfo().taskId(), JavaConverters.seqAsJavaList(end.taskInfo().accumulables()));
+        record(taskId, infos);
     }
 
     /** Keeps a task's newest timings (a task's values only grow; a late heartbeat never replaces a newer value). */

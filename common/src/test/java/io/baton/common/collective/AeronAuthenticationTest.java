@@ -11,12 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -228,7 +224,7 @@ class AeronAuthenticationTest
             {
                 try
                 {
-                    new Stranger(settings, peers, dir).publishUntil(stop, published);
+                    new Stranger(settings, peers, dir, JOB, GENERATION).publishUntil(stop, published);
                 }
                 catch (final Throwable ex)
                 {
@@ -287,120 +283,6 @@ class AeronAuthenticationTest
             pool.shutdownNow();
             pool.awaitTermination(10, TimeUnit.SECONDS);
             EmbeddedDriver.release();
-        }
-    }
-
-    /**
-     * Knows the job, generation, ports and stream ids, not the key. Publishes to every rank: Hellos under its own key
-     * (well formed, claiming the other rank), heartbeats with a forged tag, and ring and all-to-all fragments of
-     * sequences 0..63 claiming the rank's neighbour, full of 1e30.
-     */
-    private static final class Stranger
-    {
-        private final CollectiveSettings settings;
-        private final List<PeerEndpoint> peers;
-        private final String dir;
-        private final StageKey wrongKey = StageKey.random();
-
-        Stranger(final CollectiveSettings settings, final List<PeerEndpoint> peers, final String dir)
-        {
-            this.settings = settings;
-            this.peers = peers;
-            this.dir = dir;
-        }
-
-        void publishUntil(final AtomicBoolean stop, final AtomicLong published) throws InterruptedException
-        {
-            final int worldSize = peers.size();
-            final long jobHash = WireFormat.jobHash(JOB);
-            final boolean ipc = settings.transport() == CollectiveSettings.Transport.IPC;
-            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir)))
-            {
-                final ExclusivePublication[] publications = new ExclusivePublication[worldSize];
-                for (int r = 0; r < worldSize; r++)
-                {
-                    publications[r] = ipc
-                        ? aeron.addExclusivePublication("aeron:ipc?term-length=" + settings.termLength(),
-                            AeronCommunicator.ipcStreamId(settings, jobHash, r))
-                        : aeron.addExclusivePublication("aeron:udp?endpoint=127.0.0.1:" + peers.get(r).port() +
-                            "|term-length=" + settings.termLength(), settings.streamId());
-                }
-                final int chunk = settings.chunkFloats() * Float.BYTES;
-                final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH +
-                    chunk));
-                final float[] poison = new float[settings.chunkFloats()];
-                Arrays.fill(poison, 1e30f);
-                buffer.putBytes(WireFormat.HEADER_LENGTH, floatBytes(poison));
-                final Random random = new Random(7);
-                long seq = 0;
-                while (!stop.get())
-                {
-                    for (int r = 0; r < worldSize; r++)
-                    {
-                        final int claimed = (r + worldSize - 1) % worldSize;
-                        final byte[] hello = wrongHello(claimed, r, worldSize);
-                        offer(publications[r], new UnsafeBuffer(hello), hello.length, published);
-                        final UnsafeBuffer heartbeat = new UnsafeBuffer(new byte[WireFormat.HEADER_LENGTH +
-                            MessageAuth.TAG_LENGTH]);
-                        WireFormat.encode(heartbeat, 0, WireFormat.TYPE_HEARTBEAT, jobHash, GENERATION, seq, claimed,
-                            0, 0, worldSize);
-                        final byte[] tag = new byte[MessageAuth.TAG_LENGTH];
-                        random.nextBytes(tag);
-                        heartbeat.putBytes(WireFormat.HEADER_LENGTH, tag);
-                        offer(publications[r], heartbeat, heartbeat.capacity(), published);
-                        for (int step = 0; step < 2; step++)
-                        {
-                            WireFormat.encode(buffer, 0, WireFormat.TYPE_RING, jobHash, GENERATION, seq, claimed, step,
-                                0, worldSize);
-                            offer(publications[r], buffer, buffer.capacity(), published);
-                        }
-                        WireFormat.encode(buffer, 0, WireFormat.TYPE_ALL_TO_ALL, jobHash, GENERATION, seq, claimed, 0,
-                            0, worldSize);
-                        offer(publications[r], buffer, WireFormat.HEADER_LENGTH + 1024, published);
-                    }
-                    seq = (seq + 1) % 64;
-                    Thread.sleep(0, 200_000);
-                }
-                for (final ExclusivePublication publication : publications)
-                {
-                    publication.close();
-                }
-            }
-        }
-
-        /** A well-formed Hello of {@code claimed} to {@code receiver}, tagged with the stranger's own key. */
-        private byte[] wrongHello(final int claimed, final int receiver, final int worldSize)
-        {
-            final byte[] nonce = new byte[16];
-            final byte[] encoded = new ControlCodec().encode(new ControlCodec.Hello(JOB, GENERATION, claimed, receiver,
-                worldSize, settings.chunkFloats(), settings.smallThresholdBytes(), nonce, new byte[0]));
-            final byte[] fingerprint = HexFormat.of().parseHex(wrongKey.fingerprint());
-            final byte[] message = new byte[WireFormat.HEADER_LENGTH + fingerprint.length + encoded.length +
-                MessageAuth.TAG_LENGTH];
-            final UnsafeBuffer buffer = new UnsafeBuffer(message);
-            WireFormat.encode(buffer, 0, WireFormat.TYPE_HELLO, WireFormat.jobHash(JOB), GENERATION, -1, claimed, 1, 0,
-                worldSize);
-            buffer.putBytes(WireFormat.HEADER_LENGTH, fingerprint);
-            buffer.putBytes(WireFormat.HEADER_LENGTH + fingerprint.length, encoded);
-            new MessageAuth(wrongKey).sign(buffer, 0, message.length - MessageAuth.TAG_LENGTH);
-            return message;
-        }
-
-        private static void offer(final ExclusivePublication publication, final UnsafeBuffer buffer,
-            final int length, final AtomicLong published)
-        {
-            if (publication.offer(buffer, 0, length) > 0)
-            {
-                published.incrementAndGet();
-            }
-        }
-
-        private static byte[] floatBytes(final float[] values)
-        {
-            final ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES)
-                .order(java.nio.ByteOrder.nativeOrder());
-            bytes.asFloatBuffer().put(values);
-            return bytes.array();
         }
     }
 

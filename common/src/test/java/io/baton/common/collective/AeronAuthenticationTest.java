@@ -32,9 +32,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Only holders of the stage key join: a stranger who knows the job, generation and ports but not the key is refused and
- * counted and changes no result; a handshake captured in an earlier stage is refused; ranks given different keys fail
- * at connect naming each other. Ranks are threads of this JVM on the embedded driver; the stranger is a second Aeron
- * client on the same driver, publishing to the ranks' UDP endpoints or IPC streams.
+ * counted and changes no result; a handshake captured in an earlier stage or generation, or replayed after connect, is
+ * refused and counted; ranks given different keys fail at connect naming each other. Ranks are threads of this JVM on
+ * the embedded driver; the stranger is a second Aeron client on the same driver, publishing to the ranks' UDP endpoints
+ * or IPC streams ({@link AeronStrangerProcessTest} runs it as a process of its own).
  */
 class AeronAuthenticationTest
 {
@@ -76,68 +77,38 @@ class AeronAuthenticationTest
         assertEquals(WireFormat.TYPE_HELLO, new UnsafeBuffer(captured).getInt(WireFormat.TYPE_OFFSET));
 
         // the next stage: same job and generation, a new key; the capture is replayed to its rank 1
+        final Replayed replayed = underReplay(settings, GENERATION, StageKey.random(), List.of(captured),
+            (comm) -> comm.rejectedMessages() > 0);
+        assertTrue(replayed.rejected > 0, "rank 1 did not refuse the replayed handshake");
+    }
+
+    @Test
+    void handshakeReplayedInTheNextGenerationOrAfterConnectIsRefusedAndCounted() throws Exception
+    {
+        final CollectiveSettings settings = testSettings().transport(CollectiveSettings.Transport.UDP)
+            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(2)).build();
+        // rank 0's genuine Hello of generation g (its key and nonce), as an eavesdropper captured it
+        final byte[] captured = captureHello(settings, StageKey.random());
+        // the same bytes with the header's generation raised to g + 1, past the generation check: the tag breaks
+        final byte[] raised = captured.clone();
+        new UnsafeBuffer(raised).putLong(WireFormat.GENERATION_OFFSET, GENERATION + 1);
+
+        final Replayed nextGeneration = underReplay(settings, GENERATION + 1, StageKey.random(),
+            List.of(captured, raised), (comm) -> comm.droppedStaleMessages() > 0 && comm.rejectedMessages() > 0);
+        assertTrue(nextGeneration.stale > 0, "the capture of generation " + GENERATION + " was not dropped as older");
+        assertTrue(nextGeneration.rejected > 0, "the capture raised to generation " + (GENERATION + 1) + " was not " +
+            "refused");
+
+        // the strongest replay: a Hello of rank 0 under this very stage's key and generation (what a capture of this
+        // stage's handshake is), replayed on the replayer's own session; rank 1 bound rank 0's session at connect
         final StageKey key = StageKey.random();
-        final List<PeerEndpoint> peers = localEndpoints(settings, freeUdpPorts(2));
-        final AtomicBoolean stop = new AtomicBoolean();
-        final AtomicLong replayed = new AtomicLong();
-        final ExecutorService pool = Executors.newFixedThreadPool(3);
-        try
-        {
-            final String dir = EmbeddedDriver.acquire(settings);
-            final Future<?> replayer = pool.submit(() ->
-            {
-                try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
-                    ExclusivePublication publication = aeron.addExclusivePublication(
-                        "aeron:udp?endpoint=127.0.0.1:" + peers.get(1).port(), settings.streamId()))
-                {
-                    final UnsafeBuffer buffer = new UnsafeBuffer(captured);
-                    while (!stop.get())
-                    {
-                        if (publication.offer(buffer, 0, captured.length) > 0)
-                        {
-                            replayed.incrementAndGet();
-                        }
-                        Thread.sleep(2);
-                    }
-                }
-                return null;
-            });
-            final List<Future<Long>> ranks = new ArrayList<>();
-            for (int r = 0; r < 2; r++)
-            {
-                final int rank = r;
-                ranks.add(pool.submit(() ->
-                {
-                    try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, JOB, GENERATION, key))
-                    {
-                        final long endMs = System.currentTimeMillis() + 10_000;
-                        boolean more = true;
-                        while (more)
-                        {
-                            comm.barrier();
-                            final boolean wantMore = (replayed.get() < 20 || comm.rejectedMessages() == 0) &&
-                                System.currentTimeMillis() < endMs;
-                            more = comm.broadcastBytes(new byte[] {(byte)(wantMore ? 1 : 0)}, 1)[0] == 1;
-                            Thread.sleep(1);
-                        }
-                        return comm.rejectedMessages();
-                    }
-                }));
-            }
-            final long rejectedByRank1 = ranks.get(1).get(60, TimeUnit.SECONDS);
-            ranks.get(0).get(60, TimeUnit.SECONDS);
-            stop.set(true);
-            replayer.get(10, TimeUnit.SECONDS);
-            assertTrue(replayed.get() > 0, "nothing replayed");
-            assertTrue(rejectedByRank1 > 0, "rank 1 did not refuse the replayed handshake");
-        }
-        finally
-        {
-            stop.set(true);
-            pool.shutdownNow();
-            pool.awaitTermination(10, TimeUnit.SECONDS);
-            EmbeddedDriver.release();
-        }
+        final byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        final byte[] sameStage = Stranger.hello(settings, key, JOB, GENERATION + 2, 0, 1, 2, nonce);
+        final Replayed afterConnect = underReplay(settings, GENERATION + 2, key, List.of(sameStage),
+            (comm) -> comm.rejectedMessages() > 0);
+        assertTrue(afterConnect.rejected > 0, "rank 1 did not refuse a handshake of its own stage on a stranger's " +
+            "session");
     }
 
     @Test
@@ -276,6 +247,92 @@ class AeronAuthenticationTest
                 assertTrue(published.get() > 0, "the stranger published nothing");
             }
             return outcomes;
+        }
+        finally
+        {
+            stop.set(true);
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+            EmbeddedDriver.release();
+        }
+    }
+
+    /** Rank 1's counts after {@link #underReplay}. */
+    private static final class Replayed
+    {
+        final long rejected;
+        final long stale;
+
+        Replayed(final long rejected, final long stale)
+        {
+            this.rejected = rejected;
+            this.stale = stale;
+        }
+    }
+
+    /**
+     * Two ranks of {@link #JOB} in {@code generation} with {@code key} connect over UDP and exchange barriers while a
+     * replayer (an Aeron client of their driver) publishes {@code messages} round robin to rank 1's endpoint, until it
+     * has published 20 and {@code enough} holds for rank 1, or 10 s passed; returns rank 1's counts.
+     */
+    private static Replayed underReplay(final CollectiveSettings settings, final long generation, final StageKey key,
+        final List<byte[]> messages, final java.util.function.Predicate<AeronCommunicator> enough) throws Exception
+    {
+        final List<PeerEndpoint> peers = localEndpoints(settings, freeUdpPorts(2));
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong replayed = new AtomicLong();
+        final ExecutorService pool = Executors.newFixedThreadPool(3);
+        try
+        {
+            final String dir = EmbeddedDriver.acquire(settings);
+            final Future<?> replayer = pool.submit(() ->
+            {
+                try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+                    ExclusivePublication publication = aeron.addExclusivePublication(
+                        "aeron:udp?endpoint=127.0.0.1:" + peers.get(1).port(), settings.streamId()))
+                {
+                    long next = 0;
+                    while (!stop.get())
+                    {
+                        final byte[] message = messages.get((int)(next % messages.size()));
+                        if (publication.offer(new UnsafeBuffer(message), 0, message.length) > 0)
+                        {
+                            replayed.incrementAndGet();
+                            next++;
+                        }
+                        Thread.sleep(2);
+                    }
+                }
+                return null;
+            });
+            final List<Future<Replayed>> ranks = new ArrayList<>();
+            for (int r = 0; r < 2; r++)
+            {
+                final int rank = r;
+                ranks.add(pool.submit(() ->
+                {
+                    try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, JOB, generation, key))
+                    {
+                        final long endMs = System.currentTimeMillis() + 10_000;
+                        boolean more = true;
+                        while (more)
+                        {
+                            comm.barrier();
+                            final boolean wantMore = (replayed.get() < 20 || !enough.test(comm)) &&
+                                System.currentTimeMillis() < endMs;
+                            more = comm.broadcastBytes(new byte[] {(byte)(wantMore ? 1 : 0)}, 1)[0] == 1;
+                            Thread.sleep(1);
+                        }
+                        return new Replayed(comm.rejectedMessages(), comm.droppedStaleMessages());
+                    }
+                }));
+            }
+            final Replayed rank1 = ranks.get(1).get(60, TimeUnit.SECONDS);
+            ranks.get(0).get(60, TimeUnit.SECONDS);
+            stop.set(true);
+            replayer.get(10, TimeUnit.SECONDS);
+            assertTrue(replayed.get() > 0, "nothing replayed");
+            return rank1;
         }
         finally
         {

@@ -185,10 +185,19 @@ public final class Stranger
     /** A well-formed Hello of {@code claimed} to {@code receiver}, tagged with the stranger's own key. */
     private byte[] wrongHello(final int claimed, final int receiver, final int worldSize)
     {
-        final byte[] nonce = new byte[16];
+        return hello(settings, wrongKey, job, generation, claimed, receiver, worldSize, new byte[16]);
+    }
+
+    /**
+     * A first Hello (echoing no nonce) of {@code claimed} to {@code receiver} with {@code nonce}, under {@code key}'s
+     * tag: what a rank of that job, generation and key sends when it connects.
+     */
+    static byte[] hello(final CollectiveSettings settings, final StageKey key, final String job, final long generation,
+        final int claimed, final int receiver, final int worldSize, final byte[] nonce)
+    {
         final byte[] encoded = new ControlCodec().encode(new ControlCodec.Hello(job, generation, claimed, receiver,
             worldSize, settings.chunkFloats(), settings.smallThresholdBytes(), nonce, new byte[0]));
-        final byte[] fingerprint = HexFormat.of().parseHex(wrongKey.fingerprint());
+        final byte[] fingerprint = HexFormat.of().parseHex(key.fingerprint());
         final byte[] message = new byte[WireFormat.HEADER_LENGTH + fingerprint.length + encoded.length +
             MessageAuth.TAG_LENGTH];
         final UnsafeBuffer buffer = new UnsafeBuffer(message);
@@ -196,7 +205,7 @@ public final class Stranger
             worldSize);
         buffer.putBytes(WireFormat.HEADER_LENGTH, fingerprint);
         buffer.putBytes(WireFormat.HEADER_LENGTH + fingerprint.length, encoded);
-        new MessageAuth(wrongKey).sign(buffer, 0, message.length - MessageAuth.TAG_LENGTH);
+        new MessageAuth(key).sign(buffer, 0, message.length - MessageAuth.TAG_LENGTH);
         return message;
     }
 

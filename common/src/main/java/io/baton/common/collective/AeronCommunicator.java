@@ -449,6 +449,7 @@ public final class AeronCommunicator implements Communicator
      * is replayed or misaddressed, a heartbeat with a bad tag, or any message on an Aeron session that no
      * authenticated peer holds (a stranger's publication). Each source is also logged once.
      */
+    @Override
     public long rejectedMessages()
     {
         return rejected;

@@ -67,6 +67,16 @@ public interface Communicator extends AutoCloseable
     /** Returns once every rank has entered the barrier. */
     void barrier();
 
+    /**
+     * Messages this replica refused since creation because they failed authentication (a stranger's handshake or
+     * publication, a replayed handshake): they were dropped and changed nothing. 0 for an implementation without
+     * peers to refuse. May be read from any thread.
+     */
+    default long rejectedMessages()
+    {
+        return 0;
+    }
+
     /** Releases threads, publications, subscriptions and (if embedded) the media driver. Idempotent. */
     @Override
     void close();

@@ -11,12 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -36,9 +32,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Only holders of the stage key join: a stranger who knows the job, generation and ports but not the key is refused and
- * counted and changes no result; a handshake captured in an earlier stage is refused; ranks given different keys fail
- * at connect naming each other. Ranks are threads of this JVM on the embedded driver; the stranger is a second Aeron
- * client on the same driver, publishing to the ranks' UDP endpoints or IPC streams.
+ * counted and changes no result; a handshake captured in an earlier stage or generation, or replayed after connect, is
+ * refused and counted; ranks given different keys fail at connect naming each other. Ranks are threads of this JVM on
+ * the embedded driver; the stranger is a second Aeron client on the same driver, publishing to the ranks' UDP endpoints
+ * or IPC streams ({@link AeronStrangerProcessTest} runs it as a process of its own).
  */
 class AeronAuthenticationTest
 {
@@ -80,68 +77,38 @@ class AeronAuthenticationTest
         assertEquals(WireFormat.TYPE_HELLO, new UnsafeBuffer(captured).getInt(WireFormat.TYPE_OFFSET));
 
         // the next stage: same job and generation, a new key; the capture is replayed to its rank 1
+        final Replayed replayed = underReplay(settings, GENERATION, StageKey.random(), List.of(captured),
+            (comm) -> comm.rejectedMessages() > 0);
+        assertTrue(replayed.rejected > 0, "rank 1 did not refuse the replayed handshake");
+    }
+
+    @Test
+    void handshakeReplayedInTheNextGenerationOrAfterConnectIsRefusedAndCounted() throws Exception
+    {
+        final CollectiveSettings settings = testSettings().transport(CollectiveSettings.Transport.UDP)
+            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(2)).build();
+        // rank 0's genuine Hello of generation g (its key and nonce), as an eavesdropper captured it
+        final byte[] captured = captureHello(settings, StageKey.random());
+        // the same bytes with the header's generation raised to g + 1, past the generation check: the tag breaks
+        final byte[] raised = captured.clone();
+        new UnsafeBuffer(raised).putLong(WireFormat.GENERATION_OFFSET, GENERATION + 1);
+
+        final Replayed nextGeneration = underReplay(settings, GENERATION + 1, StageKey.random(),
+            List.of(captured, raised), (comm) -> comm.droppedStaleMessages() > 0 && comm.rejectedMessages() > 0);
+        assertTrue(nextGeneration.stale > 0, "the capture of generation " + GENERATION + " was not dropped as older");
+        assertTrue(nextGeneration.rejected > 0, "the capture raised to generation " + (GENERATION + 1) + " was not " +
+            "refused");
+
+        // the strongest replay: a Hello of rank 0 under this very stage's key and generation (what a capture of this
+        // stage's handshake is), replayed on the replayer's own session; rank 1 bound rank 0's session at connect
         final StageKey key = StageKey.random();
-        final List<PeerEndpoint> peers = localEndpoints(settings, freeUdpPorts(2));
-        final AtomicBoolean stop = new AtomicBoolean();
-        final AtomicLong replayed = new AtomicLong();
-        final ExecutorService pool = Executors.newFixedThreadPool(3);
-        try
-        {
-            final String dir = EmbeddedDriver.acquire(settings);
-            final Future<?> replayer = pool.submit(() ->
-            {
-                try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
-                    ExclusivePublication publication = aeron.addExclusivePublication(
-                        "aeron:udp?endpoint=127.0.0.1:" + peers.get(1).port(), settings.streamId()))
-                {
-                    final UnsafeBuffer buffer = new UnsafeBuffer(captured);
-                    while (!stop.get())
-                    {
-                        if (publication.offer(buffer, 0, captured.length) > 0)
-                        {
-                            replayed.incrementAndGet();
-                        }
-                        Thread.sleep(2);
-                    }
-                }
-                return null;
-            });
-            final List<Future<Long>> ranks = new ArrayList<>();
-            for (int r = 0; r < 2; r++)
-            {
-                final int rank = r;
-                ranks.add(pool.submit(() ->
-                {
-                    try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, JOB, GENERATION, key))
-                    {
-                        final long endMs = System.currentTimeMillis() + 10_000;
-                        boolean more = true;
-                        while (more)
-                        {
-                            comm.barrier();
-                            final boolean wantMore = (replayed.get() < 20 || comm.rejectedMessages() == 0) &&
-                                System.currentTimeMillis() < endMs;
-                            more = comm.broadcastBytes(new byte[] {(byte)(wantMore ? 1 : 0)}, 1)[0] == 1;
-                            Thread.sleep(1);
-                        }
-                        return comm.rejectedMessages();
-                    }
-                }));
-            }
-            final long rejectedByRank1 = ranks.get(1).get(60, TimeUnit.SECONDS);
-            ranks.get(0).get(60, TimeUnit.SECONDS);
-            stop.set(true);
-            replayer.get(10, TimeUnit.SECONDS);
-            assertTrue(replayed.get() > 0, "nothing replayed");
-            assertTrue(rejectedByRank1 > 0, "rank 1 did not refuse the replayed handshake");
-        }
-        finally
-        {
-            stop.set(true);
-            pool.shutdownNow();
-            pool.awaitTermination(10, TimeUnit.SECONDS);
-            EmbeddedDriver.release();
-        }
+        final byte[] nonce = new byte[16];
+        new java.security.SecureRandom().nextBytes(nonce);
+        final byte[] sameStage = Stranger.hello(settings, key, JOB, GENERATION + 2, 0, 1, 2, nonce);
+        final Replayed afterConnect = underReplay(settings, GENERATION + 2, key, List.of(sameStage),
+            (comm) -> comm.rejectedMessages() > 0);
+        assertTrue(afterConnect.rejected > 0, "rank 1 did not refuse a handshake of its own stage on a stranger's " +
+            "session");
     }
 
     @Test
@@ -228,7 +195,7 @@ class AeronAuthenticationTest
             {
                 try
                 {
-                    new Stranger(settings, peers, dir).publishUntil(stop, published);
+                    new Stranger(settings, peers, dir, JOB, GENERATION).publishUntil(stop, published);
                 }
                 catch (final Throwable ex)
                 {
@@ -290,117 +257,89 @@ class AeronAuthenticationTest
         }
     }
 
-    /**
-     * Knows the job, generation, ports and stream ids, not the key. Publishes to every rank: Hellos under its own key
-     * (well formed, claiming the other rank), heartbeats with a forged tag, and ring and all-to-all fragments of
-     * sequences 0..63 claiming the rank's neighbour, full of 1e30.
-     */
-    private static final class Stranger
+    /** Rank 1's counts after {@link #underReplay}. */
+    private static final class Replayed
     {
-        private final CollectiveSettings settings;
-        private final List<PeerEndpoint> peers;
-        private final String dir;
-        private final StageKey wrongKey = StageKey.random();
+        final long rejected;
+        final long stale;
 
-        Stranger(final CollectiveSettings settings, final List<PeerEndpoint> peers, final String dir)
+        Replayed(final long rejected, final long stale)
         {
-            this.settings = settings;
-            this.peers = peers;
-            this.dir = dir;
+            this.rejected = rejected;
+            this.stale = stale;
         }
+    }
 
-        void publishUntil(final AtomicBoolean stop, final AtomicLong published) throws InterruptedException
+    /**
+     * Two ranks of {@link #JOB} in {@code generation} with {@code key} connect over UDP and exchange barriers while a
+     * replayer (an Aeron client of their driver) publishes {@code messages} round robin to rank 1's endpoint, until it
+     * has published 20 and {@code enough} holds for rank 1, or 10 s passed; returns rank 1's counts.
+     */
+    private static Replayed underReplay(final CollectiveSettings settings, final long generation, final StageKey key,
+        final List<byte[]> messages, final java.util.function.Predicate<AeronCommunicator> enough) throws Exception
+    {
+        final List<PeerEndpoint> peers = localEndpoints(settings, freeUdpPorts(2));
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicLong replayed = new AtomicLong();
+        final ExecutorService pool = Executors.newFixedThreadPool(3);
+        try
         {
-            final int worldSize = peers.size();
-            final long jobHash = WireFormat.jobHash(JOB);
-            final boolean ipc = settings.transport() == CollectiveSettings.Transport.IPC;
-            try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir)))
+            final String dir = EmbeddedDriver.acquire(settings);
+            final Future<?> replayer = pool.submit(() ->
             {
-                final ExclusivePublication[] publications = new ExclusivePublication[worldSize];
-                for (int r = 0; r < worldSize; r++)
+                try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+                    ExclusivePublication publication = aeron.addExclusivePublication(
+                        "aeron:udp?endpoint=127.0.0.1:" + peers.get(1).port(), settings.streamId()))
                 {
-                    publications[r] = ipc
-                        ? aeron.addExclusivePublication("aeron:ipc?term-length=" + settings.termLength(),
-                            AeronCommunicator.ipcStreamId(settings, jobHash, r))
-                        : aeron.addExclusivePublication("aeron:udp?endpoint=127.0.0.1:" + peers.get(r).port() +
-                            "|term-length=" + settings.termLength(), settings.streamId());
-                }
-                final int chunk = settings.chunkFloats() * Float.BYTES;
-                final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WireFormat.HEADER_LENGTH +
-                    chunk));
-                final float[] poison = new float[settings.chunkFloats()];
-                Arrays.fill(poison, 1e30f);
-                buffer.putBytes(WireFormat.HEADER_LENGTH, floatBytes(poison));
-                final Random random = new Random(7);
-                long seq = 0;
-                while (!stop.get())
-                {
-                    for (int r = 0; r < worldSize; r++)
+                    long next = 0;
+                    while (!stop.get())
                     {
-                        final int claimed = (r + worldSize - 1) % worldSize;
-                        final byte[] hello = wrongHello(claimed, r, worldSize);
-                        offer(publications[r], new UnsafeBuffer(hello), hello.length, published);
-                        final UnsafeBuffer heartbeat = new UnsafeBuffer(new byte[WireFormat.HEADER_LENGTH +
-                            MessageAuth.TAG_LENGTH]);
-                        WireFormat.encode(heartbeat, 0, WireFormat.TYPE_HEARTBEAT, jobHash, GENERATION, seq, claimed,
-                            0, 0, worldSize);
-                        final byte[] tag = new byte[MessageAuth.TAG_LENGTH];
-                        random.nextBytes(tag);
-                        heartbeat.putBytes(WireFormat.HEADER_LENGTH, tag);
-                        offer(publications[r], heartbeat, heartbeat.capacity(), published);
-                        for (int step = 0; step < 2; step++)
+                        final byte[] message = messages.get((int)(next % messages.size()));
+                        if (publication.offer(new UnsafeBuffer(message), 0, message.length) > 0)
                         {
-                            WireFormat.encode(buffer, 0, WireFormat.TYPE_RING, jobHash, GENERATION, seq, claimed, step,
-                                0, worldSize);
-                            offer(publications[r], buffer, buffer.capacity(), published);
+                            replayed.incrementAndGet();
+                            next++;
                         }
-                        WireFormat.encode(buffer, 0, WireFormat.TYPE_ALL_TO_ALL, jobHash, GENERATION, seq, claimed, 0,
-                            0, worldSize);
-                        offer(publications[r], buffer, WireFormat.HEADER_LENGTH + 1024, published);
+                        Thread.sleep(2);
                     }
-                    seq = (seq + 1) % 64;
-                    Thread.sleep(0, 200_000);
                 }
-                for (final ExclusivePublication publication : publications)
-                {
-                    publication.close();
-                }
-            }
-        }
-
-        /** A well-formed Hello of {@code claimed} to {@code receiver}, tagged with the stranger's own key. */
-        private byte[] wrongHello(final int claimed, final int receiver, final int worldSize)
-        {
-            final byte[] nonce = new byte[16];
-            final byte[] encoded = new ControlCodec().encode(new ControlCodec.Hello(JOB, GENERATION, claimed, receiver,
-                worldSize, settings.chunkFloats(), settings.smallThresholdBytes(), nonce, new byte[0]));
-            final byte[] fingerprint = HexFormat.of().parseHex(wrongKey.fingerprint());
-            final byte[] message = new byte[WireFormat.HEADER_LENGTH + fingerprint.length + encoded.length +
-                MessageAuth.TAG_LENGTH];
-            final UnsafeBuffer buffer = new UnsafeBuffer(message);
-            WireFormat.encode(buffer, 0, WireFormat.TYPE_HELLO, WireFormat.jobHash(JOB), GENERATION, -1, claimed, 1, 0,
-                worldSize);
-            buffer.putBytes(WireFormat.HEADER_LENGTH, fingerprint);
-            buffer.putBytes(WireFormat.HEADER_LENGTH + fingerprint.length, encoded);
-            new MessageAuth(wrongKey).sign(buffer, 0, message.length - MessageAuth.TAG_LENGTH);
-            return message;
-        }
-
-        private static void offer(final ExclusivePublication publication, final UnsafeBuffer buffer,
-            final int length, final AtomicLong published)
-        {
-            if (publication.offer(buffer, 0, length) > 0)
+                return null;
+            });
+            final List<Future<Replayed>> ranks = new ArrayList<>();
+            for (int r = 0; r < 2; r++)
             {
-                published.incrementAndGet();
+                final int rank = r;
+                ranks.add(pool.submit(() ->
+                {
+                    try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, JOB, generation, key))
+                    {
+                        final long endMs = System.currentTimeMillis() + 10_000;
+                        boolean more = true;
+                        while (more)
+                        {
+                            comm.barrier();
+                            final boolean wantMore = (replayed.get() < 20 || !enough.test(comm)) &&
+                                System.currentTimeMillis() < endMs;
+                            more = comm.broadcastBytes(new byte[] {(byte)(wantMore ? 1 : 0)}, 1)[0] == 1;
+                            Thread.sleep(1);
+                        }
+                        return new Replayed(comm.rejectedMessages(), comm.droppedStaleMessages());
+                    }
+                }));
             }
+            final Replayed rank1 = ranks.get(1).get(60, TimeUnit.SECONDS);
+            ranks.get(0).get(60, TimeUnit.SECONDS);
+            stop.set(true);
+            replayer.get(10, TimeUnit.SECONDS);
+            assertTrue(replayed.get() > 0, "nothing replayed");
+            return rank1;
         }
-
-        private static byte[] floatBytes(final float[] values)
+        finally
         {
-            final ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES)
-                .order(java.nio.ByteOrder.nativeOrder());
-            bytes.asFloatBuffer().put(values);
-            return bytes.array();
+            stop.set(true);
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+            EmbeddedDriver.release();
         }
     }
 

@@ -16,12 +16,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * Every replica's step, data-wait and communication time, last step and checkpoint writes, on the driver's
- * endpoint. Each replica task records into its copy of a {@link ReplicaTimingsAccumulator}; executors send running
- * tasks' values with every heartbeat and Spark hands them to this listener ({@link #onExecutorMetricsUpdate}), and
- * a task's final value when it ends. The newest value of every task is kept, and a replica's series are the sum over
- * the tasks that were that rank (one per stage: a relaunched or elastic stage's tasks continue the counts, so the
- * histograms stay monotonic across relaunches). What a failed task did after its last heartbeat is not counted.
+ * Every replica's step, data-wait and communication time, last step, refused collective messages and checkpoint writes,
+ * on the driver's endpoint. Each replica task records into its copy of a {@link ReplicaTimingsAccumulator}; executors
+ * send running tasks' values with every heartbeat and Spark hands them to this listener ({@link
+ * #onExecutorMetricsUpdate}), and a task's final value when it ends. The newest value of every task is kept, and a
+ * replica's series are the sum over the tasks that were that rank (one per stage: a relaunched or elastic stage's tasks
+ * continue the counts, so the histograms stay monotonic across relaunches). What a failed task did after its last
+ * heartbeat is not counted.
  *
  * <p>Threading: Spark's listener-bus thread records; the endpoint's thread collects; the map is concurrent and the
  * values immutable copies.
@@ -81,10 +82,15 @@ public final class ReplicaCollector extends TaskAccumulatorListener implements M
             .help("The last global step each replica finished (a replica behind the others is stuck or slow).");
         final CounterSnapshot.Builder checkpointBytes = CounterSnapshot.builder().name("baton_checkpoint_written_bytes")
             .help("Bytes of the checkpoints a replica published (rank 0 writes them).");
+        final CounterSnapshot.Builder rejected = CounterSnapshot.builder().name("baton_collective_rejected_messages")
+            .help("Collective messages a replica refused because they failed authentication with the stage key (a "
+                + "stranger's handshake or publication, a replayed handshake); dropped, they changed nothing. The "
+                + "replica's log names each source address once.");
         for (final Map.Entry<Integer, ReplicaTimings> replica : replicas.entrySet())
         {
             final Labels labels = labels(replica.getKey());
             lastStep.dataPoint(Snapshots.gaugePoint(labels, replica.getValue().lastStep()));
+            rejected.dataPoint(Snapshots.counterPoint(labels, replica.getValue().rejectedMessages()));
             if (replica.getValue().checkpoints() > 0)
             {
                 checkpointBytes.dataPoint(Snapshots.counterPoint(labels, replica.getValue().checkpointBytes()));
@@ -101,6 +107,7 @@ public final class ReplicaCollector extends TaskAccumulatorListener implements M
             histogram(replicas, "baton_checkpoint_write_seconds", "Time to write and publish each checkpoint.",
                 ReplicaTimings::checkpointCounts, ReplicaTimings::checkpointSumS, true),
             checkpointBytes.build(),
+            rejected.build(),
             lastStep.build());
     }
 

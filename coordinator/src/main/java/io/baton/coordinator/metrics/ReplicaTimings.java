@@ -10,9 +10,9 @@ import java.util.Arrays;
 
 /**
  * What one replica task measured about its own steps: histograms of step, data-wait and communication time (classic
- * buckets, {@link #BOUNDS_S}), the last step it finished, and for the replica that writes checkpoints their count,
- * write time and bytes. Travels from the executor to the driver as the value of a {@link ReplicaTimingsAccumulator}
- * (Spark sends running tasks' values with every executor heartbeat).
+ * buckets, {@link #BOUNDS_S}), the last step it finished, the collective messages it refused, and for the replica that
+ * writes checkpoints their count, write time and bytes. Travels from the executor to the driver as the value of a
+ * {@link ReplicaTimingsAccumulator} (Spark sends running tasks' values with every executor heartbeat).
  *
  * <p>Threading: the training thread (and the checkpoint writer thread) add; Spark's heartbeat thread copies or
  * serialises; every method is synchronized, and so is serialisation, so a copy is never torn.
@@ -36,6 +36,7 @@ public final class ReplicaTimings implements Serializable
     private final long[] checkpointCounts = new long[BOUNDS_S.length + 1];
     private double checkpointSumS;
     private long checkpointBytes;
+    private long rejectedMessages;
 
     /** Records one step of replica {@code replicaRank}. */
     public synchronized void addStep(final int replicaRank, final StepMetrics step)
@@ -45,6 +46,7 @@ public final class ReplicaTimings implements Serializable
         stepSumS += observe(stepCounts, step.stepMs() / 1000.0);
         dataWaitSumS += observe(dataWaitCounts, step.dataWaitMs() / 1000.0);
         commSumS += observe(commCounts, step.commMs() / 1000.0);
+        rejectedMessages += Math.max(0, step.rejectedMessages());
     }
 
     /** Records one published checkpoint of replica {@code replicaRank}. */
@@ -85,6 +87,7 @@ public final class ReplicaTimings implements Serializable
         commSumS += o.commSumS;
         checkpointSumS += o.checkpointSumS;
         checkpointBytes += o.checkpointBytes;
+        rejectedMessages += o.rejectedMessages;
     }
 
     private static void add(final long[] into, final long[] from)
@@ -109,6 +112,7 @@ public final class ReplicaTimings implements Serializable
         c.commSumS = commSumS;
         c.checkpointSumS = checkpointSumS;
         c.checkpointBytes = checkpointBytes;
+        c.rejectedMessages = rejectedMessages;
         return c;
     }
 
@@ -182,6 +186,15 @@ public final class ReplicaTimings implements Serializable
     synchronized long checkpointBytes()
     {
         return checkpointBytes;
+    }
+
+    /**
+     * Collective messages this replica refused because they failed authentication (strangers' handshakes and
+     * publications), reported with its steps.
+     */
+    synchronized long rejectedMessages()
+    {
+        return rejectedMessages;
     }
 
     @Serial

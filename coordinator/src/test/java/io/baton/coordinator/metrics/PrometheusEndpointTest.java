@@ -158,6 +158,11 @@ class PrometheusEndpointTest
                 body);
             assertTrue(body.contains("baton_checkpoint_written_bytes_total{job_name=\"job-a\",replica=\"0\"} 4096.0\n"),
                 body);
+            assertTrue(body.contains("# TYPE baton_collective_rejected_messages_total counter\n"), body);
+            assertTrue(body.contains("baton_collective_rejected_messages_total{job_name=\"job-a\",replica=\"0\"} "
+                + "0.0\n"), body);
+            assertTrue(body.contains("baton_collective_rejected_messages_total{job_name=\"job-a\",replica=\"1\"} "
+                + "10.0\n"), "2 refused in each of replica 1's 5 steps, over both of its tasks:\n" + body);
         }
     }
 
@@ -175,6 +180,7 @@ class PrometheusEndpointTest
             final ReplicaTimings received = (ReplicaTimings) in.readObject();
             assertEquals(sent.toString(), received.toString());
             assertEquals(4, received.stepCounts()[4], "4 steps of 0.1 s in the bucket up to 0.1 s");
+            assertEquals(8, received.rejectedMessages(), "2 refused messages in each of 4 steps");
         }
     }
 
@@ -184,8 +190,9 @@ class PrometheusEndpointTest
         final ReplicaTimings t = new ReplicaTimings();
         for (int i = 0; i < steps; i++)
         {
+            // replica 1 refuses 2 stranger's messages in each step (as its communicator reports them)
             t.addStep(rank, new StepMetrics(from + i, 0, from + i, 10, 0.1, 1.0, 0.5, 8, 100, seconds * 1000, 1,
-                seconds * 400, 1));
+                seconds * 400, 1, rank == 1 ? 2 : 0, 2));
         }
         if (rank == 0)
         {

@@ -169,6 +169,12 @@ public final class OverlappedAllReduce implements AutoCloseable
         return plan;
     }
 
+    /** Messages its communicator refused since creation ({@link Communicator#rejectedMessages()}). */
+    public long rejectedMessages()
+    {
+        return communicator.rejectedMessages();
+    }
+
     /** Nanoseconds the training thread spent in {@link #finish()} since creation: the all-reduce not hidden. */
     public long exposedNs()
     {

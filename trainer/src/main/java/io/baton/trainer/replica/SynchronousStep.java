@@ -147,6 +147,12 @@ public final class SynchronousStep
         return overlap == null ? 0 : overlap.exposedNs();
     }
 
+    /** Messages the overlapped all-reduce's communicator refused since it was set (0 without one). */
+    public long overlapRejectedMessages()
+    {
+        return overlap == null ? 0 : overlap.rejectedMessages();
+    }
+
     /** Baton's optimiser, or null when DL4J's updater is used. */
     public LargeBatchSgd optimizer()
     {

@@ -16,6 +16,9 @@ package io.baton.trainer.run;
  * @param dataWaitMs      time waiting for the data of this step.
  * @param commMs          time in collectives (gradient all-reduce, SyncBN and metrics) during this step.
  * @param gradNorm        L2 norm of the averaged gradient.
+ * @param rejectedMessages collective messages this replica refused during this step because they failed
+ *                        authentication (a stranger's handshake or publication; {@code Communicator#rejectedMessages}).
+ * @param jobRejectedMessages the same summed over every replica of the step (what rank 0's metrics line shows).
  */
 public record StepMetrics(
     long step,
@@ -30,7 +33,9 @@ public record StepMetrics(
     double stepMs,
     double dataWaitMs,
     double commMs,
-    double gradNorm)
+    double gradNorm,
+    long rejectedMessages,
+    long jobRejectedMessages)
 {
     /** One JSON object on one line. */
     public String toJson()
@@ -38,9 +43,9 @@ public record StepMetrics(
         return String.format(java.util.Locale.ROOT,
             "{\"step\":%d,\"epoch\":%d,\"step_in_epoch\":%d,\"steps_per_epoch\":%d,\"lr\":%s,\"loss\":%s,"
                 + "\"top1\":%s,\"images\":%d,\"images_per_sec\":%.3f,\"step_ms\":%.3f,\"data_wait_ms\":%.3f,"
-                + "\"comm_ms\":%.3f,\"grad_norm\":%s}",
+                + "\"comm_ms\":%.3f,\"grad_norm\":%s,\"rejected_messages\":%d}",
             step, epoch, stepInEpoch, stepsPerEpoch, num(lr), num(loss), num(top1), images, imagesPerSec, stepMs,
-            dataWaitMs, commMs, num(gradNorm));
+            dataWaitMs, commMs, num(gradNorm), jobRejectedMessages);
     }
 
     private static String num(final double v)

@@ -97,6 +97,12 @@ public final class TimedCommunicator implements Communicator
         timed(() -> delegate.barrier());
     }
 
+    @Override
+    public long rejectedMessages()
+    {
+        return delegate.rejectedMessages();
+    }
+
     private void timed(final Runnable call)
     {
         final long start = System.nanoTime();

@@ -36,6 +36,8 @@ public final class TrainingLoop
     private final Consumer<StepMetrics> listener;
     private double hugeActivation = 1e6;
     private TimedCommunicator bnGroup;
+    /** {@link #rejectedMessages()} as of the last step's metrics (0 at first: the connect's refusals count too). */
+    private long rejectedReported;
 
     /**
      * @param graph        the replica's network (initialised; SyncBatchNorm layers already bound to the communicator).
@@ -76,6 +78,16 @@ public final class TrainingLoop
     private long commNs()
     {
         return communicator.totalNs() + (bnGroup == null ? 0 : bnGroup.totalNs()) + step.overlapWaitNs();
+    }
+
+    /**
+     * Messages refused so far by this replica's communicators (the replica's, the SyncBatchNorm group's and the
+     * overlapped all-reduce's): strangers' handshakes and publications, dropped without effect.
+     */
+    private long rejectedMessages()
+    {
+        return communicator.rejectedMessages() + (bnGroup == null ? 0 : bnGroup.rejectedMessages())
+            + step.overlapRejectedMessages();
     }
 
     /**
@@ -153,8 +165,12 @@ public final class TrainingLoop
                     return nonFinite(globalStep, taken, batch, "gradient sum " + ex.gradientSum());
                 }
                 // One small all-reduce for the global loss and batch top-1; a rank that could not count sends -1,
-                // which makes the sum negative (every rank has the same graph, so all count or none does).
-                final double[] sums = {result.localLoss() * ids.length, ids.length, result.localCorrect()};
+                // which makes the sum negative (every rank has the same graph, so all count or none does). It also
+                // sums the messages the replicas refused since the last step's metrics (counted, not acted on).
+                final long rejectedNow = rejectedMessages();
+                final long rejected = Math.max(0, rejectedNow - rejectedReported);
+                rejectedReported = rejectedNow;
+                final double[] sums = {result.localLoss() * ids.length, ids.length, result.localCorrect(), rejected};
                 communicator.allReduceSmall(sums, ReduceOp.SUM);
                 final double loss = sums[0] / sums[1];
                 final double top1 = sums[2] < 0 ? Double.NaN : sums[2] / sums[1];
@@ -177,7 +193,9 @@ public final class TrainingLoop
                     (endNs - startNs) / 1e6,
                     (loadedNs - startNs) / 1e6,
                     (commNs() - commStartNs) / 1e6,
-                    result.gradientNorm()));
+                    result.gradientNorm(),
+                    rejected,
+                    (long) sums[3]));
                 globalStep++;
                 taken++;
                 final boolean epochEnd = s + 1 == order.steps();

@@ -6,6 +6,7 @@ import io.baton.common.collective.CollectiveConfigs;
 import io.baton.common.collective.CollectiveSettings;
 import io.baton.common.collective.Communicator;
 import io.baton.common.collective.PeerEndpoint;
+import io.baton.common.collective.ReduceOp;
 import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.data.GlobalBatchSampler;
 import io.baton.trainer.data.PartialBatchPolicy;
@@ -13,6 +14,7 @@ import io.baton.trainer.data.synthetic.PatternBatchSource;
 import io.baton.trainer.data.synthetic.PatternImages;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.ResNetZoo;
+import io.baton.trainer.replica.ThreadCommunicator;
 import io.baton.trainer.schedule.DecayKind;
 import io.baton.trainer.schedule.LrSchedule;
 import io.baton.trainer.syncbn.SyncBatchNorm;
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -137,6 +140,158 @@ class TrainingLoopTest
             assertTrue(metrics.stream().allMatch(m -> m.commMs() > 0 && m.stepMs() >= m.commMs()),
                 "communication time is measured and part of the step");
             return new Outcome(metrics, eval, graph.params().toFloatVector());
+        }
+    }
+
+    @Test
+    void messagesTheReplicasRefusedAreInEachStepsMetrics() throws Exception
+    {
+        final List<ThreadCommunicator> world = ThreadCommunicator.world(2, 60_000);
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        try
+        {
+            final List<Future<List<StepMetrics>>> futures = new ArrayList<>();
+            for (int rank = 0; rank < 2; rank++)
+            {
+                // rank r's communicator refuses r + 1 strangers' messages per step, and rank 1 refused 5 at connect
+                final Refusing refusing = new Refusing(world.get(rank), rank + 1, rank == 1 ? 5 : 0);
+                futures.add(pool.submit(() -> shortRun(refusing)));
+            }
+            final List<StepMetrics> rank0 = futures.get(0).get(5, TimeUnit.MINUTES);
+            final List<StepMetrics> rank1 = futures.get(1).get(5, TimeUnit.MINUTES);
+            assertEquals(2, rank0.size());
+            for (int i = 0; i < rank0.size(); i++)
+            {
+                final long atConnect = i == 0 ? 5 : 0;
+                assertEquals(1, rank0.get(i).rejectedMessages(), "rank 0's own, step " + i);
+                assertEquals(2 + atConnect, rank1.get(i).rejectedMessages(), "rank 1's own, step " + i);
+                assertEquals(3 + atConnect, rank0.get(i).jobRejectedMessages(), "summed over the replicas");
+                assertEquals(rank0.get(i).jobRejectedMessages(), rank1.get(i).jobRejectedMessages());
+                assertTrue(rank0.get(i).toJson().endsWith(",\"rejected_messages\":" + (3 + atConnect) + "}"),
+                    rank0.get(i).toJson());
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
+    private static List<StepMetrics> shortRun(final Communicator refusing)
+    {
+        try (TimedCommunicator communicator = new TimedCommunicator(refusing);
+             PatternBatchSource source = new PatternBatchSource(new PatternImages(SEED, CLASSES, 8, 8), 32, SEED))
+        {
+            final ModelOptions options = ModelOptions.builder("resnet20").input(8, 8, 3).numClasses(CLASSES)
+                .seed(SEED).build();
+            final ComputationGraph graph = ResNetZoo.graph(options, spec -> spec.applyTo(new SyncBatchNorm()),
+                new Nesterovs(0.02, 0.9));
+            SyncBatchNorm.bind(graph, communicator);
+            final GlobalBatchSampler sampler = new GlobalBatchSampler(32, 16, 2, SEED, PartialBatchPolicy.DROP);
+            final LrSchedule schedule = new LrSchedule(0.02, 16, 16, 0, 0.1, DecayKind.CONSTANT, new int[0], 0.1, 1);
+            final List<StepMetrics> metrics = new ArrayList<>();
+            final TrainingLoop trainer = new TrainingLoop(graph, communicator, source, sampler, schedule, 1, 0, null,
+                metrics::add);
+            trainer.synchronizeInitialState();
+            trainer.train(0);
+            return metrics;
+        }
+    }
+
+    /**
+     * Forwards every call; its {@link #rejectedMessages()} reads as if {@code perStep} more strangers' messages had
+     * been refused since it was last read (the training loop reads it once per step), plus {@code atConnect} before.
+     */
+    private static final class Refusing implements Communicator
+    {
+        private final Communicator delegate;
+        private final long perStep;
+        private long refused;
+
+        Refusing(final Communicator delegate, final long perStep, final long atConnect)
+        {
+            this.delegate = delegate;
+            this.perStep = perStep;
+            this.refused = atConnect;
+        }
+
+        @Override
+        public long rejectedMessages()
+        {
+            refused += perStep;
+            return refused;
+        }
+
+        @Override
+        public int rank()
+        {
+            return delegate.rank();
+        }
+
+        @Override
+        public int worldSize()
+        {
+            return delegate.worldSize();
+        }
+
+        @Override
+        public void allReduce(final float[] data, final int offset, final int length, final ReduceOp op)
+        {
+            delegate.allReduce(data, offset, length, op);
+        }
+
+        @Override
+        public void allReduce(final long address, final long floatCount, final ReduceOp op)
+        {
+            delegate.allReduce(address, floatCount, op);
+        }
+
+        @Override
+        public void allReduce(final ByteBuffer directFloats, final ReduceOp op)
+        {
+            delegate.allReduce(directFloats, op);
+        }
+
+        @Override
+        public void allReduceSmall(final double[] data, final ReduceOp op)
+        {
+            delegate.allReduceSmall(data, op);
+        }
+
+        @Override
+        public void broadcast(final float[] data, final int offset, final int length, final int root)
+        {
+            delegate.broadcast(data, offset, length, root);
+        }
+
+        @Override
+        public void broadcast(final long address, final long floatCount, final int root)
+        {
+            delegate.broadcast(address, floatCount, root);
+        }
+
+        @Override
+        public byte[] broadcastBytes(final byte[] payload, final int root)
+        {
+            return delegate.broadcastBytes(payload, root);
+        }
+
+        @Override
+        public byte[][] allGather(final byte[] payload)
+        {
+            return delegate.allGather(payload);
+        }
+
+        @Override
+        public void barrier()
+        {
+            delegate.barrier();
+        }
+
+        @Override
+        public void close()
+        {
+            delegate.close();
         }
     }
 

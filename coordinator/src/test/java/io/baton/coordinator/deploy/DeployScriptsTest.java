@@ -123,6 +123,52 @@ class DeployScriptsTest
     }
 
     @Test
+    void kubernetesClusterModeRunsTheImagesJarsAndUploadsTheLocalJobConfiguration(@TempDir final Path dist)
+        throws Exception
+    {
+        Files.createDirectories(dist.resolve("conf"));
+        Files.createDirectories(dist.resolve("lib"));
+        Files.createDirectories(dist.resolve("app"));
+        Files.copy(ROOT.resolve("conf/jvm.properties"), dist.resolve("conf/jvm.properties"));
+        Files.writeString(dist.resolve("app/baton-coordinator-0.jar"), "");
+        Files.writeString(dist.resolve("app/baton-common-0.jar"), "");
+        Files.writeString(dist.resolve("app/aeron-client-1.jar"), "");
+        final Path job = Files.writeString(dist.resolve("job.conf"), "train.epochs = 1\n");
+        final Path fake = Files.writeString(dist.resolve("spark-submit"), "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\"\n");
+        assertTrue(fake.toFile().setExecutable(true));
+        final String script = ROOT.resolve("deploy/spark/submit-k8s.sh").toString();
+        final Map<String, String> env = new java.util.HashMap<>(Map.of("BATON_HOME", dist.toString(),
+            "SPARK_SUBMIT", fake.toString(), "K8S_MASTER", "k8s://https://api:6443", "IMAGE", "registry/baton:0.1",
+            "REPLICAS", "3"));
+
+        final Result refused = bash(env, script, "train", "-c", job.toString());
+        assertEquals(2, refused.code(), "a local -c without UPLOAD_DIR: " + refused.out());
+        assertTrue(refused.out().contains("set UPLOAD_DIR"), refused.out());
+
+        env.put("UPLOAD_DIR", "s3a://bucket/uploads");
+        final Result cluster = bash(env, script, "train", "-c", job.toString(), "--set", "run.dir=s3a://bucket/r1");
+        assertEquals(0, cluster.code(), cluster.out());
+        final List<String> args = cluster.out().lines().toList();
+        assertEquals("cluster", args.get(args.indexOf("--deploy-mode") + 1));
+        assertEquals("local:///opt/baton/app/aeron-client-1.jar,local:///opt/baton/app/baton-common-0.jar",
+            args.get(args.indexOf("--jars") + 1), "the image's jars, named from app/: " + cluster.out());
+        assertTrue(args.contains("local:///opt/baton/app/baton-coordinator-0.jar"), cluster.out());
+        assertEquals(job.toString(), args.get(args.indexOf("--files") + 1), cluster.out());
+        assertEquals("job.conf", args.get(args.indexOf("-c") + 1), "read in the driver's pod: " + cluster.out());
+        assertTrue(args.contains("spark.kubernetes.file.upload.path=s3a://bucket/uploads"), cluster.out());
+        assertTrue(args.contains("spark.kubernetes.container.image=registry/baton:0.1"), cluster.out());
+        assertTrue(args.contains("spark.executor.instances=3"), cluster.out());
+        assertTrue(args.contains("spark.dynamicAllocation.enabled=false"), cluster.out());
+        assertTrue(args.contains("spark.kubernetes.driverEnv.MALLOC_TOP_PAD_=67108864"), cluster.out());
+        assertTrue(args.stream().anyMatch(a -> a.startsWith("spark.driver.extraJavaOptions=") && a.contains(
+            "--add-opens")), cluster.out());
+        assertTrue(args.stream().noneMatch(a -> a.contains("extraClassPath")), "no class path of Baton's: "
+            + cluster.out());
+        assertTrue(args.stream().noneMatch(a -> a.startsWith("spark.executor.extraJavaOptions=")),
+            "the executors' options stay the user's; Baton's driver appends its flags: " + cluster.out());
+    }
+
+    @Test
     void retrainConfigurationLoadsWithItsShortSchedule()
     {
         final BatonConfig config = new ConfigLoader(ConfigDef.discover()).load(ROOT.resolve("conf/retrain.conf"),

@@ -15,6 +15,8 @@
 #   SKIP_BUILD=1          reuse deploy/target/baton instead of running mvn package
 #   OTHER_SPARK_PORT, BATON_SPARK_PORT   the two masters' ports (7177, 7277)
 #   BENCH_LOCK            a lock file: Maven and each cluster run are run under flock on it (for shared machines)
+#   RUN_TIMEOUT           seconds one training run may take before it is killed (600): a hung driver must not
+#                         keep the clusters (and BENCH_LOCK) forever
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 here="$root/bench/cluster"
@@ -189,7 +191,7 @@ run_other() {
   local rc=0
   BATON_HOME="$dist" SPARK_HOME="$home" SPARK_SCALA_VERSION=2.12 SPARK_LOCAL_IP=127.0.0.1 \
     SPARK_SUBMIT="$home/bin/spark-submit" MASTER="$master" EXECUTOR_MEMORY=1500m \
-    "$dist/spark/submit-standalone.sh" train --run-dir "file://$work/run-other" "${job[@]}" \
+    timeout -k 10 "${RUN_TIMEOUT:-600}" "$dist/spark/submit-standalone.sh" train --run-dir "file://$work/run-other" "${job[@]}" \
     > "$work/train-other.log" 2>&1 || rc=$?
   # Stop this cluster before the next one (2 cores).
   local pid
@@ -213,7 +215,7 @@ run_baton() {
   say "submitting with $dist/spark/spark-submit.sh (Baton's Spark)"
   BATON_HOME="$dist" SPARK_SUBMIT="$dist/spark/spark-submit.sh" MASTER="spark://127.0.0.1:$baton_port" \
     EXECUTOR_MEMORY=1500m SPARK_LOCAL_IP=127.0.0.1 \
-    "$dist/spark/submit-standalone.sh" train --run-dir "file://$work/run-baton" "${job[@]}" \
+    timeout -k 10 "${RUN_TIMEOUT:-600}" "$dist/spark/submit-standalone.sh" train --run-dir "file://$work/run-baton" "${job[@]}" \
     > "$work/train-baton.log" 2>&1 || rc=$?
   BATON_HOME="$dist" BATON_SPARK_STATE="$work/baton-cluster" BATON_SPARK_PORT="$baton_port" \
     "$dist/spark/local-cluster.sh" stop >&2 || true

@@ -44,7 +44,19 @@ public final class BatonCli
             System.exit(EXIT_USAGE);
         }
         NativeRuntime.configure();
-        final int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        int code;
+        try
+        {
+            code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        }
+        catch (final Throwable ex)
+        {
+            // An Error (e.g. NoClassDefFoundError from a cluster's mismatched library) passes picocli's handler: without
+            // this, Spark's and Aeron's non-daemon threads kept the driver JVM alive after main ended.
+            System.err.println("baton failed: " + ex);
+            ex.printStackTrace(System.err);
+            code = EXIT_FAILED;
+        }
         if (YarnClusterDriver.isThisJvm())
         {
             // The user thread of Spark's ApplicationMaster: System.exit would end the AM before it reports a status.

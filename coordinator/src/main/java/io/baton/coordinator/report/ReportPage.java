@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.baton.trainer.run.RunJson;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,22 +53,14 @@ public final class ReportPage
             final ArrayNode values = rows.addArray();
             for (final String field : METRIC_FIELDS)
             {
-                final JsonNode v = row.get(field);
-                if (v == null || v.isNull() || (v.isTextual() && !isNumber(v.asText())) || !(v.isNumber() || v.isTextual()))
+                final double d = RunJson.number(row.get(field));
+                if (Double.isFinite(d))
                 {
-                    values.addNull();
+                    values.add(d);
                 }
                 else
                 {
-                    final double d = v.asDouble();
-                    if (Double.isFinite(d))
-                    {
-                        values.add(d);
-                    }
-                    else
-                    {
-                        values.addNull();
-                    }
+                    values.addNull();
                 }
             }
         }
@@ -90,19 +83,6 @@ public final class ReportPage
         }
         return template().replace("/*BATON_TITLE*/", escape(title)).replace("/*BATON_DATA*/", json)
             .replace("/*BATON_SCRIPT*/", resource("report.js"));
-    }
-
-    private static boolean isNumber(final String text)
-    {
-        try
-        {
-            Double.parseDouble(text);
-            return true;
-        }
-        catch (final NumberFormatException ex)
-        {
-            return false;
-        }
     }
 
     static String escape(final String text)

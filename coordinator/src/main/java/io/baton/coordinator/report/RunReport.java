@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.baton.common.store.StoreSemantics;
 import io.baton.coordinator.train.RunDirectory;
+import io.baton.trainer.run.RunJson;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -27,7 +28,7 @@ public final class RunReport
     /** Default report file name inside the run directory. */
     public static final String REPORT = RunDirectory.REPORT;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = RunJson.MAPPER;
 
     private RunReport()
     {

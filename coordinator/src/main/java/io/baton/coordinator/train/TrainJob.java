@@ -13,6 +13,7 @@ import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.BarrierTaskExecutors;
 import io.baton.coordinator.spark.NotEnoughSlotsException;
 import io.baton.coordinator.spark.SlotCheck;
+import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
@@ -391,9 +392,8 @@ public final class TrainJob
                 final List<ReplicaReport> reports;
                 try
                 {
-                    reports = BarrierLauncher.run(sc, shape.worldSize(), "baton train "
-                        + config.get(TrainerKeys.MODEL_ARCH) + " x" + shape.worldSize() + " from step "
-                        + spec.startStep(), new TrainTask(config.render(), spec, metrics.accumulator()));
+                    reports = BarrierLauncher.run(sc, shape.worldSize(), label(stage, spec, plan, shape),
+                        new TrainTask(config.render(), spec, metrics.accumulator()));
                 }
                 catch (final Exception ex)
                 {
@@ -556,6 +556,15 @@ public final class TrainJob
         return new StageSpec(from == null ? null : from.dir(), from == null ? -1 : from.position().step(), start,
             shape.worldSize(), shape.globalBatch(), lrScale, rewarmupFrom, rewarmupSteps, stopAt, nanRollbacks,
             generation, appendMetrics);
+    }
+
+    /** The stage's job group and description in the Spark UI: its replica set and step range. */
+    private SparkJobLabel label(final int stage, final StageSpec spec, final TrainPlan plan, final ElasticPlan shape)
+    {
+        final long total = stepsPerEpoch(plan, shape) * plan.epochs();
+        return SparkJobLabel.train(config.get(CommonKeys.JOB_NAME), stage, shape.worldSize(),
+            config.get(TrainerKeys.TRAIN_REPLICAS), spec.startStep(), spec.stopAtStep() >= 0
+                ? Math.min(spec.stopAtStep(), total) : total, total, spec.checkpointStep());
     }
 
     private long stepsPerEpoch(final TrainPlan plan, final ElasticPlan shape)

@@ -33,15 +33,14 @@ public final class RunReport
     public static final String HEALTH = RunDirectory.HEALTH;
     /** Default report file name inside the run directory. */
     public static final String REPORT = RunDirectory.REPORT;
+    /** File name of a report of several runs, written into the first run's directory unless told otherwise. */
+    public static final String COMPARE_REPORT = "report-compare.html";
 
     private static final ObjectMapper JSON = RunJson.MAPPER;
 
     private RunReport()
     {
     }
-
-    /** File name of a report of several runs, written into the first run's directory unless told otherwise. */
-    public static final String COMPARE_REPORT = "report-compare.html";
 
     /**
      * Where a report went, and what its reader should know about the input (also shown on the page).

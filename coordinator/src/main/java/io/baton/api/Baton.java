@@ -363,7 +363,25 @@ public final class Baton
      */
     public String report(final String runDir, final String output)
     {
-        return RunReport.write(new RunDirectory(runDir), output).toString();
+        return report(List.of(runDir), output);
+    }
+
+    /**
+     * Writes one self-contained HTML page overlaying several runs (one series per run, labelled with its directory's
+     * name), e.g. this week's retraining and last week's; runs with different step counts share the step axis. What
+     * the reader should know about the input (an unfinished last metrics line, runs of different lengths) is printed
+     * to the progress writer and shown on the page.
+     *
+     * @param output where to write it, or null for {@code <run>/report.html} (one run) or
+     *               {@code <first run>/report-compare.html} (several).
+     * @return where it was written.
+     */
+    public String report(final List<String> runDirs, final String output)
+    {
+        final RunReport.Written written = RunReport.write(runDirs.stream().map(RunDirectory::new).toList(), output);
+        written.notes().forEach(note -> out.println("note: " + note));
+        out.flush();
+        return written.path().toString();
     }
 
     /** Refuses a context on which a barrier stage cannot run, naming the setting. */

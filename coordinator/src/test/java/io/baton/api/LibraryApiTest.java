@@ -2,6 +2,8 @@ package io.baton.api;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -136,11 +138,35 @@ class LibraryApiTest
     {
         final TrainResult plain = twoReplicas();
         final StringWriter log = new StringWriter();
-        final TrainResult failed = Baton.on(sc).progressTo(new PrintWriter(log, true)).train(
-            Model.of(UserCnn.configuration(16, 4)), settings(work.resolve("failed"), "debug.fail-at-step=7",
-                "recovery.max-restarts=1"));
+        final List<String> descriptions = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final SparkListener jobs = new SparkListener()
+        {
+            @Override
+            public void onJobStart(final SparkListenerJobStart start)
+            {
+                descriptions.add(start.properties().getProperty("spark.jobGroup.id") + ": "
+                    + start.properties().getProperty("spark.job.description"));
+            }
+        };
+        sc.sc().addSparkListener(jobs);
+        final TrainResult failed;
+        try
+        {
+            failed = Baton.on(sc).progressTo(new PrintWriter(log, true)).train(
+                Model.of(UserCnn.configuration(16, 4)), settings(work.resolve("failed"), "debug.fail-at-step=7",
+                    "recovery.max-restarts=1"));
+        }
+        finally
+        {
+            sc.sc().removeSparkListener(jobs);
+        }
         assertTrue(log.toString().contains("restart 1 of 1"), log.toString());
         assertTrue(log.toString().contains("from step 6 ("), "resumed from the step-6 checkpoint:\n" + log);
+        // The Spark UI tells the two stages apart (each job's start was posted seconds before training ended).
+        assertTrue(descriptions.contains("baton-train-baton-job: baton train job=baton-job stage 0: replicas 0-1, "
+            + "steps 0-7 of 8"), descriptions.toString());
+        assertTrue(descriptions.stream().anyMatch(d -> d.startsWith("baton-train-baton-job: baton train job=baton-job "
+            + "stage 1: replicas 0-1, steps 6-7 of 8 (resumed from checkpoint step ")), descriptions.toString());
         assertEquals(plain.paramsChecksum(), failed.paramsChecksum());
         assertTrue(Arrays.equals(params(plain.model()), params(failed.model())), "bit-identical parameters");
 

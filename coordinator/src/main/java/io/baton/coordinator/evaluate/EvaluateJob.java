@@ -1,6 +1,7 @@
 package io.baton.coordinator.evaluate;
 
 import io.baton.common.config.BatonConfig;
+import io.baton.common.config.CommonKeys;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
 import io.baton.common.store.StagedFile;
@@ -8,6 +9,7 @@ import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.SlotCheck;
+import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.TrainerKeys;
@@ -83,7 +85,8 @@ public final class EvaluateJob
             try (EvaluateProgress progress = new EvaluateProgress(sc, scored, samples, out,
                 config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
             {
-                reports = BarrierLauncher.run(sc, replicas, "baton evaluate " + modelUri,
+                reports = BarrierLauncher.run(sc, replicas,
+                    SparkJobLabel.evaluate(config.get(CommonKeys.JOB_NAME), replicas, modelUri),
                     new EvaluateReplica(config.render(), modelUri, System.currentTimeMillis(), scored));
             }
             for (final EvaluationReport report : reports)

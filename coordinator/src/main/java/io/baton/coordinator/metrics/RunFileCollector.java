@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.baton.coordinator.report.JsonLines;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.coordinator.train.StepSegments;
+import io.baton.trainer.run.RunJson;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
@@ -232,21 +233,6 @@ public final class RunFileCollector implements MultiCollector
 
     static double number(final JsonNode v)
     {
-        if (v == null || v.isNull() || v.isMissingNode())
-        {
-            return Double.NaN;
-        }
-        if (v.isNumber())
-        {
-            return v.asDouble();
-        }
-        try
-        {
-            return Double.parseDouble(v.asText());
-        }
-        catch (final NumberFormatException ex)
-        {
-            return Double.NaN;
-        }
+        return RunJson.number(v);
     }
 }

@@ -1,5 +1,6 @@
 package io.baton.coordinator.prepare;
 
+import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.trainer.data.shard.Manifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -109,11 +110,11 @@ public final class PrepareJob
         final Path outRoot) throws IOException
     {
         final List<ShardTask> tasks = ShardTask.plan(plan, options.shardBytes());
-        sc.setJobDescription("baton prepare " + plan.split() + ": " + plan.files().size() + " files, "
-            + tasks.size() + " shards");
         progress.start(plan.split(), plan.files().size());
         final List<ShardResult> results;
-        try (PrepareProgress.Printer printer = progress.printer(out, 2000))
+        try (PrepareProgress.Printer printer = progress.printer(out, 2000);
+             SparkJobLabel.Scope label = SparkJobLabel.prepare(plan.split(), plan.files().size(), tasks.size(),
+                 options.output().toString()).apply(sc))
         {
             results = new ArrayList<>(sc.parallelize(tasks, tasks.size())
                 .map(new ShardTaskRunner(options, numClasses, files, bytes))

@@ -2,6 +2,7 @@ package io.baton.coordinator.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.trainer.run.RunJson;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -17,7 +18,7 @@ import java.util.List;
  */
 public record JsonLines(List<JsonNode> rows, int skipped, boolean partial)
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = RunJson.MAPPER;
 
     /** Parses {@code text} (null = the file does not exist: no rows). */
     public static JsonLines parse(final String text)

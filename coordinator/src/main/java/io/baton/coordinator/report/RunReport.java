@@ -1,9 +1,11 @@
 package io.baton.coordinator.report;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.baton.common.store.StoreSemantics;
 import io.baton.coordinator.train.RunDirectory;
+import io.baton.trainer.run.RunJson;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -12,11 +14,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * Builds a run's report from whatever its directory holds now ({@code metrics.jsonl}, {@code health.jsonl},
- * {@code run-events.jsonl}, {@code summary.json}), so it can be regenerated while training runs, and writes it atomically (a temporary file
- * renamed over the old report; on an object store, written in place, which is atomic there).
+ * Builds a run's report, or several runs' overlaid, from whatever their directories hold now ({@code metrics.jsonl},
+ * {@code health.jsonl}, {@code run-events.jsonl}, {@code summary.json}), so it can be regenerated while training runs,
+ * and writes it atomically (a temporary file renamed over the old report; on an object store, written in place, which
+ * is atomic there). Damaged input is said, not thrown: an unfinished last line is left out, unreadable lines are
+ * skipped and counted, runs of different lengths share the step axis; each becomes a note on the page and for the
+ * caller.
  *
  * <p>Thread-safe (stateless).
  */
@@ -26,15 +33,65 @@ public final class RunReport
     public static final String HEALTH = RunDirectory.HEALTH;
     /** Default report file name inside the run directory. */
     public static final String REPORT = RunDirectory.REPORT;
+    /** File name of a report of several runs, written into the first run's directory unless told otherwise. */
+    public static final String COMPARE_REPORT = "report-compare.html";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = RunJson.MAPPER;
 
     private RunReport()
     {
     }
 
+    /**
+     * Where a report went, and what its reader should know about the input (also shown on the page).
+     *
+     * @param path  the page written.
+     * @param notes one line each: an unfinished last metrics line left out, unreadable lines skipped, runs that cover
+     *              different steps.
+     */
+    public record Written(Path path, List<String> notes)
+    {
+    }
+
     /** The report page of the run, as of now. */
     public static String render(final RunDirectory run)
+    {
+        return render(List.of(run), new ArrayList<>());
+    }
+
+    /** The page of {@code runs} overlaid, as of now; what the reader should know is added to {@code notes}. */
+    static String render(final List<RunDirectory> runs, final List<String> notes)
+    {
+        if (runs.isEmpty())
+        {
+            throw new IllegalArgumentException("no run directory given");
+        }
+        final List<ReportPage.Run> read = new ArrayList<>();
+        final List<String> names = names(runs);
+        for (int k = 0; k < runs.size(); k++)
+        {
+            read.add(read(runs.get(k), names.get(k), notes));
+        }
+        if (read.size() > 1)
+        {
+            final List<String> spans = new ArrayList<>();
+            boolean differ = false;
+            for (final ReportPage.Run r : read)
+            {
+                final String span = span(r.metrics());
+                differ |= !span.equals(span(read.get(0).metrics()));
+                spans.add(r.name() + " " + span);
+            }
+            if (differ)
+            {
+                notes.add("the runs cover different steps (" + String.join("; ", spans) + "): they share the step "
+                    + "axis, and each run's curve ends where its metrics end");
+            }
+        }
+        return ReportPage.render(read, notes, Instant.now().toString());
+    }
+
+    private static ReportPage.Run read(final RunDirectory run, final String name, final List<String> notes)
     {
         final JsonLines metrics = JsonLines.parse(run.readStepLines(RunDirectory.METRICS));
         final JsonLines health = JsonLines.parse(run.readStepLines(HEALTH));
@@ -47,9 +104,10 @@ public final class RunReport
             {
                 summary = JSON.readTree(summaryText);
             }
-            catch (final IOException ex)
+            catch (final JsonProcessingException ex)
             {
-                summary = null;
+                notes.add(name + ": " + RunDirectory.SUMMARY + " is unreadable (" + ex.getOriginalMessage()
+                    + ") and was left out");
             }
         }
         if (metrics.rows().isEmpty() && summary == null && !run.hasStepLines(RunDirectory.METRICS))
@@ -57,10 +115,72 @@ public final class RunReport
             throw new IllegalArgumentException("run directory " + run.uri() + " has no " + RunDirectory.METRICS
                 + " and no " + RunDirectory.SUMMARY + ": not a Baton run directory, or training has not started");
         }
+        if (metrics.partial())
+        {
+            notes.add(name + ": the unfinished last line of " + RunDirectory.METRICS + " was left out (training is "
+                + "still writing it, or the file was cut short)");
+        }
+        if (metrics.skipped() + health.skipped() + events.skipped() > 0)
+        {
+            notes.add(name + ": " + (metrics.skipped() + health.skipped() + events.skipped()) + " unreadable line(s) of "
+                + RunDirectory.METRICS + ", " + HEALTH + " or " + RunDirectory.EVENTS + " skipped");
+        }
+        return new ReportPage.Run(name, metrics, health, events, summary);
+    }
+
+    /** {@code steps 0-29 (30 lines)}, or {@code no steps yet}. */
+    private static String span(final JsonLines metrics)
+    {
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (final JsonNode row : metrics.rows())
+        {
+            final double step = RunJson.number(row.get("step"));
+            if (Double.isFinite(step))
+            {
+                first = Math.min(first, (long) step);
+                last = Math.max(last, (long) step);
+            }
+        }
+        return first > last ? "no steps yet" : "steps " + first + "-" + last + " (" + metrics.rows().size() + " lines)";
+    }
+
+    /** Each run's directory name; where two are the same, with their parents' names too ({@code 2026-w48/run}). */
+    static List<String> names(final List<RunDirectory> runs)
+    {
+        final List<String> names = new ArrayList<>();
+        for (final RunDirectory run : runs)
+        {
+            names.add(name(run, 1));
+        }
+        for (int k = 0; k < names.size(); k++)
+        {
+            if (java.util.Collections.frequency(names, names.get(k)) > 1)
+            {
+                final String same = names.get(k);
+                for (int j = 0; j < names.size(); j++)
+                {
+                    if (names.get(j).equals(same))
+                    {
+                        names.set(j, name(runs.get(j), 2));
+                    }
+                }
+            }
+        }
+        return names;
+    }
+
+    private static String name(final RunDirectory run, final int parts)
+    {
         final String path = run.uri().getPath();
         final String trimmed = path == null ? "" : path.replaceAll("/+$", "");
-        final String title = trimmed.isEmpty() ? run.uri().toString() : trimmed.substring(trimmed.lastIndexOf('/') + 1);
-        return ReportPage.render(title, metrics, health, events, summary, Instant.now().toString());
+        if (trimmed.isEmpty())
+        {
+            return run.uri().toString();
+        }
+        final String[] segments = trimmed.split("/");
+        final int from = Math.max(0, segments.length - parts);
+        return String.join("/", java.util.Arrays.asList(segments).subList(from, segments.length)).replaceAll("^/", "");
     }
 
     /**
@@ -69,8 +189,24 @@ public final class RunReport
      */
     public static Path write(final RunDirectory run, final String output)
     {
-        final String html = render(run);
-        final Path target = output == null ? run.path(REPORT) : new Path(new RunDirectory(output).uri());
+        return write(List.of(run), output).path();
+    }
+
+    /**
+     * Writes the report of {@code runs} (one run, or several overlaid) to {@code output} (null = {@code report.html}
+     * in the run directory, or {@link #COMPARE_REPORT} in the first run's directory for several runs).
+     */
+    public static Written write(final List<RunDirectory> runs, final String output)
+    {
+        final List<String> notes = new ArrayList<>();
+        final String html = render(runs, notes);
+        final Path target = output != null ? new Path(new RunDirectory(output).uri())
+            : runs.get(0).path(runs.size() == 1 ? REPORT : COMPARE_REPORT);
+        return new Written(writePage(target, html), List.copyOf(notes));
+    }
+
+    private static Path writePage(final Path target, final String html)
+    {
         try
         {
             final FileSystem fs = target.getFileSystem(new org.apache.hadoop.conf.Configuration());

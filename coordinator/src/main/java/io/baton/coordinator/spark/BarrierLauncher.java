@@ -17,7 +17,8 @@ import java.util.stream.IntStream;
 
 /**
  * Runs one gang-scheduled Spark stage of N tasks, one per replica, in barrier mode: all start together or none
- * does, and a failed task fails the whole stage. Returns each replica's result in rank order.
+ * does, and a failed task fails the whole stage. Returns each replica's result in rank order. The job and its stage
+ * carry the {@link SparkJobLabel} in the Spark UI.
  *
  * <p>Threading: call from the driver's thread; blocks until the stage ends.
  */
@@ -28,16 +29,14 @@ public final class BarrierLauncher
     }
 
     public static <R extends Serializable> List<R> run(
-        final JavaSparkContext sc, final int replicas, final String description, final ReplicaBody<R> body)
+        final JavaSparkContext sc, final int replicas, final SparkJobLabel label, final ReplicaBody<R> body)
     {
         final List<Integer> ranks = new ArrayList<>();
         IntStream.range(0, replicas).forEach(ranks::add);
         final JavaRDD<Integer> seeds = sc.parallelize(ranks, replicas);
         final ClassTag<Object> tag = ClassTag$.MODULE$.apply(Object.class);
-        // The caller's context may be a user's: put its thread's job description back afterwards.
-        final String previous = sc.getLocalProperty("spark.job.description");
-        sc.setJobDescription(description);
-        try
+        // The caller's context may be a user's: its thread's job group and description are put back afterwards.
+        try (SparkJobLabel.Scope ignored = label.apply(sc))
         {
             final RDD<Object> results = seeds.rdd().barrier().mapPartitions(new RunReplica<>(replicas, body), false,
                 tag);
@@ -49,10 +48,6 @@ public final class BarrierLauncher
                 out.add(r);
             }
             return out;
-        }
-        finally
-        {
-            sc.setJobDescription(previous);
         }
     }
 

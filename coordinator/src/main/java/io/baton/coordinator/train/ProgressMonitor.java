@@ -2,6 +2,7 @@ package io.baton.coordinator.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.trainer.run.RunJson;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -24,7 +25,7 @@ import java.util.Set;
  */
 public final class ProgressMonitor implements AutoCloseable
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = RunJson.MAPPER;
 
     private final RunDirectory run;
     private final TrainPlan plan;

@@ -1,6 +1,8 @@
 package io.baton.coordinator.train;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.baton.common.store.StoreSemantics;
+import io.baton.trainer.run.RunJson;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -9,8 +11,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -25,6 +28,7 @@ final class RunEvents
 {
     static final String FILE = RunDirectory.EVENTS;
     private static final Logger LOG = LoggerFactory.getLogger(RunEvents.class);
+    private static final MathContext SIX_DIGITS = new MathContext(6);
 
     private final RunDirectory run;
 
@@ -36,23 +40,7 @@ final class RunEvents
     /** Appends one event; {@code loud} events are logged as warnings. */
     void record(final String event, final Map<String, Object> fields, final boolean loud)
     {
-        final StringBuilder json = new StringBuilder("{\"event\":\"").append(event).append("\",\"time_ms\":")
-            .append(System.currentTimeMillis());
-        for (final Map.Entry<String, Object> e : fields.entrySet())
-        {
-            json.append(",\"").append(e.getKey()).append("\":");
-            final Object v = e.getValue();
-            if (v instanceof Number n && Double.isFinite(n.doubleValue()))
-            {
-                json.append(v instanceof Double d ? String.format(Locale.ROOT, "%.6g", d) : v.toString());
-            }
-            else
-            {
-                json.append('"').append(String.valueOf(v).replace("\\", "\\\\").replace("\"", "\\\"")
-                    .replace("\n", " ")).append('"');
-            }
-        }
-        final String line = json.append("}\n").toString();
+        final String line = RunJson.line(event(event, System.currentTimeMillis(), fields)) + "\n";
         if (loud)
         {
             LOG.warn("run event: {}", line.trim());
@@ -77,6 +65,43 @@ final class RunEvents
         {
             throw new UncheckedIOException("cannot append to " + file + ": " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * The event as a JSON object ({@link RunJson}): {@code event}, {@code time_ms}, then the fields in order. A finite
+     * number is a JSON number (a double rounded to six significant digits); anything else, NaN and infinities
+     * included, is its text, as the file has always held.
+     */
+    static ObjectNode event(final String event, final long timeMs, final Map<String, Object> fields)
+    {
+        final ObjectNode o = RunJson.object();
+        o.put("event", event);
+        o.put("time_ms", timeMs);
+        for (final Map.Entry<String, Object> e : fields.entrySet())
+        {
+            final Object v = e.getValue();
+            if (v instanceof Double || v instanceof Float)
+            {
+                final double d = ((Number)v).doubleValue();
+                if (Double.isFinite(d))
+                {
+                    o.put(e.getKey(), new BigDecimal(d).round(SIX_DIGITS).doubleValue());
+                }
+                else
+                {
+                    o.put(e.getKey(), String.valueOf(v));
+                }
+            }
+            else if (v instanceof Number n)
+            {
+                o.put(e.getKey(), n.longValue());
+            }
+            else
+            {
+                o.put(e.getKey(), String.valueOf(v));
+            }
+        }
+        return o;
     }
 
     /**

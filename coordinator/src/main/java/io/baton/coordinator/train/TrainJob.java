@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigUtil;
 import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
@@ -12,11 +13,13 @@ import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.BarrierTaskExecutors;
 import io.baton.coordinator.spark.NotEnoughSlotsException;
 import io.baton.coordinator.spark.SlotCheck;
+import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.model.UserGraphs;
+import io.baton.trainer.run.RunJson;
 import io.baton.trainer.run.TrainOutcome;
 import io.baton.trainer.syncbn.BnGroups;
 import org.apache.hadoop.fs.Path;
@@ -389,9 +392,8 @@ public final class TrainJob
                 final List<ReplicaReport> reports;
                 try
                 {
-                    reports = BarrierLauncher.run(sc, shape.worldSize(), "baton train "
-                        + config.get(TrainerKeys.MODEL_ARCH) + " x" + shape.worldSize() + " from step "
-                        + spec.startStep(), new TrainTask(config.render(), spec, metrics.accumulator()));
+                    reports = BarrierLauncher.run(sc, shape.worldSize(), label(stage, spec, plan, shape),
+                        new TrainTask(config.render(), spec, metrics.accumulator()));
                 }
                 catch (final Exception ex)
                 {
@@ -554,6 +556,15 @@ public final class TrainJob
         return new StageSpec(from == null ? null : from.dir(), from == null ? -1 : from.position().step(), start,
             shape.worldSize(), shape.globalBatch(), lrScale, rewarmupFrom, rewarmupSteps, stopAt, nanRollbacks,
             generation, appendMetrics);
+    }
+
+    /** The stage's job group and description in the Spark UI: its replica set and step range. */
+    private SparkJobLabel label(final int stage, final StageSpec spec, final TrainPlan plan, final ElasticPlan shape)
+    {
+        final long total = stepsPerEpoch(plan, shape) * plan.epochs();
+        return SparkJobLabel.train(config.get(CommonKeys.JOB_NAME), stage, shape.worldSize(),
+            config.get(TrainerKeys.TRAIN_REPLICAS), spec.startStep(), spec.stopAtStep() >= 0
+                ? Math.min(spec.stopAtStep(), total) : total, total, spec.checkpointStep());
     }
 
     private long stepsPerEpoch(final TrainPlan plan, final ElasticPlan shape)
@@ -746,20 +757,22 @@ public final class TrainJob
         }
     }
 
+    /** {@code summary.json} ({@link RunJson}): a NaN or infinite loss or accuracy is null, as its readers expect. */
     static String summaryJson(final ReplicaReport r, final TrainPlan plan)
     {
-        return String.format(Locale.ROOT,
-            "{\"steps\":%d,\"last_stage_steps\":%d,\"seconds\":%.3f,\"last_loss\":%s,\"val_top1\":%s,"
-                + "\"val_top5\":%s,\"val_loss\":%s,\"val_samples\":%d,\"world_size\":%d,\"global_batch\":%d,"
-                + "\"epochs\":%d,\"params_checksum\":\"%s\"}%n",
-            r.nextStep(), r.steps(), r.seconds(), json(r.lastLoss()), json(r.evalTop1()), json(r.evalTop5()),
-            json(r.evalLoss()), r.evalSamples(), plan.worldSize(), plan.globalBatch(), plan.epochs(),
-            Long.toHexString(r.paramsChecksum()));
-    }
-
-    /** A JSON number, or null for NaN and infinities (which JSON cannot hold). */
-    private static String json(final double value)
-    {
-        return Double.isFinite(value) ? String.valueOf(value) : "null";
+        final ObjectNode o = RunJson.object();
+        o.put("steps", r.nextStep());
+        o.put("last_stage_steps", r.steps());
+        o.put("seconds", RunJson.rounded(r.seconds(), 3));
+        RunJson.putFiniteOrNull(o, "last_loss", r.lastLoss());
+        RunJson.putFiniteOrNull(o, "val_top1", r.evalTop1());
+        RunJson.putFiniteOrNull(o, "val_top5", r.evalTop5());
+        RunJson.putFiniteOrNull(o, "val_loss", r.evalLoss());
+        o.put("val_samples", r.evalSamples());
+        o.put("world_size", plan.worldSize());
+        o.put("global_batch", plan.globalBatch());
+        o.put("epochs", plan.epochs());
+        o.put("params_checksum", Long.toHexString(r.paramsChecksum()));
+        return RunJson.line(o) + "\n";
     }
 }

@@ -1,76 +1,36 @@
 (function () {
   "use strict";
-  var SVG = "http://www.w3.org/2000/svg";
+  // Charts are uPlot (inlined above this script). Every chart's host element gets data-points="<n>" (the non-empty
+  // values it plots) once drawn; the charts are also reachable as window.batonCharts[id] (the report test uses that
+  // to find where a step is drawn before it moves the mouse there).
   var COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
   var data = JSON.parse(document.getElementById("baton-data").textContent);
-  var col = {};
-  data.fields.forEach(function (f, i) { col[f] = i; });
-  var rows = data.metrics;
-  function values(field) { return rows.map(function (r) { return r[col[field]]; }); }
+  var runs = data.runs;
+  var multi = runs.length > 1;
+  var charts = {};
+  window.batonCharts = charts;
+
   function finite(v) { return typeof v === "number" && isFinite(v); }
-  function el(name, attrs, parent) {
-    var e = document.createElementNS(SVG, name);
-    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    parent.appendChild(e);
+  function fmt(v, digits) { return finite(v) ? v.toFixed(digits) : "n/a"; }
+  // Read-outs: six significant digits, as a number prints (0.719577, 1.5e-7).
+  function num(v) { return finite(v) ? String(Number(v.toPrecision(6))) : "--"; }
+  function set(id, text) { document.getElementById(id).textContent = text; }
+  function el(tag, parent, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined) { e.textContent = text; }
+    if (cls) { e.className = cls; }
+    if (parent) { parent.appendChild(e); }
     return e;
   }
-  function fmt(v, digits) { return finite(v) ? v.toFixed(digits) : "n/a"; }
-  function short(v) { return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toPrecision(3); }
+  function suffix(k) { return k === 0 ? "" : "-" + k; }
+  function label(run, what) { return multi ? run.name + (what ? ": " + what : "") : what; }
 
-  // series: [{label, xs, ys}]; marks: x positions of dashed vertical lines; domain: optional [xmin, xmax].
-  function plot(id, series, marks, domain) {
-    var svg = document.getElementById(id), W = 520, H = 220, L = 55, R = 10, T = 10, B = 25;
-    var xs = [], ys = [];
-    series.forEach(function (s) {
-      s.xs.forEach(function (x, i) { if (finite(x) && finite(s.ys[i])) { xs.push(x); ys.push(s.ys[i]); } });
-    });
-    var drawn = 0;
-    if (xs.length === 0) {
-      el("text", {x: W / 2 - 40, y: H / 2}, svg).textContent = "no data yet";
-      svg.setAttribute("data-drawn", "0");
-      return;
-    }
-    var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
-    if (domain) { x0 = Math.min(x0, domain[0]); x1 = Math.max(x1, domain[1]); }
-    var y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
-    if (x1 === x0) { x1 = x0 + 1; }
-    if (y1 === y0) { y1 = y0 + (Math.abs(y0) || 1) * 0.1; y0 = y0 - (Math.abs(y0) || 1) * 0.1; }
-    function sx(x) { return L + (x - x0) / (x1 - x0) * (W - L - R); }
-    function sy(y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); }
-    el("line", {x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: "#999"}, svg);
-    el("line", {x1: L, y1: T, x2: L, y2: H - B, stroke: "#999"}, svg);
-    el("text", {x: 2, y: T + 8}, svg).textContent = short(y1);
-    el("text", {x: 2, y: H - B}, svg).textContent = short(y0);
-    el("text", {x: L, y: H - 8}, svg).textContent = String(x0);
-    el("text", {x: W - R - 40, y: H - 8}, svg).textContent = String(x1);
-    (marks || []).forEach(function (m) {
-      el("line", {x1: sx(m), y1: T, x2: sx(m), y2: H - B, stroke: "#ccc", "stroke-dasharray": "3,3"}, svg);
-    });
-    var legend = document.getElementById(id.replace("plot-", "legend-"));
-    series.forEach(function (s, k) {
-      var d = "", n = 0;
-      s.xs.forEach(function (x, i) {
-        if (finite(x) && finite(s.ys[i])) {
-          d += (n === 0 ? "M" : " L") + sx(x).toFixed(1) + "," + sy(s.ys[i]).toFixed(1);
-          n++;
-        }
-      });
-      var color = COLORS[k % COLORS.length];
-      if (n > 0) {
-        var p = el("path", {d: d, fill: "none", stroke: color, "stroke-width": 1.5, "data-series": s.label,
-          "data-points": n}, svg);
-        if (n === 1) { el("circle", {cx: sx(s.xs.find(finite)), cy: sy(s.ys.find(finite)), r: 3, fill: color}, svg); }
-        drawn += n;
-      }
-      if (legend) {
-        var span = document.createElement("span");
-        span.style.color = color;
-        span.textContent = "\u25a0 " + s.label + " (" + n + ")";
-        legend.appendChild(span);
-      }
-    });
-    svg.setAttribute("data-drawn", String(drawn));
-  }
+  runs.forEach(function (run, k) {
+    var col = {};
+    run.fields.forEach(function (f, i) { col[f] = i; });
+    run.values = function (field) { return run.metrics.map(function (r) { return r[col[field]]; }); };
+    run.color = COLORS[k % COLORS.length];
+  });
 
   function mean(vs) {
     var s = 0, n = 0;
@@ -78,125 +38,272 @@
     return n ? s / n : NaN;
   }
   function lastFinite(vs) { for (var i = vs.length - 1; i >= 0; i--) { if (finite(vs[i])) { return vs[i]; } } return NaN; }
-  function set(id, text) { document.getElementById(id).textContent = text; }
-
-  var steps = values("step"), epochs = values("epoch"), loss = values("loss");
-  var finiteSteps = steps.filter(finite);
-  var stepDomain = finiteSteps.length ? [Math.min.apply(null, finiteSteps), Math.max.apply(null, finiteSteps)] : null;
-  var marks = [];
-  for (var i = 1; i < rows.length; i++) { if (epochs[i] !== epochs[i - 1]) { marks.push(steps[i]); } }
-  var epochSet = {};
-  epochs.forEach(function (e) { if (finite(e)) { epochSet[e] = true; } });
-  var summary = data.summary || {};
-  var warnings = [];
-  data.health.forEach(function (h) { (h.warnings || []).forEach(function (w) { warnings.push({step: h.step, text: w}); }); });
-
-  set("stat-steps", String(rows.length));
-  set("stat-last-step", rows.length ? String(lastFinite(steps)) : "n/a");
-  set("stat-epochs", String(Object.keys(epochSet).length));
-  set("stat-images", String(values("images").reduce(function (a, v) { return a + (finite(v) ? v : 0); }, 0)));
-  set("stat-last-loss", fmt(lastFinite(loss), 4));
-  set("stat-min-loss", fmt(loss.filter(finite).length ? Math.min.apply(null, loss.filter(finite)) : NaN, 4));
-  set("stat-last-top1", fmt(lastFinite(values("top1")), 4));
-  set("stat-last-lr", finite(lastFinite(values("lr"))) ? lastFinite(values("lr")).toExponential(4) : "n/a");
-  set("stat-mean-ips", fmt(mean(values("images_per_sec")), 1));
-  set("stat-mean-step-ms", fmt(mean(values("step_ms")), 2));
-  set("stat-mean-data-ms", fmt(mean(values("data_wait_ms")), 2));
-  set("stat-mean-comm-ms", fmt(mean(values("comm_ms")), 2));
-  set("stat-val-top1", fmt(Number(summary.val_top1), 4));
-  set("stat-val-top5", fmt(Number(summary.val_top5), 4));
-  set("stat-val-loss", fmt(Number(summary.val_loss), 4));
-  set("stat-warnings", String(warnings.length));
-  set("generated", "Generated " + data.generated + " from " + rows.length + " metrics lines" +
-    (data.partial_line ? " (an unfinished last line was left out)" : "") +
-    (data.skipped_lines ? ", " + data.skipped_lines + " unreadable lines skipped" : "") +
-    (data.summary ? "." : "; training has not finished (no summary yet)."));
-
-  plot("plot-loss", [{label: "loss", xs: steps, ys: loss}], marks, stepDomain);
-  var top1Series = [{label: "batch top-1", xs: steps, ys: values("top1")}];
-  if (finite(Number(summary.val_top1)) && rows.length) {
-    top1Series.push({label: "val top-1 (end)", xs: [lastFinite(steps)], ys: [Number(summary.val_top1)]});
-  }
-  plot("plot-top1", top1Series, marks, stepDomain);
-  plot("plot-lr", [{label: "learning rate", xs: steps, ys: values("lr")}], marks, stepDomain);
-  plot("plot-ips", [{label: "images/s", xs: steps, ys: values("images_per_sec")}], marks, stepDomain);
-  plot("plot-time", [{label: "step", xs: steps, ys: values("step_ms")},
-    {label: "data wait", xs: steps, ys: values("data_wait_ms")},
-    {label: "communication", xs: steps, ys: values("comm_ms")}], marks, stepDomain);
-  plot("plot-grad", [{label: "gradient norm", xs: steps, ys: values("grad_norm")}], marks, stepDomain);
-  var byEpoch = {};
-  rows.forEach(function (r) {
-    var e = r[col.epoch];
-    if (finite(e) && finite(r[col.loss])) { (byEpoch[e] = byEpoch[e] || []).push(r[col.loss]); }
-  });
-  var ex = Object.keys(byEpoch).map(Number).sort(function (a, b) { return a - b; });
-  plot("plot-epoch-loss", [{label: "mean loss", xs: ex, ys: ex.map(function (e) { return mean(byEpoch[e]); })}], []);
-
-  var stages = {};
-  data.health.forEach(function (h) { Object.keys(h.grad_norm || {}).forEach(function (s) { stages[s] = true; }); });
-  plot("plot-stage-grad", Object.keys(stages).map(function (s) {
-    return {label: s, xs: data.health.map(function (h) { return h.step; }),
-      ys: data.health.map(function (h) { return h.grad_norm && h.grad_norm[s] !== null ? h.grad_norm[s] : NaN; })};
-  }), [], stepDomain);
-
-  var hw = document.getElementById("health-warnings");
-  if (data.health.length === 0) {
-    hw.textContent = "No health checks recorded (health.jsonl is empty or absent).";
-  } else if (warnings.length === 0) {
-    hw.textContent = data.health.length + " health checks, no warnings.";
-  } else {
-    var ul = document.createElement("ul");
-    warnings.forEach(function (w) {
-      var li = document.createElement("li");
-      li.className = "warn";
-      li.textContent = "after step " + w.step + ": " + w.text;
-      ul.appendChild(li);
-    });
-    hw.appendChild(ul);
-  }
-  if (data.health.length) {
-    var latest = data.health[data.health.length - 1];
-    var table = document.createElement("table");
-    table.id = "health-latest";
-    var head = table.insertRow();
-    ["block (latest check, step " + latest.step + ")", "max |activation|", "dead ReLU channels"].forEach(function (t, k) {
-      var th = document.createElement("th"); th.textContent = t; if (k === 0) { th.className = "name"; } head.appendChild(th);
-    });
-    (latest.blocks || []).forEach(function (b) {
-      var tr = table.insertRow();
-      var c0 = tr.insertCell(); c0.className = "name"; c0.textContent = b.block;
-      tr.insertCell().textContent = b.max_activation === null ? "n/a" : Number(b.max_activation).toFixed(3);
-      tr.insertCell().textContent = b.dead_fraction === null ? "n/a" : (100 * b.dead_fraction).toFixed(1) + "%";
-    });
-    document.getElementById("health-table").appendChild(table);
-  }
-  // The driver's record: a failed stage, a rollback or an elastic change explains a gap or a jump in the curves.
-  var eventsDiv = document.getElementById("events");
-  var events = data.events || [];
+  function minFinite(vs) { var f = vs.filter(finite); return f.length ? Math.min.apply(null, f) : NaN; }
   var troubles = ["stage-failed", "non-finite", "interrupted", "corrupt-checkpoint-skipped", "forced-resume"];
-  if (events.length === 0) {
-    eventsDiv.textContent = "No run events recorded (run-events.jsonl is empty or absent).";
-  } else {
-    var et = document.createElement("table");
-    et.id = "events-table";
-    var eh = et.insertRow();
-    ["time (UTC)", "event", "details"].forEach(function (t) {
-      var th = document.createElement("th"); th.className = "name"; th.textContent = t; eh.appendChild(th);
+  function warningsOf(run) {
+    var out = [];
+    run.health.forEach(function (h) { (h.warnings || []).forEach(function (w) { out.push({step: h.step, text: w}); }); });
+    return out;
+  }
+
+  // ---- summary: one column per run ----
+  var STATS = [
+    ["steps", "steps recorded", function (r) { return String(r.metrics.length); }],
+    ["last-step", "last step", function (r) { return r.metrics.length ? String(lastFinite(r.values("step"))) : "n/a"; }],
+    ["epochs", "epochs seen", function (r) {
+      var seen = {}; r.values("epoch").forEach(function (e) { if (finite(e)) { seen[e] = true; } });
+      return String(Object.keys(seen).length);
+    }],
+    ["images", "images", function (r) {
+      return String(r.values("images").reduce(function (a, v) { return a + (finite(v) ? v : 0); }, 0));
+    }],
+    ["last-loss", "last loss", function (r) { return fmt(lastFinite(r.values("loss")), 4); }],
+    ["min-loss", "min loss", function (r) { return fmt(minFinite(r.values("loss")), 4); }],
+    ["last-top1", "last batch top-1", function (r) { return fmt(lastFinite(r.values("top1")), 4); }],
+    ["last-lr", "last learning rate", function (r) {
+      var v = lastFinite(r.values("lr")); return finite(v) ? v.toExponential(4) : "n/a";
+    }],
+    ["mean-ips", "mean images/s", function (r) { return fmt(mean(r.values("images_per_sec")), 1); }],
+    ["mean-step-ms", "mean step ms", function (r) { return fmt(mean(r.values("step_ms")), 2); }],
+    ["mean-data-ms", "mean data wait ms", function (r) { return fmt(mean(r.values("data_wait_ms")), 2); }],
+    ["mean-comm-ms", "mean comm ms", function (r) { return fmt(mean(r.values("comm_ms")), 2); }],
+    ["val-top1", "val top-1", function (r) { return fmt(Number((r.summary || {}).val_top1), 4); }],
+    ["val-top5", "val top-5", function (r) { return fmt(Number((r.summary || {}).val_top5), 4); }],
+    ["val-loss", "val loss", function (r) { return fmt(Number((r.summary || {}).val_loss), 4); }],
+    ["warnings", "health warnings", function (r) { return String(warningsOf(r).length); }],
+    ["events", "failures, rollbacks, interruptions (of run events)", function (r) {
+      var ev = r.events || [];
+      return ev.length ? ev.filter(function (e) { return troubles.indexOf(e.event) >= 0; }).length + " of " + ev.length
+        : "0";
+    }]
+  ];
+  var summary = document.getElementById("summary");
+  var head = summary.insertRow();
+  el("th", head, "", "name");
+  runs.forEach(function (run) { el("th", head, run.name); });
+  STATS.forEach(function (stat) {
+    var tr = summary.insertRow();
+    el("th", tr, stat[1], "name");
+    runs.forEach(function (run, k) { el("td", tr, stat[2](run)).id = "stat-" + stat[0] + suffix(k); });
+  });
+
+  var lines = runs.reduce(function (a, r) { return a + r.metrics.length; }, 0);
+  set("generated", "Generated " + data.generated + " from " + lines + " metrics lines of " + runs.length
+    + (multi ? " runs." : " run") + (multi ? "" : runs[0].summary ? "." : "; training has not finished (no summary yet)."));
+  var notes = document.getElementById("notes");
+  (data.notes || []).forEach(function (n) { el("li", notes, n); });
+
+  // ---- charts ----
+  // One table per series: [xs, ys], xs ascending and unique (a repeated step keeps its last value); NaN -> null
+  // (a gap), so uPlot.join aligns runs with different steps (a step a run lacks is undefined: drawn across).
+  function table(xs, ys, positiveOnly) {
+    var byX = {};
+    xs.forEach(function (x, i) {
+      if (finite(x)) {
+        var y = ys[i];
+        byX[x] = finite(y) && (!positiveOnly || y > 0) ? y : null;
+      }
     });
+    var keys = Object.keys(byX).map(Number).sort(function (a, b) { return a - b; });
+    return [keys, keys.map(function (x) { return byX[x]; })];
+  }
+
+  var stepCharts = [];
+  var syncing = false;
+  function followZoom(u, key) {
+    if (key !== "x" || syncing || u.batonKind !== "step") { return; }
+    syncing = true;
+    var min = u.scales.x.min, max = u.scales.x.max;
+    stepCharts.forEach(function (other) { if (other !== u) { other.setScale("x", {min: min, max: max}); } });
+    syncing = false;
+  }
+
+  // spec: {id, title, xLabel, yLabel, series: [{label, xs, ys, color, dash, points}], marks, log (toggle offered),
+  //        kind: "step" (x = step: zoom and cursor follow the other step charts) or "other"}
+  function chart(parent, spec) {
+    var box = el("div", parent, undefined, "plot");
+    var h3 = el("h3", box, spec.title);
+    var host = el("div", box);
+    host.id = spec.id;
+    var logBox = null;
+    if (spec.log) {
+      var lab = el("label", h3);
+      logBox = el("input", lab);
+      logBox.type = "checkbox";
+      logBox.id = spec.id + "-log";
+      lab.appendChild(document.createTextNode(" log scale"));
+    }
+    function build(log) {
+      if (charts[spec.id]) {
+        stepCharts.splice(stepCharts.indexOf(charts[spec.id]), 1);
+        charts[spec.id].destroy();
+      }
+      var tables = spec.series.map(function (s) { return table(s.xs, s.ys, log); });
+      var aligned = tables.length ? uPlot.join(tables) : [[]];
+      var points = 0;
+      aligned.slice(1).forEach(function (ys) { ys.forEach(function (y) { if (finite(y)) { points++; } }); });
+      var opts = {
+        width: 520,
+        height: 240,
+        cursor: spec.kind === "step" ? {drag: {x: true, y: false, setScale: true}, sync: {key: "baton-step"}}
+          : {drag: {x: true, y: false, setScale: true}},
+        scales: {x: {time: false}, y: log ? {distr: 3, log: 10} : {}},
+        axes: [{label: spec.xLabel, labelSize: 18}, {label: spec.yLabel, labelSize: 18, size: 60}],
+        series: [{label: spec.xLabel, value: function (u, v) { return v == null ? "--" : String(v); }}].concat(
+          spec.series.map(function (s) {
+            var o = {label: s.label, stroke: s.color, width: 1.5, value: function (u, v) { return num(v); }};
+            if (s.dash) { o.dash = s.dash; }
+            if (s.points) { o.points = {show: true, size: 6, fill: s.color}; }
+            return o;
+          })),
+        hooks: {
+          setScale: [followZoom],
+          draw: [function (u) {
+            if (!spec.marks || !spec.marks.length) { return; }
+            var ctx = u.ctx;
+            ctx.save();
+            ctx.strokeStyle = "#bbb";
+            ctx.setLineDash([3, 3]);
+            spec.marks.forEach(function (m) {
+              if (m < u.scales.x.min || m > u.scales.x.max) { return; }
+              var x = Math.round(u.valToPos(m, "x", true));
+              ctx.beginPath();
+              ctx.moveTo(x, u.bbox.top);
+              ctx.lineTo(x, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+            });
+            ctx.restore();
+          }]
+        }
+      };
+      var u = new uPlot(opts, aligned, host);
+      u.batonKind = spec.kind;
+      charts[spec.id] = u;
+      if (spec.kind === "step") { stepCharts.push(u); }
+      host.setAttribute("data-points", String(points));
+      if (points === 0) { host.setAttribute("data-empty", "no data yet"); }
+    }
+    build(false);
+    if (logBox) { logBox.addEventListener("change", function () { build(logBox.checked); }); }
+  }
+
+  function perRun(field, what) {
+    return runs.map(function (run) {
+      return {label: label(run, what), xs: run.values("step"), ys: run.values(field), color: run.color};
+    });
+  }
+  // Epoch boundaries (dashed) of a single run; with several runs they may differ, so none are drawn.
+  var marks = [];
+  if (!multi) {
+    var st = runs[0].values("step"), ep = runs[0].values("epoch");
+    for (var i = 1; i < st.length; i++) { if (ep[i] !== ep[i - 1]) { marks.push(st[i]); } }
+  }
+  var plots = document.getElementById("training-plots");
+  chart(plots, {id: "plot-loss", title: "Loss vs step" + (multi ? "" : " (epoch boundaries dashed)"), xLabel: "step",
+    yLabel: "loss", series: perRun("loss", "loss"), marks: marks, log: true, kind: "step"});
+  var top1 = perRun("top1", "batch top-1");
+  runs.forEach(function (run) {
+    var v = Number((run.summary || {}).val_top1);
+    if (finite(v) && run.metrics.length) {
+      top1.push({label: label(run, "val top-1 (end)"), xs: [lastFinite(run.values("step"))], ys: [v], color: run.color,
+        dash: [4, 4], points: true});
+    }
+  });
+  chart(plots, {id: "plot-top1", title: "Accuracy vs step", xLabel: "step", yLabel: "top-1 (fraction)", series: top1,
+    marks: marks, kind: "step"});
+  chart(plots, {id: "plot-lr", title: "Learning rate schedule", xLabel: "step", yLabel: "learning rate",
+    series: perRun("lr", "learning rate"), marks: marks, log: true, kind: "step"});
+  chart(plots, {id: "plot-ips", title: "Images per second", xLabel: "step", yLabel: "images/s",
+    series: perRun("images_per_sec", "images/s"), marks: marks, kind: "step"});
+  var timeSeries = [];
+  runs.forEach(function (run, k) {
+    [["step_ms", "step"], ["data_wait_ms", "data wait"], ["comm_ms", "communication"]].forEach(function (f, j) {
+      timeSeries.push({label: label(run, f[1]), xs: run.values("step"), ys: run.values(f[0]),
+        color: multi ? run.color : COLORS[j], dash: multi && j > 0 ? (j === 1 ? [6, 3] : [2, 2]) : undefined});
+    });
+  });
+  chart(plots, {id: "plot-time", title: "Step time breakdown", xLabel: "step", yLabel: "ms", series: timeSeries,
+    marks: marks, kind: "step"});
+  chart(plots, {id: "plot-grad", title: "Gradient norm", xLabel: "step", yLabel: "L2 norm",
+    series: perRun("grad_norm", "gradient norm"), marks: marks, log: true, kind: "step"});
+  chart(plots, {id: "plot-epoch-loss", title: "Loss per epoch (mean)", xLabel: "epoch", yLabel: "mean loss",
+    kind: "other", log: true, series: runs.map(function (run) {
+      var byEpoch = {}, ep = run.values("epoch"), ls = run.values("loss");
+      ep.forEach(function (e, i) { if (finite(e) && finite(ls[i])) { (byEpoch[e] = byEpoch[e] || []).push(ls[i]); } });
+      var xs = Object.keys(byEpoch).map(Number).sort(function (a, b) { return a - b; });
+      return {label: label(run, "mean loss"), xs: xs, ys: xs.map(function (e) { return mean(byEpoch[e]); }),
+        color: run.color, points: true};
+    })});
+
+  // ---- health checks, per run ----
+  var health = document.getElementById("health");
+  var stageSeries = [];
+  runs.forEach(function (run, k) {
+    var stages = {};
+    run.health.forEach(function (h) { Object.keys(h.grad_norm || {}).forEach(function (s) { stages[s] = true; }); });
+    Object.keys(stages).forEach(function (s, j) {
+      stageSeries.push({label: label(run, s), xs: run.health.map(function (h) { return h.step; }),
+        ys: run.health.map(function (h) { return h.grad_norm && h.grad_norm[s] !== null ? h.grad_norm[s] : NaN; }),
+        color: multi ? run.color : COLORS[j % COLORS.length], dash: multi && j > 0 ? [2 + j, 2] : undefined,
+        points: true});
+    });
+  });
+  var hp = el("div", health, undefined, "plots");
+  chart(hp, {id: "plot-stage-grad", title: "Gradient norm per stage (health checks)", xLabel: "step",
+    yLabel: "L2 norm", series: stageSeries, kind: "step", log: true});
+  runs.forEach(function (run, k) {
+    if (multi) { el("h3", health, run.name, "run"); }
+    var box = el("div", health);
+    box.id = "health-warnings" + suffix(k);
+    var warnings = warningsOf(run);
+    if (run.health.length === 0) {
+      box.textContent = "No health checks recorded (health.jsonl is empty or absent).";
+    } else if (warnings.length === 0) {
+      box.textContent = run.health.length + " health checks, no warnings.";
+    } else {
+      var ul = el("ul", box);
+      warnings.forEach(function (w) { el("li", ul, "after step " + w.step + ": " + w.text, "warn"); });
+    }
+    if (run.health.length) {
+      var latest = run.health[run.health.length - 1];
+      var t = el("table", health);
+      t.id = "health-latest" + suffix(k);
+      var hr = t.insertRow();
+      ["block (latest check, step " + latest.step + ")", "max |activation|", "dead ReLU channels"].forEach(function (x, j) {
+        el("th", hr, x, j === 0 ? "name" : undefined);
+      });
+      (latest.blocks || []).forEach(function (b) {
+        var tr = t.insertRow();
+        el("td", tr, b.block, "name");
+        el("td", tr, b.max_activation === null ? "n/a" : Number(b.max_activation).toFixed(3));
+        el("td", tr, b.dead_fraction === null ? "n/a" : (100 * b.dead_fraction).toFixed(1) + "%");
+      });
+    }
+  });
+
+  // ---- run events, per run: a failed stage, a rollback or an elastic change explains a gap or a jump ----
+  var eventsDiv = document.getElementById("events");
+  runs.forEach(function (run, k) {
+    if (multi) { el("h3", eventsDiv, run.name, "run"); }
+    var events = run.events || [];
+    if (events.length === 0) {
+      el("p", eventsDiv, "No run events recorded (run-events.jsonl is empty or absent).");
+      return;
+    }
+    var et = el("table", eventsDiv);
+    et.id = "events-table" + suffix(k);
+    var eh = et.insertRow();
+    ["time (UTC)", "event", "details"].forEach(function (x) { el("th", eh, x, "name"); });
     events.forEach(function (e) {
       var tr = et.insertRow();
       if (troubles.indexOf(e.event) >= 0) { tr.className = "warn"; }
-      var when = tr.insertCell(); when.className = "name";
-      when.textContent = typeof e.time_ms === "number" ? new Date(e.time_ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "") : "";
-      var what = tr.insertCell(); what.className = "name"; what.textContent = String(e.event);
-      var details = tr.insertCell(); details.className = "name";
-      details.textContent = Object.keys(e).filter(function (k) { return k !== "event" && k !== "time_ms"; })
-        .map(function (k) { return k + "=" + (e[k] !== null && typeof e[k] === "object" ? JSON.stringify(e[k]) : e[k]); })
-        .join(", ");
+      el("td", tr, typeof e.time_ms === "number"
+        ? new Date(e.time_ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "") : "", "name");
+      el("td", tr, String(e.event), "name");
+      el("td", tr, Object.keys(e).filter(function (x) { return x !== "event" && x !== "time_ms"; })
+        .map(function (x) { return x + "=" + (e[x] !== null && typeof e[x] === "object" ? JSON.stringify(e[x]) : e[x]); })
+        .join(", "), "name");
     });
-    eventsDiv.appendChild(et);
-  }
-  set("stat-events", events.length ? events.filter(function (e) { return troubles.indexOf(e.event) >= 0; }).length
-    + " of " + events.length : "0");
+  });
   document.body.setAttribute("data-report-ready", "true");
 })();

@@ -1,5 +1,6 @@
 package io.baton.coordinator.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.baton.coordinator.cli.BatonCli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,9 +42,16 @@ class ReportTest
 
     private List<Step> writeRun() throws IOException
     {
+        return writeRun(dir, EPOCHS * STEPS_PER_EPOCH);
+    }
+
+    /** {@code count} metrics lines and an unfinished one, two health checks, three run events. */
+    private static List<Step> writeRun(final Path dir, final int count) throws IOException
+    {
+        Files.createDirectories(dir);
         final List<Step> steps = new ArrayList<>();
         final StringBuilder metrics = new StringBuilder();
-        for (int s = 0; s < EPOCHS * STEPS_PER_EPOCH; s++)
+        for (int s = 0; s < count; s++)
         {
             final Step step = new Step(s, s / STEPS_PER_EPOCH, 0.1 * (1 + Math.cos(Math.PI * s / 30.0)) / 2,
                 2.3 / (1 + 0.13 * s) + 0.01 * (s % 3), s < 5 ? Double.NaN : 0.2 + 0.02 * s, 400 + 7.5 * (s % 4),
@@ -57,7 +65,7 @@ class ReportTest
                 step.dataMs(), step.commMs(), 1.0 + s * 0.01));
         }
         // The line being written when the report is generated: must be left out, not break the page.
-        metrics.append("{\"step\":30,\"epoch\":3,\"step_in_ep");
+        metrics.append("{\"step\":" + count + ",\"epoch\":3,\"step_in_ep");
         Files.writeString(dir.resolve("metrics.jsonl"), metrics.toString());
         Files.writeString(dir.resolve("health.jsonl"),
             "{\"step\":9,\"blocks\":[{\"block\":\"stage1_block1\",\"max_activation\":3.5,\"dead_fraction\":0.0}],"
@@ -82,6 +90,8 @@ class ReportTest
         final int code = BatonCli.run(new String[] {"report", dir.toString()}, new PrintWriter(out),
             new PrintWriter(err));
         assertEquals(0, code, err.toString());
+        assertTrue(out.toString().contains("note: " + dir.getFileName() + ": the unfinished last line of metrics.jsonl "
+            + "was left out (training is still writing it, or the file was cut short)"), out.toString());
         final Path page = dir.resolve("report.html");
         final String html = Files.readString(page);
         assertFalse(Pattern.compile("(src|href)\\s*=\\s*\"?(https?:)?//", Pattern.CASE_INSENSITIVE).matcher(html).find(),
@@ -98,9 +108,10 @@ class ReportTest
         assertEquals(n - 5, drawn(dom, "plot-top1"), "NaN accuracy lines are not drawn");
         assertEquals(EPOCHS, drawn(dom, "plot-epoch-loss"));
         assertEquals(2 * 3, drawn(dom, "plot-stage-grad"), "2 health checks x 3 groups");
-        final Matcher path = Pattern.compile("<path d=\"(M[^\"]*)\"[^>]*data-series=\"loss\"").matcher(dom);
-        assertTrue(path.find(), "loss path present");
-        assertEquals(n - 1, path.group(1).split(" L").length - 1, "loss path has a segment per step");
+        assertTrue(Pattern.compile("<div id=\"plot-loss\"[^>]*><div class=\"uplot").matcher(dom).find(),
+            "the loss chart is a uPlot chart:\n" + tail(dom));
+        assertTrue(dom.contains("<canvas"), "uPlot draws on a canvas");
+        assertTrue(dom.contains(">images/s</"), "axes are labelled with their units");
 
         final Step last = steps.get(n - 1);
         assertEquals(String.valueOf(n), cell(dom, "stat-steps"));
@@ -120,7 +131,7 @@ class ReportTest
         assertEquals("n/a", cell(dom, "stat-val-top1"), "no summary while training runs");
         assertEquals("1", cell(dom, "stat-warnings"));
         assertTrue(dom.contains("after step 19: block stage1_block1: max |activation| 150.3 &gt; 100.0"), tail(dom));
-        assertTrue(dom.contains("an unfinished last line was left out"));
+        assertTrue(dom.contains("the unfinished last line of metrics.jsonl was left out"), tail(dom));
         assertTrue(dom.contains("12.5%"), "dead fraction of the latest check shown");
         assertEquals("1 of 3", cell(dom, "stat-events"));
         assertTrue(dom.contains("<tr class=\"warn\"><td class=\"name\">2026-11-27 14:34:20</td><td class=\"name\">"
@@ -139,6 +150,105 @@ class ReportTest
     }
 
     @Test
+    void shouldShowTheValueOfTheHoveredStepZoomOnADraggedRangeAndToggleALogScale() throws Exception
+    {
+        final List<Step> steps = writeRun();
+        assertEquals(0, BatonCli.run(new String[] {"report", dir.toString()}, new PrintWriter(new StringWriter()),
+            new PrintWriter(new StringWriter())));
+        try (DevToolsPage page = DevToolsPage.open(findChromium(), dir.resolve("report.html")))
+        {
+            // The mouse moves over step 17 of the loss chart: the legend reads that step and its loss.
+            final double[] at = where(page, "plot-loss", 17);
+            page.mouse("mouseMoved", at[0], at[1]);
+            final JsonNode legend = page.evaluate("Array.from(batonCharts['plot-loss'].root"
+                + ".querySelectorAll('.u-legend .u-value')).map(function (e) { return e.textContent; })");
+            assertEquals("17", legend.get(0).asText(), "the step under the mouse: " + legend);
+            assertEquals(readout(steps.get(17).loss()), legend.get(1).asText(), "the loss of step 17: " + legend);
+            // The cursor follows on the other step charts: the learning rate of the same step.
+            final JsonNode lr = page.evaluate("batonCharts['plot-lr'].root.querySelectorAll('.u-legend .u-value')[1]"
+                + ".textContent");
+            assertEquals(readout(steps.get(17).lr()), lr.asText());
+
+            // A drag from step 5 to step 15 zooms every step chart on that range.
+            final double[] from = where(page, "plot-loss", 5);
+            final double[] to = where(page, "plot-loss", 15);
+            page.mouse("mouseMoved", from[0], from[1]);
+            page.mouse("mousePressed", from[0], from[1]);
+            page.mouse("mouseMoved", (from[0] + to[0]) / 2, from[1]);
+            page.mouse("mouseMoved", to[0], to[1]);
+            page.mouse("mouseReleased", to[0], to[1]);
+            for (final String chart : List.of("plot-loss", "plot-time"))
+            {
+                final JsonNode x = page.evaluate("[batonCharts['" + chart + "'].scales.x.min, batonCharts['" + chart
+                    + "'].scales.x.max]");
+                assertEquals(5, x.get(0).asDouble(), 0.5, chart + " zoomed from step 5: " + x);
+                assertEquals(15, x.get(1).asDouble(), 0.5, chart + " zoomed to step 15: " + x);
+            }
+
+            // The loss chart's log scale.
+            assertEquals(1, page.evaluate("batonCharts['plot-loss'].scales.y.distr").asInt());
+            page.evaluate("document.getElementById('plot-loss-log').click()");
+            assertEquals(3, page.evaluate("batonCharts['plot-loss'].scales.y.distr").asInt(), "log scale");
+        }
+    }
+
+    @Test
+    void shouldOverlayRunsOfDifferentLengthsOneSeriesPerRun() throws Exception
+    {
+        final Path lastWeek = dir.resolve("2026-w47");
+        final Path thisWeek = dir.resolve("2026-w48");
+        final List<Step> a = writeRun(lastWeek, 30);
+        final List<Step> b = writeRun(thisWeek, 45);
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        assertEquals(0, BatonCli.run(new String[] {"report", thisWeek.toString(), lastWeek.toString()},
+            new PrintWriter(out), new PrintWriter(err)), err.toString());
+        assertTrue(out.toString().contains("note: the runs cover different steps (2026-w48 steps 0-44 (45 lines); "
+            + "2026-w47 steps 0-29 (30 lines))"), out.toString());
+        final Path page = thisWeek.resolve("report-compare.html");
+        assertTrue(out.toString().contains(page.toString()), "written beside the first run's files: " + out);
+
+        final String dom = dumpDom(page);
+        assertTrue(dom.contains("data-report-ready=\"true\""), tail(dom));
+        assertEquals(a.size() + b.size(), drawn(dom, "plot-loss"), "both runs' losses");
+        assertTrue(dom.contains(">2026-w48: loss<") && dom.contains(">2026-w47: loss<"), "one series per run, named");
+        assertEquals("45", cell(dom, "stat-steps"));
+        assertEquals("30", cell(dom, "stat-steps-1"));
+        assertEquals(String.format(Locale.ROOT, "%.4f", a.get(a.size() - 1).loss()), cell(dom, "stat-last-loss-1"));
+        assertTrue(dom.contains("Baton run report: 2026-w48 vs 2026-w47"));
+    }
+
+    @Test
+    void shouldRefuseInOneLineWhenOneOfTheRunsIsNoRun() throws Exception
+    {
+        writeRun();
+        final StringWriter err = new StringWriter();
+        final int code = BatonCli.run(new String[] {"report", dir.toString(), dir.resolve("typo").toString()},
+            new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertEquals(BatonCli.EXIT_USAGE, code);
+        assertTrue(err.toString().contains("typo") && err.toString().contains(" has no metrics.jsonl and no "
+            + "summary.json: not a Baton run directory"), err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), "one line, no stack trace: " + err);
+    }
+
+    /** Page coordinates of {@code step}'s point on a chart (its first series). */
+    private static double[] where(final DevToolsPage page, final String chart, final long step) throws Exception
+    {
+        final JsonNode xy = page.evaluate("(function () { var u = batonCharts['" + chart + "'];"
+            + " var r = u.over.getBoundingClientRect(); var i = u.data[0].indexOf(" + step + ");"
+            + " return [r.left + u.valToPos(" + step + ", 'x'), r.top + u.valToPos(u.data[1][i], 'y')]; })()");
+        return new double[] {xy.get(0).asDouble(), xy.get(1).asDouble()};
+    }
+
+    /** What the legend shows for a value: six significant digits, printed as JavaScript prints a number. */
+    private static String readout(final double v)
+    {
+        final java.math.BigDecimal d = new java.math.BigDecimal(v).round(new java.math.MathContext(6))
+            .stripTrailingZeros();
+        return d.scale() <= 0 ? d.toBigInteger().toString() : d.toPlainString();
+    }
+
+    @Test
     void shouldRefuseADirectoryThatIsNoRun()
     {
         final StringWriter err = new StringWriter();
@@ -150,10 +260,10 @@ class ReportTest
 
     private static int drawn(final String dom, final String id)
     {
-        final Matcher m = Pattern.compile("<svg[^>]*id=\"" + id + "\"[^>]*>").matcher(dom);
-        assertTrue(m.find(), "svg " + id + " present");
-        final Matcher d = Pattern.compile("data-drawn=\"(\\d+)\"").matcher(m.group());
-        assertTrue(d.find(), "svg " + id + " was drawn: " + m.group());
+        final Matcher m = Pattern.compile("<div[^>]*id=\"" + id + "\"[^>]*>").matcher(dom);
+        assertTrue(m.find(), "chart " + id + " present");
+        final Matcher d = Pattern.compile("data-points=\"(\\d+)\"").matcher(m.group());
+        assertTrue(d.find(), "chart " + id + " was drawn: " + m.group());
         return Integer.parseInt(d.group(1));
     }
 
@@ -200,7 +310,7 @@ class ReportTest
         }
     }
 
-    private static String findChromium()
+    static String findChromium()
     {
         for (final String candidate : new String[] {"/usr/bin/chromium", "/usr/bin/chromium-browser",
             "/usr/bin/google-chrome"})

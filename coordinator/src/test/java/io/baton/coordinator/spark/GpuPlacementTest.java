@@ -49,7 +49,7 @@ class GpuPlacementTest
         try
         {
             SlotCheck.require(sc, 2, java.time.Duration.ofSeconds(60));
-            final List<ArrayList<String>> assigned = BarrierLauncher.run(sc, 2, "gpu placement",
+            final List<ArrayList<String>> assigned = BarrierLauncher.run(sc, 2, new SparkJobLabel("test", "gpu placement"),
                 context -> new ArrayList<>(context.gpuAddresses()));
             final Set<String> all = new HashSet<>();
             for (final List<String> addresses : assigned)

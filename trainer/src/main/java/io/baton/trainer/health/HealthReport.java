@@ -1,11 +1,9 @@
 package io.baton.trainer.health;
 
-import org.nd4j.shade.jackson.core.JsonProcessingException;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.nd4j.shade.jackson.databind.node.ArrayNode;
-import org.nd4j.shade.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.baton.trainer.run.RunJson;
 
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 
@@ -23,8 +21,6 @@ import java.util.Map;
 public record HealthReport(long step, List<BlockHealth> blocks, Map<String, Double> stageGradNorms,
     List<String> warnings)
 {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     public HealthReport
     {
         blocks = List.copyOf(blocks);
@@ -34,7 +30,7 @@ public record HealthReport(long step, List<BlockHealth> blocks, Map<String, Doub
 
     public String toJson()
     {
-        final ObjectNode root = JSON.createObjectNode();
+        final ObjectNode root = RunJson.object();
         root.put("step", step);
         final ArrayNode blockArray = root.putArray("blocks");
         for (final BlockHealth b : blocks)
@@ -48,25 +44,11 @@ public record HealthReport(long step, List<BlockHealth> blocks, Map<String, Doub
         stageGradNorms.forEach((stage, norm) -> number(norms, stage, norm));
         final ArrayNode warningArray = root.putArray("warnings");
         warnings.forEach(warningArray::add);
-        try
-        {
-            return JSON.writeValueAsString(root);
-        }
-        catch (final JsonProcessingException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        return RunJson.line(root);
     }
 
     private static void number(final ObjectNode node, final String field, final double value)
     {
-        if (Double.isFinite(value))
-        {
-            node.put(field, value);
-        }
-        else
-        {
-            node.putNull(field);
-        }
+        RunJson.putFiniteOrNull(node, field, value);
     }
 }

@@ -1,5 +1,7 @@
 package io.baton.trainer.run;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * What one synchronous step did, as seen by all replicas (loss and accuracy are global-batch values, all-reduced).
  *
@@ -37,19 +39,28 @@ public record StepMetrics(
     long rejectedMessages,
     long jobRejectedMessages)
 {
-    /** One JSON object on one line. */
+    /**
+     * One JSON object on one line ({@link RunJson}): field names in snake case; times and images/s rounded to
+     * three decimals; a NaN or infinite value as the string {@code "NaN"}, {@code "Infinity"} or
+     * {@code "-Infinity"}.
+     */
     public String toJson()
     {
-        return String.format(java.util.Locale.ROOT,
-            "{\"step\":%d,\"epoch\":%d,\"step_in_epoch\":%d,\"steps_per_epoch\":%d,\"lr\":%s,\"loss\":%s,"
-                + "\"top1\":%s,\"images\":%d,\"images_per_sec\":%.3f,\"step_ms\":%.3f,\"data_wait_ms\":%.3f,"
-                + "\"comm_ms\":%.3f,\"grad_norm\":%s,\"rejected_messages\":%d}",
-            step, epoch, stepInEpoch, stepsPerEpoch, num(lr), num(loss), num(top1), images, imagesPerSec, stepMs,
-            dataWaitMs, commMs, num(gradNorm), jobRejectedMessages);
-    }
-
-    private static String num(final double v)
-    {
-        return Double.isFinite(v) ? Double.toString(v) : "\"" + v + "\"";
+        final ObjectNode o = RunJson.object();
+        o.put("step", step);
+        o.put("epoch", epoch);
+        o.put("step_in_epoch", stepInEpoch);
+        o.put("steps_per_epoch", stepsPerEpoch);
+        o.put("lr", lr);
+        o.put("loss", loss);
+        o.put("top1", top1);
+        o.put("images", images);
+        o.put("images_per_sec", RunJson.rounded(imagesPerSec, 3));
+        o.put("step_ms", RunJson.rounded(stepMs, 3));
+        o.put("data_wait_ms", RunJson.rounded(dataWaitMs, 3));
+        o.put("comm_ms", RunJson.rounded(commMs, 3));
+        o.put("grad_norm", gradNorm);
+        o.put("rejected_messages", jobRejectedMessages);
+        return RunJson.line(o);
     }
 }

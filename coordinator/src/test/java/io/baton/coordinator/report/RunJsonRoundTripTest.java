@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RunJsonRoundTripTest
 {
     private static final StepMetrics NON_FINITE = new StepMetrics(41, 2, 1, 20, Double.POSITIVE_INFINITY, Double.NaN,
-        0.25, 64, Double.NEGATIVE_INFINITY, 12.34567, 1.0, Double.NaN, Double.POSITIVE_INFINITY);
+        0.25, 64, Double.NEGATIVE_INFINITY, 12.34567, 1.0, Double.NaN, Double.POSITIVE_INFINITY,
+        1, 3);
 
     @Test
     void shouldReadBackNanAndInfinitiesOfAMetricsLineAsTheWriterWroteThem() throws Exception
@@ -29,7 +30,7 @@ class RunJsonRoundTripTest
 
         final JsonNode strict = new ObjectMapper().readTree(line);
         assertEquals(List.of("step", "epoch", "step_in_epoch", "steps_per_epoch", "lr", "loss", "top1", "images",
-            "images_per_sec", "step_ms", "data_wait_ms", "comm_ms", "grad_norm"), names(strict));
+            "images_per_sec", "step_ms", "data_wait_ms", "comm_ms", "grad_norm", "rejected_messages"), names(strict));
         assertEquals("NaN", strict.get("loss").textValue(), line);
         assertEquals("Infinity", strict.get("lr").textValue(), line);
         assertEquals("-Infinity", strict.get("images_per_sec").textValue(), line);
@@ -46,6 +47,7 @@ class RunJsonRoundTripTest
         assertEquals(Double.NEGATIVE_INFINITY, RunJson.number(row.get("images_per_sec")));
         assertEquals(0.25, RunJson.number(row.get("top1")));
         assertEquals(12.346, RunJson.number(row.get("step_ms")), "times are rounded to three decimals");
+        assertEquals(3, row.get("rejected_messages").asLong(), "rank 0's line carries the whole job's count");
     }
 
     @Test

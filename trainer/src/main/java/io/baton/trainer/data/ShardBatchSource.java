@@ -3,6 +3,7 @@ package io.baton.trainer.data;
 import io.baton.trainer.data.image.BatchLoader;
 import io.baton.trainer.data.image.ImageDecoder;
 import io.baton.trainer.data.image.TrainTransform;
+import io.baton.trainer.data.image.TransformSpec;
 import io.baton.trainer.data.image.ValTransform;
 import io.baton.trainer.data.shard.ShardedDataset;
 
@@ -15,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A prepared split ({@link ShardedDataset}) served as a {@link BatchSource}: JPEG/PNG decoding and augmentation on
  * the loader's thread pool, with the next slice prefetched while the current step trains. Training transform
- * RandomResizedCrop + flip keyed on (seed, epoch, sample id); evaluation transform resize + center crop.
+ * RandomResizedCrop (or pad-crop) + flip keyed on (seed, epoch, sample id); evaluation transform resize + center
+ * crop; both as the {@link TransformSpec} says.
  *
  * <p>Threading: one consumer thread (the replica's training thread).
  */
@@ -37,15 +39,17 @@ public final class ShardBatchSource implements BatchSource
         final ImageDecoder decoder,
         final int imageSize,
         final long seed,
+        final TransformSpec spec,
         final int threads,
         final int prefetchBatches)
     {
         this.dataset = dataset;
         this.imageSize = imageSize;
         this.numClasses = dataset.classes().size();
-        this.trainLoader = new BatchLoader(dataset, decoder, new TrainTransform(imageSize, seed), threads,
+        this.trainLoader = new BatchLoader(dataset, decoder, new TrainTransform(imageSize, seed, spec), threads,
             prefetchBatches);
-        this.evalLoader = new BatchLoader(dataset, decoder, new ValTransform(imageSize), threads, prefetchBatches);
+        this.evalLoader = new BatchLoader(dataset, decoder, new ValTransform(imageSize, spec), threads,
+            prefetchBatches);
     }
 
     @Override

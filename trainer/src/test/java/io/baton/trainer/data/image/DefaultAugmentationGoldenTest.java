@@ -1,5 +1,8 @@
 package io.baton.trainer.data.image;
 
+import io.baton.common.config.ConfigDef;
+import io.baton.common.config.ConfigLoader;
+import io.baton.trainer.data.DataSources;
 import io.baton.trainer.data.SplitMix64;
 import org.junit.jupiter.api.Test;
 
@@ -11,8 +14,8 @@ import java.util.HexFormat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The default training and evaluation transforms reproduce, bit for bit, the floats Baton produced before
- * augmentation became configurable: SHA-256 digests of the transform outputs for fixed (seed, epoch, sample) over
+ * The training and evaluation transforms of the default configuration (data.augment.*, data.eval-resize-ratio,
+ * data.normalise.*) reproduce, bit for bit, the floats Baton produced before augmentation became configurable: SHA-256 digests of the transform outputs for fixed (seed, epoch, sample) over
  * generated images (no JPEG codec involved), computed from the code as it was before the change.
  */
 class DefaultAugmentationGoldenTest
@@ -69,14 +72,22 @@ class DefaultAugmentationGoldenTest
         }
     }
 
+    /** The transform spec of the reference configuration's defaults, as training builds it. */
+    private static TransformSpec defaults()
+    {
+        final TransformSpec spec = DataSources.transformSpec(new ConfigLoader(ConfigDef.discover()).defaults());
+        assertEquals(TransformSpec.IMAGENET, spec);
+        return spec;
+    }
+
     static ImageTransform train(final int size, final long seed)
     {
-        return new TrainTransform(size, seed);
+        return new TrainTransform(size, seed, defaults());
     }
 
     static ImageTransform val(final int size)
     {
-        return new ValTransform(size);
+        return new ValTransform(size, defaults());
     }
 
     @Test

@@ -57,6 +57,7 @@ class TarInputTest
         if (sc != null)
         {
             sc.close();
+            sc = null;
         }
     }
 
@@ -181,6 +182,24 @@ class TarInputTest
                 }
             }
         }
+    }
+
+    @Test
+    void shouldPrepareTheTarsFromTheCli() throws IOException
+    {
+        stopSpark(); // the CLI makes its own SparkContext, and a JVM holds one at a time
+        final Path dir = tmp("cli");
+        final ImageNetTree tree = ImageNetTree.withFlatVal(dir.resolve("tree"), false);
+        final Path tars = tars(tree, dir.resolve("tars"), Map.of(), List.of());
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final int code = io.baton.coordinator.cli.BatonCli.run(new String[] {"prepare", tars.toString(),
+            dir.resolve("out").toString(), "--master", "local[2]", "--shard-size", "40k"}, new PrintWriter(out, true),
+            new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+        assertTrue(out.toString().contains("skipped " + ImageNetTree.CORRUPT), out.toString());
+        assertTrue(out.toString().contains("samples=train:" + tree.train.size() + ",val:" + tree.val.size()),
+            out.toString());
     }
 
     @Test

@@ -107,6 +107,32 @@ public final class TrainerKeys implements ConfigModule
     /** Null in the reference: derived from {@link #MODEL_ARCH} ({@link #derived()}). */
     public static final ConfigKey<Integer> DATA_IMAGE_SIZE = ConfigKey.of("data.image-size", ConfigType.INT)
         .check(positiveInt(), "> 0").trajectory();
+    public static final ConfigKey<List<Double>> DATA_AUGMENT_SCALE =
+        ConfigKey.of("data.augment.scale", ConfigType.DOUBLE_LIST)
+            .check(v -> v.size() == 2 && v.get(0) > 0 && v.get(0) <= v.get(1) && v.get(1) <= 1,
+                "[min, max] with 0 < min <= max <= 1")
+            .trajectory();
+    public static final ConfigKey<List<Double>> DATA_AUGMENT_RATIO =
+        ConfigKey.of("data.augment.ratio", ConfigType.DOUBLE_LIST)
+            .check(v -> v.size() == 2 && v.get(0) > 0 && v.get(0) <= v.get(1) && Double.isFinite(v.get(1)),
+                "[min, max] with 0 < min <= max")
+            .trajectory();
+    public static final ConfigKey<Integer> DATA_AUGMENT_PAD_CROP =
+        ConfigKey.of("data.augment.pad-crop", ConfigType.INT).check(v -> v >= 0, ">= 0 (0 = off)").trajectory();
+    public static final ConfigKey<Boolean> DATA_AUGMENT_FLIP =
+        ConfigKey.of("data.augment.flip", ConfigType.BOOLEAN).trajectory();
+    public static final ConfigKey<Double> DATA_EVAL_RESIZE_RATIO =
+        ConfigKey.of("data.eval-resize-ratio", ConfigType.DOUBLE)
+            .check(v -> v >= 1 && Double.isFinite(v), ">= 1 (null = none)").optional().trajectory();
+    public static final ConfigKey<List<Double>> DATA_NORMALISE_MEAN =
+        ConfigKey.of("data.normalise.mean", ConfigType.DOUBLE_LIST)
+            .check(v -> v.size() == 3 && v.stream().allMatch(Double::isFinite), "3 finite values (R, G, B)")
+            .trajectory();
+    public static final ConfigKey<List<Double>> DATA_NORMALISE_STD =
+        ConfigKey.of("data.normalise.std", ConfigType.DOUBLE_LIST)
+            .check(v -> v.size() == 3 && v.stream().allMatch(x -> x > 0 && Double.isFinite(x)),
+                "3 values > 0 (R, G, B)")
+            .trajectory();
     public static final ConfigKey<Integer> DATA_LOADER_THREADS = ConfigKey.of("data.loader-threads", ConfigType.INT)
         .check(positiveInt(), "> 0");
     public static final ConfigKey<Integer> DATA_PREFETCH_BATCHES =
@@ -166,6 +192,13 @@ public final class TrainerKeys implements ConfigModule
         DATA_SYNTHETIC_CLASSES,
         DATA_IDENTITY,
         DATA_IMAGE_SIZE,
+        DATA_AUGMENT_SCALE,
+        DATA_AUGMENT_RATIO,
+        DATA_AUGMENT_PAD_CROP,
+        DATA_AUGMENT_FLIP,
+        DATA_EVAL_RESIZE_RATIO,
+        DATA_NORMALISE_MEAN,
+        DATA_NORMALISE_STD,
         DATA_LOADER_THREADS,
         DATA_PREFETCH_BATCHES,
         DATA_CACHE_DIR,

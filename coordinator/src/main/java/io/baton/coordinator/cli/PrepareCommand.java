@@ -18,17 +18,21 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code baton prepare INPUT OUTPUT}: shards an ImageNet-layout tree into indexed shard files plus a manifest, as a
- * Spark job. Flags map to the {@code prepare.*} keys. The last line is {@code samples=<train count>,<val count>...}.
+ * {@code baton prepare INPUT OUTPUT}: shards an ImageNet-layout tree, or ImageNet's tar files read in place, into
+ * indexed shard files plus a manifest, as a Spark job. Flags map to the {@code prepare.*} keys. The last line is
+ * {@code samples=<train count>,<val count>...}.
  */
-@Command(name = "prepare", description = "Shard an ImageNet-layout image tree (train/<wnid>/*.JPEG, val/...) for "
-    + "training; input and output on any Hadoop file system (file://, hdfs://).")
+@Command(name = "prepare", description = "Shard an ImageNet-layout image tree (train/<wnid>/*.JPEG, val/...), or "
+    + "ImageNet's own ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar read in place, for training; input and "
+    + "output on any Hadoop file system (file://, hdfs://).")
 public final class PrepareCommand implements Callable<Integer>
 {
     @Mixin
     ConfigOptions config;
 
-    @Parameters(index = "0", paramLabel = "INPUT", description = "Input root URI or path (holds train/ and val/).")
+    @Parameters(index = "0", paramLabel = "INPUT", description = "Input root URI or path: holds "
+        + "train/ and val/, or ILSVRC2012_img_train.tar, ILSVRC2012_img_val.tar and the val labels "
+        + "(LOC_val_solution.csv or the devkit's).")
     String input;
 
     @Parameters(index = "1", paramLabel = "OUTPUT", description = "Output root URI or path.")

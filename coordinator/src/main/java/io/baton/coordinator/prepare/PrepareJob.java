@@ -20,11 +20,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code baton prepare} on the driver: lists and labels the input ({@link InputScanner}), cuts each split into
- * shard tasks, runs them as one Spark job per split ({@link ShardTaskRunner}), then writes {@code manifest.json}
- * last, under a temporary name renamed into place — an output without a manifest is incomplete. An existing output
- * is refused unless {@code overwrite}. Dense sample ids are assigned after the job from the shards' record counts,
- * so skipped files leave no gaps.
+ * {@code baton prepare} on the driver: lists and labels the input (an image tree: {@link InputScanner}; ImageNet's
+ * tar files: {@link TarInput}), cuts each split into shard tasks, runs them as one Spark job per split
+ * ({@link ShardTaskRunner}), then writes {@code manifest.json} last, under a temporary name renamed into place — an
+ * output without a manifest is incomplete. An existing output is refused unless {@code overwrite}. Dense sample ids
+ * are assigned after the job from the shards' record counts, so skipped files leave no gaps.
  *
  * <p>Threading: {@link #run} is called by one thread; it owns its SparkContext unless one was given.
  */
@@ -66,11 +66,13 @@ public final class PrepareJob
         }
 
         final InputScanner scanner = new InputScanner(inFs, options.input());
-        final List<String> classes = scanner.classes();
+        final TarInput tars = TarInput.isTarLayout(inFs, options.input()) ? new TarInput(inFs, options.input()) : null;
+        final List<String> classes = tars != null ? tars.classes() : scanner.classes();
         final List<SplitPlan> plans = new ArrayList<>();
         for (final String split : options.splits())
         {
-            plans.add(scanner.scan(split, classes, options.valLabels(), options.valMapping()));
+            plans.add(tars != null ? tars.scan(sc, split, classes, options.valLabels(), options.valMapping())
+                : scanner.scan(split, classes, options.valLabels(), options.valMapping()));
         }
         prepareOutput(outFs, outRoot);
 
@@ -130,7 +132,7 @@ public final class PrepareJob
         results.sort(Comparator.comparingInt(ShardResult::index));
 
         final List<Manifest.ShardEntry> shards = new ArrayList<>();
-        final List<Manifest.SkippedFile> skipped = new ArrayList<>();
+        final List<Manifest.SkippedFile> skipped = new ArrayList<>(plan.skipped());
         final long[] perClass = new long[numClasses];
         long next = 0;
         long inputBytes = 0;

@@ -9,11 +9,12 @@ import java.util.Map;
 /**
  * Everything {@code baton prepare} was asked to do.
  *
- * @param input          root of the ImageNet-layout input tree (any Hadoop file system URI).
+ * @param input          root of the ImageNet-layout input tree, or of ImageNet's tar files
+ *                       ({@link TarInput}), on any Hadoop file system URI.
  * @param output         root of the output (any Hadoop file system URI).
  * @param splits         splits to prepare, e.g. {@code [train, val]}.
  * @param valLabels      a {@code LOC_val_solution.csv} or {@code ILSVRC2012_validation_ground_truth.txt} for a flat
- *                       val folder, or null to look for one in the input root.
+ *                       val folder or val tar, or null to look for one in the input root.
  * @param valMapping     "ILSVRC id, wnid" per line for the devkit ground truth, or null to look for one.
  * @param master         Spark master.
  * @param shardBytes     target input bytes per shard.

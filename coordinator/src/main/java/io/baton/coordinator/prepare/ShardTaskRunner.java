@@ -14,15 +14,18 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.util.LongAccumulator;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Runs one {@link ShardTask} inside a Spark task: reads each input file, validates (strict decode) and optionally
- * resizes it, appends it to the shard, and reports unreadable files as skipped. The shard is written under a
- * temporary name and renamed when complete, so a retried or killed task never leaves a half shard under the final
- * name. Counts files and input bytes into two accumulators for the driver's progress line.
+ * Runs one {@link ShardTask} inside a Spark task: reads each input file (or tar member, by position), validates
+ * (strict decode) and optionally resizes it, appends it to the shard, and reports unreadable files as skipped. The
+ * shard is written under a temporary name and renamed when complete, so a retried or killed task never leaves a half
+ * shard under the final name. Counts files and input bytes into two accumulators for the driver's progress line.
  */
 public final class ShardTaskRunner implements Function<ShardTask, ShardResult>
 {
@@ -63,14 +66,15 @@ public final class ShardTaskRunner implements Function<ShardTask, ShardResult>
         final long crc;
         final long bytes;
         final int count;
-        try (ShardWriter writer = new ShardWriter(out.create(temp, true)))
+        try (ShardWriter writer = new ShardWriter(out.create(temp, true)); Archives archives = new Archives(in, root))
         {
             for (final InputFile input : task.files())
             {
                 byte[] original = new byte[0];
                 try
                 {
-                    original = read(in, new Path(root, input.path()));
+                    original = input.archive() == null ? read(in, new Path(root, input.path()))
+                        : archives.read(input);
                     inputBytes += original.length;
                     final byte[] stored = transcoder.transcode(original);
                     writer.append(input.label(), options.keepPaths() ? input.path() : "", stored);
@@ -103,6 +107,50 @@ public final class ShardTaskRunner implements Function<ShardTask, ShardResult>
         try (FSDataInputStream stream = fs.open(path))
         {
             return stream.readAllBytes();
+        }
+    }
+
+    /** The tar files of a task's members, each opened once and read by position. */
+    private static final class Archives implements AutoCloseable
+    {
+        private final FileSystem fs;
+        private final Path root;
+        private final Map<String, FSDataInputStream> open = new HashMap<>();
+
+        Archives(final FileSystem fs, final Path root)
+        {
+            this.fs = fs;
+            this.root = root;
+        }
+
+        byte[] read(final InputFile member) throws IOException
+        {
+            FSDataInputStream stream = open.get(member.archive());
+            if (stream == null)
+            {
+                stream = fs.open(new Path(root, member.archive()));
+                open.put(member.archive(), stream);
+            }
+            final byte[] bytes = new byte[Math.toIntExact(member.length())];
+            try
+            {
+                stream.readFully(member.offset(), bytes);
+            }
+            catch (final EOFException ex)
+            {
+                throw new EOFException("truncated: " + member.archive() + " ends before the " + member.length()
+                    + " bytes at offset " + member.offset());
+            }
+            return bytes;
+        }
+
+        @Override
+        public void close() throws IOException
+        {
+            for (final FSDataInputStream stream : open.values())
+            {
+                stream.close();
+            }
         }
     }
 

@@ -162,6 +162,25 @@ public final class ValLabels
         return out;
     }
 
+    /**
+     * Like {@link #wnidsOf}, but an image without a line in a {@code LOC_val_solution.csv} gets null instead of
+     * failing (the devkit's positional ground truth still has to label every image).
+     */
+    public List<String> wnidsOrNull(final List<String> sortedNames)
+    {
+        if (byPosition != null)
+        {
+            return wnidsOf(sortedNames);
+        }
+        final List<String> out = new ArrayList<>();
+        for (final String name : sortedNames)
+        {
+            final int dot = name.lastIndexOf('.');
+            out.add(byName.get(dot < 0 ? name : name.substring(0, dot)));
+        }
+        return out;
+    }
+
     public String layout()
     {
         return layout;

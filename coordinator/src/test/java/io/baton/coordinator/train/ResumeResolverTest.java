@@ -71,4 +71,22 @@ class ResumeResolverTest
         assertTrue(ConfigDiff.trajectory(before, kept.config())
             .contains(new ConfigDiff.Difference("optim.decay-epochs", "[5, 8]", "[3, 4]")), kept.toString());
     }
+
+    @Test
+    void aChangedAugmentationOrNormalisationKeyIsATrajectoryDifferenceThatRefusesTheResume()
+    {
+        final BatonConfig old = loader.defaults();
+        final BatonConfig now = loader.load(null, List.of("data.augment.pad-crop=4", "data.augment.flip=false",
+            "data.eval-resize-ratio=null", "data.normalise.std=[0.25, 0.25, 0.25]"));
+        final List<ConfigDiff.Difference> differences = ConfigDiff.trajectory(old, now);
+        assertEquals(List.of(new ConfigDiff.Difference("data.augment.flip", "true", "false"),
+            new ConfigDiff.Difference("data.augment.pad-crop", "0", "4"),
+            new ConfigDiff.Difference("data.eval-resize-ratio", "1.1428571428571428", "unset"),
+            new ConfigDiff.Difference("data.normalise.std", "[0.229, 0.224, 0.225]", "[0.25, 0.25, 0.25]")),
+            differences);
+        assertTrue(new ResumeRefusedException("ckpt-000000000002", differences).getMessage()
+            .contains("data.augment.flip: true -> false, data.augment.pad-crop: 0 -> 4"));
+        assertEquals(List.of(), ConfigDiff.trajectory(old, loader.load(null,
+            List.of("data.augment.scale=[0.08, 1.0]", "data.normalise.mean=[0.485, 0.456, 0.406]"))));
+    }
 }

@@ -251,6 +251,13 @@ class ResumeTest
         assertTrue(cause.getMessage().contains("optim.base-lr: 0.05 -> 0.1, train.seed: 42 -> 7"),
             cause.getMessage());
 
+        final TrainRuns.TrainFailed augmented = assertThrows(TrainRuns.TrainFailed.class,
+            () -> train(config(run, "data.augment.flip=false", "data.normalise.mean=[0.5, 0.5, 0.5]"),
+                ResumeRequest.auto()));
+        assertEquals(List.of(new ConfigDiff.Difference("data.augment.flip", "true", "false"),
+            new ConfigDiff.Difference("data.normalise.mean", "[0.485, 0.456, 0.406]", "[0.5, 0.5, 0.5]")),
+            ((ResumeRefusedException) augmented.getCause()).differences());
+
         final String forced = train(config(run, "optim.base-lr=0.1", "train.seed=7"),
             new ResumeRequest(ResumeRequest.Mode.AUTO, null, true));
         assertTrue(forced.contains("with --force although trajectory keys changed"), forced);

@@ -41,9 +41,18 @@ public interface BatchSource extends AutoCloseable
      */
     Batch load(int[] sampleIds, long epoch, boolean train);
 
-    /** A hint that these samples will be loaded next (prefetch); the default ignores it. */
+    /**
+     * A hint that these samples will be loaded after those hinted before and not yet loaded (hints come in load
+     * order, at most {@link #prefetchBatches()} ahead of the batch being trained on); the default ignores it.
+     */
     default void prefetch(final int[] sampleIds, final long epoch, final boolean train)
     {
+    }
+
+    /** How many batches ahead of the one being trained on this source loads when hinted; 0 = none. */
+    default int prefetchBatches()
+    {
+        return 0;
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.image.ImageDecoder;
 import io.baton.trainer.data.image.JpegBackend;
+import io.baton.trainer.data.image.TransformSpec;
 import io.baton.trainer.data.shard.ShardedDataset;
 import io.baton.trainer.data.synthetic.PatternBatchSource;
 import io.baton.trainer.data.synthetic.PatternImages;
@@ -50,8 +51,17 @@ public final class DataSources
         final ShardedDataset dataset = shards(config, path, split);
         final JpegBackend backend = JpegBackend.valueOf(
             config.get(TrainerKeys.DATA_JPEG_DECODER).toUpperCase(Locale.ROOT).replace('-', '_'));
-        return new ShardBatchSource(dataset, new ImageDecoder(backend), imageSize, seed,
+        return new ShardBatchSource(dataset, new ImageDecoder(backend), imageSize, seed, transformSpec(config),
             config.get(TrainerKeys.DATA_LOADER_THREADS), config.get(TrainerKeys.DATA_PREFETCH_BATCHES));
+    }
+
+    /** The augmentation and normalisation the data.augment.*, data.eval-resize-ratio and data.normalise.* keys say. */
+    public static TransformSpec transformSpec(final BatonConfig config)
+    {
+        return TransformSpec.of(config.get(TrainerKeys.DATA_AUGMENT_SCALE), config.get(TrainerKeys.DATA_AUGMENT_RATIO),
+            config.get(TrainerKeys.DATA_AUGMENT_PAD_CROP), config.get(TrainerKeys.DATA_AUGMENT_FLIP),
+            config.get(TrainerKeys.DATA_EVAL_RESIZE_RATIO), config.get(TrainerKeys.DATA_NORMALISE_MEAN),
+            config.get(TrainerKeys.DATA_NORMALISE_STD));
     }
 
     /**

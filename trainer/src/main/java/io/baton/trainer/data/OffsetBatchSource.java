@@ -52,6 +52,18 @@ final class OffsetBatchSource implements BatchSource
     }
 
     @Override
+    public void prefetch(final int[] sampleIds, final long epoch, final boolean train)
+    {
+        inner.prefetch(Arrays.stream(sampleIds).map(id -> id + offset).toArray(), epoch, train);
+    }
+
+    @Override
+    public int prefetchBatches()
+    {
+        return inner.prefetchBatches();
+    }
+
+    @Override
     public void close()
     {
         inner.close();

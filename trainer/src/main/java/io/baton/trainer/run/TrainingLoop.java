@@ -3,6 +3,7 @@ package io.baton.trainer.run;
 import io.baton.common.collective.ReduceOp;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.GlobalBatchSampler;
+import io.baton.trainer.data.Lookahead;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.replica.NonFiniteStepException;
 import io.baton.trainer.replica.SynchronousStep;
@@ -136,6 +137,7 @@ public final class TrainingLoop
         {
             final GlobalBatchSampler.EpochOrder order = sampler.epoch(epoch);
             graph.getConfiguration().setEpochCount(epoch);
+            final Lookahead lookahead = new Lookahead(source, order, epoch, rank);
             for (int s = (int) (globalStep - (long) epoch * stepsPerEpoch); s < order.steps(); s++)
             {
                 if (hooks.stopBefore(globalStep))
@@ -145,10 +147,7 @@ public final class TrainingLoop
                 final long startNs = System.nanoTime();
                 final int[] ids = order.slice(s, rank);
                 final BatchSource.Batch batch = source.load(ids, epoch, true);
-                if (s + 1 < order.steps())
-                {
-                    source.prefetch(order.slice(s + 1, rank), epoch, true);
-                }
+                lookahead.loaded(s);
                 hooks.beforeStep(globalStep, batch);
                 final long loadedNs = System.nanoTime();
                 final double lr = schedule.lr(globalStep, stepsPerEpoch) * hooks.lrFactor(globalStep);

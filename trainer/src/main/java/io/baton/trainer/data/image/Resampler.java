@@ -141,4 +141,16 @@ public final class Resampler
             return axis;
         }
     }
+
+    /** The image's own samples as interleaved RGB floats in 0..255 (no resampling). */
+    public static float[] samples(final RgbImage image)
+    {
+        final byte[] src = image.rgb();
+        final float[] rgb = new float[src.length];
+        for (int i = 0; i < src.length; i++)
+        {
+            rgb[i] = src[i] & 0xFF;
+        }
+        return rgb;
+    }
 }

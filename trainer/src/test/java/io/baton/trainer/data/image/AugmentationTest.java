@@ -134,7 +134,8 @@ class AugmentationTest
             transform.apply(gray, 4, 2, out, 5);
             for (int c = 0; c < 3; c++)
             {
-                final float expected = (128 / 255f - ImageTransform.MEAN[c]) / ImageTransform.STD[c];
+                final float expected =
+                    (128 / 255f - TransformSpec.IMAGENET.mean()[c]) / TransformSpec.IMAGENET.std()[c];
                 for (int i = 0; i < 16 * 16; i++)
                 {
                     assertEquals(expected, out[5 + c * 256 + i], 1e-5, transform + " channel " + c);

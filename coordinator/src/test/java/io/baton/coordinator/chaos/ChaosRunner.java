@@ -85,6 +85,9 @@ public final class ChaosRunner
         final List<Fault> menu = args.length > 4 ? Stream.of(args[4].split(","))
             .map(f -> Fault.valueOf(f.strip().toUpperCase(Locale.ROOT).replace('-', '_'))).toList()
             : List.of(Fault.values());
+        // Stopped early (timeout, ^C): no driver or executor of ours outlives the runner.
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+            ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly)));
         final ChaosRunner runner = new ChaosRunner(work, System.out);
         final List<TrialResult> results = runner.run(trials, seed, first, menu);
         System.out.println();
@@ -123,9 +126,13 @@ public final class ChaosRunner
             out.printf("trial %d: %s, %s, step %s: %s (%.0f s)%n", i, fault.description, result.phase(),
                 result.step(), result.verdict(), (System.nanoTime() - trialNs) / 1e9);
             results.add(result);
+            // The row as it is known, should the runner be stopped before the table.
+            out.print("row: " + TrialResult.table(List.of(result)).lines().skip(2).findFirst().orElse("") + "\n");
             if (result.identical())
             {
-                deleteTree(trial.dir());
+                // The driver log stays (trial-N/driver.log); the run directory and markers go.
+                deleteTree(trial.dir().resolve("run"));
+                deleteTree(trial.dir().resolve("markers"));
             }
         }
         return results;
@@ -183,7 +190,8 @@ public final class ChaosRunner
     {
         try
         {
-            return new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor() == 0;
+            return new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0;
         }
         catch (final IOException ex)
         {

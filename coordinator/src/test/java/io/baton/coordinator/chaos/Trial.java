@@ -327,8 +327,10 @@ final class Trial
             Files.deleteIfExists(filler);
             return;
         }
+        final String error = lastError();
         notes.add("full disk (" + (bytes >> 20) + " MB filler): " + (exit < 0 ? "driver hung" : "exit " + exit
-            + ", " + lastError()));
+            + (error.contains("No space left on device") ? "" : " (the error does not name the full disk)") + ", \""
+            + error + "\""));
         Files.deleteIfExists(filler);
         if (exit < 0)
         {
@@ -403,25 +405,23 @@ final class Trial
         }
     }
 
+    /** The driver's failure line ("baton train failed: ..."), else the log's last line. */
     private String lastError()
     {
         final String[] lines = ChaosRunner.read(log).split("\n");
         String last = "";
         for (final String line : lines)
         {
-            if (line.contains("No space left on device") && line.length() < 400)
+            if (line.startsWith("baton ") && line.contains("failed: "))
             {
-                last = line;
+                last = line.strip();
             }
         }
-        if (last.isEmpty())
+        for (int i = lines.length - 1; i >= 0 && last.isEmpty(); i--)
         {
-            for (int i = lines.length - 1; i >= 0 && last.isEmpty(); i--)
-            {
-                last = lines[i].strip();
-            }
+            last = lines[i].strip();
         }
-        return last.length() > 300 ? last.substring(0, 300) + "..." : last;
+        return last.length() > 400 ? last.substring(0, 400) + "..." : last;
     }
 
     private TrialResult verdict(final String phase, final String step)
@@ -438,6 +438,12 @@ final class Trial
         final List<Long> stages = ChaosRunner.stageStarts(log);
         final String stageText = "stages from step " + stages.stream().map(String::valueOf)
             .collect(Collectors.joining(", "));
+        if (fault == Fault.CORRUPT_CHECKPOINT)
+        {
+            notes.add(ChaosRunner.read(log).contains("is corrupt and is skipped")
+                ? "the rerun reported the corrupt checkpoint and skipped it"
+                : "the rerun did not report a corrupt checkpoint");
+        }
         final String extra = notes.isEmpty() ? "" : "; " + String.join("; ", notes);
         if (digests.equals(runner.reference()))
         {

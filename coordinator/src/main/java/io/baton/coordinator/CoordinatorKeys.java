@@ -4,6 +4,7 @@ import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigKey;
 import io.baton.common.config.ConfigModule;
 import io.baton.common.config.ConfigType;
+import io.baton.coordinator.train.FaultPointSpec;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.syncbn.BnGroups;
 
@@ -70,6 +71,12 @@ public final class CoordinatorKeys implements ConfigModule
         ConfigKey.of("debug.inject-nan-times", ConfigType.INT).check(ConfigKey.positiveInt(), "> 0");
     public static final ConfigKey<Long> DEBUG_FAIL_AT_STEP =
         ConfigKey.of("debug.fail-at-step", ConfigType.LONG).check(v -> v >= -1, ">= -1 (-1 = off)");
+    public static final ConfigKey<String> DEBUG_FAULT_POINTS = ConfigKey.of("debug.fault-points", ConfigType.STRING)
+        .check(v -> v.isBlank() || FaultPointSpec.parseAll(v) != null, "comma-separated PHASE[#N]@STEP[:RANK]");
+    public static final ConfigKey<String> DEBUG_FAULT_POINT_DIR =
+        ConfigKey.of("debug.fault-point-dir", ConfigType.STRING).optional();
+    public static final ConfigKey<Duration> DEBUG_FAULT_POINT_PAUSE =
+        ConfigKey.of("debug.fault-point-pause", ConfigType.DURATION).check(v -> !v.isNegative(), ">= 0");
 
     public static final List<ConfigKey<?>> ALL = List.of(
         CLUSTER_MASTER,
@@ -96,7 +103,10 @@ public final class CoordinatorKeys implements ConfigModule
         ELASTIC_REWARMUP_STEPS,
         DEBUG_INJECT_NAN_AT_STEP,
         DEBUG_INJECT_NAN_TIMES,
-        DEBUG_FAIL_AT_STEP);
+        DEBUG_FAIL_AT_STEP,
+        DEBUG_FAULT_POINTS,
+        DEBUG_FAULT_POINT_DIR,
+        DEBUG_FAULT_POINT_PAUSE);
 
     @Override
     public List<ConfigKey<?>> keys()

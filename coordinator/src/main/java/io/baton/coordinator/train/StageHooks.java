@@ -62,6 +62,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
     private final AsyncCheckpointWriter writer;
     private final BooleanSupplier cancelled;
     private final HealthMonitor health;
+    private final FaultPoints faults;
 
     /**
      * @param spec           the stage.
@@ -73,12 +74,15 @@ final class StageHooks implements TrainingHooks, AutoCloseable
      * @param graph          the replica's graph.
      * @param state          its float state.
      * @param health         the health checks, run before every K-th step on every rank.
+     * @param cancelled      whether Spark cancelled the stage.
+     * @param faults         the replica's {@code debug.fault-points}.
      */
     StageHooks(final StageSpec spec, final BatonConfig config, final String userConfigText, final String configHash,
         final int rank, final long stepsPerEpoch, final ComputationGraph graph, final ReplicaState state,
-        final HealthMonitor health, final BooleanSupplier cancelled)
+        final HealthMonitor health, final BooleanSupplier cancelled, final FaultPoints faults)
         throws IOException
     {
+        this.faults = faults;
         this.cancelled = cancelled;
         this.health = health;
         this.spec = spec;
@@ -129,6 +133,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
     @Override
     public void beforeStep(final long globalStep, final BatchSource.Batch batch)
     {
+        faults.step(globalStep);
         if (cancelled.getAsBoolean())
         {
             // A stopped job's replicas would otherwise train on over Aeron and keep writing into the run.
@@ -151,6 +156,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
             awaitSnapshot(globalStep, "the health check");
         }
         health.onStep(globalStep, batch.features(), batch.labels());
+        faults.reachInStep("forward", "the batch of step " + globalStep + " loaded, its forward pass next");
     }
 
     @Override
@@ -196,7 +202,13 @@ final class StageHooks implements TrainingHooks, AutoCloseable
                 () ->
                 {
                     final List<CheckpointPart> parts = new ArrayList<>(copy.take());
-                    parts.add(CheckpointPart.ofBytes(TrainCheckpoint.CONFIG_PART, configBytes));
+                    // The state's parts are written before this last one and the manifest after it.
+                    parts.add(CheckpointPart.streamed(TrainCheckpoint.CONFIG_PART, out ->
+                    {
+                        faults.reach("checkpoint", completedSteps, 1, "checkpoint of step " + completedSteps
+                            + ": state parts written, config part and manifest not");
+                        out.write(configBytes);
+                    }));
                     return parts;
                 });
             if (!async)

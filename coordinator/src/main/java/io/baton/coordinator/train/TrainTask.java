@@ -1,6 +1,7 @@
 package io.baton.coordinator.train;
 
 import io.baton.common.checkpoint.Checkpoint;
+import io.baton.common.collective.Communicator;
 import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
@@ -132,8 +133,8 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
         final long startNs) throws Exception
     {
         final int rank = context.rank();
-        try (TimedCommunicator communicator = new TimedCommunicator(rendezvous.connect(
-                config.get(CommonKeys.JOB_NAME), spec.generation()));
+        final FaultPoints faults = FaultPoints.from(config, rank);
+        try (TimedCommunicator communicator = new TimedCommunicator(connect(config, rendezvous, faults));
              TimedCommunicator bnGroup = bnGroup(config, context, rendezvous);
              BatchSource train = DataSources.open(config, DataSources.TRAIN);
              BatchSource val = DataSources.open(config, DataSources.VAL);
@@ -169,6 +170,7 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
                 }
                 if (metrics != null)
                 {
+                    faults.reach("metrics", m.step(), 1, "before appending the metrics line of step " + m.step());
                     metrics.accept(m);
                 }
             };
@@ -189,7 +191,7 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
             final TrainOutcome outcome;
             try (OverlappedAllReduce overlap = overlap(config, context, graph, rendezvous);
                  StageHooks hooks = new StageHooks(spec, config, userConfigText, configHash, rank,
-                     sampler.stepsPerEpoch(), graph, state, health, context::cancelled))
+                     sampler.stepsPerEpoch(), graph, state, health, context::cancelled, faults))
             {
                 if (timings != null)
                 {
@@ -220,6 +222,13 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
                 ParamChecksum.of(graph.params()), String.join(",", context.gpuAddresses()), outcome.kind(),
                 outcome.nextStep(), "");
         }
+    }
+
+    /** The replica's communicator, reaching the armed {@code debug.fault-points} of its collectives. */
+    private Communicator connect(final BatonConfig config, final Rendezvous rendezvous, final FaultPoints faults)
+    {
+        final Communicator communicator = rendezvous.connect(config.get(CommonKeys.JOB_NAME), spec.generation());
+        return faults == FaultPoints.NONE ? communicator : new FaultPointCommunicator(communicator, faults);
     }
 
     /**

@@ -17,17 +17,24 @@ CATEGORIES = [
     "conv forward", "conv backward-data", "conv backward-weights", "conv backward (data+weights, one op)",
     "reorders / layout copies", "BatchNorm", "element-wise (ReLU, add)", "pooling",
     "allocation / workspace (malloc, free, memset, page faults)", "Java-side graph overhead / op dispatch",
-    "updater / optimizer", "loss + softmax + fc", "OpenMP wait / spin", "JVM runtime (GC, JIT compiler)", "other",
+    "updater / optimizer", "loss + softmax + fc", "OpenMP wait / spin", "JVM runtime (GC, JIT compiler)",
+    "native, not attributable (no frame could be named)", "other",
 ]
 
 # async-profiler frame names: Java methods as org/pkg/Class.method (with ann: _[j] JIT, _[i] inlined, _[0]/_[1]
 # interpreted/C1), kernel frames with _[k], native C/C++ symbols demangled (dnnl::impl::..., sd::ops::...).
 JAVA_FRAME = re.compile(r"(_\[[ji01]\]$)|^L?[\w$]+(/[\w$]+)+\.[\w$<>]+")
+# A native frame async-profiler could not name: the library's path (libnd4jcpu's internal functions) or [unknown]
+# (no unwind through code without frame pointers, or oneDNN's run-time generated jit kernels).
+UNNAMED_NATIVE = re.compile(r"^/|^\[unknown\]$")
+# Baton's own Java compute kernels: a Java leaf here is BN / optimizer work, any other Java leaf is graph overhead.
+BATON_JAVA_KERNELS = [("BatchNorm", re.compile(r"io/baton/trainer/syncbn/")),
+                      ("updater / optimizer", re.compile(r"io/baton/trainer/optim/"))]
 BATON_RULES = [
     ("JVM runtime (GC, JIT compiler)", "any",
      r"CompileBroker|C2Compiler|Compilation::|VMThread::|GCTaskThread|GenCollectedHeap|SerialHeap|"
      r"G1[A-Z]|WatcherThread|MonitorDeflationThread|ServiceThread|SafepointSynchronize"),
-    ("OpenMP wait / spin", "leaf", r"gomp_(barrier|team_barrier|mutex|sem|wait|spin)|do_spin|futex|sched_yield|"
+    ("OpenMP wait / spin", "leaf", r"libgomp\.so|gomp_(barrier|team_barrier|mutex|sem|wait|spin)|do_spin|futex|sched_yield|"
      r"GOMP_barrier|GOMP_parallel_end|__kmp_(wait|fork_barrier|join_barrier|yield)|do_syscall_64_\[k\]$"),
     ("allocation / workspace (malloc, free, memset, page faults)", "any",
      r"^(__libc_)?(malloc|calloc|realloc|free|cfree|posix_memalign|aligned_alloc|memalign)$|_int_(malloc|free|"
@@ -53,10 +60,13 @@ BATON_RULES = [
     ("conv forward", "any", r"ConvolutionLayer\.(activate|preOutput)"),
     ("conv backward (data+weights, one op)", "any", r"ConvolutionLayer\.backpropGradient"),
     ("Java-side graph overhead / op dispatch", "any",
-     r"org/deeplearning4j/|org/nd4j/|io/baton/|Java_org_nd4j|JavaCPP|javacpp|sd::ops::|sd::graph::|"
+     r"^(org/deeplearning4j/|org/nd4j/|io/baton/)|Java_org_nd4j|JavaCPP|javacpp|sd::ops::|sd::graph::|"
      r"ShapeDescriptor|ConstantShapeHelper|ShapeUtils|execCustomOp|NativeOps|sd::NDArray|Interpreter|"
      r"JavaCalls|jni_|JNIHandles|SharedRuntime|OptoRuntime|vtable|itable|StubRoutines|_\[[ji01]\]$"),
 ]
+
+# Rules applied before the Java-leaf test (the rest classify native work by the Java layer that called it).
+EARLY = ("JVM runtime (GC, JIT compiler)", "allocation / workspace (malloc, free, memset, page faults)")
 
 # torch.profiler op names (torch 1.13 CPU). Context frames: "step", "Optimizer.step#SGD.step",
 # "autograd::engine::evaluate_function: XxxBackward0", "torch::autograd::AccumulateGrad".
@@ -81,10 +91,19 @@ TORCH_RULES = [
 ]
 
 
-def classify(frames, rules):
-    java = [i for i, f in enumerate(frames) if JAVA_FRAME.search(f)]
+def classify(frames, rules, which="baton"):
+    java = [i for i, f in enumerate(frames) if JAVA_FRAME.search(f) and not UNNAMED_NATIVE.search(f)]
     native = frames[java[-1] + 1:] if java else frames
+    java_leaf = which == "baton" and bool(java) and java[-1] == len(frames) - 1
+    if which == "baton" and all(UNNAMED_NATIVE.search(f) for f in frames) and "libgomp" not in frames[-1]:
+        return "native, not attributable (no frame could be named)"
     for cat, scope, pat in rules:
+        if java_leaf and scope == "any" and cat not in EARLY:
+            # The sample is in Java code: Baton's Java kernels, or else the graph/dispatch code around the ops.
+            for kcat, kpat in BATON_JAVA_KERNELS:
+                if kpat.search(frames[-1]):
+                    return kcat
+            return "Java-side graph overhead / op dispatch"
         where = frames if scope == "any" else (frames[-1:] if scope == "leaf" else native)
         if any(pat.search(f) for f in where):
             return cat
@@ -105,7 +124,7 @@ def main():
         stack, _, w = line.rpartition(" ")
         w = int(w)
         frames = stack.split(";")
-        cat = classify(frames, rules)
+        cat = classify(frames, rules, which)
         totals[cat] += w
         all_w += w
         if cat == "other":

@@ -6,7 +6,8 @@
 #   ResNet-20, 32x32, batch 64, 1 thread (the per-replica setting of the 2 x 64 comparison), pinned to core 0
 #   ResNet-50, 128x128, batch 16, 2 threads (one process)
 # Usage (repo root): bench/profile/profile-step.sh          Output: bench/profile/out/ (not committed).
-# Env: R20_STEPS=20 R50_STEPS=8 WARMUP=3 INTERVAL_NS=1000000 EVENT=cpu LOCK=/tmp/baton-build.lock TOP=0 (heaviest
+# Env: ONLY=both|baton|torch CSTACK=dwarf (async-profiler native unwinder: libnd4jcpu has no frame pointers, so
+#   the default fp walk stops at its first frame) R20_STEPS=20 R50_STEPS=8 WARMUP=3 INTERVAL_NS=1000000 EVENT=cpu LOCK=/tmp/baton-build.lock TOP=0 (heaviest
 #   unclassified stacks); LOCK_HELD=1 when the caller already holds LOCK (flock "$LOCK" env LOCK_HELD=1 ...).
 # Installs what it needs: Debian python3-torch python3-torchvision (apt-get), tools.profiler:async-profiler:3.0 (Maven).
 set -euo pipefail
@@ -14,7 +15,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/profile/out"
 LOCK="${LOCK:-/tmp/baton-build.lock}"
 R20_STEPS="${R20_STEPS:-20}" R50_STEPS="${R50_STEPS:-8}" WARMUP="${WARMUP:-3}"
-INTERVAL_NS="${INTERVAL_NS:-1000000}" EVENT="${EVENT:-cpu}"
+INTERVAL_NS="${INTERVAL_NS:-1000000}" EVENT="${EVENT:-cpu}" CSTACK="${CSTACK:-dwarf}" ONLY="${ONLY:-both}"
 PY=/usr/bin/python3
 locked() { if [ "${LOCK_HELD:-0}" = 1 ]; then "$@"; else flock "$LOCK" "$@"; fi; }
 mkdir -p "$OUT"
@@ -46,10 +47,11 @@ MACHINE="machine: $(env -u OMP_NUM_THREADS nproc) cores, $(grep -m1 'model name'
 
 baton() { # tag threads cpus arch batch size steps
   local tag=$1 threads=$2 cpus=$3 arch=$4 batch=$5 size=$6 steps=$7
+  [ "$ONLY" != torch ] || return 0
   # shellcheck disable=SC2086
   OMP_NUM_THREADS=$threads taskset -c "$cpus" java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount="$threads" \
     -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints -Dbench.profiler.lib="$AP_LIB" \
-    -Dbench.profiler.start="start,event=$EVENT,interval=$INTERVAL_NS" \
+    -Dbench.profiler.start="start,event=$EVENT,interval=$INTERVAL_NS,cstack=$CSTACK" \
     -Dbench.profiler.stop="stop,file=$OUT/$tag.baton.collapsed,collapsed,ann" \
     -cp "$CP" io.baton.trainer.bench.TrainingBench 0 1 - "$arch" "$batch" "$size" "$size" "$steps" "$WARMUP" \
     > "$OUT/$tag.baton.log" 2>&1
@@ -57,6 +59,7 @@ baton() { # tag threads cpus arch batch size steps
 }
 torch() { # tag threads cpus arch batch size steps
   local tag=$1 threads=$2 cpus=$3 arch=$4 batch=$5 size=$6 steps=$7
+  [ "$ONLY" != baton ] || return 0
   OMP_NUM_THREADS=$threads taskset -c "$cpus" "$PY" bench/profile/torch_step.py "$arch" "$batch" "$size" "$threads" \
     "$WARMUP" "$steps" 3 "$OUT/$tag.torch.collapsed" > "$OUT/$tag.torch.log" 2>&1
   grep RESULT "$OUT/$tag.torch.log"

@@ -79,6 +79,7 @@ public final class TrainingBench
             {
                 if (s == warmup)
                 {
+                    profiler("bench.profiler.start");
                     measuredStartNs = System.nanoTime();
                 }
                 comm.reset();
@@ -96,11 +97,39 @@ public final class TrainingBench
                 }
             }
             final double wallS = (System.nanoTime() - measuredStartNs) / 1e9;
+            profiler("bench.profiler.stop");
             report(rank, world, arch, batch, height, graph.numParams(), phases, wallS);
         }
         finally
         {
             comm.close();
+        }
+    }
+
+    /**
+     * -Dbench.profiler.lib=PATH (async-profiler's libasyncProfiler.so, its jar on the class path) with
+     * -Dbench.profiler.start=... / -Dbench.profiler.stop=...: async-profiler commands run at the first measured step
+     * and after the last one, so the profile holds warm steps only (bench/profile/profile-step.sh). Reflection keeps
+     * async-profiler out of the build.
+     */
+    private static void profiler(final String commandProperty)
+    {
+        final String lib = System.getProperty("bench.profiler.lib");
+        final String command = System.getProperty(commandProperty);
+        if (lib == null || command == null)
+        {
+            return;
+        }
+        try
+        {
+            final Class<?> type = Class.forName("one.profiler.AsyncProfiler");
+            final Object profiler = type.getMethod("getInstance", String.class).invoke(null, lib);
+            System.out.println("PROFILER " + command + " -> "
+                + String.valueOf(type.getMethod("execute", String.class).invoke(profiler, command)).trim());
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new IllegalStateException("async-profiler: " + command, e);
         }
     }
 

@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Maps collapsed stacks ("frame;frame;...;leaf weight", root first) to issue 25's categories and prints a
+percentage table. Usage: classify.py baton|torch FILE [--top N] (--top: the heaviest unclassified "other" stacks).
+
+Input: async-profiler's collapsed output (Baton, cpu samples of every thread; weight = samples) or torch_step.py's
+(PyTorch, torch.profiler op tree; weight = self CPU microseconds of the op on the calling thread).
+
+The first rule whose pattern matches decides. "any" rules look at every frame of the stack, "leaf" rules at the
+leaf frame only, "native" rules at the frames below the deepest Java frame (the native code the last Java call
+entered). The rule tables below ARE the stated patterns; docs/BENCHMARKS.md quotes them.
+"""
+import re
+import sys
+from collections import OrderedDict
+
+CATEGORIES = [
+    "conv forward", "conv backward-data", "conv backward-weights", "conv backward (data+weights, one op)",
+    "reorders / layout copies", "BatchNorm", "element-wise (ReLU, add)", "pooling",
+    "allocation / workspace (malloc, free, memset, page faults)", "Java-side graph overhead / op dispatch",
+    "updater / optimizer", "loss + softmax + fc", "OpenMP wait / spin", "JVM runtime (GC, JIT compiler)",
+    "native, not attributable (no frame could be named)", "other",
+]
+
+# async-profiler frame names: Java methods as org/pkg/Class.method (with ann: _[j] JIT, _[i] inlined, _[0]/_[1]
+# interpreted/C1), kernel frames with _[k], native C/C++ symbols demangled (dnnl::impl::..., sd::ops::...).
+JAVA_FRAME = re.compile(r"(_\[[ji01]\]$)|^L?[\w$]+(/[\w$]+)+\.[\w$<>]+")
+# A native frame async-profiler could not name: the library's path (libnd4jcpu's internal functions) or [unknown]
+# (no unwind through code without frame pointers, or oneDNN's run-time generated jit kernels).
+UNNAMED_NATIVE = re.compile(r"^/|^\[unknown\]$")
+# Baton's own Java compute kernels: a Java leaf here is BN / optimizer work, any other Java leaf is graph overhead.
+BATON_JAVA_KERNELS = [("BatchNorm", re.compile(r"io/baton/trainer/syncbn/")),
+                      ("updater / optimizer", re.compile(r"io/baton/trainer/optim/"))]
+BATON_RULES = [
+    ("JVM runtime (GC, JIT compiler)", "any",
+     r"CompileBroker|C2Compiler|Compilation::|VMThread::|GCTaskThread|GenCollectedHeap|SerialHeap|"
+     r"G1[A-Z]|WatcherThread|MonitorDeflationThread|ServiceThread|SafepointSynchronize"),
+    ("OpenMP wait / spin", "leaf", r"libgomp\.so|gomp_(barrier|team_barrier|mutex|sem|wait|spin)|do_spin|futex|sched_yield|"
+     r"GOMP_barrier|GOMP_parallel_end|__kmp_(wait|fork_barrier|join_barrier|yield)|do_syscall_64_\[k\]$"),
+    ("allocation / workspace (malloc, free, memset, page faults)", "any",
+     r"^(__libc_)?(malloc|calloc|realloc|free|cfree|posix_memalign|aligned_alloc|memalign)$|_int_(malloc|free|"
+     r"memalign)|malloc_consolidate|^__?mem(set|_set)|memset_avx|__mmap|__munmap|^mmap|^munmap|madvise|"
+     r"page_fault|clear_page|do_anonymous_page|Unsafe_SetMemory|Unsafe_AllocateMemory|Unsafe_FreeMemory|"
+     r"sd::memory::|Workspace|Nd4jWorkspace|BaseDataBuffer\.<init>|BaseCpuDataBuffer\.<init>|"
+     r"DataBufferFactory\.create|createUninitialized|PointerDeallocator|javacpp/Pointer\.(deallocate|<init>)|"
+     r"Nd4j\.(create|zeros)|DirectMemory"),
+    ("reorders / layout copies", "native", r"reorder|Reorder"),
+    ("conv backward-weights", "native", r"bwd_weights|backward_weights|BwdWeights|conv2d_bp.*weight"),
+    ("conv backward-data", "native", r"bwd_data|backward_data|BwdData"),
+    ("conv forward", "native", r"convolution_fwd|conv.*fwd|fwd.*conv|_conv_.*execute_forward|brgemm_conv|"
+     r"jit_avx512_common_conv|jit_uni_conv|gemm_convolution"),
+    ("conv backward (data+weights, one op)", "native", r"conv2d_bp|conv2dBP|conv2dBp"),
+    ("conv forward", "native", r"conv2d|Conv2D"),
+    ("BatchNorm", "any", r"io/baton/trainer/syncbn|BatchNormalization|batchnorm|batch_norm"),
+    ("pooling", "any", r"[Pp]ooling|pool2d|SubsamplingLayer|GlobalPooling"),
+    ("updater / optimizer", "any", r"io/baton/trainer/optim|Updater\.update|BaseMultiLayerUpdater|GradientUpdater|"
+     r"SynchronousStep\.(applyUpdate|update)"),
+    ("loss + softmax + fc", "any", r"LossMCXENT|LossFunctions|OutputLayer|softmax|Softmax|DenseLayer|BaseOutputLayer"),
+    ("element-wise (ReLU, add)", "any", r"ActivationReLU|[Rr]elu|ActivationLayer|ElementWiseVertex|ZeroPadShortcut|"
+     r"[Pp]airwise|PairWiseTransform|[Ss]calar[A-Z_]|LegacyScalar|ElementWise"),
+    ("conv forward", "any", r"ConvolutionLayer\.(activate|preOutput)"),
+    ("conv backward (data+weights, one op)", "any", r"ConvolutionLayer\.backpropGradient"),
+    ("Java-side graph overhead / op dispatch", "any",
+     r"^(org/deeplearning4j/|org/nd4j/|io/baton/)|Java_org_nd4j|JavaCPP|javacpp|sd::ops::|sd::graph::|"
+     r"ShapeDescriptor|ConstantShapeHelper|ShapeUtils|execCustomOp|NativeOps|sd::NDArray|Interpreter|"
+     r"JavaCalls|jni_|JNIHandles|SharedRuntime|OptoRuntime|vtable|itable|StubRoutines|_\[[ji01]\]$"),
+]
+
+# Rules applied before the Java-leaf test (the rest classify native work by the Java layer that called it).
+EARLY = ("JVM runtime (GC, JIT compiler)", "allocation / workspace (malloc, free, memset, page faults)")
+
+# torch.profiler op names (torch 1.13 CPU). Context frames: "step", "Optimizer.step#SGD.step",
+# "autograd::engine::evaluate_function: XxxBackward0", "torch::autograd::AccumulateGrad".
+TORCH_RULES = [
+    ("updater / optimizer", "any", r"^Optimizer\.|^Optimizer\.zero_grad"),
+    ("allocation / workspace (malloc, free, memset, page faults)", "leaf",
+     r"^aten::(empty|empty_like|empty_strided|zeros|zeros_like|zero_|fill_|resize_|new_empty|new_zeros)$"),
+    ("conv backward (data+weights, one op)", "any", r"ConvolutionBackward|convolution_backward"),
+    ("conv forward", "any", r"^aten::(conv2d|convolution|_convolution|mkldnn_convolution|thnn_conv2d|"
+     r"_slow_conv2d_forward)$"),
+    ("BatchNorm", "any", r"batch_norm|BatchNorm"),
+    ("pooling", "any", r"pool|Pool|MeanBackward|^aten::mean$"),
+    ("loss + softmax + fc", "any", r"cross_entropy|nll_loss|NllLoss|log_softmax|LogSoftmax|^aten::(linear|addmm|"
+     r"mm|t)$|AddmmBackward|TBackward|MmBackward"),
+    ("element-wise (ReLU, add)", "any", r"relu|Relu|threshold|^aten::(add|add_)$|AddBackward|constant_pad|"
+     r"ConstantPadNd|^aten::pad$|SliceBackward|^aten::slice$"),
+    ("reorders / layout copies", "leaf", r"^aten::(copy_|contiguous|clone|to|_to_copy|to_dense|to_mkldnn|"
+     r"reshape|view|flatten|as_strided)$"),
+    ("Java-side graph overhead / op dispatch", "any",
+     r"AccumulateGrad|autograd::engine|^step$|^aten::(detach|detach_|ones_like|expand|select|unsqueeze)$|"
+     r"Backward0$"),
+]
+
+
+def classify(frames, rules, which="baton"):
+    java = [i for i, f in enumerate(frames) if JAVA_FRAME.search(f) and not UNNAMED_NATIVE.search(f)]
+    native = frames[java[-1] + 1:] if java else frames
+    java_leaf = which == "baton" and bool(java) and java[-1] == len(frames) - 1
+    if which == "baton" and all(UNNAMED_NATIVE.search(f) for f in frames) and "libgomp" not in frames[-1]:
+        return "native, not attributable (no frame could be named)"
+    for cat, scope, pat in rules:
+        if java_leaf and scope == "any" and cat not in EARLY:
+            # The sample is in Java code: Baton's Java kernels, or else the graph/dispatch code around the ops.
+            for kcat, kpat in BATON_JAVA_KERNELS:
+                if kpat.search(frames[-1]):
+                    return kcat
+            return "Java-side graph overhead / op dispatch"
+        where = frames if scope == "any" else (frames[-1:] if scope == "leaf" else native)
+        if any(pat.search(f) for f in where):
+            return cat
+    return "other"
+
+
+def main():
+    which, path = sys.argv[1], sys.argv[2]
+    top = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 0
+    rules = [(c, s, re.compile(p)) for c, s, p in (BATON_RULES if which == "baton" else TORCH_RULES)]
+    totals = OrderedDict((c, 0) for c in CATEGORIES)
+    others = {}
+    all_w = 0
+    for line in open(path):
+        line = line.rstrip("\n")
+        if not line:
+            continue
+        stack, _, w = line.rpartition(" ")
+        w = int(w)
+        frames = stack.split(";")
+        cat = classify(frames, rules, which)
+        totals[cat] += w
+        all_w += w
+        if cat == "other":
+            key = ";".join(frames[-3:])
+            others[key] = others.get(key, 0) + w
+    unit = "samples" if which == "baton" else "self CPU us"
+    print("| category | %% of %s (total %d %s) |" % ("CPU samples" if which == "baton" else "op self time",
+                                                     all_w, unit))
+    print("|---|---|")
+    for c, w in totals.items():
+        if w:
+            print("| %s | %.1f |" % (c, 100.0 * w / all_w))
+    if top:
+        print("heaviest 'other' stacks (last 3 frames):")
+        for k, w in sorted(others.items(), key=lambda kv: -kv[1])[:top]:
+            print("  %5.1f%% %s" % (100.0 * w / all_w, k[-300:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,10 +1,8 @@
 package io.baton.coordinator.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.baton.common.store.StoreSemantics;
+import io.baton.common.store.LineFiles;
 import io.baton.trainer.run.RunJson;
-import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,7 +11,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -49,17 +46,11 @@ final class RunEvents
         {
             LOG.info("run event: {}", line.trim());
         }
-        final FileSystem fs = run.fileSystem();
         final Path file = run.path(FILE);
-        if (!StoreSemantics.appends(fs, file))
+        try
         {
-            rewrite(fs, file, line);
-            return;
-        }
-        try (FSDataOutputStream out = fs.exists(file) ? fs.append(file) : fs.create(file, false))
-        {
-            out.write(line.getBytes(StandardCharsets.UTF_8));
-            out.hsync();
+            // Append where the store has it, else the (small) file written again whole: LineFiles.
+            LineFiles.append(run.fileSystem(), file, line);
         }
         catch (final IOException ex)
         {
@@ -102,25 +93,5 @@ final class RunEvents
             }
         }
         return o;
-    }
-
-    /**
-     * On a store without append (S3A): the file is written again whole with the line added. A store of this kind
-     * shows an object whole or not at all, so readers see the old events or the new ones, never half; events are
-     * few (starts, resumes, failures), so the rewrite stays small. One writer: the driver holding the run's lock.
-     */
-    private void rewrite(final FileSystem fs, final Path file, final String line)
-    {
-        final String before = run.readText(FILE);
-        final String prefix = before == null || before.isEmpty() || before.endsWith("\n") ? (before == null ? ""
-            : before) : before.substring(0, before.lastIndexOf('\n') + 1);
-        try (FSDataOutputStream out = fs.create(file, true))
-        {
-            out.write((prefix + line).getBytes(StandardCharsets.UTF_8));
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot write " + file + ": " + ex.getMessage(), ex);
-        }
     }
 }

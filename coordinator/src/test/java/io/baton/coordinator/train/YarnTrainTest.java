@@ -60,8 +60,6 @@ class YarnTrainTest
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("cluster mode does not complete yet on the MiniYARNCluster: the AM container is "
-        + "launched and never registers with the ResourceManager (seen 2026-12-05); client mode passes")
     void clusterModeRunsTheDriverInTheApplicationMasterAndTrains() throws Exception
     {
         trainsOnTwoExecutorContainers("cluster");

@@ -1,3 +1,6 @@
+// Issue 25: does glibc reuse a freed block without page faults? Allocates, touches and frees blocks of 256 KB-100 MB
+// on the main thread and on a second thread; prints faults per touched page of 10 reuses (0 = reused, 1 = fresh pages).
+// gcc -O0 -pthread bench/profile/malloc-faults.c -o /tmp/mf && /tmp/mf && env $(sed -n "s/^baton.native.env=//p" conf/jvm.properties) /tmp/mf
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>

@@ -237,7 +237,15 @@ final class FrameSource implements PrepareSource
     {
         return entries.computeIfAbsent(split, s -> {
             final FrameRow row = rows.get(s);
-            return tables.get(s).toJavaRDD().map(r -> Entry.of(row, r)).collect();
+            return tables.get(s).toJavaRDD().mapPartitions(it -> {
+                final Configuration conf = new Configuration();
+                final List<Entry> out = new ArrayList<>();
+                while (it.hasNext())
+                {
+                    out.add(Entry.of(row, it.next(), conf));
+                }
+                return out.iterator();
+            }).collect();
         });
     }
 
@@ -252,7 +260,7 @@ final class FrameSource implements PrepareSource
      */
     record Entry(String name, String label, long length, String problem, boolean ignored) implements Serializable
     {
-        static Entry of(final FrameRow row, final Row r) throws IOException
+        static Entry of(final FrameRow row, final Row r, final Configuration conf) throws IOException
         {
             final String name = row.name(r);
             if (!row.wanted(r))
@@ -264,7 +272,7 @@ final class FrameSource implements PrepareSource
             {
                 return new Entry(name, null, 0, problem, false);
             }
-            return new Entry(name, row.label(r), row.length(r, new Configuration()), null, false);
+            return new Entry(name, row.label(r), row.length(r, conf), null, false);
         }
     }
 

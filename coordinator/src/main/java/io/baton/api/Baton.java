@@ -6,6 +6,9 @@ import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.evaluate.EvaluateJob;
 import io.baton.coordinator.export.ExportJob;
+import io.baton.coordinator.prepare.FrameColumns;
+import io.baton.coordinator.prepare.PrepareJob;
+import io.baton.coordinator.prepare.PrepareOptions;
 import io.baton.coordinator.report.RunReport;
 import io.baton.coordinator.retrain.RetrainJob;
 import io.baton.coordinator.retrain.RetrainOutcome;
@@ -19,10 +22,13 @@ import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.export.ModelExporter;
 import io.baton.trainer.export.VerificationSample;
 import io.baton.trainer.model.UserGraphs;
+import io.baton.trainer.data.shard.Manifest;
 import io.baton.trainer.run.Evaluator;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -31,6 +37,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -228,6 +235,67 @@ public final class Baton
             withModel = withModel.set(TrainerKeys.MODEL_GRAPH.name(), location);
         }
         return withModel.config();
+    }
+
+    /**
+     * {@code baton prepare} on this Baton's context: an ImageNet-layout image tree or ImageNet's tar files at
+     * {@code input} (local path or Hadoop FS URI) into indexed shards and a manifest at {@code output}, with the
+     * {@code prepare.*} keys of {@code settings}, the splits {@code train} and {@code val}.
+     *
+     * @param overwrite replace an existing output.
+     */
+    public Manifest prepare(final String input, final String output, final Settings settings, final boolean overwrite)
+        throws IOException
+    {
+        final PrepareJob job = new PrepareJob(prepareOptions(uri(input), uri(output), List.of("train", "val"),
+            settings, overwrite), out);
+        return context == null ? job.run() : job.run(context);
+    }
+
+    /**
+     * {@code baton prepare} of tables: one DataFrame per split (e.g. {@code train} and {@code val}: a DataFrame the
+     * caller built, {@code spark.read().parquet(...)}, {@code .orc(...)}, Spark's {@code binaryFile} or
+     * {@code image} source) with an image column (encoded bytes, a path on any Hadoop FS, or Spark's image struct)
+     * and a label column, into the same shards, manifest and class list as an image tree; runs on the tables' own
+     * session. Each table is read twice (sizes, then images), so it should give the same rows both times.
+     *
+     * @param tables    split name to table, in the order the splits are prepared.
+     * @param columns   which columns hold the image, the label and the name ({@link FrameColumns#of}).
+     * @param overwrite replace an existing output.
+     * @throws IllegalArgumentException naming the column and its type when a column cannot be read as asked.
+     */
+    public Manifest prepare(final Map<String, Dataset<Row>> tables, final FrameColumns columns, final String output,
+        final Settings settings, final boolean overwrite) throws IOException
+    {
+        if (tables.isEmpty())
+        {
+            throw new IllegalArgumentException("no tables to prepare");
+        }
+        final List<String> splits = List.copyOf(tables.keySet());
+        final PrepareJob job = new PrepareJob(prepareOptions(URI.create("dataframe:" + String.join(",", splits)),
+            uri(output), splits, settings, overwrite), out);
+        return job.run(tables.values().iterator().next().sparkSession(), tables, columns);
+    }
+
+    private PrepareOptions prepareOptions(final URI input, final URI output, final List<String> splits,
+        final Settings settings, final boolean overwrite)
+    {
+        final BatonConfig config = settings.config();
+        final String master = context != null ? context.master()
+            : config.get(CoordinatorKeys.CLUSTER_MASTER) == null ? "local[*]"
+            : config.get(CoordinatorKeys.CLUSTER_MASTER);
+        return new PrepareOptions(input, output, splits, null, null, master,
+            config.get(CoordinatorKeys.PREPARE_SHARD_SIZE), config.get(CoordinatorKeys.PREPARE_RESIZE_SHORTER_SIDE),
+            config.get(CoordinatorKeys.PREPARE_JPEG_QUALITY), config.get(CoordinatorKeys.PREPARE_KEEP_PATHS),
+            overwrite);
+    }
+
+    /** A URI as given, or a local path made absolute ({@code file://}). */
+    private static URI uri(final String text)
+    {
+        final URI parsed = URI.create(text.replace(" ", "%20"));
+        return parsed.getScheme() != null && parsed.getScheme().length() > 1
+            ? parsed : Path.of(text).toAbsolutePath().normalize().toUri();
     }
 
     /** One line per key the configuration derived because it was not set (e.g. the image size from the model). */

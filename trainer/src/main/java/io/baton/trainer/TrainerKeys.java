@@ -139,6 +139,8 @@ public final class TrainerKeys implements ConfigModule
         ConfigKey.of("data.prefetch-batches", ConfigType.INT).check(v -> v >= 0, ">= 0");
     public static final ConfigKey<String> DATA_CACHE_DIR = ConfigKey.of("data.cache-dir", ConfigType.STRING)
         .optional();
+    public static final ConfigKey<Long> DATA_CACHE_SIZE = ConfigKey.of("data.cache-size", ConfigType.BYTES)
+        .check(v -> v >= 0, ">= 0 (0 = no local copies)");
     public static final ConfigKey<String> DATA_JPEG_DECODER =
         ConfigKey.of("data.jpeg-decoder", ConfigType.oneOf("imageio", "twelvemonkeys"));
 
@@ -202,6 +204,7 @@ public final class TrainerKeys implements ConfigModule
         DATA_LOADER_THREADS,
         DATA_PREFETCH_BATCHES,
         DATA_CACHE_DIR,
+        DATA_CACHE_SIZE,
         DATA_JPEG_DECODER,
         HEALTH_EVERY,
         HEALTH_MAX_ACTIVATION,

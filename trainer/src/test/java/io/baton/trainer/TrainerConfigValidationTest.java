@@ -200,4 +200,15 @@ class TrainerConfigValidationTest
         assertTrue(!base.equals(loader.load(null, List.of("train.seed=1")).trajectoryHash()));
         assertEquals(base, loader.load(null, List.of("train.replicas=4")).trajectoryHash());
     }
+
+    @Test
+    void shouldLeaveTheCacheSizeOutOfTheTrajectoryAndRefuseANegativeOne()
+    {
+        final String base = loader.defaults().trajectoryHash();
+        assertEquals(8L << 30, loader.defaults().get(TrainerKeys.DATA_CACHE_SIZE));
+        assertEquals(base, loader.load(null, List.of("data.cache-size=100m")).trajectoryHash());
+        assertEquals(0L, loader.load(null, List.of("data.cache-size=0")).get(TrainerKeys.DATA_CACHE_SIZE));
+        final String error = errorOf("data.cache-size=-1");
+        assertEquals("data.cache-size = -1: wrong type, expected bytes", error);
+    }
 }

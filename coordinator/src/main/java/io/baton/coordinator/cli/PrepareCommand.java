@@ -4,6 +4,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.prepare.PrepareJob;
 import io.baton.coordinator.prepare.PrepareOptions;
+import io.baton.coordinator.prepare.TableInput;
 import io.baton.trainer.data.shard.Manifest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,13 +19,15 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code baton prepare INPUT OUTPUT}: shards an ImageNet-layout tree, or ImageNet's tar files read in place, into
+ * {@code baton prepare INPUT OUTPUT}: shards an ImageNet-layout tree, ImageNet's tar files read in place, or a table
+ * ({@code --format parquet|orc|binaryFile|image}, {@link TableInput}), into
  * indexed shard files plus a manifest, as a Spark job. Flags map to the {@code prepare.*} keys. The last line is
  * {@code samples=<train count>,<val count>...}.
  */
-@Command(name = "prepare", description = "Shard an ImageNet-layout image tree (train/<wnid>/*.JPEG, val/...), or "
-    + "ImageNet's own ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar read in place, for training; input and "
-    + "output on any Hadoop file system (file://, hdfs://).")
+@Command(name = "prepare", description = "Shard an ImageNet-layout image tree (train/<wnid>/*.JPEG, val/...), "
+    + "ImageNet's own ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar read in place, or a table with an image and "
+    + "a label column (--format parquet|orc|binaryFile|image) for training; input and output on any Hadoop file "
+    + "system (file://, hdfs://).")
 public final class PrepareCommand implements Callable<Integer>
 {
     @Mixin
@@ -69,6 +72,27 @@ public final class PrepareCommand implements Callable<Integer>
     @Option(names = "--overwrite", description = "Replace an existing output.")
     boolean overwrite;
 
+    @Option(names = "--format", paramLabel = "F", description = "What INPUT is: tree (an image tree or ImageNet's "
+        + "tars), parquet, orc, binaryFile or image (Spark's sources, read recursively). Default: parquet or orc by "
+        + "INPUT's extension, else tree.")
+    String format;
+
+    @Option(names = "--image-col", paramLabel = "COL", description = "Table image column: binary (encoded bytes), "
+        + "string (a path on any Hadoop FS) or Spark's image struct (default: image; binaryFile: content).")
+    String imageCol;
+
+    @Option(names = "--label-col", paramLabel = "COL", description = "Table label column: string (class names, "
+        + "sorted) or integer (class index) (default: label; binaryFile and image: the parent folder's name).")
+    String labelCol;
+
+    @Option(names = "--name-col", paramLabel = "COL", description = "Table column naming each image, which orders "
+        + "a class's samples (default: the path; binaryFile: path; image: origin; bytes: their SHA-256).")
+    String nameCol;
+
+    @Option(names = "--split-col", paramLabel = "COL", description = "Table column naming each row's split (default: "
+        + "one folder per split, INPUT/<split>).")
+    String splitCol;
+
     @Spec
     CommandSpec spec;
 
@@ -99,13 +123,40 @@ public final class PrepareCommand implements Callable<Integer>
             loaded.get(CoordinatorKeys.PREPARE_SHARD_SIZE),
             loaded.get(CoordinatorKeys.PREPARE_RESIZE_SHORTER_SIDE), loaded.get(CoordinatorKeys.PREPARE_JPEG_QUALITY),
             loaded.get(CoordinatorKeys.PREPARE_KEEP_PATHS), overwrite);
-        final Manifest manifest = new PrepareJob(options, spec.commandLine().getOut()).run();
+        final TableInput tables = tableInput(options.input());
+        final PrepareJob job = new PrepareJob(options, spec.commandLine().getOut());
+        final Manifest manifest = tables == null ? job.run() : job.run(tables);
         final StringBuilder counts = new StringBuilder("samples=");
         manifest.splits().forEach((name, split) -> counts.append(counts.length() > 8 ? "," : "").append(name)
             .append(':').append(split.count()));
         spec.commandLine().getOut().println(counts);
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    /** The table input the flags describe, or null for a tree; refuses table flags without a table format. */
+    private TableInput tableInput(final URI in)
+    {
+        final String chosen = format != null ? format : TableInput.formatOf(in);
+        if (chosen == null || "tree".equals(chosen))
+        {
+            for (final String[] flag : new String[][] {{"--image-col", imageCol}, {"--label-col", labelCol},
+                {"--name-col", nameCol}, {"--split-col", splitCol}})
+            {
+                if (flag[1] != null)
+                {
+                    throw new IllegalArgumentException(flag[0] + " reads a table: give --format "
+                        + String.join("|", TableInput.FORMATS) + " (INPUT " + in + " is read as an image tree)");
+                }
+            }
+            return null;
+        }
+        if (!TableInput.FORMATS.contains(chosen))
+        {
+            throw new IllegalArgumentException("--format " + chosen + " is not one of tree, "
+                + String.join(", ", TableInput.FORMATS));
+        }
+        return new TableInput(chosen, TableInput.defaults(chosen, imageCol, labelCol, nameCol), splitCol);
     }
 
     private static String masterOrLocal(final String configured)

@@ -8,6 +8,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
 import java.io.IOException;
@@ -21,7 +24,7 @@ import java.util.Map;
 
 /**
  * {@code baton prepare} on the driver: lists and labels the input (an image tree: {@link InputScanner}; ImageNet's
- * tar files: {@link TarInput}), cuts each split into shard tasks, runs them as one Spark job per split
+ * tar files: {@link TarInput}; tables with an image and a label column: {@link FrameSource}), cuts each split into shard tasks, runs them as one Spark job per split
  * ({@link ShardTaskRunner}), then writes {@code manifest.json} last, under a temporary name renamed into place — an
  * output without a manifest is incomplete. An existing output is refused unless {@code overwrite}. Dense sample ids
  * are assigned after the job from the shards' record counts, so skipped files leave no gaps.
@@ -42,37 +45,61 @@ public final class PrepareJob
     /** Runs with an embedded or remote SparkContext created for this job and stopped afterwards. */
     public Manifest run() throws IOException
     {
-        final SparkConf conf = new SparkConf()
-            .setAppName("baton prepare " + options.input())
-            .setIfMissing("spark.master", options.master())
-            .setIfMissing("spark.executor.heartbeatInterval", "2s")
-            .setIfMissing("spark.ui.showConsoleProgress", "false");
-        try (JavaSparkContext sc = new JavaSparkContext(conf))
+        try (JavaSparkContext sc = new JavaSparkContext(sparkConf()))
         {
             return run(sc);
         }
     }
 
+    /** Reads {@link PrepareOptions#input()} as tables with a SparkSession created for this job and stopped afterwards. */
+    public Manifest run(final TableInput tables) throws IOException
+    {
+        final SparkSession spark = SparkSession.builder().config(sparkConf()).getOrCreate();
+        try
+        {
+            return run(spark, tables.read(spark, options.input(), options.splits()), tables.columns());
+        }
+        finally
+        {
+            spark.stop();
+        }
+    }
+
+    private SparkConf sparkConf()
+    {
+        return new SparkConf()
+            .setAppName("baton prepare " + options.input())
+            .setIfMissing("spark.master", options.master())
+            .setIfMissing("spark.executor.heartbeatInterval", "2s")
+            .setIfMissing("spark.ui.showConsoleProgress", "false");
+    }
+
     /** Runs on a given SparkContext (left running). */
     public Manifest run(final JavaSparkContext sc) throws IOException
     {
-        final Configuration hadoop = new Configuration();
-        final FileSystem inFs = FileSystem.get(options.input(), hadoop);
-        final FileSystem outFs = FileSystem.get(options.output(), hadoop);
-        final Path outRoot = new Path(options.output());
-        if (!inFs.exists(new Path(options.input())))
-        {
-            throw new IllegalArgumentException("input " + options.input() + " does not exist");
-        }
+        return run(sc, new FileSource(sc, options));
+    }
 
-        final InputScanner scanner = new InputScanner(inFs, options.input());
-        final TarInput tars = TarInput.isTarLayout(inFs, options.input()) ? new TarInput(inFs, options.input()) : null;
-        final List<String> classes = tars != null ? tars.classes() : scanner.classes();
+    /**
+     * Prepares tables: one per split (e.g. {@code train}, {@code val}), each with an image column (encoded bytes or a
+     * path on any Hadoop file system) and a label column, as {@link FrameSource} describes; on the session's context
+     * (left running).
+     */
+    public Manifest run(final SparkSession spark, final Map<String, Dataset<Row>> splits, final FrameColumns columns)
+        throws IOException
+    {
+        return run(JavaSparkContext.fromSparkContext(spark.sparkContext()), new FrameSource(splits, columns, options));
+    }
+
+    private Manifest run(final JavaSparkContext sc, final PrepareSource source) throws IOException
+    {
+        final FileSystem outFs = FileSystem.get(options.output(), new Configuration());
+        final Path outRoot = new Path(options.output());
+        final List<String> classes = source.classes();
         final List<SplitPlan> plans = new ArrayList<>();
         for (final String split : options.splits())
         {
-            plans.add(tars != null ? tars.scan(sc, split, classes, options.valLabels(), options.valMapping())
-                : scanner.scan(split, classes, options.valLabels(), options.valMapping()));
+            plans.add(source.scan(split, classes));
         }
         prepareOutput(outFs, outRoot);
 
@@ -85,7 +112,8 @@ public final class PrepareJob
         {
             for (final SplitPlan plan : plans)
             {
-                splits.put(plan.split(), runSplit(sc, plan, classes.size(), progress, files, bytes, outFs, outRoot));
+                splits.put(plan.split(), runSplit(sc, source, plan, classes.size(), progress, files, bytes, outFs,
+                    outRoot));
             }
         }
         finally
@@ -93,8 +121,10 @@ public final class PrepareJob
             sc.sc().removeSparkListener(progress);
         }
 
+        final Map<String, Object> described = new LinkedHashMap<>(options.describe());
+        described.putAll(source.describe());
         final Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, classes, Manifest.indexOf(classes), splits,
-            options.describe(), Instant.now().toString());
+            described, Instant.now().toString());
         writeManifest(outFs, outRoot, manifest);
         out.println("prepare: wrote " + new Path(outRoot, Manifest.FILE_NAME));
         out.flush();
@@ -103,6 +133,7 @@ public final class PrepareJob
 
     private Manifest.Split runSplit(
         final JavaSparkContext sc,
+        final PrepareSource source,
         final SplitPlan plan,
         final int numClasses,
         final PrepareProgress progress,
@@ -118,9 +149,7 @@ public final class PrepareJob
              SparkJobLabel.Scope label = SparkJobLabel.prepare(plan.split(), plan.files().size(), tasks.size(),
                  options.output().toString()).apply(sc))
         {
-            results = new ArrayList<>(sc.parallelize(tasks, tasks.size())
-                .map(new ShardTaskRunner(options, numClasses, files, bytes))
-                .collect());
+            results = new ArrayList<>(source.write(sc, plan, tasks, numClasses, files, bytes));
         }
         out.println(progress.line());
         if (!plan.ignored().isEmpty())

@@ -1,31 +1,21 @@
 package io.baton.coordinator.prepare;
 
-import io.baton.trainer.data.image.ImageDecoder;
-import io.baton.trainer.data.image.JpegBackend;
-import io.baton.trainer.data.image.SampleTranscoder;
-import io.baton.trainer.data.shard.Manifest;
-import io.baton.trainer.data.shard.ShardFormat;
-import io.baton.trainer.data.shard.ShardWriter;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.util.LongAccumulator;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
- * Runs one {@link ShardTask} inside a Spark task: reads each input file (or tar member, by position), validates
- * (strict decode) and optionally resizes it, appends it to the shard, and reports unreadable files as skipped. The
- * shard is written under a temporary name and renamed when complete, so a retried or killed task never leaves a half
- * shard under the final name. Counts files and input bytes into two accumulators for the driver's progress line.
+ * Runs one {@link ShardTask} inside a Spark task: reads each input file (or tar member, by position) into a
+ * {@link ShardOutput}, which validates, optionally resizes, appends or reports it as skipped, and renames the shard
+ * into place when complete. Counts files and input bytes into two accumulators for the driver's progress line.
  */
 public final class ShardTaskRunner implements Function<ShardTask, ShardResult>
 {
@@ -51,60 +41,31 @@ public final class ShardTaskRunner implements Function<ShardTask, ShardResult>
     {
         final Configuration conf = new Configuration();
         final FileSystem in = FileSystem.get(options.input(), conf);
-        final FileSystem out = FileSystem.get(options.output(), conf);
-        final SampleTranscoder transcoder = new SampleTranscoder(new ImageDecoder(JpegBackend.DEFAULT),
-            options.resizeShorter(), options.jpegQuality());
-        final String file = task.split() + "/" + ShardFormat.fileName(task.split(), task.index());
-        final Path target = new Path(new Path(options.output()), file);
         final Path root = new Path(options.input());
-        final TaskContext context = TaskContext.get();
-        final Path temp = new Path(target.getParent(), "_" + target.getName() + ".tmp-"
-            + (context == null ? 0 : context.taskAttemptId()));
-        final long[] perClass = new long[numClasses];
-        final List<Manifest.SkippedFile> skipped = new ArrayList<>();
-        long inputBytes = 0;
-        final long crc;
-        final long bytes;
-        final int count;
-        try (ShardWriter writer = new ShardWriter(out.create(temp, true)); Archives archives = new Archives(in, root))
+        try (ShardOutput shard = new ShardOutput(options, task.split(), task.index(), numClasses);
+             Archives archives = new Archives(in, root))
         {
             for (final InputFile input : task.files())
             {
-                byte[] original = new byte[0];
-                try
-                {
-                    original = input.archive() == null ? read(in, new Path(root, input.path()))
-                        : archives.read(input);
-                    inputBytes += original.length;
-                    final byte[] stored = transcoder.transcode(original);
-                    writer.append(input.label(), options.keepPaths() ? input.path() : "", stored);
-                    perClass[input.label()]++;
-                }
-                catch (final IOException ex)
-                {
-                    skipped.add(new Manifest.SkippedFile(input.path(), String.valueOf(ex.getMessage())));
-                }
+                final long read = shard.add(input.path(), input.label(), () -> input.archive() == null
+                    ? read(in, root, input.path(), conf) : archives.read(input));
                 filesDone.add(1);
-                bytesDone.add(original.length);
+                bytesDone.add(read);
             }
-            crc = writer.finish();
-            bytes = writer.bytesWritten();
-            count = writer.count();
+            return shard.finish();
         }
-        if (out.exists(target))
-        {
-            out.delete(target, false);
-        }
-        if (!out.rename(temp, target))
-        {
-            throw new IOException("could not rename " + temp + " to " + target);
-        }
-        return new ShardResult(task.split(), task.index(), file, count, bytes, crc, perClass, skipped, inputBytes);
     }
 
-    private static byte[] read(final FileSystem fs, final Path path) throws IOException
+    /**
+     * The bytes of an input file: {@code path} relative to the input root, or an absolute URI on any Hadoop file
+     * system (the image column of a table).
+     */
+    static byte[] read(final FileSystem root, final Path rootPath, final String path, final Configuration conf)
+        throws IOException
     {
-        try (FSDataInputStream stream = fs.open(path))
+        final Path file = new Path(rootPath, path);
+        final FileSystem fs = new Path(path).toUri().getScheme() != null ? file.getFileSystem(conf) : root;
+        try (FSDataInputStream stream = fs.open(file))
         {
             return stream.readAllBytes();
         }

@@ -4,6 +4,7 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import io.baton.coordinator.evaluate.EvaluationReport;
 import io.baton.coordinator.prepare.InputFile;
+import io.baton.coordinator.prepare.PrepareSparkClasses;
 import io.baton.coordinator.prepare.ShardResult;
 import io.baton.coordinator.prepare.ShardTask;
 import io.baton.coordinator.train.ReplicaReport;
@@ -32,7 +33,9 @@ public final class BatonKryoRegistrator implements KryoRegistrator
     @Override
     public void registerClasses(final Kryo kryo)
     {
-        for (final Class<?> type : CLASSES)
+        final java.util.List<Class<?>> all = new java.util.ArrayList<>(java.util.List.of(CLASSES));
+        all.addAll(PrepareSparkClasses.classes());
+        for (final Class<?> type : all)
         {
             kryo.register(type, new JavaSerializer());
             kryo.register(java.lang.reflect.Array.newInstance(type, 0).getClass());

@@ -218,7 +218,7 @@ class PrepareJobTest
 
     @Test
     @Order(7)
-    void shouldPrepareOnHdfsAndReadShardsThroughTheVerifiedLocalCache() throws Exception
+    void shouldPrepareOnHdfsAndReadShardsThroughTheBoundedLocalCache() throws Exception
     {
         final Path dir = tmp("hdfs");
         final ImageNetTree tree = ImageNetTree.withFlatVal(dir.resolve("in"), false);
@@ -243,21 +243,11 @@ class PrepareJobTest
 
             final Path cache = dir.resolve("cache");
             assertSamplesMatch(tree, out, cache, "train", tree.train);
-            final List<Path> cached;
+            // read through the bounded block cache (ShardBlockCacheTest), whose folder goes when the data set closes
             try (Stream<Path> files = Files.walk(cache))
             {
-                cached = files.filter(p -> p.toString().endsWith(".shard")).toList();
+                assertEquals(List.of(), files.filter(Files::isRegularFile).toList());
             }
-            assertEquals(manifest.splits().get("train").shards().size(), cached.size());
-
-            // a damaged cached copy is detected by its checksum and fetched again
-            final Path victim = cached.get(0);
-            final byte[] good = Files.readAllBytes(victim);
-            final byte[] bad = good.clone();
-            bad[20] ^= 0x55;
-            Files.write(victim, bad);
-            assertSamplesMatch(tree, out, cache, "train", tree.train);
-            assertArrayEquals(good, Files.readAllBytes(victim));
         }
         finally
         {

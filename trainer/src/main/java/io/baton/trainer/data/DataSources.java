@@ -127,7 +127,7 @@ public final class DataSources
             : Path.of(System.getProperty("java.io.tmpdir"), "baton-shards");
         try
         {
-            return ShardedDataset.open(toUri(path), split, cacheDir);
+            return ShardedDataset.open(toUri(path), split, cacheDir, config.get(TrainerKeys.DATA_CACHE_SIZE));
         }
         catch (final FileNotFoundException | IllegalArgumentException | UnsupportedFileSystemException ex)
         {

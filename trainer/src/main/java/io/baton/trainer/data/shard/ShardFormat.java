@@ -33,6 +33,22 @@ public final class ShardFormat
     {
     }
 
+    /** CRC32C of a local file (the manifest's checksum of a shard). */
+    public static long crc32c(final java.nio.file.Path file) throws java.io.IOException
+    {
+        final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file))
+        {
+            final byte[] buffer = new byte[1 << 20];
+            int n;
+            while ((n = in.read(buffer)) > 0)
+            {
+                crc.update(buffer, 0, n);
+            }
+        }
+        return crc.getValue();
+    }
+
     /** File name of shard {@code index} of {@code split}, e.g. {@code train-00003.shard}. */
     public static String fileName(final String split, final int index)
     {

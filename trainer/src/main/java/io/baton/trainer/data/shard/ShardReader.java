@@ -2,32 +2,37 @@ package io.baton.trainer.data.shard;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
- * Random access to the records of one shard file on local disk (see {@link ShardFormat}). Reads the index once at
- * open; each record is then one positional read. Thread-safe: positional reads share no file position.
+ * Random access to the records of one shard file (see {@link ShardFormat}), on local disk or read by position from a
+ * remote file system ({@link ShardBlockCache}). Reads the index once at open; each record is then one positional
+ * read. Thread-safe: positional reads share no file position.
  */
 public final class ShardReader implements AutoCloseable
 {
-    private final Path file;
-    private final FileChannel channel;
+    private final ShardBytes channel;
+    private final String file;
     private final long[] offsets;
 
-    private ShardReader(final Path file, final FileChannel channel, final long[] offsets)
+    private ShardReader(final ShardBytes channel, final long[] offsets)
     {
-        this.file = file;
         this.channel = channel;
+        this.file = channel.name();
         this.offsets = offsets;
     }
 
-    /** Opens a shard and reads its index; fails naming the file if it is not a complete shard. */
+    /** Opens a shard on local disk and reads its index; fails naming the file if it is not a complete shard. */
     public static ShardReader open(final Path file) throws IOException
     {
-        final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        return open(new LocalShardBytes(file));
+    }
+
+    /** Opens a shard and reads its index (closes {@code channel} if it is not a complete shard). */
+    static ShardReader open(final ShardBytes channel) throws IOException
+    {
+        final String file = channel.name();
         try
         {
             final long size = channel.size();
@@ -56,7 +61,7 @@ public final class ShardReader implements AutoCloseable
             {
                 offsets[i] = index.getLong();
             }
-            return new ShardReader(file, channel, offsets);
+            return new ShardReader(channel, offsets);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -93,7 +98,8 @@ public final class ShardReader implements AutoCloseable
         return new ShardRecord(firstSampleId + ordinal, label, new String(path, StandardCharsets.UTF_8), bytes);
     }
 
-    public Path file()
+    /** The shard's local path or remote URI. */
+    public String file()
     {
         return file;
     }
@@ -104,21 +110,9 @@ public final class ShardReader implements AutoCloseable
         channel.close();
     }
 
-    private static ByteBuffer readFully(final FileChannel channel, final long position, final int length)
+    private static ByteBuffer readFully(final ShardBytes channel, final long position, final int length)
         throws IOException
     {
-        final ByteBuffer buffer = ByteBuffer.allocate(length);
-        long at = position;
-        while (buffer.hasRemaining())
-        {
-            final int n = channel.read(buffer, at);
-            if (n < 0)
-            {
-                throw new IOException("unexpected end of file at " + at + ", wanted " + length + " bytes from "
-                    + position);
-            }
-            at += n;
-        }
-        return buffer.flip();
+        return ByteBuffer.wrap(channel.read(position, length));
     }
 }

@@ -18,32 +18,38 @@ import java.util.List;
 
 /**
  * Random access by sample id to one split of a prepared data set ({@code baton prepare}'s output) on any Hadoop file
- * system. Shards on {@code file://} are read in place; shards elsewhere (e.g. {@code hdfs://}) are copied to a local
- * {@link ShardCache} on first use and checked against the manifest's CRC32C. Labels come from the manifest alone
+ * system. Shards on {@code file://} are read in place; shards elsewhere (e.g. {@code hdfs://}) are checked against the
+ * manifest's CRC32C on first use and read by position through a {@link ShardBlockCache}, which keeps at most
+ * {@code data.cache-size} bytes of their blocks on local disk and deletes them when the last data set using it
+ * closes. Labels come from the manifest alone
  * (ids are ordered by class), so {@link #label(long)} never touches a shard.
  *
  * <p>Thread-safe: shards are opened lazily under a per-shard lock; reads are positional.
  */
 public final class ShardedDataset implements SampleSource, AutoCloseable
 {
+    /** {@code data.cache-size}'s default: local disk for remote shards' blocks, per process. */
+    public static final long DEFAULT_CACHE_BYTES = 8L << 30;
+
     private final URI root;
     private final String split;
     private final Manifest manifest;
     private final Manifest.Split info;
     private final FileSystem fs;
-    private final ShardCache cache;
+    private final ShardBlockCache cache;
     private final long[] firstIds;
     private final long[] classEnds;
     private final ShardReader[] readers;
     private final Object[] locks;
     private volatile boolean closed;
+    private boolean cacheClosed;
 
     private ShardedDataset(
         final URI root,
         final String split,
         final Manifest manifest,
         final FileSystem fs,
-        final ShardCache cache)
+        final ShardBlockCache cache)
     {
         this.root = root;
         this.split = split;
@@ -69,11 +75,26 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
         Arrays.setAll(locks, i -> new Object());
     }
 
-    /**
-     * Opens {@code split} of the prepared data set at {@code root}; {@code cacheDir} holds local copies of remote
-     * shards (unused for {@code file://}). Fails naming the path when the manifest is missing (incomplete output).
-     */
+    /** {@link #open(URI, String, Path, long)} with a cache of {@link #DEFAULT_CACHE_BYTES}. */
     public static ShardedDataset open(final URI root, final String split, final Path cacheDir) throws IOException
+    {
+        return open(root, split, cacheDir, DEFAULT_CACHE_BYTES);
+    }
+
+    /**
+     * Opens {@code split} of the prepared data set at {@code root}; {@code cacheDir} holds at most
+     * {@code cacheBytes} of remote shards' blocks (unused for {@code file://}). Fails naming the path when the
+     * manifest is missing (incomplete output).
+     */
+    public static ShardedDataset open(final URI root, final String split, final Path cacheDir, final long cacheBytes)
+        throws IOException
+    {
+        return open(root, split, cacheDir, cacheBytes, ShardBlockCache.DEFAULT_BLOCK_BYTES);
+    }
+
+    /** {@link #open(URI, String, Path, long)} with blocks of {@code blockBytes} (tests use small ones). */
+    static ShardedDataset open(final URI root, final String split, final Path cacheDir, final long cacheBytes,
+        final int blockBytes) throws IOException
     {
         final FileSystem fs = FileSystem.newInstance(root, new Configuration());
         try
@@ -101,7 +122,8 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
                 throw new IllegalArgumentException("split '" + split + "' is not in " + manifestPath + "; it has "
                     + manifest.splits().keySet());
             }
-            final ShardCache cache = new ShardCache(cacheDir.resolve(cacheKey(root)));
+            final ShardBlockCache cache = "file".equals(fs.getScheme()) ? null
+                : ShardBlockCache.acquire(cacheDir, cacheBytes, blockBytes);
             return new ShardedDataset(root, split, manifest, fs, cache);
         }
         catch (final IOException | RuntimeException ex)
@@ -183,15 +205,31 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
                 final Manifest.ShardEntry entry = info.shards().get(shard);
                 final org.apache.hadoop.fs.Path remote =
                     new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(root), entry.file());
-                final Path local = "file".equals(fs.getScheme())
-                    ? Path.of(fs.makeQualified(remote).toUri())
-                    : cache.localCopy(fs, remote, entry);
-                final ShardReader reader = ShardReader.open(local);
+                final ShardReader reader;
+                if (cache == null)
+                {
+                    reader = ShardReader.open(Path.of(fs.makeQualified(remote).toUri()));
+                }
+                else
+                {
+                    final RemoteShardBytes bytes = new RemoteShardBytes(cache, fs, remote,
+                        cacheKey(root) + "-" + entry.file().replace('/', '_'), entry.bytes());
+                    try
+                    {
+                        cache.verify(bytes, entry);
+                    }
+                    catch (final IOException | RuntimeException ex)
+                    {
+                        bytes.close();
+                        throw ex;
+                    }
+                    reader = ShardReader.open(bytes);
+                }
                 if (reader.count() != entry.count())
                 {
                     reader.close();
-                    throw new IOException("shard " + local + " has " + reader.count() + " records, manifest says "
-                        + entry.count());
+                    throw new IOException("shard " + reader.file() + " has " + reader.count()
+                        + " records, manifest says " + entry.count());
                 }
                 readers[shard] = reader;
             }
@@ -208,7 +246,13 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
         }
     }
 
-    /** Closes the open shards, then the file system handle. Idempotent. */
+    /** The shard cache of a remote data set, or null for {@code file://}. */
+    ShardBlockCache cache()
+    {
+        return cache;
+    }
+
+    /** Closes the open shards, the shard cache (the last user deletes its files), then the file system. Idempotent. */
     @Override
     public void close() throws IOException
     {
@@ -231,6 +275,18 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
                     readers[i] = null;
                 }
             }
+        }
+        try
+        {
+            if (cache != null && !cacheClosed)
+            {
+                cacheClosed = true;
+                cache.close();
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            first = first == null ? new IOException(ex.getMessage(), ex) : first;
         }
         try
         {

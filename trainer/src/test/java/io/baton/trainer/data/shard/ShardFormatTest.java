@@ -40,7 +40,7 @@ class ShardFormatTest
             crc = writer.finish();
             assertEquals(Files.size(file), writer.bytesWritten());
         }
-        assertEquals(crc, ShardCache.crc32c(file));
+        assertEquals(crc, ShardFormat.crc32c(file));
         try (ShardReader reader = ShardReader.open(file))
         {
             assertEquals(data.length, reader.count());

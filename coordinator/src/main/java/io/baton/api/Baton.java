@@ -311,10 +311,11 @@ public final class Baton
     private TrainResult result(final BatonConfig config, final List<ReplicaReport> reports)
     {
         final RunDirectory run = new RunDirectory(config.get(CoordinatorKeys.RUN_DIR));
-        // The data's images are RGB at data.image-size (prepare and the generated set both make them so).
-        final int size = config.get(TrainerKeys.DATA_IMAGE_SIZE);
+        // Images are RGB at data.image-size (prepare and the generated set both make them so); staged tensors have
+        // their own channels.
+        final int[] chw = io.baton.trainer.data.DataSources.exampleShape(config);
         final ComputationGraph trained = ModelExporter.inferenceGraph(readModel(run),
-            (InputType.InputTypeConvolutional) InputType.convolutional(size, size, 3));
+            (InputType.InputTypeConvolutional) InputType.convolutional(chw[1], chw[2], chw[0]));
         if (!reports.isEmpty())
         {
             final ReplicaReport r = reports.get(0);

@@ -70,9 +70,10 @@ public final class MemoryPreflight
             return null;
         }
         final int size = config.get(TrainerKeys.DATA_IMAGE_SIZE);
+        final int channels = io.baton.trainer.data.DataSources.exampleShape(config)[0];
         final long estimate = ModelSummary.of(config.get(TrainerKeys.MODEL_ARCH),
-            TrainingRecipe.modelConfiguration(config, new int[] {size, size, 3}, classes),
-            InputType.convolutional(size, size, 3), perReplicaBatch).trainingMemoryBytes();
+            TrainingRecipe.modelConfiguration(config, new int[] {size, size, channels}, classes),
+            InputType.convolutional(size, size, channels), perReplicaBatch).trainingMemoryBytes();
         final Level level = level(estimate, replicas, limit);
         if (level == Level.FITS)
         {

@@ -6,6 +6,7 @@ import io.baton.trainer.data.image.ImageDecoder;
 import io.baton.trainer.data.image.JpegBackend;
 import io.baton.trainer.data.image.TransformSpec;
 import io.baton.trainer.data.shard.ShardedDataset;
+import io.baton.trainer.data.shard.TensorEncoding;
 import io.baton.trainer.data.synthetic.PatternBatchSource;
 import io.baton.trainer.data.synthetic.PatternImages;
 import org.apache.hadoop.fs.UnsupportedFileSystemException;
@@ -49,10 +50,62 @@ public final class DataSources
                 trainSamples + config.get(TrainerKeys.DATA_SYNTHETIC_VAL_SAMPLES), seed), trainSamples);
         }
         final ShardedDataset dataset = shards(config, path, split);
+        if (TensorEncoding.isTensor(dataset.manifest()))
+        {
+            try
+            {
+                requireSquareAtImageSize(TensorEncoding.shape(dataset.manifest()), imageSize, path);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                closeQuietly(dataset);
+                throw ex;
+            }
+            return new TensorBatchSource(dataset);
+        }
         final JpegBackend backend = JpegBackend.valueOf(
             config.get(TrainerKeys.DATA_JPEG_DECODER).toUpperCase(Locale.ROOT).replace('-', '_'));
         return new ShardBatchSource(dataset, new ImageDecoder(backend), imageSize, seed, transformSpec(config),
             config.get(TrainerKeys.DATA_LOADER_THREADS), config.get(TrainerKeys.DATA_PREFETCH_BATCHES));
+    }
+
+    /**
+     * {@code [channels, height, width]} of one example of the data a configuration names, from the manifest alone:
+     * the stored shape of tensor data, {@code [3, data.image-size, data.image-size]} for images.
+     */
+    public static int[] exampleShape(final BatonConfig config)
+    {
+        final int size = config.get(TrainerKeys.DATA_IMAGE_SIZE);
+        if (config.get(TrainerKeys.DATA_PATH) == null)
+        {
+            return new int[] {3, size, size};
+        }
+        return fromManifest(config, TRAIN, dataset -> TensorEncoding.isTensor(dataset.manifest())
+            ? TensorEncoding.shape(dataset.manifest()) : new int[] {3, size, size});
+    }
+
+    /** Tensor data is trained as stored: its examples must be square at data.image-size (no resize is applied). */
+    private static void requireSquareAtImageSize(final int[] chw, final int imageSize, final String path)
+    {
+        if (chw[1] != chw[2] || chw[1] != imageSize)
+        {
+            throw new IllegalArgumentException(TrainerKeys.DATA_IMAGE_SIZE.name() + " = " + imageSize + " but the "
+                + "tensor examples of data.path " + path + " are [channels, height, width] = "
+                + java.util.Arrays.toString(chw) + "; tensor data is used as stored, so height and width must both "
+                + "equal " + TrainerKeys.DATA_IMAGE_SIZE.name());
+        }
+    }
+
+    private static void closeQuietly(final ShardedDataset dataset)
+    {
+        try
+        {
+            dataset.close();
+        }
+        catch (final IOException ignored)
+        {
+            // The refusal being thrown is the error that matters.
+        }
     }
 
     /** The augmentation and normalisation the data.augment.*, data.eval-resize-ratio and data.normalise.* keys say. */

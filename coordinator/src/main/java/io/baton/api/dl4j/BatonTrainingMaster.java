@@ -1,0 +1,476 @@
+package io.baton.api.dl4j;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.api.Baton;
+import io.baton.api.Model;
+import io.baton.api.Settings;
+import io.baton.api.TrainResult;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
+import org.deeplearning4j.core.storage.StatsStorageRouter;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.api.TrainingResult;
+import org.deeplearning4j.spark.api.TrainingWorker;
+import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Baton's exact synchronous training behind DL4J Spark's {@link TrainingMaster}: change the training master of a
+ * {@link SparkComputationGraph} or {@link SparkDl4jMultiLayer} and its {@code fit} runs Baton (replicas in one barrier
+ * stage, gradients and SyncBatchNorm statistics all-reduced over Aeron, the large-batch recipe, checkpoints and exact
+ * resume) through the library API, {@link Baton#train}.
+ *
+ * <pre>{@code
+ * TrainingMaster tm = new BatonTrainingMaster.Builder(32)   // examples per replica and step
+ *     .replicas(4).epochs(10)
+ *     .learningRate(0.1).baseBatch(256).warmupEpochs(5)     // linear scaling from the base batch, warmup
+ *     .runDirectory("hdfs:///runs/flowers")                 // staged data, checkpoints, metrics, model
+ *     .set("optim.weight-decay", 5e-5)                       // any other Baton key
+ *     .build();
+ * SparkComputationGraph net = new SparkComputationGraph(sc, graph, tm);
+ * net.fit(trainData);                                        // JavaRDD<DataSet>
+ * Evaluation eval = net.evaluate(testData);
+ * }</pre>
+ *
+ * <p>Each {@code fit} call is one Baton run of {@link Builder#epochs} epochs (its learning-rate schedule spans that
+ * call) from the network's current parameters, in {@code <runDirectory>/fit-<n>} for the n-th call on this master:
+ * the RDD is staged once into Baton's indexed form ({@code <runDirectory>/fit-<n>-data}, float tensors numbered by
+ * class, then partition and position), so the global batch order is a function of (seed, epoch, sample) and the same
+ * program run again resumes the same run exactly (a changed RDD is refused like any change of data). Afterwards the
+ * network the wrapper holds has Baton's trained parameters (its configuration and DL4J updater state are left as they
+ * were) and {@code getScore()} is the last step's training loss; DL4J's {@code evaluate} works on it as usual.
+ * Baton's optimiser ({@code optim.*}) replaces the network's DL4J updater and regularisation, as in {@link Baton}.
+ *
+ * <p>Not built: DL4J worker instances, training hooks and listeners (Baton's replicas run Baton's loop, not DL4J's
+ * workers: refused in one line), fitting from paths of exported DataSets, and MultiDataSets of several inputs or
+ * outputs. {@link #getTrainingStats()} is null; Baton's metrics are in the run directory.
+ *
+ * <p>Threading: one {@code fit} at a time per master, as DL4J's masters; a call blocks until its run ends.
+ */
+public final class BatonTrainingMaster implements TrainingMaster<TrainingResult, TrainingWorker<TrainingResult>>
+{
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String runDirectory;
+    private final int replicas;
+    private final int batchPerReplica;
+    private final Map<String, Object> keys;
+    private final PrintWriter progress;
+    private final List<String> staged = new ArrayList<>();
+    private int fits;
+    private boolean collectStats;
+    private TrainResult lastResult;
+
+    private BatonTrainingMaster(final Builder builder)
+    {
+        this.runDirectory = builder.runDirectory;
+        this.replicas = builder.replicas;
+        this.batchPerReplica = builder.batchPerReplica;
+        this.keys = Map.copyOf(builder.keys);
+        this.progress = builder.progress;
+    }
+
+    /** The Baton settings of the n-th fit on staged data (what {@link Baton#train} is given). */
+    Settings settings(final int fit, final DataSetStaging.Staged data)
+    {
+        Settings settings = Settings.defaults();
+        for (final Map.Entry<String, Object> key : keys.entrySet())
+        {
+            settings = settings.set(key.getKey(), key.getValue());
+        }
+        return settings.replicas(replicas).globalBatch(replicas * batchPerReplica).data(data.uri())
+            .set("data.image-size", data.chw()[1]).runDir(child("fit-" + fit));
+    }
+
+    /** The result of the last {@code fit} (Baton's steps, losses, evaluation of the staged examples), or null. */
+    public TrainResult lastResult()
+    {
+        return lastResult;
+    }
+
+    /** The run directory of the n-th fit on this master, 1-based. */
+    public String runDirectoryOfFit(final int fit)
+    {
+        return child("fit-" + fit);
+    }
+
+    /** Where the n-th fit on this master staged its RDD, 1-based: a prepared data set Baton's CLI can train on too. */
+    public String stagedDataOfFit(final int fit)
+    {
+        return child("fit-" + fit + "-data");
+    }
+
+    private String child(final String name)
+    {
+        return runDirectory.endsWith("/") ? runDirectory + name : runDirectory + "/" + name;
+    }
+
+    private TrainResult fit(final JavaSparkContext sc, final ComputationGraph graph, final Map<String,
+        org.nd4j.linalg.api.ndarray.INDArray> target, final Model model, final JavaRDD<DataSet> data)
+    {
+        Objects.requireNonNull(data, "trainingData");
+        final int fit = ++fits;
+        final String location = stagedDataOfFit(fit);
+        final DataSetStaging.Staged stagedData = DataSetStaging.stage(data, location);
+        staged.add(location);
+        progress.println("staged " + stagedData.samples() + " examples of shape " + java.util.Arrays.toString(
+            stagedData.chw()) + ", " + stagedData.classes() + " classes, into " + location);
+        final TrainResult result = Baton.on(sc).progressTo(progress).train(model, settings(fit, stagedData));
+        TrainedParameters.copy(result.model(), target);
+        lastResult = result;
+        return result;
+    }
+
+    @Override
+    public void executeTraining(final SparkComputationGraph graph, final JavaRDD<DataSet> trainingData)
+    {
+        final ComputationGraph network = graph.getNetwork();
+        final TrainResult result = fit(graph.getSparkContext(), network, network.paramTable(), Model.of(network),
+            trainingData);
+        graph.setScore(result.lastLoss());
+    }
+
+    @Override
+    public void executeTraining(final SparkDl4jMultiLayer network, final JavaRDD<DataSet> trainingData)
+    {
+        final MultiLayerNetwork net = network.getNetwork();
+        final TrainResult result = fit(network.getSparkContext(), null, net.paramTable(), Model.of(net),
+            trainingData);
+        network.setScore(result.lastLoss());
+    }
+
+    @Override
+    public void executeTrainingMDS(final SparkComputationGraph graph, final JavaRDD<MultiDataSet> trainingData)
+    {
+        executeTraining(graph, trainingData.map(BatonTrainingMaster::single));
+    }
+
+    /** A MultiDataSet of one input and one output as the DataSet it is; others refused in one line. */
+    static DataSet single(final MultiDataSet mds)
+    {
+        if (mds.numFeatureArrays() != 1 || mds.numLabelsArrays() != 1)
+        {
+            throw new IllegalArgumentException("a MultiDataSet with " + mds.numFeatureArrays() + " feature and "
+                + mds.numLabelsArrays() + " label arrays: BatonTrainingMaster trains graphs of one input and one "
+                + "output");
+        }
+        return new DataSet(mds.getFeatures(0), mds.getLabels(0), mds.getFeaturesMaskArray(0),
+            mds.getLabelsMaskArray(0));
+    }
+
+    @Override
+    public void executeTrainingPaths(final SparkDl4jMultiLayer network, final SparkComputationGraph graph,
+        final JavaRDD<String> trainingDataPaths, final DataSetLoader dsLoader, final MultiDataSetLoader mdsLoader)
+    {
+        throw new UnsupportedOperationException("BatonTrainingMaster does not fit from paths of exported DataSets "
+            + "yet: load them into a JavaRDD<DataSet> and call fit(rdd)");
+    }
+
+    @Override
+    public TrainingWorker<TrainingResult> getWorkerInstance(final SparkDl4jMultiLayer network)
+    {
+        throw noWorkers();
+    }
+
+    @Override
+    public TrainingWorker<TrainingResult> getWorkerInstance(final SparkComputationGraph graph)
+    {
+        throw noWorkers();
+    }
+
+    private static UnsupportedOperationException noWorkers()
+    {
+        return new UnsupportedOperationException("BatonTrainingMaster has no DL4J worker: its replicas run Baton's "
+            + "synchronous loop in one barrier stage");
+    }
+
+    @Override
+    public void addHook(final TrainingHook trainingHook)
+    {
+        throw new UnsupportedOperationException("BatonTrainingMaster runs no DL4J training hooks ("
+            + trainingHook.getClass().getName() + "): Baton's replicas run Baton's loop; its metrics are in the run "
+            + "directory");
+    }
+
+    @Override
+    public void removeHook(final TrainingHook trainingHook)
+    {
+        // None is ever added.
+    }
+
+    @Override
+    public void setListeners(final Collection<TrainingListener> listeners)
+    {
+        if (listeners != null && !listeners.isEmpty())
+        {
+            throw new UnsupportedOperationException("BatonTrainingMaster runs no DL4J training listeners ("
+                + listeners.size() + " given): Baton's metrics are in the run directory (metrics.jsonl, baton report)");
+        }
+    }
+
+    @Override
+    public void setListeners(final StatsStorageRouter router, final Collection<TrainingListener> listeners)
+    {
+        setListeners(listeners);
+    }
+
+    @Override
+    public void setCollectTrainingStats(final boolean collectTrainingStats)
+    {
+        this.collectStats = collectTrainingStats;
+    }
+
+    @Override
+    public boolean getIsCollectTrainingStats()
+    {
+        return collectStats;
+    }
+
+    /** Null: Baton's step timings are in the run directory's metrics.jsonl and its report. */
+    @Override
+    public SparkTrainingStats getTrainingStats()
+    {
+        return null;
+    }
+
+    /** Deletes the data this master staged (not the runs: their checkpoints and models stay). */
+    @Override
+    public boolean deleteTempFiles(final JavaSparkContext sc)
+    {
+        boolean all = true;
+        for (final String location : staged)
+        {
+            final Path path = new Path(URI.create(location));
+            try (FileSystem fs = FileSystem.newInstance(path.toUri(), new Configuration()))
+            {
+                all &= !fs.exists(path) || fs.delete(path, true);
+            }
+            catch (final IOException ex)
+            {
+                all = false;
+            }
+        }
+        staged.clear();
+        return all;
+    }
+
+    @Override
+    public boolean deleteTempFiles(final SparkContext sc)
+    {
+        return deleteTempFiles(JavaSparkContext.fromSparkContext(sc));
+    }
+
+    @Override
+    public String toJson()
+    {
+        final Map<String, Object> json = new LinkedHashMap<>();
+        json.put("type", getClass().getName());
+        json.put("runDirectory", runDirectory);
+        json.put("replicas", replicas);
+        json.put("batchSizePerReplica", batchPerReplica);
+        json.put("settings", keys);
+        try
+        {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json);
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    @Override
+    public String toYaml()
+    {
+        final StringBuilder yaml = new StringBuilder("type: " + getClass().getName() + "\nrunDirectory: \""
+            + runDirectory + "\"\nreplicas: " + replicas + "\nbatchSizePerReplica: " + batchPerReplica
+            + "\nsettings:\n");
+        keys.forEach((k, v) -> yaml.append("  ").append(k).append(": ").append(v).append('\n'));
+        return yaml.toString();
+    }
+
+    @Override
+    public String toString()
+    {
+        return "BatonTrainingMaster(" + replicas + " x " + batchPerReplica + ", " + runDirectory + ", " + keys + ")";
+    }
+
+    /**
+     * Builds a {@link BatonTrainingMaster}, as DL4J's training masters are built: the examples each replica trains
+     * on per step, then the rest. Every Baton key ({@code baton config --reference}) can be given with
+     * {@link #set}; the keys the master derives itself ({@code data.path}, {@code data.image-size}, {@code run.dir},
+     * {@code train.replicas}, {@code train.global-batch}) are refused there, naming the builder method to use.
+     * {@link #build()} validates the whole configuration, so a bad key or value fails there in one line.
+     *
+     * <p>Not thread-safe.
+     */
+    public static final class Builder
+    {
+        private static final Map<String, String> DERIVED = Map.of(
+            "data.path", "the RDD given to fit (staged into the run directory)",
+            "data.image-size", "the RDD's example height and width",
+            "run.dir", "runDirectory(...)",
+            "train.replicas", "replicas(...)",
+            "train.global-batch", "Builder(batchSizePerReplica) x replicas(...)");
+
+        private final int batchPerReplica;
+        private int replicas = 2;
+        private String runDirectory;
+        private final Map<String, Object> keys = new LinkedHashMap<>();
+        private PrintWriter progress = new PrintWriter(System.out, true);
+
+        /** @param batchSizePerReplica examples each replica trains on per step (the global batch is replicas x this). */
+        public Builder(final int batchSizePerReplica)
+        {
+            if (batchSizePerReplica <= 0)
+            {
+                throw new IllegalArgumentException("batchSizePerReplica = " + batchSizePerReplica + ": must be > 0");
+            }
+            this.batchPerReplica = batchSizePerReplica;
+        }
+
+        /** {@code train.replicas}: the number of replicas, each one Spark task (default 2). */
+        public Builder replicas(final int replicas)
+        {
+            if (replicas <= 0)
+            {
+                throw new IllegalArgumentException("replicas = " + replicas + ": must be > 0");
+            }
+            this.replicas = replicas;
+            return this;
+        }
+
+        /** {@code train.epochs}: epochs each {@code fit} call trains (default 1, as one DL4J fit is one pass). */
+        public Builder epochs(final int epochs)
+        {
+            return set("train.epochs", epochs);
+        }
+
+        /** {@code optim.base-lr}: the learning rate at {@link #baseBatch} examples per step (linear scaling). */
+        public Builder learningRate(final double learningRate)
+        {
+            return set("optim.base-lr", learningRate);
+        }
+
+        /** {@code optim.base-batch}: the global batch at which {@link #learningRate} applies unscaled. */
+        public Builder baseBatch(final int examples)
+        {
+            return set("optim.base-batch", examples);
+        }
+
+        /** {@code optim.warmup-epochs}: linear warmup from the start factor to the scaled rate. */
+        public Builder warmupEpochs(final double epochs)
+        {
+            return set("optim.warmup-epochs", epochs);
+        }
+
+        /** {@code optim.momentum}. */
+        public Builder momentum(final double momentum)
+        {
+            return set("optim.momentum", momentum);
+        }
+
+        /** {@code optim.weight-decay}: on convolution and dense weights only. */
+        public Builder weightDecay(final double weightDecay)
+        {
+            return set("optim.weight-decay", weightDecay);
+        }
+
+        /** {@code train.seed}: the batch order and initialisation seed. */
+        public Builder seed(final long seed)
+        {
+            return set("train.seed", seed);
+        }
+
+        /** {@code checkpoint.every}: checkpoint every this many steps (and at each epoch's end). */
+        public Builder checkpointEvery(final int steps)
+        {
+            return set("checkpoint.every", steps);
+        }
+
+        /**
+         * Where each fit stages its data and keeps its run (checkpoints, metrics, model): any Hadoop FS URI that
+         * the driver and every executor reach (hdfs://, s3a://, or a shared file system). Required.
+         */
+        public Builder runDirectory(final String uri)
+        {
+            this.runDirectory = Objects.requireNonNull(uri, "uri");
+            return this;
+        }
+
+        /** Alias of {@link #runDirectory}: checkpoints live in the run directory. */
+        public Builder checkpointDirectory(final String uri)
+        {
+            return runDirectory(uri);
+        }
+
+        /** Any other Baton key ({@code baton config --reference}); later calls win. */
+        public Builder set(final String key, final Object value)
+        {
+            final String derivedFrom = DERIVED.get(Objects.requireNonNull(key, "key"));
+            if (derivedFrom != null)
+            {
+                throw new IllegalArgumentException(key + " = " + value + ": BatonTrainingMaster sets " + key
+                    + " from " + derivedFrom);
+            }
+            keys.put(key, value);
+            return this;
+        }
+
+        /** Where the staging line and Baton's plan and progress lines go (standard output by default). */
+        public Builder progressTo(final PrintWriter writer)
+        {
+            this.progress = Objects.requireNonNull(writer, "writer");
+            return this;
+        }
+
+        /**
+         * The master.
+         *
+         * @throws IllegalArgumentException in one line: no run directory, or a key or value Baton refuses.
+         */
+        public BatonTrainingMaster build()
+        {
+            if (runDirectory == null)
+            {
+                throw new IllegalArgumentException("runDirectory is not set: BatonTrainingMaster needs a directory "
+                    + "the driver and every executor reach (hdfs://, s3a:// or a shared file system) for the staged "
+                    + "data, checkpoints and the model");
+            }
+            if (!keys.containsKey("train.epochs"))
+            {
+                keys.put("train.epochs", 1);
+            }
+            final BatonTrainingMaster master = new BatonTrainingMaster(this);
+            // Validated now, with a stand-in for what fit derives, so a bad key fails at build().
+            master.settings(1, new DataSetStaging.Staged("file:///validation-only", new int[] {3, 32, 32}, 2, 1))
+                .config();
+            return master;
+        }
+    }
+}

@@ -1,27 +1,33 @@
 package io.baton.trainer.data.shard;
 
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
 
 /**
  * Random access to the records of one shard file on local disk (see {@link ShardFormat}). Reads the index once at
- * open; each record is then one positional read. Thread-safe: positional reads share no file position.
+ * open; each record is then one positional read, checked against its CRC32C (version 2 shards) before any of it is
+ * used, so a damaged record fails naming the shard and the record instead of decoding into a different image.
+ * Thread-safe: positional reads share no file position.
  */
 public final class ShardReader implements AutoCloseable
 {
     private final Path file;
     private final FileChannel channel;
     private final long[] offsets;
+    private final boolean recordCrcs;
 
-    private ShardReader(final Path file, final FileChannel channel, final long[] offsets)
+    private ShardReader(final Path file, final FileChannel channel, final long[] offsets, final boolean recordCrcs)
     {
         this.file = file;
         this.channel = channel;
         this.offsets = offsets;
+        this.recordCrcs = recordCrcs;
     }
 
     /** Opens a shard and reads its index; fails naming the file if it is not a complete shard. */
@@ -46,7 +52,8 @@ public final class ShardReader implements AutoCloseable
                 throw new IOException("not a complete shard (bad footer: count=" + count + ", indexOffset="
                     + indexOffset + ", size=" + size + "): " + file);
             }
-            if (readFully(channel, 0, ShardFormat.HEADER_LENGTH).getLong() != ShardFormat.HEADER_MAGIC)
+            final long header = readFully(channel, 0, ShardFormat.HEADER_LENGTH).getLong();
+            if (header != ShardFormat.HEADER_MAGIC && header != ShardFormat.HEADER_MAGIC_V1)
             {
                 throw new IOException("not a shard (bad header): " + file);
             }
@@ -56,7 +63,7 @@ public final class ShardReader implements AutoCloseable
             {
                 offsets[i] = index.getLong();
             }
-            return new ShardReader(file, channel, offsets);
+            return new ShardReader(file, channel, offsets, header == ShardFormat.HEADER_MAGIC);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -71,7 +78,16 @@ public final class ShardReader implements AutoCloseable
         return offsets.length - 1;
     }
 
-    /** The record at {@code ordinal}; {@code firstSampleId} is the shard's first sample id from the manifest. */
+    /** Whether records carry a CRC32C (version 2); version 1 shards can only be checked as whole files. */
+    public boolean recordCrcs()
+    {
+        return recordCrcs;
+    }
+
+    /**
+     * The record at {@code ordinal}; {@code firstSampleId} is the shard's first sample id from the manifest. Fails
+     * with an IOException naming the shard, the record and the sample when the record is damaged.
+     */
     public ShardRecord read(final int ordinal, final long firstSampleId) throws IOException
     {
         if (ordinal < 0 || ordinal >= count())
@@ -79,18 +95,51 @@ public final class ShardReader implements AutoCloseable
             throw new IndexOutOfBoundsException("ordinal " + ordinal + " not in [0, " + count() + ") of " + file);
         }
         final long start = offsets[ordinal];
-        final ByteBuffer record = readFully(channel, start, (int)(offsets[ordinal + 1] - start));
-        final int label = record.getInt();
-        final byte[] path = new byte[record.getInt()];
-        record.get(path);
-        final byte[] bytes = new byte[record.getInt()];
-        if (bytes.length != record.remaining())
+        final long length = offsets[ordinal + 1] - start;
+        final int minimum = ShardFormat.RECORD_PREFIX_LENGTH + 4 + (recordCrcs ? ShardFormat.RECORD_CRC_LENGTH : 0);
+        if (length < minimum || length > Integer.MAX_VALUE)
         {
-            throw new IOException("corrupt record " + ordinal + " in " + file + ": data length " + bytes.length
-                + " but " + record.remaining() + " bytes left");
+            throw corrupt(ordinal, firstSampleId, "index gives it " + length + " bytes");
         }
-        record.get(bytes);
-        return new ShardRecord(firstSampleId + ordinal, label, new String(path, StandardCharsets.UTF_8), bytes);
+        final ByteBuffer record = readFully(channel, start, (int) length);
+        if (recordCrcs)
+        {
+            final int body = (int) length - ShardFormat.RECORD_CRC_LENGTH;
+            final CRC32C crc = new CRC32C();
+            crc.update(record.duplicate().limit(body));
+            final long stored = Integer.toUnsignedLong(record.getInt(body));
+            if (crc.getValue() != stored)
+            {
+                throw corrupt(ordinal, firstSampleId, "crc32c " + Manifest.crcHex(crc.getValue()) + ", stored "
+                    + Manifest.crcHex(stored));
+            }
+            record.limit(body);
+        }
+        try
+        {
+            final int label = record.getInt();
+            final byte[] path = new byte[record.getInt()];
+            record.get(path);
+            final byte[] bytes = new byte[record.getInt()];
+            if (bytes.length != record.remaining())
+            {
+                throw corrupt(ordinal, firstSampleId, "data length " + bytes.length + " but " + record.remaining()
+                    + " bytes left");
+            }
+            record.get(bytes);
+            return new ShardRecord(firstSampleId + ordinal, label, new String(path, StandardCharsets.UTF_8), bytes);
+        }
+        catch (final BufferUnderflowException | NegativeArraySizeException ex)
+        {
+            // Version 1 records have no CRC: a damaged length shows up here.
+            throw corrupt(ordinal, firstSampleId, "a length field points outside the record");
+        }
+    }
+
+    private IOException corrupt(final int ordinal, final long firstSampleId, final String why)
+    {
+        return new IOException("corrupt record " + ordinal + " (sample " + (firstSampleId + ordinal) + ") of shard "
+            + file + ": " + why);
     }
 
     public Path file()

@@ -1,6 +1,8 @@
 package io.baton.coordinator.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.baton.common.store.Appends;
+import io.baton.common.store.OutputStreams;
 import io.baton.common.store.StoreSemantics;
 import io.baton.trainer.run.RunJson;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -56,10 +58,13 @@ final class RunEvents
             rewrite(fs, file, line);
             return;
         }
-        try (FSDataOutputStream out = fs.exists(file) ? fs.append(file) : fs.create(file, false))
+        try
         {
-            out.write(line.getBytes(StandardCharsets.UTF_8));
-            out.hsync();
+            OutputStreams.writeAndClose(fs.exists(file) ? Appends.open(fs, file) : fs.create(file, false), out ->
+            {
+                out.write(line.getBytes(StandardCharsets.UTF_8));
+                out.hsync();
+            });
         }
         catch (final IOException ex)
         {

@@ -41,6 +41,15 @@ public final class ShardFormat
     {
     }
 
+    /**
+     * Whether an error message (perhaps several causes deep, as Spark reports a task's failure) is a shard reader's
+     * report of damaged data: "corrupt record N (sample S) of shard ..." or "corrupt shard ...".
+     */
+    public static boolean isDamageReport(final String message)
+    {
+        return message != null && (message.contains("corrupt record ") || message.contains("corrupt shard "));
+    }
+
     /** File name of shard {@code index} of {@code split}, e.g. {@code train-00003.shard}. */
     public static String fileName(final String split, final int index)
     {

@@ -199,8 +199,8 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
                     && ShardCache.crc32c(local) != entry.crc32cValue())
                 {
                     reader.close();
-                    throw new IOException("shard " + local + " does not match its crc32c " + entry.crc32c()
-                        + " in the manifest (a damaged version 1 shard; baton prepare it again)");
+                    throw new IOException("corrupt shard " + local + ": its crc32c is not " + entry.crc32c()
+                        + " as in the manifest (a damaged version 1 shard; baton prepare it again)");
                 }
                 readers[shard] = reader;
             }

@@ -63,6 +63,9 @@ public final class ChaosRunner
     private final Path work;
     private final PrintStream out;
     private Digests reference;
+    /** Prepared shards of {@link ImageTree} and the uninterrupted run on them, made when a trial first needs them. */
+    private Path shards;
+    private Digests shardReference;
 
     ChaosRunner(final Path work, final PrintStream out)
     {
@@ -143,16 +146,76 @@ public final class ChaosRunner
         return reference;
     }
 
+    Path work()
+    {
+        return work;
+    }
+
+    /**
+     * The prepared data set the shard trials copy ({@code baton prepare} of a generated {@link ImageTree}), made on
+     * first use, with the digests of an uninterrupted run on it.
+     */
+    Path shards() throws Exception
+    {
+        if (shards == null)
+        {
+            final Path images = work.resolve("images");
+            final Path prepared = work.resolve("shards");
+            deleteTree(images);
+            deleteTree(prepared);
+            ImageTree.write(images, 23);
+            final Path log = work.resolve("prepare.log");
+            final Process prepare = LocalCluster.cli(work, "prepare", images.toString(), prepared.toString(),
+                "--master", "local[1]").redirectOutput(log.toFile()).start();
+            if (!prepare.waitFor(3, TimeUnit.MINUTES) || prepare.exitValue() != 0)
+            {
+                prepare.destroyForcibly();
+                throw new IllegalStateException("baton prepare of the generated images failed; see " + log);
+            }
+            final Path referenceRun = work.resolve("reference-shards");
+            deleteTree(referenceRun);
+            final Process driver = start(referenceRun.toString(), null, "", work.resolve("reference-shards.log"),
+                false, List.of("data.path=\"" + prepared + "\""));
+            if (!driver.waitFor(DRIVER_LIMIT_MS, TimeUnit.MILLISECONDS) || driver.exitValue() != 0)
+            {
+                destroyTree(driver);
+                throw new IllegalStateException("the reference run on shards failed; see "
+                    + work.resolve("reference-shards.log"));
+            }
+            shardReference = Digests.of(referenceRun.resolve("checkpoints").toString());
+            shards = prepared;
+            out.printf("reference on prepared shards: params %s, momentum %s%n", shardReference.params(),
+                shardReference.momentum());
+        }
+        return shards;
+    }
+
+    Digests shardReference()
+    {
+        return shardReference;
+    }
+
     /** Starts {@code baton train} on the local-cluster with the given fault points. */
     Process start(final Path runDir, final String faultPoints, final Path log, final boolean append)
         throws IOException
     {
+        return start(runDir.toString(), runDir.resolveSibling("markers"), faultPoints, log, append, List.of());
+    }
+
+    /**
+     * Starts {@code baton train} with the run directory at {@code runDir} (a path or URI), markers of the fault
+     * points in {@code markers}, and {@code extraKeys} after the runner's own.
+     */
+    Process start(final String runDir, final Path markers, final String faultPoints, final Path log,
+        final boolean append, final List<String> extraKeys) throws IOException
+    {
         final List<String> args = new ArrayList<>(List.of("train", "--master", LocalCluster.master(2, 1536),
-            "--run-dir", runDir.toString()));
+            "--run-dir", runDir));
         final List<String> keys = new ArrayList<>(List.of(KEYS));
+        keys.addAll(extraKeys);
         if (!faultPoints.isEmpty())
         {
-            final Path markers = Files.createDirectories(runDir.resolveSibling("markers"));
+            Files.createDirectories(markers);
             keys.add("debug.fault-points=\"" + faultPoints + "\"");
             keys.add("debug.fault-point-dir=\"" + markers + "\"");
         }
@@ -210,13 +273,35 @@ public final class ChaosRunner
         final Path metrics = runDir.resolve("metrics.jsonl");
         try
         {
-            return Files.exists(metrics) ? Files.readAllLines(metrics, StandardCharsets.UTF_8).stream()
-                .filter(l -> STEP.matcher(l).find() && l.endsWith("}")).toList() : List.of();
+            return Files.exists(metrics) ? complete(Files.readString(metrics, StandardCharsets.UTF_8)) : List.of();
         }
         catch (final IOException | UncheckedIOException ex)
         {
             return List.of();
         }
+    }
+
+    /** The same for a run directory on any Hadoop file system (the NameNode restart's, on HDFS). */
+    static List<String> metricsLines(final String runDir)
+    {
+        final org.apache.hadoop.fs.Path metrics = new org.apache.hadoop.fs.Path(runDir, "metrics.jsonl");
+        try
+        {
+            final org.apache.hadoop.fs.FileSystem fs = metrics.getFileSystem(new Configuration());
+            try (java.io.InputStream in = fs.open(metrics))
+            {
+                return complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return List.of();
+        }
+    }
+
+    private static List<String> complete(final String text)
+    {
+        return text.lines().filter(l -> STEP.matcher(l).find() && l.endsWith("}")).toList();
     }
 
     /** The start steps of the stages the driver log shows, in order. */
@@ -310,12 +395,17 @@ public final class ChaosRunner
     {
         static Digests of(final Path runDir) throws IOException
         {
-            try (CheckpointStore store = CheckpointStore.openReadOnly(runDir.resolve("checkpoints").toString(),
-                new Configuration()))
+            return of(runDir.resolve("checkpoints").toString());
+        }
+
+        /** Of the checkpoints at {@code checkpoints}, a path or a URI of any Hadoop file system. */
+        static Digests of(final String checkpoints) throws IOException
+        {
+            try (CheckpointStore store = CheckpointStore.openReadOnly(checkpoints, new Configuration()))
             {
                 if (!store.list().contains((long) TOTAL_STEPS))
                 {
-                    throw new IOException("no checkpoint of step " + TOTAL_STEPS + " in " + runDir);
+                    throw new IOException("no checkpoint of step " + TOTAL_STEPS + " in " + checkpoints);
                 }
                 return new Digests(sha(store.open(TOTAL_STEPS).readPart(ReplicaState.PARAMS)),
                     sha(store.open(TOTAL_STEPS).readPart(ReplicaState.MOMENTUM)));

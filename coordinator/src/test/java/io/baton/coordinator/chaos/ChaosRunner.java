@@ -42,7 +42,8 @@ import java.util.stream.Stream;
  * rerun after the cause is removed, identical. A fault the runner cannot inject here is reported as not injected.
  * Exit status 0 only when every trial that was injected is identical and none was left uninjected.
  *
- * <p>Usage: {@code ChaosRunner WORK_DIR TRIALS SEED [FIRST_TRIAL] [FAULT,FAULT...]}.
+ * <p>Usage: {@code ChaosRunner WORK_DIR TRIALS SEED [FIRST_TRIAL|TRIAL,TRIAL...] [FAULT,FAULT...]}; a list of trial
+ * numbers runs just those trials of the seed (TRIALS is then ignored), e.g. to repeat some after a change.
  */
 public final class ChaosRunner
 {
@@ -84,7 +85,10 @@ public final class ChaosRunner
         final Path work = Files.createDirectories(Path.of(args[0]).toAbsolutePath());
         final int trials = Integer.parseInt(args[1]);
         final long seed = Long.parseLong(args[2]);
-        final int first = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+        final int first = args.length > 3 && !args[3].contains(",") ? Integer.parseInt(args[3]) : 1;
+        final List<Integer> numbers = args.length > 3 && args[3].contains(",")
+            ? Stream.of(args[3].split(",")).map(s -> Integer.parseInt(s.strip())).toList()
+            : java.util.stream.IntStream.range(first, first + trials).boxed().toList();
         final List<Fault> menu = args.length > 4 ? Stream.of(args[4].split(","))
             .map(f -> Fault.valueOf(f.strip().toUpperCase(Locale.ROOT).replace('-', '_'))).toList()
             : List.of(Fault.values());
@@ -92,16 +96,16 @@ public final class ChaosRunner
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
             ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly)));
         final ChaosRunner runner = new ChaosRunner(work, System.out);
-        final List<TrialResult> results = runner.run(trials, seed, first, menu);
+        final List<TrialResult> results = runner.run(numbers, seed, menu);
         System.out.println();
         System.out.println(TrialResult.table(results));
         final long identical = results.stream().filter(TrialResult::identical).count();
-        System.out.printf("%d of %d trials identical to the uninterrupted run (seed %d, trials %d..%d)%n", identical,
-            results.size(), seed, first, first + trials - 1);
+        System.out.printf("%d of %d trials identical to the uninterrupted run (seed %d, trials %s)%n", identical,
+            results.size(), seed, numbers);
         System.exit(identical == results.size() ? 0 : 1);
     }
 
-    List<TrialResult> run(final int trials, final long seed, final int first, final List<Fault> menu)
+    List<TrialResult> run(final List<Integer> numbers, final long seed, final List<Fault> menu)
         throws Exception
     {
         final long startNs = System.nanoTime();
@@ -118,7 +122,7 @@ public final class ChaosRunner
         out.printf("reference: %d steps in %.1f s, params %s, momentum %s%n", TOTAL_STEPS,
             (System.nanoTime() - startNs) / 1e9, reference.params(), reference.momentum());
         final List<TrialResult> results = new ArrayList<>();
-        for (int i = first; i < first + trials; i++)
+        for (final int i : numbers)
         {
             final Random random = new Random(seed * 1_000_003L + i);
             final Fault fault = menu.get(random.nextInt(menu.size()));

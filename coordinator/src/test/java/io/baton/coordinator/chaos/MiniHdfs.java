@@ -8,10 +8,15 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A one-datanode MiniDFSCluster in its own JVM for the chaos runner's NameNode restart: the runner's trial is the
+ * A three-datanode MiniDFSCluster in its own JVM for the chaos runner's NameNode restart: the runner's trial is the
  * only client that must see HDFS go away, so the cluster cannot live in the runner (or the driver) itself. Prints
  * {@code ready <uri>} once up; then reads commands from stdin: {@code restart-namenode} restarts the NameNode on the
  * same port (its metadata kept) and prints {@code restarted <ms>}; end of input or {@code stop} shuts it down.
+ *
+ * <p>Three datanodes, as many as HDFS's default replication: with fewer, every append to an existing file fails
+ * ("Failed to replace a bad datanode on the existing pipeline"), because the client's datanode-replacement policy
+ * wants the pipeline of a file it appends to as wide as the file's replication (a measured fact here: with one
+ * datanode the second append to a file failed before any restart).
  *
  * <p>Usage: {@code MiniHdfs BASE_DIR}.
  */
@@ -26,7 +31,7 @@ public final class MiniHdfs
         final Configuration conf = new Configuration();
         conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, args[0]);
         conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 20);
-        final MiniDFSCluster cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+        final MiniDFSCluster cluster = new MiniDFSCluster.Builder(conf).numDataNodes(3).build();
         try
         {
             cluster.waitActive();

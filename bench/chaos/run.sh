@@ -3,9 +3,12 @@
 # images, 24 steps, checkpoints every 3 steps) on local-cluster[2,1,1536] (each replica its own executor JVM), then
 # TRIALS trials of the same run, each injecting faults drawn from Random(SEED * 1000003 + trial) at a random step and
 # a random moment within the step (debug.fault-points), with a verdict per trial: final parameters and momentum
-# byte-identical to the reference's. Prints a markdown table; exits 1 unless every trial is identical.
-# Usage (repo root): bench/chaos/run.sh TRIALS [SEED [FIRST_TRIAL [FAULT,...]]]
-#   FIRST_TRIAL: number of the first trial (to continue a seed's sequence in batches); FAULT: restrict the menu to
+# byte-identical to the reference's. The shard trials train on `baton prepare`d shards of generated PNGs (their own
+# reference run); the NameNode trials put the run directory on a MiniDFSCluster in its own JVM (MiniHdfs).
+# Prints a markdown table; exits 1 unless every trial is identical.
+# Usage (repo root): bench/chaos/run.sh TRIALS [SEED [FIRST_TRIAL|TRIAL,TRIAL... [FAULT,...]]]
+#   FIRST_TRIAL: number of the first trial (to continue a seed's sequence in batches), or a list of trial numbers to
+#   run just those (TRIALS is then ignored); FAULT: restrict the menu to
 #   executor-kill, executor-stop, driver-kill, corrupt-checkpoint, full-disk, two-faults, during-recovery,
 #   shard-byte-flip, namenode-restart (default: all of them).
 # Env: CHAOS_WORK (default /tmp/baton-chaos-$SEED), SKIP_BUILD=1 to reuse the compiled classes.

@@ -7,6 +7,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.StreamCapabilities;
+import io.baton.common.store.OutputStreams;
 import io.baton.common.store.StoreSemantics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -419,24 +420,26 @@ public final class CheckpointStore implements AutoCloseable
     private PartInfo writePart(final Path file, final CheckpointPart part, final WriteCancellation cancellation,
         final long step) throws IOException
     {
-        try (FSDataOutputStream out = fs.create(file, false, WRITE_BUFFER_BYTES))
+        final PartInfo[] info = new PartInfo[1];
+        OutputStreams.writeAndClose(fs.create(file, false, WRITE_BUFFER_BYTES), out ->
         {
             final ChecksummingOutputStream counted = new ChecksummingOutputStream(out, cancellation,
                 "part '" + part.name() + "' of checkpoint step " + step);
             part.writeTo(counted);
             counted.flush();
             hsync(out, file);
-            return new PartInfo(part.name(), counted.sizeBytes(), counted.crc32c());
-        }
+            info[0] = new PartInfo(part.name(), counted.sizeBytes(), counted.crc32c());
+        });
+        return info[0];
     }
 
     private void writeManifest(final Path file, final byte[] bytes) throws IOException
     {
-        try (FSDataOutputStream out = fs.create(file, false, WRITE_BUFFER_BYTES))
+        OutputStreams.writeAndClose(fs.create(file, false, WRITE_BUFFER_BYTES), out ->
         {
             out.write(bytes);
             hsync(out, file);
-        }
+        });
     }
 
     private void hsync(final FSDataOutputStream out, final Path file) throws IOException

@@ -1,7 +1,6 @@
 package io.baton.common.store;
 
 import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -31,17 +30,15 @@ public final class LineFiles
             final String before = read(fs, file);
             final String prefix = before.isEmpty() || before.endsWith("\n") ? before
                 : before.substring(0, before.lastIndexOf('\n') + 1);
-            try (FSDataOutputStream out = fs.create(file, true))
-            {
-                out.write((prefix + line).getBytes(StandardCharsets.UTF_8));
-            }
+            OutputStreams.writeAndClose(fs.create(file, true),
+                out -> out.write((prefix + line).getBytes(StandardCharsets.UTF_8)));
             return;
         }
-        try (FSDataOutputStream out = fs.exists(file) ? fs.append(file) : fs.create(file, false))
+        OutputStreams.writeAndClose(fs.exists(file) ? Appends.open(fs, file) : fs.create(file, false), out ->
         {
             out.write(line.getBytes(StandardCharsets.UTF_8));
             out.hsync();
-        }
+        });
     }
 
     private static String read(final FileSystem fs, final Path file) throws IOException

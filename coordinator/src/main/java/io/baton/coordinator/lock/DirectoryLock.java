@@ -1,5 +1,6 @@
 package io.baton.coordinator.lock;
 
+import io.baton.common.store.OutputStreams;
 import io.baton.common.store.StoreSemantics;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -344,12 +345,15 @@ public final class DirectoryLock implements AutoCloseable
                 return false;
             }
         }
-        try (FSDataOutputStream out = fs.create(file, new FsPermission((short)0600), false,
-            fs.getConf().getInt("io.file.buffer.size", 4096), fs.getDefaultReplication(file),
-            fs.getDefaultBlockSize(file), null))
+        try
         {
-            out.write(bytes);
-            out.hsync();
+            OutputStreams.writeAndClose(fs.create(file, new FsPermission((short)0600), false,
+                fs.getConf().getInt("io.file.buffer.size", 4096), fs.getDefaultReplication(file),
+                fs.getDefaultBlockSize(file), null), out ->
+            {
+                out.write(bytes);
+                out.hsync();
+            });
             return true;
         }
         catch (final FileAlreadyExistsException ex)

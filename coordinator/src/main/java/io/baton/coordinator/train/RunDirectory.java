@@ -1,8 +1,9 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.OutputStreams;
+
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
@@ -94,10 +95,13 @@ public final class RunDirectory
 
     public void writeText(final String name, final String text)
     {
-        try (FSDataOutputStream out = fileSystem().create(path(name), true))
+        try
         {
-            out.write(text.getBytes(StandardCharsets.UTF_8));
-            out.hsync();
+            OutputStreams.writeAndClose(fileSystem().create(path(name), true), out ->
+            {
+                out.write(text.getBytes(StandardCharsets.UTF_8));
+                out.hsync();
+            });
         }
         catch (final IOException ex)
         {

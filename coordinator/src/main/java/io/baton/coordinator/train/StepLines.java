@@ -1,5 +1,7 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.Appends;
+import io.baton.common.store.OutputStreams;
 import io.baton.common.store.StoreSemantics;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -111,15 +113,17 @@ public final class StepLines
         final long keep = keptLength(fs, file, length, from);
         if (keep == length)
         {
-            return fs.append(file);
+            return Appends.open(fs, file);
         }
         // Rewritten beside and renamed over: a failure here leaves the old file, never a shorter one half-written.
         final Path staged = run.path("." + name + ".rewrite");
-        try (FSDataInputStream in = fs.open(file);
-             FSDataOutputStream out = fs.create(staged, true))
+        try (FSDataInputStream in = fs.open(file))
         {
-            IOUtils.copyBytes(in, out, keep, false);
-            out.hsync();
+            OutputStreams.writeAndClose(fs.create(staged, true), out ->
+            {
+                IOUtils.copyBytes(in, out, keep, false);
+                out.hsync();
+            });
         }
         fs.delete(file, false);
         if (!fs.rename(staged, file))
@@ -128,7 +132,7 @@ public final class StepLines
         }
         LOG.info("{}: removed {} byte(s) of lines of steps >= {}, written after the checkpoint this stage resumes from",
             file, length - keep, from);
-        return fs.append(file);
+        return Appends.open(fs, file);
     }
 
     /**

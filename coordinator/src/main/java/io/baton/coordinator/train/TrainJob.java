@@ -18,6 +18,7 @@ import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
+import io.baton.trainer.data.shard.ShardFormat;
 import io.baton.trainer.model.UserGraphs;
 import io.baton.trainer.run.RunJson;
 import io.baton.trainer.run.TrainOutcome;
@@ -414,6 +415,13 @@ public final class TrainJob
                     killSilentExecutors(sc, executors, ex, events, stage);
                     // Also before giving up: a task still ending may be publishing a checkpoint into the run.
                     awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
+                    if (ShardFormat.isDamageReport(rootMessage(ex)))
+                    {
+                        // Damaged input fails every relaunch at the same sample: stop now, naming it.
+                        throw new IllegalStateException("training stopped on damaged data, which a relaunch would "
+                            + "read again (" + rootMessage(ex) + "); restore or prepare the data again, then the "
+                            + "same command resumes from the newest checkpoint", ex);
+                    }
                     if (restarts > max)
                     {
                         throw new IllegalStateException("training failed " + restarts + " time(s), more than "

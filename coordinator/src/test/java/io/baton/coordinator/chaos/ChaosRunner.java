@@ -42,7 +42,8 @@ import java.util.stream.Stream;
  * rerun after the cause is removed, identical. A fault the runner cannot inject here is reported as not injected.
  * Exit status 0 only when every trial that was injected is identical and none was left uninjected.
  *
- * <p>Usage: {@code ChaosRunner WORK_DIR TRIALS SEED [FIRST_TRIAL] [FAULT,FAULT...]}.
+ * <p>Usage: {@code ChaosRunner WORK_DIR TRIALS SEED [FIRST_TRIAL|TRIAL,TRIAL...] [FAULT,FAULT...]}; a list of trial
+ * numbers runs just those trials of the seed (TRIALS is then ignored), e.g. to repeat some after a change.
  */
 public final class ChaosRunner
 {
@@ -63,6 +64,9 @@ public final class ChaosRunner
     private final Path work;
     private final PrintStream out;
     private Digests reference;
+    /** Prepared shards of {@link ImageTree} and the uninterrupted run on them, made when a trial first needs them. */
+    private Path shards;
+    private Digests shardReference;
 
     ChaosRunner(final Path work, final PrintStream out)
     {
@@ -81,7 +85,10 @@ public final class ChaosRunner
         final Path work = Files.createDirectories(Path.of(args[0]).toAbsolutePath());
         final int trials = Integer.parseInt(args[1]);
         final long seed = Long.parseLong(args[2]);
-        final int first = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+        final int first = args.length > 3 && !args[3].contains(",") ? Integer.parseInt(args[3]) : 1;
+        final List<Integer> numbers = args.length > 3 && args[3].contains(",")
+            ? Stream.of(args[3].split(",")).map(s -> Integer.parseInt(s.strip())).toList()
+            : java.util.stream.IntStream.range(first, first + trials).boxed().toList();
         final List<Fault> menu = args.length > 4 ? Stream.of(args[4].split(","))
             .map(f -> Fault.valueOf(f.strip().toUpperCase(Locale.ROOT).replace('-', '_'))).toList()
             : List.of(Fault.values());
@@ -89,16 +96,16 @@ public final class ChaosRunner
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
             ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly)));
         final ChaosRunner runner = new ChaosRunner(work, System.out);
-        final List<TrialResult> results = runner.run(trials, seed, first, menu);
+        final List<TrialResult> results = runner.run(numbers, seed, menu);
         System.out.println();
         System.out.println(TrialResult.table(results));
         final long identical = results.stream().filter(TrialResult::identical).count();
-        System.out.printf("%d of %d trials identical to the uninterrupted run (seed %d, trials %d..%d)%n", identical,
-            results.size(), seed, first, first + trials - 1);
+        System.out.printf("%d of %d trials identical to the uninterrupted run (seed %d, trials %s)%n", identical,
+            results.size(), seed, numbers);
         System.exit(identical == results.size() ? 0 : 1);
     }
 
-    List<TrialResult> run(final int trials, final long seed, final int first, final List<Fault> menu)
+    List<TrialResult> run(final List<Integer> numbers, final long seed, final List<Fault> menu)
         throws Exception
     {
         final long startNs = System.nanoTime();
@@ -115,7 +122,7 @@ public final class ChaosRunner
         out.printf("reference: %d steps in %.1f s, params %s, momentum %s%n", TOTAL_STEPS,
             (System.nanoTime() - startNs) / 1e9, reference.params(), reference.momentum());
         final List<TrialResult> results = new ArrayList<>();
-        for (int i = first; i < first + trials; i++)
+        for (final int i : numbers)
         {
             final Random random = new Random(seed * 1_000_003L + i);
             final Fault fault = menu.get(random.nextInt(menu.size()));
@@ -143,16 +150,76 @@ public final class ChaosRunner
         return reference;
     }
 
+    Path work()
+    {
+        return work;
+    }
+
+    /**
+     * The prepared data set the shard trials copy ({@code baton prepare} of a generated {@link ImageTree}), made on
+     * first use, with the digests of an uninterrupted run on it.
+     */
+    Path shards() throws Exception
+    {
+        if (shards == null)
+        {
+            final Path images = work.resolve("images");
+            final Path prepared = work.resolve("shards");
+            deleteTree(images);
+            deleteTree(prepared);
+            ImageTree.write(images, 23);
+            final Path log = work.resolve("prepare.log");
+            final Process prepare = LocalCluster.cli(work, "prepare", images.toString(), prepared.toString(),
+                "--master", "local[1]").redirectOutput(log.toFile()).start();
+            if (!prepare.waitFor(3, TimeUnit.MINUTES) || prepare.exitValue() != 0)
+            {
+                prepare.destroyForcibly();
+                throw new IllegalStateException("baton prepare of the generated images failed; see " + log);
+            }
+            final Path referenceRun = work.resolve("reference-shards");
+            deleteTree(referenceRun);
+            final Process driver = start(referenceRun.toString(), null, "", work.resolve("reference-shards.log"),
+                false, List.of("data.path=\"" + prepared + "\""));
+            if (!driver.waitFor(DRIVER_LIMIT_MS, TimeUnit.MILLISECONDS) || driver.exitValue() != 0)
+            {
+                destroyTree(driver);
+                throw new IllegalStateException("the reference run on shards failed; see "
+                    + work.resolve("reference-shards.log"));
+            }
+            shardReference = Digests.of(referenceRun.resolve("checkpoints").toString());
+            shards = prepared;
+            out.printf("reference on prepared shards: params %s, momentum %s%n", shardReference.params(),
+                shardReference.momentum());
+        }
+        return shards;
+    }
+
+    Digests shardReference()
+    {
+        return shardReference;
+    }
+
     /** Starts {@code baton train} on the local-cluster with the given fault points. */
     Process start(final Path runDir, final String faultPoints, final Path log, final boolean append)
         throws IOException
     {
+        return start(runDir.toString(), runDir.resolveSibling("markers"), faultPoints, log, append, List.of());
+    }
+
+    /**
+     * Starts {@code baton train} with the run directory at {@code runDir} (a path or URI), markers of the fault
+     * points in {@code markers}, and {@code extraKeys} after the runner's own.
+     */
+    Process start(final String runDir, final Path markers, final String faultPoints, final Path log,
+        final boolean append, final List<String> extraKeys) throws IOException
+    {
         final List<String> args = new ArrayList<>(List.of("train", "--master", LocalCluster.master(2, 1536),
-            "--run-dir", runDir.toString()));
+            "--run-dir", runDir));
         final List<String> keys = new ArrayList<>(List.of(KEYS));
+        keys.addAll(extraKeys);
         if (!faultPoints.isEmpty())
         {
-            final Path markers = Files.createDirectories(runDir.resolveSibling("markers"));
+            Files.createDirectories(markers);
             keys.add("debug.fault-points=\"" + faultPoints + "\"");
             keys.add("debug.fault-point-dir=\"" + markers + "\"");
         }
@@ -210,13 +277,35 @@ public final class ChaosRunner
         final Path metrics = runDir.resolve("metrics.jsonl");
         try
         {
-            return Files.exists(metrics) ? Files.readAllLines(metrics, StandardCharsets.UTF_8).stream()
-                .filter(l -> STEP.matcher(l).find() && l.endsWith("}")).toList() : List.of();
+            return Files.exists(metrics) ? complete(Files.readString(metrics, StandardCharsets.UTF_8)) : List.of();
         }
         catch (final IOException | UncheckedIOException ex)
         {
             return List.of();
         }
+    }
+
+    /** The same for a run directory on any Hadoop file system (the NameNode restart's, on HDFS). */
+    static List<String> metricsLines(final String runDir)
+    {
+        final org.apache.hadoop.fs.Path metrics = new org.apache.hadoop.fs.Path(runDir, "metrics.jsonl");
+        try
+        {
+            final org.apache.hadoop.fs.FileSystem fs = metrics.getFileSystem(new Configuration());
+            try (java.io.InputStream in = fs.open(metrics))
+            {
+                return complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return List.of();
+        }
+    }
+
+    private static List<String> complete(final String text)
+    {
+        return text.lines().filter(l -> STEP.matcher(l).find() && l.endsWith("}")).toList();
     }
 
     /** The start steps of the stages the driver log shows, in order. */
@@ -310,12 +399,17 @@ public final class ChaosRunner
     {
         static Digests of(final Path runDir) throws IOException
         {
-            try (CheckpointStore store = CheckpointStore.openReadOnly(runDir.resolve("checkpoints").toString(),
-                new Configuration()))
+            return of(runDir.resolve("checkpoints").toString());
+        }
+
+        /** Of the checkpoints at {@code checkpoints}, a path or a URI of any Hadoop file system. */
+        static Digests of(final String checkpoints) throws IOException
+        {
+            try (CheckpointStore store = CheckpointStore.openReadOnly(checkpoints, new Configuration()))
             {
                 if (!store.list().contains((long) TOTAL_STEPS))
                 {
-                    throw new IOException("no checkpoint of step " + TOTAL_STEPS + " in " + runDir);
+                    throw new IOException("no checkpoint of step " + TOTAL_STEPS + " in " + checkpoints);
                 }
                 return new Digests(sha(store.open(TOTAL_STEPS).readPart(ReplicaState.PARAMS)),
                     sha(store.open(TOTAL_STEPS).readPart(ReplicaState.MOMENTUM)));

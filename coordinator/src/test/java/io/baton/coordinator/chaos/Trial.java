@@ -32,7 +32,17 @@ final class Trial
     private final java.util.Random random;
     private final Path dir;
     private final Path run;
+    private final Path markers;
     private final Path log;
+    /** The run directory as given to the driver: {@link #run}, or a URI on the NameNode trial's HDFS. */
+    private String runUri;
+    private List<String> extraKeys = List.of();
+    private Digests expected;
+    /** The NameNode trial's MiniDFSCluster JVM ({@link MiniHdfs}) and its output. */
+    private Process hdfs;
+    private Path hdfsLog;
+    /** Set when the fault's expected failure did not look as it must (an error not naming its cause). */
+    private boolean expectationMissed;
     private final List<Long> stopped = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private final List<String> victims = new ArrayList<>();
@@ -50,7 +60,10 @@ final class Trial
         this.random = random;
         this.dir = dir;
         this.run = dir.resolve("run");
+        this.markers = dir.resolve("markers");
         this.log = dir.resolve("driver.log");
+        this.runUri = run.toString();
+        this.expected = runner.reference();
     }
 
     Path dir()
@@ -60,19 +73,16 @@ final class Trial
 
     TrialResult run() throws Exception
     {
-        switch (fault)
-        {
-            case SHARD_BYTE_FLIP:
-                return notInjected("the chaos run trains on generated images (data.synthetic-*), which have no "
-                    + "shard records; a run on prepared shards is not built into the runner yet");
-            case NAMENODE_RESTART:
-                return notInjected("the run directory is on the local file system; a MiniDFSCluster run directory "
-                    + "with a NameNode restart is not built into the runner yet");
-            default:
-                break;
-        }
         ChaosRunner.deleteTree(dir);
         Files.createDirectories(run);
+        if (fault == Fault.SHARD_BYTE_FLIP)
+        {
+            // A copy per trial: the damage stays in this trial even if the runner is stopped before the restore.
+            final Path data = dir.resolve("data");
+            copyTree(runner.shards(), data);
+            extraKeys = List.of("data.path=\"" + data + "\"");
+            expected = runner.shardReference();
+        }
         boolean mounted = false;
         final List<FaultPointSpec> points = plan();
         final String phase = points.stream().map(FaultPointSpec::toString).collect(Collectors.joining(" + "));
@@ -90,14 +100,36 @@ final class Trial
                 }
                 mounted = true;
             }
-            driver = runner.start(run, points.stream().map(FaultPointSpec::toString)
-                .collect(Collectors.joining(",")), log, false);
+            if (fault == Fault.NAMENODE_RESTART)
+            {
+                final String uri = startHdfs();
+                if (uri == null)
+                {
+                    return notInjected("the MiniDFSCluster did not start: " + lastLine(hdfsLog));
+                }
+                runUri = uri + "/chaos/trial-" + index + "/run";
+            }
+            driver = runner.start(runUri, markers, points.stream().map(FaultPointSpec::toString)
+                .collect(Collectors.joining(",")), log, false, extraKeys);
             final String problem = inject(points);
             if (problem != null)
             {
                 return result(phase, step, problem, false);
             }
-            final int exit = waitForDriver();
+            int exit = waitForDriver();
+            if (exit != 0 && fault == Fault.NAMENODE_RESTART)
+            {
+                // Not riding through the restart is allowed if the failure says why and the run resumes.
+                notes.add("the run failed: " + (exit < 0 ? "driver hung" : "exit " + exit) + ", \"" + lastError()
+                    + "\"; rerun");
+                if (exit < 0)
+                {
+                    ChaosRunner.destroyTree(driver);
+                    driver.waitFor(30, TimeUnit.SECONDS);
+                }
+                rerun();
+                exit = waitForDriver();
+            }
             if (exit != 0)
             {
                 return result(phase, step, "FAILED: " + (exit < 0 ? "the driver did not finish within "
@@ -121,6 +153,79 @@ final class Trial
             {
                 new ProcessBuilder("umount", "-l", run.toString()).inheritIO().start().waitFor();
             }
+            stopHdfs();
+        }
+    }
+
+    /** Starts {@link MiniHdfs} in its own JVM; its URI, or null when it did not come up within 2 minutes. */
+    private String startHdfs() throws Exception
+    {
+        hdfsLog = dir.resolve("hdfs.log");
+        hdfs = io.baton.coordinator.spark.LocalCluster.java(runner.work(), MiniHdfs.class.getName(),
+            dir.resolve("hdfs").toString()).redirectOutput(hdfsLog.toFile()).start();
+        final String ready = awaitLine(hdfsLog, "ready ", 0);
+        return ready == null ? null : ready.substring("ready ".length()).strip();
+    }
+
+    private void stopHdfs() throws Exception
+    {
+        if (hdfs != null)
+        {
+            try (java.io.OutputStream in = hdfs.getOutputStream())
+            {
+                in.write("stop\n".getBytes(StandardCharsets.UTF_8));
+            }
+            catch (final IOException ex)
+            {
+                // Already gone.
+            }
+            if (!hdfs.waitFor(30, TimeUnit.SECONDS))
+            {
+                hdfs.descendants().forEach(ProcessHandle::destroyForcibly);
+                hdfs.destroyForcibly();
+                hdfs.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** The {@code nth} (from 0) line of {@code file} starting with {@code prefix}, waited for up to 2 minutes. */
+    private String awaitLine(final Path file, final String prefix, final int nth) throws InterruptedException
+    {
+        final long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline && hdfs.isAlive())
+        {
+            final List<String> lines = ChaosRunner.read(file).lines().filter(l -> l.startsWith(prefix)).toList();
+            if (lines.size() > nth)
+            {
+                return lines.get(nth);
+            }
+            Thread.sleep(50);
+        }
+        return null;
+    }
+
+    private static String lastLine(final Path file)
+    {
+        final List<String> lines = ChaosRunner.read(file).lines().toList();
+        return lines.isEmpty() ? "(no output)" : lines.get(lines.size() - 1);
+    }
+
+    private static void copyTree(final Path from, final Path to) throws IOException
+    {
+        try (java.util.stream.Stream<Path> all = Files.walk(from))
+        {
+            for (final Path p : (Iterable<Path>) all::iterator)
+            {
+                final Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p))
+                {
+                    Files.createDirectories(target);
+                }
+                else
+                {
+                    Files.copy(p, target);
+                }
+            }
         }
     }
 
@@ -132,6 +237,9 @@ final class Trial
         {
             case FULL_DISK:
                 return List.of(point("checkpoint", 1, last));
+            case SHARD_BYTE_FLIP:
+                // Early enough that a whole epoch (4 steps, every sample) comes after the flip and the prefetch.
+                return List.of(point(null, 1, 16));
             case TWO_FAULTS:
             {
                 final FaultPointSpec first = point(null, 1, last - 6);
@@ -219,6 +327,12 @@ final class Trial
                     break;
                 case FULL_DISK:
                     fillDisk();
+                    break;
+                case SHARD_BYTE_FLIP:
+                    flipShardByte();
+                    break;
+                case NAMENODE_RESTART:
+                    restartNameNode();
                     break;
                 default:
                     throw new IllegalStateException("no injection for " + fault);
@@ -311,7 +425,52 @@ final class Trial
     {
         Files.writeString(log, "\n==== chaos runner: driver rerun ====\n", StandardCharsets.UTF_8,
             java.nio.file.StandardOpenOption.APPEND);
-        driver = runner.start(run, "", log, true);
+        driver = runner.start(runUri, markers, "", log, true, extraKeys);
+    }
+
+    /**
+     * Flips a byte of a train record (every epoch reads every sample, so the run reads it again); the run must fail
+     * with an error naming the record, and after the byte is put back the same command must finish identical.
+     */
+    private void flipShardByte() throws Exception
+    {
+        markFault();
+        final ShardDamage damage = ShardDamage.flip(dir.resolve("data"), random);
+        victims.add("a train record");
+        notes.add(damage.toString());
+        final int exit = waitForDriver();
+        if (exit == 0)
+        {
+            notes.add("the run finished without reading the damaged record again");
+            expectationMissed = true;
+            damage.restore();
+            return;
+        }
+        final String error = lastError();
+        final boolean named = error.contains(damage.expectedError());
+        expectationMissed |= !named;
+        notes.add((exit < 0 ? "driver hung" : "exit " + exit) + (named ? "" : " (the error does not name the "
+            + "damaged record)") + ", \"" + error + "\"");
+        damage.restore();
+        if (exit < 0)
+        {
+            ChaosRunner.destroyTree(driver);
+            driver.waitFor(30, TimeUnit.SECONDS);
+        }
+        notes.add("byte restored, rerun");
+        rerun();
+    }
+
+    /** Restarts the NameNode of the run directory's HDFS while the replica is paused at the point. */
+    private void restartNameNode() throws Exception
+    {
+        markFault();
+        hdfs.getOutputStream().write("restart-namenode\n".getBytes(StandardCharsets.UTF_8));
+        hdfs.getOutputStream().flush();
+        final String restarted = awaitLine(hdfsLog, "restarted ", 0);
+        victims.add(restarted == null ? "NameNode (restart did not finish in 2 min)"
+            : "NameNode (down and back in " + restarted.substring("restarted ".length()).strip() + " ms)");
+        expectationMissed |= restarted == null;
     }
 
     private void fillDisk() throws Exception
@@ -395,14 +554,19 @@ final class Trial
         {
             if (ChaosRunner.stageStarts(log).size() > stagesAtFault)
             {
-                linesAtRelaunch = new java.util.HashSet<>(ChaosRunner.metricsLines(run));
+                linesAtRelaunch = new java.util.HashSet<>(metricsLines());
             }
             return;
         }
-        if (!linesAtRelaunch.containsAll(ChaosRunner.metricsLines(run)))
+        if (!linesAtRelaunch.containsAll(metricsLines()))
         {
             recoveredNs = System.nanoTime();
         }
+    }
+
+    private List<String> metricsLines()
+    {
+        return runUri.equals(run.toString()) ? ChaosRunner.metricsLines(run) : ChaosRunner.metricsLines(runUri);
     }
 
     /** The driver's failure line ("baton train failed: ..."), else the log's last line. */
@@ -429,7 +593,7 @@ final class Trial
         final Digests digests;
         try
         {
-            digests = Digests.of(run);
+            digests = Digests.of(runUri + "/checkpoints");
         }
         catch (final IOException ex)
         {
@@ -445,15 +609,18 @@ final class Trial
                 : "the rerun did not report a corrupt checkpoint");
         }
         final String extra = notes.isEmpty() ? "" : "; " + String.join("; ", notes);
-        if (digests.equals(runner.reference()))
+        if (digests.equals(expected))
         {
-            final String recovery = stages.size() < 2 ? " (no relaunch or rerun: the fault did not interrupt the "
-                + "run)" : "";
-            return result(phase, step, "identical (" + stageText + ")" + recovery + extra, stages.size() >= 2);
+            // Riding through a NameNode restart without a relaunch is the best outcome, not a fault that missed.
+            final boolean rodeThrough = fault == Fault.NAMENODE_RESTART && stages.size() < 2;
+            final String recovery = rodeThrough ? " (no relaunch: the run rode through the restart)"
+                : stages.size() < 2 ? " (no relaunch or rerun: the fault did not interrupt the run)" : "";
+            return result(phase, step, (expectationMissed ? "FAILED (the fault did not fail as it must), digests "
+                + "identical (" : "identical (") + stageText + ")" + recovery + extra,
+                (stages.size() >= 2 || rodeThrough) && !expectationMissed);
         }
         return result(phase, step, String.format(Locale.ROOT, "DIFFERENT: params %s vs %s, momentum %s vs %s (%s)%s",
-            digests.params(), runner.reference().params(), digests.momentum(), runner.reference().momentum(),
-            stageText, extra), false);
+            digests.params(), expected.params(), digests.momentum(), expected.momentum(), stageText, extra), false);
     }
 
     private TrialResult result(final String phase, final String step, final String verdict, final boolean identical)

@@ -14,7 +14,8 @@ import java.util.Map;
  * The description of a prepared data set, {@code manifest.json} at the root of {@code baton prepare}'s output. It is
  * written last (temporary name, then rename), so an output without it is incomplete. Immutable.
  *
- * @param formatVersion  {@link #FORMAT_VERSION}; readers refuse other versions.
+ * @param formatVersion  {@link #FORMAT_VERSION} (1: shards without record checksums, still read); readers refuse
+ *                       other versions.
  * @param classes        class wnids sorted as Java strings (torchvision's ImageFolder order); index = class label.
  * @param classToIndex   the same as a map, for tools.
  * @param splits         split name ({@code train}, {@code val}) to its description.
@@ -30,8 +31,10 @@ public record Manifest(
     Map<String, Object> options,
     String createdAtUtc)
 {
-    /** Version of the shard and manifest format. */
-    public static final int FORMAT_VERSION = 1;
+    /** Version of the shard and manifest format written now: 2, records with a CRC32C each. */
+    public static final int FORMAT_VERSION = 2;
+    /** The oldest version still read: 1, shards whose records have no checksum of their own. */
+    public static final int OLDEST_READ_VERSION = 1;
     /** File name of the manifest in the output root. */
     public static final String FILE_NAME = "manifest.json";
 
@@ -115,10 +118,10 @@ public record Manifest(
     public static Manifest fromJson(final byte[] json, final String source) throws IOException
     {
         final Manifest manifest = JSON.readValue(json, Manifest.class);
-        if (manifest.formatVersion() != FORMAT_VERSION)
+        if (manifest.formatVersion() < OLDEST_READ_VERSION || manifest.formatVersion() > FORMAT_VERSION)
         {
             throw new IOException("unsupported manifest formatVersion " + manifest.formatVersion() + " (this Baton "
-                + "reads " + FORMAT_VERSION + "): " + source);
+                + "reads " + OLDEST_READ_VERSION + " to " + FORMAT_VERSION + "): " + source);
         }
         return manifest;
     }

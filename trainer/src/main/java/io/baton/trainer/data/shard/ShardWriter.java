@@ -14,6 +14,7 @@ import java.util.zip.CheckedOutputStream;
 public final class ShardWriter implements AutoCloseable
 {
     private final CRC32C crc = new CRC32C();
+    private final CRC32C recordCrc = new CRC32C();
     private final DataOutputStream out;
     private long[] offsets = new long[1024];
     private int count;
@@ -45,7 +46,21 @@ public final class ShardWriter implements AutoCloseable
         out.write(pathBytes);
         out.writeInt(bytes.length);
         out.write(bytes);
-        written += ShardFormat.RECORD_PREFIX_LENGTH + pathBytes.length + 4L + bytes.length;
+        out.writeInt((int) recordCrc(label, pathBytes, bytes));
+        written += ShardFormat.RECORD_PREFIX_LENGTH + pathBytes.length + 4L + bytes.length
+            + ShardFormat.RECORD_CRC_LENGTH;
+    }
+
+    /** CRC32C of a record's bytes as written: label, path length, path, data length, data. */
+    private long recordCrc(final int label, final byte[] pathBytes, final byte[] bytes)
+    {
+        final java.nio.ByteBuffer ints = java.nio.ByteBuffer.allocate(8).putInt(label).putInt(pathBytes.length);
+        recordCrc.reset();
+        recordCrc.update(ints.array());
+        recordCrc.update(pathBytes);
+        recordCrc.update(ints.clear().putInt(bytes.length).flip());
+        recordCrc.update(bytes);
+        return recordCrc.getValue();
     }
 
     /** Records appended so far. */

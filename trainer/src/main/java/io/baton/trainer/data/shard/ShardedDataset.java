@@ -231,6 +231,15 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
                     throw new IOException("shard " + reader.file() + " has " + reader.count()
                         + " records, manifest says " + entry.count());
                 }
+                // A version 1 shard read in place has no record checksums and was never checked by the cache:
+                // its whole-file CRC32C is checked once here instead, so damage cannot train silently.
+                if (!reader.recordCrcs() && "file".equals(fs.getScheme())
+                    && ShardCache.crc32c(local) != entry.crc32cValue())
+                {
+                    reader.close();
+                    throw new IOException("corrupt shard " + local + ": its crc32c is not " + entry.crc32c()
+                        + " as in the manifest (a damaged version 1 shard; baton prepare it again)");
+                }
                 readers[shard] = reader;
             }
             return readers[shard];

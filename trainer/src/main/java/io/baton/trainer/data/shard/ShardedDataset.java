@@ -233,11 +233,11 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
                 }
                 // A version 1 shard read in place has no record checksums and was never checked by the cache:
                 // its whole-file CRC32C is checked once here instead, so damage cannot train silently.
-                if (!reader.recordCrcs() && "file".equals(fs.getScheme())
-                    && ShardCache.crc32c(local) != entry.crc32cValue())
+                if (!reader.recordCrcs() && cache == null
+                    && ShardFormat.crc32c(Path.of(fs.makeQualified(remote).toUri())) != entry.crc32cValue())
                 {
                     reader.close();
-                    throw new IOException("corrupt shard " + local + ": its crc32c is not " + entry.crc32c()
+                    throw new IOException("corrupt shard " + reader.file() + ": its crc32c is not " + entry.crc32c()
                         + " as in the manifest (a damaged version 1 shard; baton prepare it again)");
                 }
                 readers[shard] = reader;

@@ -1,9 +1,8 @@
 package io.baton.coordinator.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.baton.common.store.LineFiles;
+import io.baton.common.store.KeptLineFile;
 import io.baton.trainer.run.RunJson;
-import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -27,11 +27,14 @@ final class RunEvents
     private static final Logger LOG = LoggerFactory.getLogger(RunEvents.class);
     private static final MathContext SIX_DIGITS = new MathContext(6);
 
-    private final RunDirectory run;
+    /** Longest wait for the store to take the kept events where the record must be complete. */
+    static final Duration FLUSH_LIMIT = Duration.ofSeconds(60);
+
+    private final KeptLineFile file;
 
     RunEvents(final RunDirectory run)
     {
-        this.run = run;
+        this.file = new KeptLineFile(run.fileSystem(), run.path(FILE));
     }
 
     /** Appends one event; {@code loud} events are logged as warnings. */
@@ -46,15 +49,47 @@ final class RunEvents
         {
             LOG.info("run event: {}", line.trim());
         }
-        final Path file = run.path(FILE);
+        // A store that is briefly away (a NameNode restart) must not end the run that it records: the event is
+        // kept and written with the next one.
+        final IOException failed = file.append(line);
+        if (failed != null)
+        {
+            LOG.warn("cannot append to {} now ({}); {} event(s) kept and written with the next one", file.file(),
+                failed.getMessage(), file.keptLines());
+        }
+    }
+
+    /**
+     * Writes the events kept from failed appends, waiting up to {@link #FLUSH_LIMIT} for the store.
+     *
+     * @throws UncheckedIOException naming the file when they could not be written
+     */
+    void flush()
+    {
         try
         {
-            // Append where the store has it, else the (small) file written again whole: LineFiles.
-            LineFiles.append(run.fileSystem(), file, line);
+            file.flush(FLUSH_LIMIT);
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("cannot append to " + file + ": " + ex.getMessage(), ex);
+            throw new UncheckedIOException(ex.getMessage(), ex);
+        }
+    }
+
+    /** {@link #flush} for a run that is failing already: a failure is logged, not thrown over the run's own. */
+    void flushQuietly(final Duration limit)
+    {
+        if (file.keptLines() == 0)
+        {
+            return;
+        }
+        try
+        {
+            file.flush(limit);
+        }
+        catch (final IOException ex)
+        {
+            LOG.error("run events lost: {}", ex.getMessage());
         }
     }
 

@@ -446,6 +446,7 @@ public final class TrainJob
                     run.writeText(RunDirectory.SUMMARY, summaryJson(r0, plan));
                     events.record("completed", fields("step", r0.nextStep(), "params_checksum",
                         Long.toHexString(r0.paramsChecksum())), false);
+                    events.flush();
                     return reports;
                 }
                 if (r0.outcome() == TrainOutcome.Kind.NON_FINITE)
@@ -475,6 +476,8 @@ public final class TrainJob
         }
         finally
         {
+            // A failing run: what it kept of its record goes out if the store is back (the run's error is thrown).
+            events.flushQuietly(Duration.ofSeconds(10));
             sc.sc().removeSparkListener(executors);
             metrics.detach();
             if (providedContext == null)

@@ -14,9 +14,14 @@ final class FloatMath
     static final long FLOAT_BASE = UnsafeApi.arrayBaseOffset(float[].class);
     static final long DOUBLE_BASE = UnsafeApi.arrayBaseOffset(double[].class);
     static final long BYTE_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
+    static final long SHORT_BASE = UnsafeApi.arrayBaseOffset(short[].class);
 
     private final float[] scratchReceived;
     private final float[] scratchLocal;
+    /** Compressed ring only (allocated on first use): staging floats, and 2-byte values out and in. */
+    private float[] staging;
+    private short[] wireOut;
+    private short[] wireIn;
 
     FloatMath(final int chunkFloats)
     {
@@ -69,6 +74,64 @@ final class FloatMath
     float[] local()
     {
         return scratchLocal;
+    }
+
+    /**
+     * Narrows {@code count} floats at {@code base/address} to 2-byte values ({@link HalfFloats}); returns the chunk
+     * scratch holding them (valid until the next call), to be sent from {@link #SHORT_BASE}.
+     */
+    short[] narrow(final CollectiveSettings.Compression compression, final Object base, final long address,
+        final int count)
+    {
+        compressedScratch();
+        UnsafeApi.copyMemory(base, address, staging, FLOAT_BASE, (long)count * Float.BYTES);
+        HalfFloats.narrow(compression, staging, wireOut, count);
+        return wireOut;
+    }
+
+    /** The 2-byte values of the last {@link #narrow}. */
+    short[] narrowed()
+    {
+        return wireOut;
+    }
+
+    /** Widens {@code count} received 2-byte values into {@link #received()} (then {@link #addScratch} adds them). */
+    void widenReceived(final CollectiveSettings.Compression compression, final DirectBuffer src, final int srcOffset,
+        final int count)
+    {
+        compressedScratch();
+        UnsafeApi.copyMemory(src.byteArray(), src.addressOffset() + srcOffset, wireIn, SHORT_BASE,
+            (long)count * Short.BYTES);
+        HalfFloats.widen(compression, wireIn, scratchReceived, count);
+    }
+
+    /** dst[0, count) = the received 2-byte values, widened. */
+    void copyWidened(final CollectiveSettings.Compression compression, final Object dstBase, final long dstAddress,
+        final DirectBuffer src, final int srcOffset, final int count)
+    {
+        widenReceived(compression, src, srcOffset, count);
+        UnsafeApi.copyMemory(scratchReceived, FLOAT_BASE, dstBase, dstAddress, (long)count * Float.BYTES);
+    }
+
+    /** data[0, count) = data narrowed and widened again: the value every receiver of it will hold. */
+    void round(final CollectiveSettings.Compression compression, final Object base, final long address,
+        final int count)
+    {
+        compressedScratch();
+        final long bytes = (long)count * Float.BYTES;
+        UnsafeApi.copyMemory(base, address, staging, FLOAT_BASE, bytes);
+        HalfFloats.round(compression, staging, count);
+        UnsafeApi.copyMemory(staging, FLOAT_BASE, base, address, bytes);
+    }
+
+    private void compressedScratch()
+    {
+        if (staging == null)
+        {
+            staging = new float[scratchReceived.length];
+            wireOut = new short[scratchReceived.length];
+            wireIn = new short[scratchReceived.length];
+        }
     }
 
     static void copyReceived(final Object dstBase, final long dstAddress, final DirectBuffer src,

@@ -29,6 +29,9 @@ final class LinkCommunicator implements Communicator
     private final String jobId;
     private final long generation;
     private final int chunkFloats;
+    private final CollectiveSettings.Compression compression;
+    /** Values per ring message: chunkFloats, or twice as many 2-byte values when compressed (same message size). */
+    private final int ringChunk;
     private final FloatMath math;
     private final CollectiveEngine engine;
     private final AtomicBoolean closeStarted = new AtomicBoolean();
@@ -52,7 +55,9 @@ final class LinkCommunicator implements Communicator
         this.jobId = jobId;
         this.generation = generation;
         this.chunkFloats = settings.chunkFloats();
-        this.math = new FloatMath(chunkFloats);
+        this.compression = settings.compression();
+        this.ringChunk = chunkFloats * Float.BYTES / compression.wireBytes();
+        this.math = new FloatMath(ringChunk);
         final MessageAuth auth = new MessageAuth(key);
         this.engine = new CollectiveEngine(link, rank, worldSize, jobId, generation, auth,
             AeronCommunicator.idleStrategy(settings), settings.operationDeadlineNs(), this::closeResources);
@@ -162,8 +167,8 @@ final class LinkCommunicator implements Communicator
         final boolean avg = op == ReduceOp.AVG;
         if ((long)count * Float.BYTES > settings.smallThresholdBytes())
         {
-            run("allReduce", new RingAllReduce(engine, math, rank, worldSize, chunkFloats, base, address, count,
-                avg));
+            run("allReduce", new RingAllReduce(engine, math, rank, worldSize, ringChunk, base, address, count, avg,
+                compression));
         }
         else
         {

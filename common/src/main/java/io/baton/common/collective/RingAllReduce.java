@@ -1,6 +1,7 @@
 package io.baton.common.collective;
 
 import java.util.List;
+import java.util.Locale;
 
 import org.agrona.DirectBuffer;
 
@@ -9,6 +10,13 @@ import org.agrona.DirectBuffer;
  * (rank - 1 - s) mod N from the left one: added during reduce-scatter (s < N-1), copied during all-gather. Each
  * segment is cut into chunks; chunk k of step s is sent once chunk k of step s-1 arrived. Segment c is summed in the
  * fixed order {@code x_c + x_(c+1) + ... + x_(c-1)} (ranks mod N), then copied, so every rank holds the same bits.
+ *
+ * <p>Compressed ({@link CollectiveSettings.Compression#FP16} or {@code BF16}): each message carries 2-byte values,
+ * narrowed from the sender's float partial sums; the receiver widens them and adds in float. A chunk holds twice as
+ * many values, so a message has the same size and the ring sends half the bytes. The owner of a segment (the rank
+ * that adds its last part, at step N-2) narrows and widens its finished sum (after the x 1/N of AVG) in place before
+ * the all-gather sends it; widened values narrow to the same bytes again, so what every rank copies in the
+ * all-gather, and forwards, equals the owner's: all ranks still end with the same bits.
  */
 final class RingAllReduce implements Operation
 {
@@ -19,6 +27,12 @@ final class RingAllReduce implements Operation
     private final Object base;
     private final long address;
     private final boolean avg;
+    private final CollectiveSettings.Compression compression;
+    private final boolean compressed;
+    private final int valueBytes;
+    /** Compressed: the step and chunk whose narrowed values are in the send scratch (-1: none). */
+    private int narrowedStep = -1;
+    private int narrowedChunk = -1;
     private final int rank;
     private final int left;
     private final int right;
@@ -31,10 +45,19 @@ final class RingAllReduce implements Operation
     private int receiveStep;
     private int receiveChunk;
 
-    /** Reduces {@code count} floats at {@code base/address} (Unsafe addressing) in place; AVG if {@code avg}. */
+    /**
+     * Reduces {@code count} floats at {@code base/address} (Unsafe addressing) in place; AVG if {@code avg}.
+     *
+     * @param chunkFloats values per message: the negotiated float chunk, x 2 when compressed ({@code math}'s
+     *                    scratch must hold as many).
+     */
     RingAllReduce(final PeerChannel channel, final FloatMath math, final int rank, final int worldSize,
-        final int chunkFloats, final Object base, final long address, final int count, final boolean avg)
+        final int chunkFloats, final Object base, final long address, final int count, final boolean avg,
+        final CollectiveSettings.Compression compression)
     {
+        this.compression = compression;
+        this.compressed = compression != CollectiveSettings.Compression.NONE;
+        this.valueBytes = compression.wireBytes();
         this.channel = channel;
         this.math = math;
         this.rank = rank;
@@ -102,8 +125,7 @@ final class RingAllReduce implements Operation
             final int segment = sendSegment(sendStep);
             final int first = segmentStart[segment] + sendChunk * chunkFloats;
             final int count = Math.min(chunkFloats, segmentStart[segment] + segmentLength[segment] - first);
-            if (!channel.trySend(name, right, WireFormat.TYPE_RING, sendStep, sendChunk, base,
-                address + (long)first * Float.BYTES, count * Float.BYTES))
+            if (!send(name, first, count))
             {
                 break;
             }
@@ -112,6 +134,25 @@ final class RingAllReduce implements Operation
             normalize();
         }
         return work;
+    }
+
+    private boolean send(final String name, final int first, final int count)
+    {
+        final long source = address + (long)first * Float.BYTES;
+        if (!compressed)
+        {
+            return channel.trySend(name, right, WireFormat.TYPE_RING, sendStep, sendChunk, base, source,
+                count * Float.BYTES);
+        }
+        if (narrowedStep != sendStep || narrowedChunk != sendChunk)
+        {
+            math.narrow(compression, base, source, count); // kept in the scratch while back pressured
+            narrowedStep = sendStep;
+            narrowedChunk = sendChunk;
+        }
+        final short[] wire = math.narrowed();
+        return channel.trySend(name, right, WireFormat.TYPE_RING, sendStep, sendChunk, wire, FloatMath.SHORT_BASE,
+            count * valueBytes);
     }
 
     @Override
@@ -126,19 +167,39 @@ final class RingAllReduce implements Operation
         final int segment = receiveSegment(step);
         final int first = segmentStart[segment] + index * chunkFloats;
         final int count = Math.min(chunkFloats, segmentStart[segment] + segmentLength[segment] - first);
-        if (length != count * Float.BYTES)
+        if (length != count * valueBytes)
         {
             throw channel.protocol("ring step=" + step + " chunk=" + index + " from rank " + sender + " carried " +
-                length + " bytes, expected " + count * Float.BYTES + " (do all ranks pass the same length?)");
+                length + " bytes, expected " + count * valueBytes + " (do all ranks pass the same length and set " +
+                "the same collective.compression? this rank has " + compression.name().toLowerCase(Locale.ROOT) + ")");
         }
         final long target = address + (long)first * Float.BYTES;
         if (step < worldSize - 1)
         {
-            math.addReceived(base, target, buffer, offset, count);
-            if (avg && step == worldSize - 2)
+            if (compressed)
             {
-                FloatMath.scale(base, target, count, 1.0f / worldSize);
+                math.widenReceived(compression, buffer, offset, count);
+                math.addScratch(base, target, count);
             }
+            else
+            {
+                math.addReceived(base, target, buffer, offset, count);
+            }
+            if (step == worldSize - 2)
+            {
+                if (avg)
+                {
+                    FloatMath.scale(base, target, count, 1.0f / worldSize);
+                }
+                if (compressed)
+                {
+                    math.round(compression, base, target, count); // the owner holds what it will send
+                }
+            }
+        }
+        else if (compressed)
+        {
+            math.copyWidened(compression, base, target, buffer, offset, count);
         }
         else
         {

@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  *   <li>all-reduce above {@link CollectiveSettings#smallThresholdBytes()}: ring reduce-scatter then all-gather,
  *       split into {@link CollectiveSettings#chunkBytes()} messages and pipelined (a chunk is forwarded as soon as
  *       it arrived); each rank sends 2(N-1)/N x size. Segment c is summed in the fixed order
- *       {@code x_c + x_(c+1) + ... + x_(c-1)} (ranks mod N), then copied, so every rank holds the same bits.</li>
+ *       {@code x_c + x_(c+1) + ... + x_(c-1)} (ranks mod N), then copied, so every rank holds the same bits.
+ *       With {@link CollectiveSettings#compression()} FP16 or BF16 the ring sends 2-byte values and accumulates in
+ *       float; the segment's owner rounds its sum before the all-gather, so the bits still agree.</li>
  *   <li>small all-reduce, all-gather, barrier: one hop all-to-all; every rank sums the N vectors in rank order
  *       0..N-1 in double precision and rounds once to the element type.</li>
  *   <li>broadcast: a pipelined chain root, root+1, ...; broadcastBytes: root sends to every rank.</li>
@@ -34,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * generation or not following the protocol are dropped and counted in {@link #droppedForeignMessages()};
  * messages of an older generation in {@link #droppedStaleMessages()}. Messages of a later operation stay in
  * Aeron's log (the poll aborts on them) until this rank reaches that operation, so memory stays bounded:
- * the only buffers beyond Aeron's term buffers are two chunk-sized scratch arrays.
+ * the only buffers beyond Aeron's term buffers are two chunk-sized scratch arrays (three more when compressed).
  *
  * <p>Only the stage's own replicas take part. Every rank holds the stage's {@link StageKey}; the connect handshake
  * is a challenge-response over it: each rank's Hello carries a fresh random nonce and the receiver's nonce as far as

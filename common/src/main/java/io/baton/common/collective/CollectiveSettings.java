@@ -419,8 +419,8 @@ public final class CollectiveSettings
             ", socketSendBufferLength=" + socketSendBufferLength + ", socketReceiveBufferLength=" +
             socketReceiveBufferLength + ", receiveWindowLength=" + receiveWindowLength + ", idle=" + idle +
             ", operationDeadlineNs=" + operationDeadlineNs + ", smallThresholdBytes=" + smallThresholdBytes +
-            ", chunkBytes=" + chunkBytes + ", compression=" + compression + ", driverMode=" + driverMode + ", externalDriverDirectory=" +
-            externalDriverDirectory + "}";
+            ", chunkBytes=" + chunkBytes + ", compression=" + compression + ", driverMode=" + driverMode +
+            ", externalDriverDirectory=" + externalDriverDirectory + "}";
     }
 
     /** Mutable builder; {@link #build()} validates. */

@@ -11,7 +11,9 @@ import org.agrona.DirectBuffer;
  * segment is cut into chunks; chunk k of step s is sent once chunk k of step s-1 arrived. Segment c is summed in the
  * fixed order {@code x_c + x_(c+1) + ... + x_(c-1)} (ranks mod N), then copied, so every rank holds the same bits.
  *
- * <p>Compressed ({@link CollectiveSettings.Compression#FP16} or {@code BF16}): each message carries 2-byte values,
+ * <p>Compressed ({@link CollectiveSettings.Compression#FP16} or {@code BF16}): each message carries 2-byte values
+ * (message types {@link WireFormat#TYPE_RING_FP16} and {@link WireFormat#TYPE_RING_BF16}, so ranks with different
+ * settings fail naming them instead of reading one format as another),
  * narrowed from the sender's float partial sums; the receiver widens them and adds in float. A chunk holds twice as
  * many values, so a message has the same size and the ring sends half the bytes. The owner of a segment (the rank
  * that adds its last part, at step N-2) narrows and widens its finished sum (after the x 1/N of AVG) in place before
@@ -30,6 +32,7 @@ final class RingAllReduce implements Operation
     private final CollectiveSettings.Compression compression;
     private final boolean compressed;
     private final int valueBytes;
+    private final int messageType;
     /** Compressed: the step and chunk whose narrowed values are in the send scratch (-1: none). */
     private int narrowedStep = -1;
     private int narrowedChunk = -1;
@@ -58,6 +61,7 @@ final class RingAllReduce implements Operation
         this.compression = compression;
         this.compressed = compression != CollectiveSettings.Compression.NONE;
         this.valueBytes = compression.wireBytes();
+        this.messageType = WireFormat.ringType(compression);
         this.channel = channel;
         this.math = math;
         this.rank = rank;
@@ -141,7 +145,7 @@ final class RingAllReduce implements Operation
         final long source = address + (long)first * Float.BYTES;
         if (!compressed)
         {
-            return channel.trySend(name, right, WireFormat.TYPE_RING, sendStep, sendChunk, base, source,
+            return channel.trySend(name, right, messageType, sendStep, sendChunk, base, source,
                 count * Float.BYTES);
         }
         if (narrowedStep != sendStep || narrowedChunk != sendChunk)
@@ -151,7 +155,7 @@ final class RingAllReduce implements Operation
             narrowedChunk = sendChunk;
         }
         final short[] wire = math.narrowed();
-        return channel.trySend(name, right, WireFormat.TYPE_RING, sendStep, sendChunk, wire, FloatMath.SHORT_BASE,
+        return channel.trySend(name, right, messageType, sendStep, sendChunk, wire, FloatMath.SHORT_BASE,
             count * valueBytes);
     }
 
@@ -159,7 +163,14 @@ final class RingAllReduce implements Operation
     public void onMessage(final int type, final int sender, final int step, final int index,
         final DirectBuffer buffer, final int offset, final int length)
     {
-        if (type != WireFormat.TYPE_RING || sender != left || step != receiveStep || index != receiveChunk)
+        final CollectiveSettings.Compression theirs = WireFormat.ringCompression(type);
+        if (theirs != null && theirs != compression)
+        {
+            throw channel.protocol("ring message of rank " + sender + " carries collective.compression=" +
+                theirs.name().toLowerCase(Locale.ROOT) + ", but rank " + rank + " has collective.compression=" +
+                compression.name().toLowerCase(Locale.ROOT) + " (every rank must have the same setting)");
+        }
+        if (type != messageType || sender != left || step != receiveStep || index != receiveChunk)
         {
             throw channel.protocol("ring expected step=" + receiveStep + " chunk=" + receiveChunk + " from rank " +
                 left + ", got type=" + type + " step=" + step + " chunk=" + index + " from rank " + sender);
@@ -170,8 +181,7 @@ final class RingAllReduce implements Operation
         if (length != count * valueBytes)
         {
             throw channel.protocol("ring step=" + step + " chunk=" + index + " from rank " + sender + " carried " +
-                length + " bytes, expected " + count * valueBytes + " (do all ranks pass the same length and set " +
-                "the same collective.compression? this rank has " + compression.name().toLowerCase(Locale.ROOT) + ")");
+                length + " bytes, expected " + count * valueBytes + " (do all ranks pass the same length?)");
         }
         final long target = address + (long)first * Float.BYTES;
         if (step < worldSize - 1)

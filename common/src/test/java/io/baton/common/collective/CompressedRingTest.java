@@ -150,11 +150,13 @@ class CompressedRingTest
             narrow.sentBytes() + " / " + plain.sentBytes() + ")");
     }
 
-    @Test
-    void ranksWithDifferentCompressionFailNamingTheKeyInsteadOfMixingFormats() throws Exception
+    @ParameterizedTest(name = "rank 0 {0}, rank 1 {1}")
+    @CsvSource({"FP16, NONE", "FP16, BF16", "NONE, BF16"})
+    void ranksWithDifferentCompressionFailNamingTheKeyInsteadOfMixingFormats(final Compression rank0,
+        final Compression rank1) throws Exception
     {
         final List<Object> results = runMemory(new MemoryLink.Network(2, 16), 2,
-            (r) -> settings(r == 0 ? Compression.FP16 : Compression.NONE), (comm) ->
+            (r) -> settings(r == 0 ? rank0 : rank1), (comm) ->
             {
                 try
                 {
@@ -170,7 +172,9 @@ class CompressedRingTest
         for (final Object result : results)
         {
             assertTrue(result instanceof CollectiveException, String.valueOf(result));
-            named |= ((CollectiveException)result).getMessage().contains("the same collective.compression?");
+            final String message = ((CollectiveException)result).getMessage();
+            named |= message.contains("collective.compression=" + rank0.name().toLowerCase()) &&
+                message.contains("collective.compression=" + rank1.name().toLowerCase());
         }
         assertTrue(named, String.valueOf(results));
     }

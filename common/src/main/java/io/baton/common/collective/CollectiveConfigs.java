@@ -36,6 +36,8 @@ public final class CollectiveConfigs
             .connectDeadlineNs(config.get(CommonKeys.COLLECTIVE_CONNECT_TIMEOUT).toNanos())
             .smallThresholdBytes((int) (long) config.get(CommonKeys.COLLECTIVE_SMALL_THRESHOLD))
             .chunkBytes((int) (long) config.get(CommonKeys.COLLECTIVE_CHUNK))
+            .compression(CollectiveSettings.Compression.valueOf(
+                config.get(CommonKeys.COLLECTIVE_COMPRESSION).toUpperCase(Locale.ROOT)))
             .driverMode(CollectiveSettings.DriverMode.valueOf(
                 config.get(CommonKeys.COLLECTIVE_DRIVER).toUpperCase(Locale.ROOT)));
         final int port = config.get(CommonKeys.COLLECTIVE_PORT);

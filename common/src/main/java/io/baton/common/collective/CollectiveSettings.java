@@ -54,7 +54,37 @@ public final class CollectiveSettings
         BUSY_SPIN
     }
 
+    /**
+     * What the ring all-reduce puts on the wire (broadcasts, the small all-reduce and all-gathers always send exact
+     * values). With FP16 or BF16 every ring message carries 2-byte values, rounded to nearest even from the float
+     * partial sums; the receiver widens them and accumulates in float. The owner of each segment rounds its finished
+     * sum the same way before the all-gather distributes it, so every rank still ends with the same bits.
+     */
+    public enum Compression
+    {
+        /** 4-byte floats, exact. */
+        NONE(Float.BYTES),
+        /** IEEE 754 half precision: 11-bit significand, range +-65504 (larger sums become infinite). */
+        FP16(2),
+        /** bfloat16: float's range, 8-bit significand. */
+        BF16(2);
+
+        private final int wireBytes;
+
+        Compression(final int wireBytes)
+        {
+            this.wireBytes = wireBytes;
+        }
+
+        /** Bytes per value on the wire. */
+        public int wireBytes()
+        {
+            return wireBytes;
+        }
+    }
+
     public static final Transport DEFAULT_TRANSPORT = Transport.AUTO;
+    public static final Compression DEFAULT_COMPRESSION = Compression.NONE;
     public static final String DEFAULT_BIND_HOST = "0.0.0.0";
     public static final int DEFAULT_BASE_PORT = 40_700;
     public static final int DEFAULT_STREAM_ID = 0x0BA7;
@@ -102,6 +132,7 @@ public final class CollectiveSettings
     private final long connectDeadlineNs;
     private final int smallThresholdBytes;
     private final int chunkBytes;
+    private final Compression compression;
     private final DriverMode driverMode;
     private final String externalDriverDirectory;
     private final String embeddedDriverParentDirectory;
@@ -127,6 +158,7 @@ public final class CollectiveSettings
         connectDeadlineNs = b.connectDeadlineNs;
         smallThresholdBytes = b.smallThresholdBytes;
         chunkBytes = b.chunkBytes;
+        compression = b.compression;
         driverMode = b.driverMode;
         externalDriverDirectory = b.externalDriverDirectory;
         embeddedDriverParentDirectory = b.embeddedDriverParentDirectory;
@@ -160,6 +192,7 @@ public final class CollectiveSettings
         b.connectDeadlineNs = connectDeadlineNs;
         b.smallThresholdBytes = smallThresholdBytes;
         b.chunkBytes = chunkBytes;
+        b.compression = compression;
         b.driverMode = driverMode;
         b.externalDriverDirectory = externalDriverDirectory;
         b.embeddedDriverParentDirectory = embeddedDriverParentDirectory;
@@ -278,6 +311,12 @@ public final class CollectiveSettings
         return chunkBytes;
     }
 
+    /** What the ring all-reduce sends: NONE (floats), FP16 or BF16 (half the bytes); default NONE. */
+    public Compression compression()
+    {
+        return compression;
+    }
+
     /** EMBEDDED (one driver per JVM, temp directory removed on close), EXTERNAL or SHARED; default EMBEDDED. */
     public DriverMode driverMode()
     {
@@ -321,6 +360,7 @@ public final class CollectiveSettings
             "must be UDP, IPC or AUTO");
         require(driverMode != null, "driverMode", driverMode, "must be set");
         require(idle != null, "idle", idle, "must be set");
+        require(compression != null, "compression", compression, "must be set");
         require(bindHost != null && !bindHost.isBlank(), "bindHost", bindHost, "must be a host or address");
         require(basePort > 0 && basePort < 65_536, "basePort", basePort, "must be in 1..65535");
         require(streamId > 0 && streamId <= 90_000_000, "streamId", streamId,
@@ -379,8 +419,8 @@ public final class CollectiveSettings
             ", socketSendBufferLength=" + socketSendBufferLength + ", socketReceiveBufferLength=" +
             socketReceiveBufferLength + ", receiveWindowLength=" + receiveWindowLength + ", idle=" + idle +
             ", operationDeadlineNs=" + operationDeadlineNs + ", smallThresholdBytes=" + smallThresholdBytes +
-            ", chunkBytes=" + chunkBytes + ", driverMode=" + driverMode + ", externalDriverDirectory=" +
-            externalDriverDirectory + "}";
+            ", chunkBytes=" + chunkBytes + ", compression=" + compression + ", driverMode=" + driverMode +
+            ", externalDriverDirectory=" + externalDriverDirectory + "}";
     }
 
     /** Mutable builder; {@link #build()} validates. */
@@ -404,6 +444,7 @@ public final class CollectiveSettings
         private long connectDeadlineNs = DEFAULT_CONNECT_DEADLINE_NS;
         private int smallThresholdBytes = DEFAULT_SMALL_THRESHOLD_BYTES;
         private int chunkBytes = DEFAULT_CHUNK_BYTES;
+        private Compression compression = DEFAULT_COMPRESSION;
         private DriverMode driverMode = DEFAULT_DRIVER_MODE;
         private String externalDriverDirectory;
         private String embeddedDriverParentDirectory = defaultDriverParent();
@@ -524,6 +565,12 @@ public final class CollectiveSettings
         public Builder chunkBytes(final int chunkBytes)
         {
             this.chunkBytes = chunkBytes;
+            return this;
+        }
+
+        public Builder compression(final Compression compression)
+        {
+            this.compression = compression;
             return this;
         }
 

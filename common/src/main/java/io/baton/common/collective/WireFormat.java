@@ -24,6 +24,39 @@ final class WireFormat
     static final int TYPE_RING = 3;
     static final int TYPE_ALL_TO_ALL = 4;
     static final int TYPE_BROADCAST = 5;
+    /** Ring messages of 2-byte values (collective.compression fp16 and bf16); TYPE_RING carries floats. */
+    static final int TYPE_RING_FP16 = 6;
+    static final int TYPE_RING_BF16 = 7;
+
+    /** The ring's message type for a compression setting. */
+    static int ringType(final CollectiveSettings.Compression compression)
+    {
+        switch (compression)
+        {
+            case FP16:
+                return TYPE_RING_FP16;
+            case BF16:
+                return TYPE_RING_BF16;
+            default:
+                return TYPE_RING;
+        }
+    }
+
+    /** The compression a ring message type carries, or null if it is no ring message. */
+    static CollectiveSettings.Compression ringCompression(final int type)
+    {
+        switch (type)
+        {
+            case TYPE_RING:
+                return CollectiveSettings.Compression.NONE;
+            case TYPE_RING_FP16:
+                return CollectiveSettings.Compression.FP16;
+            case TYPE_RING_BF16:
+                return CollectiveSettings.Compression.BF16;
+            default:
+                return null;
+        }
+    }
 
     static final int MAGIC_OFFSET = 0;
     static final int TYPE_OFFSET = 4;

@@ -39,6 +39,8 @@ public final class CommonKeys implements ConfigModule
         ConfigKey.of("collective.small-threshold", ConfigType.BYTES).check(positiveLong(), "> 0");
     public static final ConfigKey<Long> COLLECTIVE_CHUNK = ConfigKey.of("collective.chunk", ConfigType.BYTES)
         .check(v -> v >= 1024 && v % 8 == 0 && v <= 64 * 1024 * 1024, "1k..64m and a multiple of 8");
+    public static final ConfigKey<String> COLLECTIVE_COMPRESSION =
+        ConfigKey.of("collective.compression", ConfigType.oneOf("none", "fp16", "bf16")).trajectory();
     public static final ConfigKey<String> COLLECTIVE_DRIVER =
         ConfigKey.of("collective.driver", ConfigType.oneOf("embedded", "external", "shared"));
     public static final ConfigKey<String> COLLECTIVE_DRIVER_DIR =
@@ -69,6 +71,7 @@ public final class CommonKeys implements ConfigModule
         COLLECTIVE_SOCKET_BUFFER,
         COLLECTIVE_SMALL_THRESHOLD,
         COLLECTIVE_CHUNK,
+        COLLECTIVE_COMPRESSION,
         COLLECTIVE_DRIVER,
         COLLECTIVE_DRIVER_DIR,
         COLLECTIVE_CHECKSUM_EVERY,

@@ -41,7 +41,8 @@ final class BenchCollectives
         final CollectiveSettings.Builder builder = CollectiveSettings.builder()
             .transport(driverDir == null ? CollectiveSettings.Transport.UDP : CollectiveSettings.Transport.IPC)
             .operationDeadlineNs(TimeUnit.SECONDS.toNanos(300))
-            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120));
+            .connectDeadlineNs(TimeUnit.SECONDS.toNanos(120))
+            .compression(CollectiveSettings.Compression.valueOf(System.getProperty("bench.compression", "NONE")));
         if (driverDir != null)
         {
             builder.driverMode(driverMode).externalDriverDirectory(driverDir);

@@ -72,6 +72,7 @@ public final class TrainingBench
                 y.putScalar(i, (i * 7 + rank) % 10, 1.0);
             }
             final List<double[]> phases = new ArrayList<>();
+            final List<Double> losses = new ArrayList<>();
             comm.barrier();
             final long runStartNs = System.nanoTime();
             long measuredStartNs = runStartNs;
@@ -84,7 +85,7 @@ public final class TrainingBench
                 }
                 comm.reset();
                 final long startNs = System.nanoTime();
-                step.step(x, y, batch * world, 0.01);
+                losses.add(step.step(x, y, batch * world, 0.01).localLoss());
                 final long endNs = System.nanoTime();
                 if (s >= warmup)
                 {
@@ -99,6 +100,8 @@ public final class TrainingBench
             final double wallS = (System.nanoTime() - measuredStartNs) / 1e9;
             profiler("bench.profiler.stop");
             report(rank, world, arch, batch, height, graph.numParams(), phases, wallS);
+            System.out.println("LOSSES rank=" + rank + " " + losses);
+            writeParams(rank, graph);
         }
         finally
         {
@@ -172,6 +175,31 @@ public final class TrainingBench
         sb.append(String.format(Locale.ROOT, " wall_s=%.2f images_per_s=%.2f", wallS,
             (double)phases.size() * batch * world / wallS));
         System.out.println(sb);
+    }
+
+    /**
+     * -Dbench.paramsOut=FILE: rank 0 writes its parameters there after the last step, as little-endian float32 (for
+     * the distance between runs with different settings, bench/training/compression.sh).
+     */
+    private static void writeParams(final int rank, final ComputationGraph graph)
+    {
+        final String path = System.getProperty("bench.paramsOut");
+        if (path == null || rank != 0)
+        {
+            return;
+        }
+        final float[] params = graph.params().dup().data().asFloat();
+        final java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(params.length * Float.BYTES)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(params);
+        try
+        {
+            java.nio.file.Files.write(java.nio.file.Path.of(path), bytes.array());
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
     }
 
     private static Communicator communicator(final int rank, final int world, final String[] ports)

@@ -17,6 +17,8 @@ import io.baton.common.collective.StageKey;
  * Rank 0 prints one line per size: {@code bytes floats iterations median_us min_us algbw_GBps busbw_GBps}
  * (algbw = bytes / median time, busbw = algbw x 2(N-1)/N), then the 1 KB and 128-double small latencies.
  * Every timed iteration is preceded by a barrier, so rank 0's time covers the slowest rank.
+ * {@code -Dbench.compression=NONE|FP16|BF16} sets {@code collective.compression} (the ring's wire format); algbw and
+ * busbw are always of the float data (so a compressed ring shows what it achieves for the caller's bytes).
  */
 public final class AllReduceBench
 {
@@ -40,7 +42,8 @@ public final class AllReduceBench
                 CollectiveSettings.DEFAULT_SMALL_THRESHOLD_BYTES))
             .idleMaxSpins(Long.getLong("bench.idleMaxSpins", CollectiveSettings.DEFAULT_IDLE_MAX_SPINS))
             .idleMaxYields(Long.getLong("bench.idleMaxYields", CollectiveSettings.DEFAULT_IDLE_MAX_YIELDS))
-            .idleMaxParkNs(Long.getLong("bench.idleMaxParkNs", CollectiveSettings.DEFAULT_IDLE_MAX_PARK_NS));
+            .idleMaxParkNs(Long.getLong("bench.idleMaxParkNs", CollectiveSettings.DEFAULT_IDLE_MAX_PARK_NS))
+            .compression(CollectiveSettings.Compression.valueOf(System.getProperty("bench.compression", "NONE")));
         if (!"-".equals(driverDir))
         {
             builder.driverMode(CollectiveSettings.DriverMode.EXTERNAL).externalDriverDirectory(driverDir);

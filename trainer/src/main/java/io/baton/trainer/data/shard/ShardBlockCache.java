@@ -28,7 +28,8 @@ import java.util.zip.CRC32C;
  *   <li>it does not: only the missing byte range is read remotely (one positioned read of the record) and nothing is
  *       stored. Under the sampler's random order a fetched block would mostly be evicted before its neighbours are
  *       asked for, so each record would cost ~block/record times its bytes (measured: 12 MB/s against ~100-200 MB/s
- *       with no cache, docs/BENCHMARKS.md); the blocks the checksum pass left cached still serve their records.</li>
+ *       with no cache, docs/BENCHMARKS.md). The checksum pass keeps the first blocks that fit, which then serve
+ *       their records.</li>
  * </ul>
  * The block files never hold more than {@link #capacityBytes()} bytes. A cache smaller than one block keeps nothing on
  * disk and reads each record's bytes remotely.
@@ -151,7 +152,7 @@ final class ShardBlockCache implements AutoCloseable
                 final byte[] data = new byte[blockLength];
                 readRemote(shard, blockStart, data);
                 System.arraycopy(data, (int)(from - blockStart), out, (int)(from - position), (int)(to - from));
-                store(name, data);
+                store(name, data, true);
             }
         }
         return out;
@@ -187,7 +188,9 @@ final class ShardBlockCache implements AutoCloseable
             crc.update(data);
             if (capacityBytes >= blockBytes)
             {
-                store(shard.key() + "." + block, data);
+                // A cache that cannot hold its data keeps the first blocks that fit and evicts nothing for the
+                // rest: writing every block only to evict it again cost the first pass a third of its speed.
+                store(shard.key() + "." + block, data, holdsItsData());
             }
         }
         if (crc.getValue() != entry.crc32cValue())
@@ -224,10 +227,14 @@ final class ShardBlockCache implements AutoCloseable
         }
     }
 
-    /** Keeps a block, evicting the least recently used ones first; the bound holds at every moment. */
-    private synchronized void store(final String name, final byte[] data) throws IOException
+    /**
+     * Keeps a block, evicting the least recently used ones first when {@code evict}, else only if it fits in the room
+     * left; the bound holds at every moment.
+     */
+    private synchronized void store(final String name, final byte[] data, final boolean evict) throws IOException
     {
-        if (blocks.containsKey(name) || data.length > capacityBytes || users == 0)
+        if (blocks.containsKey(name) || data.length > capacityBytes || users == 0
+            || !evict && usedBytes + data.length > capacityBytes)
         {
             return;
         }

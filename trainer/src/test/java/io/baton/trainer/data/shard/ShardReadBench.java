@@ -56,6 +56,7 @@ public final class ShardReadBench
             run("local files", dir.resolve("data").toUri(), dir.resolve("c0"), 0, passes, records);
             run("MiniDFSCluster", remote, dir.resolve("c1"), 2 * dataBytes, passes, records);
             run("MiniDFSCluster", remote, dir.resolve("c2"), dataBytes / 4, passes, records);
+            run("MiniDFSCluster", remote, dir.resolve("c5"), dataBytes * 9 / 10, passes, records);
             run("MiniDFSCluster", remote, dir.resolve("c3"), 0, passes, records);
             run("local files", dir.resolve("data").toUri(), dir.resolve("c4"), 0, passes, records);
         }

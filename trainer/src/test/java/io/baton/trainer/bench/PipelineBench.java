@@ -20,13 +20,20 @@ import java.util.Map;
 
 /**
  * Benchmark (not a test): decode, and decode + train augmentation (RandomResizedCrop, flip, normalise) to 224 and to
- * 128, of ImageNet-like JPEGs (400x350, quality 90, {@link PhotoLike}: gradients, texture and noise, ~110 kB) on one
+ * 128, of ImageNet-like JPEGs (400x350, quality 97, {@link PhotoLike}: gradients, texture and noise, ~116 kB; or the JPEGs
+ * of a folder) on one
  * thread, i.e. images/s per core, for the JDK reader, libjpeg-turbo, and libjpeg-turbo with DCT-domain scaling
  * ({@code data.jpeg-dct-scaling}), alternating decoders round by round in the same JVM. Run by
- * {@code bench/pipeline/run.sh}. Args: [images seconds-per-measurement rounds] (default 64 2 3).
+ * {@code bench/pipeline/run.sh}. Args: [images seconds-per-measurement rounds [folder of JPEGs]] (default 64 2 3).
  */
 public final class PipelineBench
 {
+    /**
+     * JPEG quality of the generated images (system property baton.bench.quality, default 97: {@link PhotoLike} at
+     * 400x350 is then ~116 kB, an ImageNet photo's size; 90 gives ~66 kB).
+     */
+    private static final int QUALITY = Integer.getInteger("baton.bench.quality", 97);
+
     private PipelineBench()
     {
     }
@@ -38,12 +45,28 @@ public final class PipelineBench
         final int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         final List<byte[]> images = new ArrayList<>();
         long bytes = 0;
-        for (int i = 0; i < count; i++)
+        if (args.length > 3)
         {
-            images.add(jpeg(PhotoLike.render(400, 350, i), 90));
-            bytes += images.get(i).length;
+            try (var files = java.nio.file.Files.list(java.nio.file.Path.of(args[3])))
+            {
+                for (final java.nio.file.Path file : files.sorted().toList())
+                {
+                    images.add(java.nio.file.Files.readAllBytes(file));
+                    bytes += images.get(images.size() - 1).length;
+                }
+            }
+            System.out.printf("images: %d JPEGs from %s, mean %.1f kB%n", images.size(), args[3],
+                bytes / 1e3 / images.size());
         }
-        System.out.printf("images: %d JPEGs 400x350 q90, mean %.1f kB%n", count, bytes / 1e3 / count);
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                images.add(jpeg(PhotoLike.render(400, 350, i), QUALITY));
+                bytes += images.get(i).length;
+            }
+            System.out.printf("images: %d JPEGs 400x350 q%d, mean %.1f kB%n", count, QUALITY, bytes / 1e3 / count);
+        }
         final ImageDecoder jdk = new ImageDecoder(JpegBackend.IMAGEIO);
         final ImageDecoder turbo = new ImageDecoder(JpegBackend.TURBO);
         final ImageDecoder turboDct = new ImageDecoder(JpegBackend.TURBO, true);
@@ -61,11 +84,12 @@ public final class PipelineBench
             for (final Map.Entry<String, ImageDecoder> e : decoders.entrySet())
             {
                 final ImageDecoder decoder = e.getValue();
-                final double decode = measure(images, seconds, id -> decoder.decode(images.get(id)));
+                final int n = images.size();
+                final double decode = measure(images, seconds, id -> decoder.decode(images.get(id % n)));
                 final double aug224 = measure(images, seconds,
-                    id -> at224.decodeAndApply(decoder, images.get(id), id, 0, out224, 0));
+                    id -> at224.decodeAndApply(decoder, images.get(id % n), id, 0, out224, 0));
                 final double aug128 = measure(images, seconds,
-                    id -> at128.decodeAndApply(decoder, images.get(id), id, 0, out128, 0));
+                    id -> at128.decodeAndApply(decoder, images.get(id % n), id, 0, out128, 0));
                 // round 0 is warm-up
                 System.out.printf("%s round=%d decoder=%s decode=%.1f img/s decode+augment224=%.1f img/s "
                         + "decode+augment128=%.1f img/s%n", round == 0 ? "WARMUP" : "RESULT", round, e.getKey(),
@@ -105,7 +129,7 @@ public final class PipelineBench
         long done = 0;
         while (System.nanoTime() < deadline)
         {
-            work.run((int)(done % images.size()));
+            work.run((int)done);
             done++;
         }
         return done / ((System.nanoTime() - start) / 1e9);

@@ -17,9 +17,9 @@ import java.util.Random;
 
 /**
  * Benchmark (not a test): reading prepared shards in the sampler's random order from local files and from a
- * MiniDFSCluster in the same run, the latter through {@link ShardBlockCache} with a cache that holds all the data, a
- * quarter of it, 90 % of it, and none. Data: random records of ~110 kB (an ImageNet JPEG's mean) in shards of ~25 MB. Per
- * configuration and pass: records/s, MB/s and the most bytes the cache held on local disk. The first pass over HDFS
+ * MiniDFSCluster in the same run, the latter through {@link ShardBlockCache} with no cache, then a cache of a quarter
+ * of the data, 90 % of it, and twice it. Data: random records of ~110 kB (an ImageNet JPEG's mean) in shards of
+ * ~25 MB. Per configuration and pass: records/s, MB/s and the most bytes the cache held on local disk. The first pass over HDFS
  * includes the once-per-process CRC check of every shard.
  * Usage: {@code ShardReadBench <dir> [megabytes=200] [passes=2]}.
  */

@@ -168,6 +168,17 @@ class TurboJpegTest
     }
 
     @Test
+    void shouldHandAJpegTruncatedInsideItsHeaderToTheJdkReaderWhichRefusesIt() throws IOException
+    {
+        final byte[] jpeg = jpeg(PhotoLike.render(64, 48, 4), 90, false);
+        final byte[] headerOnly = Arrays.copyOf(jpeg, 60);
+        assertEquals(null, JpegHeader.parse(headerOnly));
+        final IOException turbo = assertThrows(IOException.class, () -> TURBO.decodeStrict(headerOnly));
+        final IOException jdk = assertThrows(IOException.class, () -> JDK.decodeStrict(headerOnly));
+        assertEquals(jdk.getMessage(), turbo.getMessage());
+    }
+
+    @Test
     void shouldScaleByOneOverTwoFourAndEightInTheDctDomain() throws IOException
     {
         final byte[] jpeg = jpeg(PhotoLike.render(401, 351, 5), 90, false);

@@ -1,6 +1,5 @@
 package io.baton.trainer.data.image;
 
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.leptonica.PIX;
 import org.bytedeco.leptonica.global.lept;
 
@@ -68,17 +67,17 @@ final class TurboJpeg
         {
             throw new IIOException("unexpected libjpeg-turbo output of depth " + depth);
         }
-        final IntPointer data = lept.pixGetData(pix);
-        final int[] row = new int[wpl];
+        final int[] words = new int[wpl * height];
+        lept.pixGetData(pix).get(words); // one copy out of native memory
         final byte[] rgb = new byte[width * height * 3];
         for (int y = 0, o = 0; y < height; y++)
         {
-            data.position((long)y * wpl).get(row, 0, wpl);
+            final int row = y * wpl;
             if (depth == 32)
             {
                 for (int x = 0; x < width; x++, o += 3)
                 {
-                    final int word = row[x];
+                    final int word = words[row + x];
                     rgb[o] = (byte)(word >>> 24);
                     rgb[o + 1] = (byte)(word >>> 16);
                     rgb[o + 2] = (byte)(word >>> 8);
@@ -88,14 +87,13 @@ final class TurboJpeg
             {
                 for (int x = 0; x < width; x++, o += 3)
                 {
-                    final byte v = (byte)(row[x >> 2] >>> (24 - ((x & 3) << 3)));
+                    final byte v = (byte)(words[row + (x >> 2)] >>> (24 - ((x & 3) << 3)));
                     rgb[o] = v;
                     rgb[o + 1] = v;
                     rgb[o + 2] = v;
                 }
             }
         }
-        data.position(0);
         return new RgbImage(width, height, rgb);
     }
 

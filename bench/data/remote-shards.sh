@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: prepared shards read in random order from local files and from a MiniDFSCluster in the same run, the
-# latter through the bounded block cache (data.cache-size) holding all the data, a quarter of it, and nothing.
+# latter through the bounded block cache (data.cache-size) holding nothing, a quarter of the data, 90 % of it, and all.
 # Usage: bench/data/remote-shards.sh [dir=/tmp/baton-shard-bench] [megabytes=200] [passes=2]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

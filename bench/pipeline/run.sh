@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Benchmark: decode and decode + train augmentation images/s on one thread (per core) of ImageNet-like JPEGs
-# (500x375, q90), javax.imageio's JDK reader vs TwelveMonkeys, same JVM, alternating rounds.
-# Usage: bench/pipeline/run.sh [images seconds rounds]   (default 64 4 3)
+# Benchmark: decode, and decode + train augmentation to 224 and 128, images/s on one thread (per core) of ImageNet-like
+# JPEGs (400x350, q97, ~116 kB, or a folder's JPEGs), the JDK reader vs libjpeg-turbo vs libjpeg-turbo with DCT-domain scaling, same JVM,
+# alternating rounds; prints the pixel difference between the two decoders first.
+# Usage: [BATON_BENCH_QUALITY=97] bench/pipeline/run.sh [images seconds rounds [folder of JPEGs]]   (default 64 2 3)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mvn -B -q -pl trainer -am test-compile -DskipTests
 mvn -B -q -pl trainer dependency:build-classpath -Dmdep.outputFile="$root/trainer/target/bench-cp.txt" -Dmdep.includeScope=test
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | sed -n 1p)"
-java -Xmx2g -cp "trainer/target/test-classes:trainer/target/classes:common/target/classes:$(cat trainer/target/bench-cp.txt)" \
-  io.baton.trainer.bench.PipelineBench "$@" 2>/dev/null | grep -E "images:|RESULT"
+java -Xmx2g -Dbaton.bench.quality="${BATON_BENCH_QUALITY:-97}" -cp "trainer/target/test-classes:trainer/target/classes:common/target/classes:$(cat trainer/target/bench-cp.txt)" \
+  io.baton.trainer.bench.PipelineBench "$@" 2>/dev/null | grep -E "images:|pixels:|RESULT"

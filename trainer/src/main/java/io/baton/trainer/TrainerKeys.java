@@ -142,7 +142,9 @@ public final class TrainerKeys implements ConfigModule
     public static final ConfigKey<Long> DATA_CACHE_SIZE = ConfigKey.of("data.cache-size", ConfigType.BYTES)
         .check(v -> v >= 0, ">= 0 (0 = no local copies)");
     public static final ConfigKey<String> DATA_JPEG_DECODER =
-        ConfigKey.of("data.jpeg-decoder", ConfigType.oneOf("imageio", "twelvemonkeys"));
+        ConfigKey.of("data.jpeg-decoder", ConfigType.oneOf("turbo", "imageio", "twelvemonkeys"));
+    public static final ConfigKey<Boolean> DATA_JPEG_DCT_SCALING =
+        ConfigKey.of("data.jpeg-dct-scaling", ConfigType.BOOLEAN).trajectory();
 
     public static final ConfigKey<Integer> HEALTH_EVERY = ConfigKey.of("health.every", ConfigType.INT)
         .check(v -> v >= 0, ">= 0 (0 = off)");
@@ -206,6 +208,7 @@ public final class TrainerKeys implements ConfigModule
         DATA_CACHE_DIR,
         DATA_CACHE_SIZE,
         DATA_JPEG_DECODER,
+        DATA_JPEG_DCT_SCALING,
         HEALTH_EVERY,
         HEALTH_MAX_ACTIVATION,
         HEALTH_MAX_DEAD_FRACTION,
@@ -287,6 +290,16 @@ public final class TrainerKeys implements ConfigModule
                 {
                     errors.add(SYNCBN_GROUP_SIZE.name() + " = " + group + " does not divide "
                         + TRAIN_REPLICAS.name() + " = " + replicas + "; allowed: 0 or a divisor of " + replicas);
+                }
+            },
+            (config, errors) ->
+            {
+                if (config.get(DATA_JPEG_DCT_SCALING) && !"turbo".equals(config.get(DATA_JPEG_DECODER)))
+                {
+                    errors.add(DATA_JPEG_DCT_SCALING.name() + " = true needs " + DATA_JPEG_DECODER.name()
+                        + " = turbo (only libjpeg-turbo decodes in the DCT domain), not " + config.get(DATA_JPEG_DECODER)
+                        + "; allowed: " + DATA_JPEG_DCT_SCALING.name() + " = false, or " + DATA_JPEG_DECODER.name()
+                        + " = turbo");
                 }
             },
             (config, errors) ->

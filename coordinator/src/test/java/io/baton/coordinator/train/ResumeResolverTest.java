@@ -89,4 +89,14 @@ class ResumeResolverTest
         assertEquals(List.of(), ConfigDiff.trajectory(old, loader.load(null,
             List.of("data.augment.scale=[0.08, 1.0]", "data.normalise.mean=[0.485, 0.456, 0.406]"))));
     }
+
+    @Test
+    void dctScalingIsATrajectoryDifferenceButTheJpegDecoderIsNot()
+    {
+        final BatonConfig old = loader.defaults();
+        assertEquals(List.of(new ConfigDiff.Difference("data.jpeg-dct-scaling", "false", "true")),
+            ConfigDiff.trajectory(old, loader.load(null, List.of("data.jpeg-dct-scaling=true"))));
+        // turbo hands the JDK reader every file it would not decode to the same pixels (TurboJpegTest)
+        assertEquals(List.of(), ConfigDiff.trajectory(old, loader.load(null, List.of("data.jpeg-decoder=imageio"))));
+    }
 }

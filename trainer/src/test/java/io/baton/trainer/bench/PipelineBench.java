@@ -2,7 +2,7 @@ package io.baton.trainer.bench;
 
 import io.baton.trainer.data.image.ImageDecoder;
 import io.baton.trainer.data.image.JpegBackend;
-import io.baton.trainer.data.image.RgbImage;
+import io.baton.trainer.data.image.PhotoLike;
 import io.baton.trainer.data.image.TrainTransform;
 
 import javax.imageio.IIOImage;
@@ -14,17 +14,26 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Random;
+import java.util.Map;
 
 /**
- * Benchmark (not a test): decode and decode + train augmentation (RandomResizedCrop to 224, flip, normalise) of
- * ImageNet-like JPEGs (500x375, quality 90, photo-like gradients, texture and noise) on one thread, i.e. images/s
- * per core, for each {@link JpegBackend}, alternating backends round by round in the same JVM. Run by
- * {@code bench/pipeline/run.sh}. Args: [images seconds-per-measurement rounds] (default 64 4 3).
+ * Benchmark (not a test): decode, and decode + train augmentation (RandomResizedCrop, flip, normalise) to 224 and to
+ * 128, of ImageNet-like JPEGs (400x350, quality 97, {@link PhotoLike}: gradients, texture and noise, ~116 kB; or the JPEGs
+ * of a folder) on one
+ * thread, i.e. images/s per core, for the JDK reader, libjpeg-turbo, and libjpeg-turbo with DCT-domain scaling
+ * ({@code data.jpeg-dct-scaling}), alternating decoders round by round in the same JVM. Run by
+ * {@code bench/pipeline/run.sh}. Args: [images seconds-per-measurement rounds [folder of JPEGs]] (default 64 2 3).
  */
 public final class PipelineBench
 {
+    /**
+     * JPEG quality of the generated images (system property baton.bench.quality, default 97: {@link PhotoLike} at
+     * 400x350 is then ~116 kB, an ImageNet photo's size; 90 gives ~66 kB).
+     */
+    private static final int QUALITY = Integer.getInteger("baton.bench.quality", 97);
+
     private PipelineBench()
     {
     }
@@ -32,34 +41,84 @@ public final class PipelineBench
     public static void main(final String[] args) throws IOException
     {
         final int count = args.length > 0 ? Integer.parseInt(args[0]) : 64;
-        final double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 4;
+        final double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 2;
         final int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         final List<byte[]> images = new ArrayList<>();
         long bytes = 0;
-        for (int i = 0; i < count; i++)
+        if (args.length > 3)
         {
-            images.add(jpeg(photoLike(500, 375, i), 90));
-            bytes += images.get(i).length;
+            try (var files = java.nio.file.Files.list(java.nio.file.Path.of(args[3])))
+            {
+                for (final java.nio.file.Path file : files.sorted().toList())
+                {
+                    images.add(java.nio.file.Files.readAllBytes(file));
+                    bytes += images.get(images.size() - 1).length;
+                }
+            }
+            System.out.printf("images: %d JPEGs from %s, mean %.1f kB%n", images.size(), args[3],
+                bytes / 1e3 / images.size());
         }
-        System.out.printf("images: %d JPEGs 500x375 q90, mean %.1f kB%n", count, bytes / 1e3 / count);
-        final TrainTransform transform = new TrainTransform(224, 42);
-        final float[] out = new float[transform.sampleLength()];
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                images.add(jpeg(PhotoLike.render(400, 350, i), QUALITY));
+                bytes += images.get(i).length;
+            }
+            System.out.printf("images: %d JPEGs 400x350 q%d, mean %.1f kB%n", count, QUALITY, bytes / 1e3 / count);
+        }
+        final ImageDecoder jdk = new ImageDecoder(JpegBackend.IMAGEIO);
+        final ImageDecoder turbo = new ImageDecoder(JpegBackend.TURBO);
+        final ImageDecoder turboDct = new ImageDecoder(JpegBackend.TURBO, true);
+        System.out.printf("turbo vs JDK pixels: %s%n", difference(images, turbo, jdk));
+        final Map<String, ImageDecoder> decoders = new LinkedHashMap<>();
+        decoders.put("imageio", jdk);
+        decoders.put("turbo", turbo);
+        decoders.put("turbo+dct-scaling", turboDct);
+        final TrainTransform at224 = new TrainTransform(224, 42);
+        final TrainTransform at128 = new TrainTransform(128, 42);
+        final float[] out224 = new float[at224.sampleLength()];
+        final float[] out128 = new float[at128.sampleLength()];
         for (int round = 0; round <= rounds; round++)
         {
-            for (final JpegBackend backend : JpegBackend.values())
+            for (final Map.Entry<String, ImageDecoder> e : decoders.entrySet())
             {
-                final ImageDecoder decoder = new ImageDecoder(backend);
-                final double decode = measure(images, seconds, id -> decoder.decode(images.get(id)));
-                final double full = measure(images, seconds, id ->
-                {
-                    final RgbImage image = decoder.decode(images.get(id));
-                    transform.apply(image, id, 0, out, 0);
-                });
+                final ImageDecoder decoder = e.getValue();
+                final int n = images.size();
+                final double decode = measure(images, seconds, id -> decoder.decode(images.get(id % n)));
+                final double aug224 = measure(images, seconds,
+                    id -> at224.decodeAndApply(decoder, images.get(id % n), id, 0, out224, 0));
+                final double aug128 = measure(images, seconds,
+                    id -> at128.decodeAndApply(decoder, images.get(id % n), id, 0, out128, 0));
                 // round 0 is warm-up
-                System.out.printf("%s round=%d backend=%s decode=%.1f img/s decode+augment=%.1f img/s%n",
-                    round == 0 ? "WARMUP" : "RESULT", round, backend, decode, full);
+                System.out.printf("%s round=%d decoder=%s decode=%.1f img/s decode+augment224=%.1f img/s "
+                        + "decode+augment128=%.1f img/s%n", round == 0 ? "WARMUP" : "RESULT", round, e.getKey(),
+                    decode, aug224, aug128);
             }
         }
+    }
+
+    /** Max and mean absolute difference per channel between two decoders over the images. */
+    private static String difference(final List<byte[]> images, final ImageDecoder a, final ImageDecoder b)
+        throws IOException
+    {
+        final int[] max = new int[3];
+        final long[] sum = new long[3];
+        long pixels = 0;
+        for (final byte[] image : images)
+        {
+            final byte[] x = a.decode(image).rgb();
+            final byte[] y = b.decode(image).rgb();
+            for (int i = 0; i < x.length; i++)
+            {
+                final int d = Math.abs((x[i] & 0xFF) - (y[i] & 0xFF));
+                max[i % 3] = Math.max(max[i % 3], d);
+                sum[i % 3] += d;
+            }
+            pixels += x.length / 3;
+        }
+        return String.format("max abs R %d G %d B %d, mean abs R %.4f G %.4f B %.4f over %d pixels", max[0], max[1],
+            max[2], sum[0] / (double)pixels, sum[1] / (double)pixels, sum[2] / (double)pixels, pixels);
     }
 
     private static double measure(final List<byte[]> images, final double seconds, final Work work)
@@ -70,7 +129,7 @@ public final class PipelineBench
         long done = 0;
         while (System.nanoTime() < deadline)
         {
-            work.run((int)(done % images.size()));
+            work.run((int)done);
             done++;
         }
         return done / ((System.nanoTime() - start) / 1e9);
@@ -80,31 +139,6 @@ public final class PipelineBench
     private interface Work
     {
         void run(int id) throws IOException;
-    }
-
-    private static BufferedImage photoLike(final int width, final int height, final long seed)
-    {
-        final Random random = new Random(seed);
-        final BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
-        final double fx = 0.01 + random.nextDouble() * 0.05;
-        final double fy = 0.01 + random.nextDouble() * 0.05;
-        for (int y = 0; y < height; y++)
-        {
-            for (int x = 0; x < width; x++)
-            {
-                final double texture = 40 * Math.sin(x * fx + 3 * Math.sin(y * fy)) * Math.cos(y * fy * 1.7);
-                final int r = clamp(x * 200 / width + texture + random.nextGaussian() * 12);
-                final int g = clamp(y * 200 / height + texture * 0.6 + random.nextGaussian() * 12);
-                final int b = clamp(120 + texture - 30 * Math.sin(x * 0.003 * y) + random.nextGaussian() * 12);
-                image.setRGB(x, y, r << 16 | g << 8 | b);
-            }
-        }
-        return image;
-    }
-
-    private static int clamp(final double v)
-    {
-        return (int)Math.max(0, Math.min(255, v));
     }
 
     private static byte[] jpeg(final BufferedImage image, final int quality) throws IOException

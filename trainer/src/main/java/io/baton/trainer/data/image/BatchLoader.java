@@ -81,8 +81,7 @@ public final class BatchLoader implements AutoCloseable
                 try
                 {
                     labels[slot] = source.label(id);
-                    final RgbImage image = decoder.decode(source.bytes(id));
-                    transform.apply(image, id, epoch, features, slot * length);
+                    transform.decodeAndApply(decoder, source.bytes(id), id, epoch, features, slot * length);
                 }
                 catch (final IOException ex)
                 {

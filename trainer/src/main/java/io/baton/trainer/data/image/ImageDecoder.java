@@ -1,5 +1,8 @@
 package io.baton.trainer.data.image;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -18,11 +21,19 @@ import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Decodes JPEG and PNG bytes (other formats javax.imageio knows are tried too) to {@link RgbImage}: grayscale is
  * replicated to three channels, alpha is dropped, CMYK/YCCK JPEGs are converted to RGB. In strict mode (used when
  * validating input in {@code baton prepare}) a decoder warning such as a truncated file is an error.
+ *
+ * <p>JPEGs go to the {@link JpegBackend}'s decoder. {@link JpegBackend#TURBO} decodes with libjpeg-turbo the files it
+ * decodes to exactly the JDK reader's pixels ({@link JpegHeader#decodesAsTheJdkReader}: 8-bit baseline and
+ * progressive grayscale and YCbCr 4:4:4/4:2:2/4:2:0 without an ICC profile, nearly every photo) and hands the rest
+ * (CMYK/YCCK, 4:4:0, ICC profiles...) to the JDK reader, so the choice of backend never changes a decoded valid file;
+ * when its natives do not load, the JDK reader decodes everything and one warning names the reason. PNG and the rest
+ * are always read by javax.imageio.
  *
  * <p>Thread-safe: every call uses its own reader instance.
  */
@@ -31,19 +42,93 @@ public final class ImageDecoder
     /** Found JPEG reader providers per backend (guarded by the class lock of {@link #findJpegSpi}). */
     private static final Map<JpegBackend, ImageReaderSpi> JPEG_SPIS = new EnumMap<>(JpegBackend.class);
     private static boolean pluginsScanned;
+    private static final Logger LOG = LoggerFactory.getLogger(ImageDecoder.class);
+    private static final AtomicBoolean FALLBACK_WARNED = new AtomicBoolean();
 
     private final JpegBackend backend;
+    private final boolean dctScaling;
     private final ImageReaderSpi jpegSpi;
 
-    public ImageDecoder(final JpegBackend backend)
+    /** A decoder of {@code requested}, or of the JDK reader when {@code requested} is TURBO and its natives do not load. */
+    public ImageDecoder(final JpegBackend requested)
     {
-        this.backend = backend;
-        this.jpegSpi = findJpegSpi(backend);
+        this(requested, false);
     }
 
+    /**
+     * A decoder as {@link #ImageDecoder(JpegBackend)}; with {@code dctScaling} it also offers DCT-domain reduction
+     * ({@link #reducibleSize}), which needs TURBO with its natives loaded: refused otherwise, since no other decoder
+     * gives the same pixels and replicas must agree.
+     */
+    public ImageDecoder(final JpegBackend requested, final boolean dctScaling)
+    {
+        this.backend = effective(requested);
+        if (dctScaling && backend != JpegBackend.TURBO)
+        {
+            throw new IllegalStateException("data.jpeg-dct-scaling = true needs data.jpeg-decoder = turbo with its "
+                + "natives loaded; the decoder is " + requested + (requested == JpegBackend.TURBO
+                ? " whose natives did not load (" + TurboJpeg.unavailableReason() + ")" : "")
+                + "; allowed: data.jpeg-dct-scaling = false");
+        }
+        this.dctScaling = dctScaling;
+        this.jpegSpi = findJpegSpi(backend.imageioBackend());
+    }
+
+    /** The backend that decodes: the requested one, or IMAGEIO when TURBO's natives did not load. */
     public JpegBackend backend()
     {
         return backend;
+    }
+
+    private static JpegBackend effective(final JpegBackend requested)
+    {
+        final String failure = requested == JpegBackend.TURBO ? TurboJpeg.unavailableReason() : null;
+        if (failure == null)
+        {
+            return requested;
+        }
+        if (FALLBACK_WARNED.compareAndSet(false, true))
+        {
+            LOG.warn("data.jpeg-decoder = turbo: the libjpeg-turbo natives (org.bytedeco:leptonica) did not load ({}); "
+                + "JPEGs are decoded by the JDK reader (the same pixels, about half the speed: docs/BENCHMARKS.md, "
+                + "\"Image pipeline\")", failure);
+        }
+        return JpegBackend.IMAGEIO;
+    }
+
+    /**
+     * {width, height} of a JPEG this decoder can decode scaled by 1/2, 1/4 or 1/8 in the DCT domain ({@link
+     * #decodeReduced}), from its header; null for every other file (decode it at full size). A function of the bytes
+     * and the backend only.
+     */
+    public int[] reducibleSize(final byte[] encoded)
+    {
+        final JpegHeader header = dctScaling ? turboHeader(encoded) : null;
+        return header == null ? null : new int[] {header.width(), header.height()};
+    }
+
+    /**
+     * Decodes leniently a JPEG of {@link #reducibleSize} scaled by {@code 1 / reduction} (1, 2, 4 or 8) in the DCT
+     * domain (libjpeg's scaled IDCT): {@code ceil(width / reduction) x ceil(height / reduction)} pixels.
+     */
+    public RgbImage decodeReduced(final byte[] encoded, final int reduction) throws IOException
+    {
+        if (turboHeader(encoded) == null)
+        {
+            throw new IllegalArgumentException("not a JPEG libjpeg-turbo decodes here (backend " + backend + ")");
+        }
+        return TurboJpeg.decode(encoded, reduction, false);
+    }
+
+    /** The header of a JPEG that TURBO decodes to the JDK reader's pixels, else null. */
+    private JpegHeader turboHeader(final byte[] encoded)
+    {
+        if (backend != JpegBackend.TURBO || !isJpeg(encoded))
+        {
+            return null;
+        }
+        final JpegHeader header = JpegHeader.parse(encoded);
+        return header != null && header.decodesAsTheJdkReader() ? header : null;
     }
 
     /** Decodes leniently: recoverable damage (e.g. a truncated JPEG) yields the decoder's best effort. */
@@ -62,6 +147,10 @@ public final class ImageDecoder
     {
         if (isJpeg(encoded))
         {
+            if (turboHeader(encoded) != null)
+            {
+                return TurboJpeg.decode(encoded, 1, strict);
+            }
             return read(jpegSpi.createReaderInstance(), encoded, strict);
         }
         try (ImageInputStream probe = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded)))

@@ -75,6 +75,41 @@ public final class TrainTransform implements ImageTransform
         spec.normalise(rgb, size, a.flip(), dst, offset);
     }
 
+    /**
+     * With RandomResizedCrop, the largest of 2, 4 and 8 by which the sample's crop, reduced, still has at least {@code
+     * size} pixels on its shorter side, else 1: the DCT-domain reduction stands in for part of the antialiased
+     * downscale and the remaining resampling never enlarges. A pad-crop always decodes at full size.
+     */
+    @Override
+    public int reduction(final int width, final int height, final long sampleId, final long epoch)
+    {
+        if (spec.padCrop() > 0)
+        {
+            return 1;
+        }
+        final CropBox crop = augmentation(width, height, sampleId, epoch).crop();
+        final int shorter = Math.min(crop.width(), crop.height());
+        int reduction = 1;
+        while (reduction < 8 && shorter >= 2L * reduction * size)
+        {
+            reduction *= 2;
+        }
+        return reduction;
+    }
+
+    /** The crop drawn on the full image's size, mapped onto the image decoded at {@code 1 / reduction}. */
+    @Override
+    public void applyReduced(final RgbImage reduced, final int reduction, final int fullWidth, final int fullHeight,
+        final long sampleId, final long epoch, final float[] dst, final int offset)
+    {
+        final Augmentation a = augmentation(fullWidth, fullHeight, sampleId, epoch);
+        final CropBox crop = a.crop();
+        final double r = reduction;
+        final float[] rgb = Resampler.resample(reduced, crop.left() / r, crop.top() / r, crop.width() / r,
+            crop.height() / r, size, size);
+        spec.normalise(rgb, size, a.flip(), dst, offset);
+    }
+
     /** Interleaved RGB floats of the image at {@code size x size}: its own samples when it already is that size. */
     private float[] resized(final RgbImage image)
     {

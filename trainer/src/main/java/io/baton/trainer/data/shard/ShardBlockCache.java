@@ -20,10 +20,19 @@ import java.util.zip.CRC32C;
 
 /**
  * Local disk cache of remote shards' blocks, bounded by {@code data.cache-size}: a record read takes the fixed-size
- * blocks that cover it, each from a local block file when cached, else fetched whole from the remote shard with one
- * positioned read (the read-ahead for the records next to it) and kept, evicting the least recently used blocks so
- * that the block files never hold more than {@link #capacityBytes()} bytes. A cache smaller than one block keeps
- * nothing on disk and reads each record's bytes remotely.
+ * blocks that cover it, each from a local block file when cached. What a miss does depends on whether the cache holds
+ * the data it serves (the shards of every data set open on it, {@link #addData}):
+ * <ul>
+ *   <li>it does: the block is fetched whole from the remote shard with one positioned read (the read-ahead for the
+ *       records next to it) and kept, evicting the least recently used blocks;</li>
+ *   <li>it does not: only the missing byte range is read remotely (one positioned read of the record) and nothing is
+ *       stored. Under the sampler's random order a fetched block would mostly be evicted before its neighbours are
+ *       asked for, so each record would cost ~block/record times its bytes (measured: 12 MB/s against ~100-200 MB/s
+ *       with no cache, docs/BENCHMARKS.md). The checksum pass keeps the first blocks that fit, which then serve
+ *       their records.</li>
+ * </ul>
+ * The block files never hold more than {@link #capacityBytes()} bytes. A cache smaller than one block keeps nothing on
+ * disk and reads each record's bytes remotely.
  *
  * <p>One cache per cache directory in a JVM, shared by all the data sets it opens (the replicas of a local master,
  * the train and val splits), so the bound is per process: {@link #acquire} counts users and the last
@@ -48,6 +57,10 @@ final class ShardBlockCache implements AutoCloseable
     private final int blockBytes;
     private final LinkedHashMap<String, Long> blocks = new LinkedHashMap<>(64, 0.75f, true);
     private final Map<String, Boolean> verified = new HashMap<>();
+    private final Map<String, Long> dataBytes = new HashMap<>();
+    private long servedBytes;
+    private long requestedBytes;
+    private long remoteReadBytes;
     private long usedBytes;
     private long highWaterBytes;
     private long hits;
@@ -87,15 +100,38 @@ final class ShardBlockCache implements AutoCloseable
         }
     }
 
+    /**
+     * Counts a data set's shards ({@code bytes} in all, under a name unique to the data set and split) in the data this
+     * cache serves; a second call with the same name counts nothing. Every data set opened on the cache calls it.
+     */
+    synchronized void addData(final String name, final long bytes)
+    {
+        if (dataBytes.putIfAbsent(name, bytes) == null)
+        {
+            servedBytes += bytes;
+        }
+    }
+
+    /** Whether the cache can hold all the data it serves: misses fetch and keep whole blocks only then. */
+    synchronized boolean holdsItsData()
+    {
+        return servedBytes <= capacityBytes;
+    }
+
     /** Exactly {@code length} bytes of {@code shard} from {@code position}. */
     byte[] read(final RemoteShardBytes shard, final long position, final int length) throws IOException
     {
         final byte[] out = new byte[length];
+        synchronized (this)
+        {
+            requestedBytes += length;
+        }
         if (capacityBytes < blockBytes)
         {
-            shard.readRemote(position, out);
+            readRemote(shard, position, out);
             return out;
         }
+        final boolean readAhead = holdsItsData();
         final long end = position + length;
         for (long block = position / blockBytes; block * blockBytes < end; block++)
         {
@@ -106,13 +142,29 @@ final class ShardBlockCache implements AutoCloseable
             final String name = shard.key() + "." + block;
             if (!readCached(name, from - blockStart, out, (int)(from - position), (int)(to - from)))
             {
+                if (!readAhead)
+                {
+                    final byte[] part = new byte[(int)(to - from)];
+                    readRemote(shard, from, part);
+                    System.arraycopy(part, 0, out, (int)(from - position), part.length);
+                    continue;
+                }
                 final byte[] data = new byte[blockLength];
-                shard.readRemote(blockStart, data);
+                readRemote(shard, blockStart, data);
                 System.arraycopy(data, (int)(from - blockStart), out, (int)(from - position), (int)(to - from));
-                store(name, data);
+                store(name, data, true);
             }
         }
         return out;
+    }
+
+    private void readRemote(final RemoteShardBytes shard, final long position, final byte[] into) throws IOException
+    {
+        shard.readRemote(position, into);
+        synchronized (this)
+        {
+            remoteReadBytes += into.length;
+        }
     }
 
     /**
@@ -136,7 +188,9 @@ final class ShardBlockCache implements AutoCloseable
             crc.update(data);
             if (capacityBytes >= blockBytes)
             {
-                store(shard.key() + "." + block, data);
+                // A cache that cannot hold its data keeps the first blocks that fit and evicts nothing for the
+                // rest: writing every block only to evict it again cost the first pass a third of its speed.
+                store(shard.key() + "." + block, data, holdsItsData());
             }
         }
         if (crc.getValue() != entry.crc32cValue())
@@ -173,10 +227,14 @@ final class ShardBlockCache implements AutoCloseable
         }
     }
 
-    /** Keeps a block, evicting the least recently used ones first; the bound holds at every moment. */
-    private synchronized void store(final String name, final byte[] data) throws IOException
+    /**
+     * Keeps a block, evicting the least recently used ones first when {@code evict}, else only if it fits in the room
+     * left; the bound holds at every moment.
+     */
+    private synchronized void store(final String name, final byte[] data, final boolean evict) throws IOException
     {
-        if (blocks.containsKey(name) || data.length > capacityBytes || users == 0)
+        if (blocks.containsKey(name) || data.length > capacityBytes || users == 0
+            || !evict && usedBytes + data.length > capacityBytes)
         {
             return;
         }
@@ -219,6 +277,18 @@ final class ShardBlockCache implements AutoCloseable
     synchronized long hits()
     {
         return hits;
+    }
+
+    /** Bytes asked of {@link #read}. */
+    synchronized long requestedBytes()
+    {
+        return requestedBytes;
+    }
+
+    /** Bytes {@link #read} fetched from the remote file system (the checksum pass not counted). */
+    synchronized long remoteReadBytes()
+    {
+        return remoteReadBytes;
     }
 
     /** Block reads that went to the remote file system. */

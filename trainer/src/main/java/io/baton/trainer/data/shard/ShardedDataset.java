@@ -124,6 +124,11 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
             }
             final ShardBlockCache cache = "file".equals(fs.getScheme()) ? null
                 : ShardBlockCache.acquire(cacheDir, cacheBytes, blockBytes);
+            if (cache != null)
+            {
+                cache.addData(cacheKey(root) + "/" + split,
+                    manifest.splits().get(split).shards().stream().mapToLong(Manifest.ShardEntry::bytes).sum());
+            }
             return new ShardedDataset(root, split, manifest, fs, cache);
         }
         catch (final IOException | RuntimeException ex)

@@ -252,4 +252,23 @@ class BatonClassifierTest
             () -> new BatonClassifier().setWorkDir(work.resolve("y").toString()).fit(fractional));
         assertTrue(ex.getMessage().startsWith("label column 'label' holds 1.5;"), ex.getMessage());
     }
+
+    @Test
+    void aColumnOfPathsScoresLikeTheBytesOfTheSameFiles()
+    {
+        final String root = work.resolve("images").toUri().toString();
+        final Dataset<Row> val = images.filter("isVal");
+        final Dataset<Row> paths = val.withColumn("image", org.apache.spark.sql.functions.concat(
+            org.apache.spark.sql.functions.lit(root), val.col("name")));
+        final BatonClassificationModel model = classifier(fitted);
+        final List<Row> fromBytes = model.transform(val).orderBy("name").collectAsList();
+        final List<Row> fromPaths = model.transform(paths).orderBy("name").collectAsList();
+        assertEquals(12, fromPaths.size());
+        for (int i = 0; i < fromBytes.size(); i++)
+        {
+            assertArrayEquals(fromBytes.get(i).<Vector>getAs("probability").toArray(),
+                fromPaths.get(i).<Vector>getAs("probability").toArray(), fromPaths.get(i).<String>getAs("image"));
+        }
+        assertEquals(0, model.undecodableRows());
+    }
 }

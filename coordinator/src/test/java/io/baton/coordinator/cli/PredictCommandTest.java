@@ -140,4 +140,36 @@ class PredictCommandTest
         assertTrue(lines.get(0).startsWith("name,class,index,probability,p_n00000000"), lines.get(0));
         assertTrue(lines.get(1).contains("/val/n0000000"), lines.get(1));
     }
+
+    @Test
+    void aParquetTableOfImageBytesIsPredictedWithTheNamesOfItsNameColumn() throws Exception
+    {
+        final Path table = dir.resolve("table.parquet");
+        final SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
+            .getOrCreate();
+        try
+        {
+            spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(tree.resolve("val").toString())
+                .selectExpr("path AS id", "content AS picture").write().parquet(table.toString());
+        }
+        finally
+        {
+            spark.stop();
+        }
+        final Path csv = dir.resolve("table.csv");
+        final Matcher p = ok(cli("predict", "--model", run.toString(), "--input", table.toString(), "--image-col",
+            "picture", "--name-col", "id", "-o", csv.toString()), PREDICTED);
+        assertEquals("12", p.group(1));
+        assertEquals("0", p.group(2));
+        final List<String> lines = Files.readAllLines(csv);
+        assertEquals(13, lines.size());
+        assertTrue(lines.get(1).contains("/val/n0000000"), lines.get(1));
+        final Run wrong = cli("predict", "--model", run.toString(), "--input", table.toString(), "--image-col", "id",
+            "--name-col", "picture", "-o", dir.resolve("wrong.csv").toString());
+        assertEquals(0, wrong.code(), "a string column is read as paths: " + wrong.err());
+        final Run missing = cli("predict", "--model", run.toString(), "--input", table.toString(), "-o",
+            dir.resolve("missing.csv").toString());
+        assertEquals(BatonCli.EXIT_USAGE, missing.code(), missing.err());
+        assertTrue(missing.err().contains("no image column 'image' for predict (columns: id, picture)"), missing.err());
+    }
 }

@@ -41,8 +41,16 @@ final class ExecutorModels
         }
     };
 
+    private static long loads;
+
     private ExecutorModels()
     {
+    }
+
+    /** Models deserialized in this JVM so far. */
+    static synchronized long loads()
+    {
+        return loads;
     }
 
     /** The network of {@code model} and the input pipeline {@code configText} describes, loaded once per JVM. */
@@ -54,6 +62,7 @@ final class ExecutorModels
             return kept;
         }
         NativeRuntime.configure();
+        loads++;
         final BatonConfig config = new ConfigLoader(ConfigDef.discover()).loadText(configText);
         final ComputationGraph graph;
         try

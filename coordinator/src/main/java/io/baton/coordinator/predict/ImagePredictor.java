@@ -101,6 +101,12 @@ public final class ImagePredictor implements FlatMapFunction<Iterator<Row>, Row>
         return type;
     }
 
+    /** Broadcast models deserialized in this JVM so far (one per broadcast, however many tasks score with it). */
+    public static long modelsLoadedInThisJvm()
+    {
+        return ExecutorModels.loads();
+    }
+
     /** {@code input} with the three columns this predictor appends, in this order. */
     public static StructType outputSchema(final StructType input, final String predictionColumn,
         final String classColumn, final String probabilityColumn, final DataType probabilityType)

@@ -271,4 +271,16 @@ class BatonClassifierTest
         }
         assertEquals(0, model.undecodableRows());
     }
+
+    @Test
+    void theNetworkIsDeserializedOncePerJvmForAllTasksAndTransformsOfAModel()
+    {
+        final BatonClassificationModel model = classifier(fitted).copy(new org.apache.spark.ml.param.ParamMap());
+        final long before = io.baton.coordinator.predict.ImagePredictor.modelsLoadedInThisJvm();
+        final Dataset<Row> val = images.filter("isVal").repartition(4);
+        assertEquals(12, model.transform(val).filter("prediction IS NOT NULL").count());
+        assertEquals(12, model.transform(val).filter("prediction IS NOT NULL").count());
+        assertEquals(before + 1, io.baton.coordinator.predict.ImagePredictor.modelsLoadedInThisJvm(),
+            "4 partitions, 2 transforms, one executor JVM (local[2]): one deserialization");
+    }
 }

@@ -67,8 +67,9 @@ import java.util.Objects;
  * Baton's optimiser ({@code optim.*}) replaces the network's DL4J updater and regularisation, as in {@link Baton}.
  *
  * <p>Not built: DL4J worker instances, training hooks and listeners (Baton's replicas run Baton's loop, not DL4J's
- * workers: refused in one line) and MultiDataSets of several inputs or
- * outputs. {@link #getTrainingStats()} is null; Baton's metrics are in the run directory.
+ * workers: refused in one line) and MultiDataSets of several inputs or outputs. {@link #getTrainingStats()} is
+ * null; Baton's metrics are in the run directory. Paths of exported DataSets ({@code fitPaths}, {@code fit(String)})
+ * are loaded by DL4J's loader and trained as the same RDD of DataSets.
  *
  * <p>Threading: one {@code fit} at a time per master, as DL4J's masters; a call blocks until its run ends.
  */

@@ -45,7 +45,8 @@ final class ClassifierFit
         final String labelCol = estimator.value(estimator.labelCol());
         final Dataset<Row> table = LabelColumn.integral(dataset.toDF(), labelCol);
         final List<String> nominal = LabelColumn.nominalNames(dataset.schema(), labelCol);
-        final Map<String, Dataset<Row>> splits = splits(table, estimator.value(estimator.validationIndicatorCol()));
+        final String indicator = estimator.value(estimator.validationIndicatorCol());
+        final Map<String, Dataset<Row>> splits = splits(table, indicator);
         final PrintWriter out = new PrintWriter(System.out, true);
         final Baton baton = Baton.on(table.sparkSession()).progressTo(out);
         final String data = new Path(workDir, "data").toString();
@@ -54,7 +55,7 @@ final class ClassifierFit
         {
             final Manifest manifest = baton.prepare(splits, FrameColumns.of(imageCol, labelCol), data,
                 settings(estimator), true);
-            final long skipped = skipped(manifest, splits.size() > 1 && splits.get("val") != splits.get("train"));
+            final long skipped = skipped(manifest, indicator != null);
             if (skipped > 0)
             {
                 out.println("BatonClassifier: " + skipped + " row(s) skipped (null label or image, or an image that "

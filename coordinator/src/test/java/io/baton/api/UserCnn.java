@@ -23,7 +23,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * updater and L2 (which Baton's optimiser replaces), BatchNormalization after convolutions and after a dense layer,
  * max-pooling, global average pooling and a softmax output.
  */
-final class UserCnn
+public final class UserCnn
 {
     private UserCnn()
     {
@@ -60,7 +60,7 @@ final class UserCnn
     }
 
     /** The usual form: float, softmax with cross-entropy, RGB input. */
-    static ComputationGraphConfiguration configuration(final int size, final int classes)
+    public static ComputationGraphConfiguration configuration(final int size, final int classes)
     {
         return configuration(size, classes, DataType.FLOAT, Activation.SOFTMAX, LossFunctions.LossFunction.MCXENT, 3);
     }

@@ -67,8 +67,9 @@ import java.util.Objects;
  * Baton's optimiser ({@code optim.*}) replaces the network's DL4J updater and regularisation, as in {@link Baton}.
  *
  * <p>Not built: DL4J worker instances, training hooks and listeners (Baton's replicas run Baton's loop, not DL4J's
- * workers: refused in one line), fitting from paths of exported DataSets, and MultiDataSets of several inputs or
- * outputs. {@link #getTrainingStats()} is null; Baton's metrics are in the run directory.
+ * workers: refused in one line) and MultiDataSets of several inputs or outputs. {@link #getTrainingStats()} is
+ * null; Baton's metrics are in the run directory. Paths of exported DataSets ({@code fitPaths}, {@code fit(String)})
+ * are loaded by DL4J's loader and trained as the same RDD of DataSets.
  *
  * <p>Threading: one {@code fit} at a time per master, as DL4J's masters; a call blocks until its run ends.
  */
@@ -183,12 +184,46 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
             mds.getLabelsMaskArray(0));
     }
 
+    /**
+     * DL4J's {@code fitPaths}/{@code fit(String directory)}: each path (one exported DataSet or MultiDataSet, e.g.
+     * {@code DataSet.save}'s) is loaded on the executors by DL4J's loader, in the RDD's order, and the RDD of DataSets
+     * is staged and trained as {@link #executeTraining(SparkComputationGraph, JavaRDD)} does, so the same files in the
+     * same order train exactly as the same DataSets in an RDD.
+     */
     @Override
     public void executeTrainingPaths(final SparkDl4jMultiLayer network, final SparkComputationGraph graph,
         final JavaRDD<String> trainingDataPaths, final DataSetLoader dsLoader, final MultiDataSetLoader mdsLoader)
     {
-        throw new UnsupportedOperationException("BatonTrainingMaster does not fit from paths of exported DataSets "
-            + "yet: load them into a JavaRDD<DataSet> and call fit(rdd)");
+        Objects.requireNonNull(trainingDataPaths, "trainingDataPaths");
+        final JavaRDD<DataSet> data;
+        if (dsLoader != null)
+        {
+            data = trainingDataPaths.map(path -> dsLoader.load(source(path)));
+        }
+        else if (mdsLoader != null)
+        {
+            data = trainingDataPaths.map(path -> single(mdsLoader.load(source(path))));
+        }
+        else
+        {
+            throw new IllegalArgumentException("fitting from paths needs a DataSetLoader or a MultiDataSetLoader");
+        }
+        if (graph != null)
+        {
+            executeTraining(graph, data);
+        }
+        else
+        {
+            executeTraining(network, data);
+        }
+    }
+
+    /** An exported file on any Hadoop file system, for DL4J's loaders. */
+    private static org.nd4j.common.loader.Source source(final String path) throws java.io.IOException
+    {
+        final org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(path);
+        return new org.deeplearning4j.spark.data.loader.RemoteFileSource(path,
+            file.getFileSystem(new org.apache.hadoop.conf.Configuration()));
     }
 
     @Override

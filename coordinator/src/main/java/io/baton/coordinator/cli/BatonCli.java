@@ -25,7 +25,7 @@ import java.io.PrintWriter;
     description = "Synchronous data-parallel ResNet training on Spark.",
     subcommands = {DemoCommand.class, ModelCommand.class, ConfigCommand.class, TrainCommand.class, EvaluateCommand.class,
         PrepareCommand.class, PlanCommand.class, ReportCommand.class, ExportCommand.class, VerifyModelCommand.class,
-        RetrainCommand.class, CommandLine.HelpCommand.class})
+        RetrainCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
 public final class BatonCli
 {
     /** Exit code of a failed job. */

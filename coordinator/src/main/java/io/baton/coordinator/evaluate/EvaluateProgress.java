@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The driver's progress line of {@code baton evaluate}. Replicas add the samples they score to a Spark accumulator;
+ * The driver's progress line of {@code baton evaluate} (and {@code baton predict}, which counts rows). Replicas add the samples they score to a Spark accumulator;
  * executors send running tasks' accumulator values with every heartbeat ({@code spark.executor.heartbeatInterval},
  * set from {@code progress.interval}), and this listener keeps the latest value per task. A daemon thread prints
  * samples scored, of how many, the pace and an ETA every interval in which the count moved.
@@ -21,12 +21,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Threading: Spark's listener-bus thread records, the printer thread reads; {@link #close()} from the driver's
  * thread.
  */
-final class EvaluateProgress extends TaskAccumulatorListener implements AutoCloseable
+public final class EvaluateProgress extends TaskAccumulatorListener implements AutoCloseable
 {
     private final JavaSparkContext sc;
     private final long accumulatorId;
     private final long total;
     private final PrintWriter out;
+    private final String what;
+    private final String unit;
     private final Map<Long, Long> scoredPerTask = new ConcurrentHashMap<>();
     private final Thread printer;
     private volatile boolean running = true;
@@ -34,12 +36,23 @@ final class EvaluateProgress extends TaskAccumulatorListener implements AutoClos
     EvaluateProgress(final JavaSparkContext sc, final LongAccumulator scored, final long total, final PrintWriter out,
         final Duration interval)
     {
+        this(sc, scored, total, out, interval, "evaluate", "samples");
+    }
+
+    /**
+     * A progress line {@code "<what>: done/total <unit> (p%)  pace <unit>/s  ETA"} for the count {@code scored}.
+     */
+    public EvaluateProgress(final JavaSparkContext sc, final LongAccumulator scored, final long total,
+        final PrintWriter out, final Duration interval, final String what, final String unit)
+    {
+        this.what = what;
+        this.unit = unit;
         this.sc = sc;
         this.accumulatorId = scored.id();
         this.total = total;
         this.out = out;
         sc.sc().addSparkListener(this);
-        this.printer = new Thread(() -> print(interval.toMillis()), "baton-evaluate-progress");
+        this.printer = new Thread(() -> print(interval.toMillis()), "baton-" + what + "-progress");
         this.printer.setDaemon(true);
         this.printer.start();
     }
@@ -62,9 +75,9 @@ final class EvaluateProgress extends TaskAccumulatorListener implements AutoClos
     String line(final long done, final long firstDone, final double sinceFirstS)
     {
         final double perS = done > firstDone && sinceFirstS > 0 ? (done - firstDone) / sinceFirstS : Double.NaN;
-        return String.format(Locale.ROOT, "evaluate: %d/%d samples (%.0f%%)  %s samples/s  ETA %s", done, total,
+        return String.format(Locale.ROOT, "%s: %d/%d %s (%.0f%%)  %s %s/s  ETA %s", what, done, total, unit,
             total == 0 ? 100.0 : 100.0 * done / total, Double.isNaN(perS) ? "?" : String.format(Locale.ROOT,
-            "%.1f", perS), ProgressMonitor.eta((total - done) / perS));
+            "%.1f", perS), unit, ProgressMonitor.eta((total - done) / perS));
     }
 
     @Override

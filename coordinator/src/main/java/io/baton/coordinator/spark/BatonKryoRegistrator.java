@@ -30,6 +30,12 @@ public final class BatonKryoRegistrator implements KryoRegistrator
         ReplicaReport.class, TrainOutcome.Kind.class, EvaluationReport.class, Evaluator.Result.class,
         ShardTask.class, InputFile.class, ShardResult.class, Manifest.SkippedFile.class};
 
+    static final Class<?>[] SQL_TYPES = {
+        org.apache.spark.sql.types.BinaryType$.class, org.apache.spark.sql.types.BooleanType$.class,
+        org.apache.spark.sql.types.FloatType$.class, org.apache.spark.sql.types.ShortType$.class,
+        org.apache.spark.sql.types.ByteType$.class, org.apache.spark.sql.types.TimestampType$.class,
+        org.apache.spark.sql.types.ArrayType.class, org.apache.spark.sql.types.MapType.class};
+
     @Override
     public void registerClasses(final Kryo kryo)
     {
@@ -39,6 +45,13 @@ public final class BatonKryoRegistrator implements KryoRegistrator
         {
             kryo.register(type, new JavaSerializer());
             kryo.register(java.lang.reflect.Array.newInstance(type, 0).getClass());
+        }
+        // Spark SQL types that Spark's own list leaves out but a table's schema inference returns through
+        // spark.serializer (Parquet footers read in parallel, e.g. baton predict on a table with a binary column);
+        // Java serialisation keeps the case objects singletons (their readResolve).
+        for (final Class<?> type : SQL_TYPES)
+        {
+            kryo.register(type, new JavaSerializer());
         }
     }
 }

@@ -296,4 +296,45 @@ class DataSetStagingTest
         assertTrue(sparkNet.getNetwork() == net, "the wrapper keeps the caller's network");
         assertTrue(sparkNet.evaluate(sc.parallelize(dataSets, 2)).accuracy() >= 0, "DL4J's evaluate runs");
     }
+
+    @Test
+    void fittingFromPathsOfExportedDataSetsTrainsExactlyAsTheSameDataSetsInAnRdd() throws Exception
+    {
+        final Random random = new Random(11);
+        final List<DataSet> dataSets = new ArrayList<>();
+        final List<String> paths = new ArrayList<>();
+        final Path exported = java.nio.file.Files.createDirectories(work.resolve("exported"));
+        for (int i = 0; i < 4; i++)
+        {
+            final DataSet ds = dataSet(random, 4, 8, 3);
+            dataSets.add(ds);
+            final Path file = exported.resolve("dataset-" + i + ".bin");
+            ds.save(file.toFile());
+            paths.add(file.toUri().toString());
+        }
+        final MultiLayerNetwork fromPaths = new MultiLayerNetwork(network());
+        fromPaths.init();
+        final MultiLayerNetwork fromRdd = fromPaths.clone();
+        new SparkDl4jMultiLayer(sc, fromPaths, master("paths")).fitPaths(sc.parallelize(paths, 2));
+        new SparkDl4jMultiLayer(sc, fromRdd, master("rdd")).fit(sc.parallelize(dataSets, 2));
+        final float[] a = fromPaths.params().castTo(DataType.FLOAT).dup('c').data().asFloat();
+        assertTrue(Arrays.equals(a, fromRdd.params().castTo(DataType.FLOAT).dup('c').data().asFloat()),
+            "the same examples in the same order train to the same parameters");
+
+        // DL4J's fit(directory): every file of the folder, in the order DL4J lists them.
+        final BatonTrainingMaster directory = master("directory");
+        final MultiLayerNetwork fromDirectory = new MultiLayerNetwork(network());
+        fromDirectory.init();
+        new SparkDl4jMultiLayer(sc, fromDirectory, directory).fit(exported.toUri().toString());
+        assertEquals(2, directory.lastResult().steps());
+        assertEquals(16, directory.lastResult().valSamples(), "all 16 exported examples staged");
+    }
+
+    private BatonTrainingMaster master(final String name)
+    {
+        return new BatonTrainingMaster.Builder(4).replicas(2).epochs(1).learningRate(0.05).baseBatch(8)
+            .warmupEpochs(0).set("collective.host", "127.0.0.1").set("collective.timeout", "20s")
+            .set("cluster.slot-wait", "0s").set("progress.interval", "60s").runDirectory(target(name))
+            .progressTo(new PrintWriter(new StringWriter(), true)).build();
+    }
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mvn -B -q -pl trainer -am test-compile -DskipTests
-mvn -B -q -pl trainer dependency:build-classpath -Dmdep.outputFile="$root/trainer/target/bench-cp.txt" -Dmdep.includeScope=test
+mvn -B -q -pl trainer -am test-compile dependency:build-classpath -Dmdep.outputFile="$root/trainer/target/bench-cp.txt" -Dmdep.includeScope=test
 repo="$HOME/.m2/repository/org/nd4j/nd4j-native/1.0.0-M2.1"
 variants=("" "-avx512" "-onednn" "-onednn-avx2" "-onednn-avx512")
 for v in "${variants[@]}"; do

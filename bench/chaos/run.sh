@@ -23,8 +23,11 @@ faults="${4:-}"
 work="${CHAOS_WORK:-/tmp/baton-chaos-$seed}"
 cp_file="$root/coordinator/target/chaos-cp.txt"
 if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -f "$cp_file" ]; then
-  mvn -B -o -q -pl coordinator -am test-compile
-  mvn -B -o -q -pl coordinator dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test
+  # One reactor invocation: the sibling modules resolve to their class directories, so nothing of Baton's has to be
+  # installed in the local Maven repository (a fresh machine has none). Each module writes the file; coordinator's,
+  # built last, is the one kept.
+  mvn -B -o -q -pl coordinator -am test-compile dependency:build-classpath -Dmdep.outputFile="$cp_file" \
+    -Dmdep.includeScope=test
 fi
 flags="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed -e 's/^baton\.jvm\.flags=//' -e 's/\\$//' | tr '\n' ' ')"
 ext="$(sed -n 's:.*<nd4j.extension>\(.*\)</nd4j.extension>.*:\1:p' pom.xml | head -1)"

@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mvn -B -q -pl coordinator -am test-compile
-mvn -B -q -pl coordinator dependency:build-classpath -Dmdep.outputFile="$root/coordinator/target/bench-cp.txt" \
+mvn -B -q -pl coordinator -am test-compile dependency:build-classpath -Dmdep.outputFile="$root/coordinator/target/bench-cp.txt" \
   -Dmdep.includeScope=test
 flags="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed -e 's/^baton\.jvm\.flags=//' -e 's/\\$//' | tr '\n' ' ')"
 # shellcheck disable=SC2086

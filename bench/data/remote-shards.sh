@@ -9,7 +9,7 @@ dir="${1:-/tmp/baton-shard-bench}"
 mb="${2:-200}"
 passes="${3:-2}"
 flock /tmp/baton-build.lock mvn -B -q -o -pl trainer -am test-compile
-flock /tmp/baton-build.lock mvn -B -q -o -pl trainer dependency:build-classpath \
+flock /tmp/baton-build.lock mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$root/trainer/target/bench-cp.txt" -Dmdep.includeScope=test
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "disk: $(df -h "$(dirname "$dir")" | awk 'NR==2{print $1" ("$2")"}'), $(findmnt -n -o FSTYPE --target "$(dirname "$dir")")"

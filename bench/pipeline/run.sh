@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mvn -B -q -pl trainer -am test-compile -DskipTests
-mvn -B -q -pl trainer dependency:build-classpath -Dmdep.outputFile="$root/trainer/target/bench-cp.txt" -Dmdep.includeScope=test
+mvn -B -q -pl trainer -am test-compile dependency:build-classpath -Dmdep.outputFile="$root/trainer/target/bench-cp.txt" -Dmdep.includeScope=test
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | sed -n 1p)"
 java -Xmx2g -Dbaton.bench.quality="${BATON_BENCH_QUALITY:-97}" -cp "trainer/target/test-classes:trainer/target/classes:common/target/classes:$(cat trainer/target/bench-cp.txt)" \
   io.baton.trainer.bench.PipelineBench "$@" 2>/dev/null | grep -E "images:|pixels:|RESULT"

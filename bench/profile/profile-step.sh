@@ -30,7 +30,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   locked bash -c "
     [ -f '$AP_JAR' ] || mvn -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$AP_VERSION
     mvn -B -q -o -pl trainer -am test-compile -DskipTests
-    mvn -B -q -o -pl trainer dependency:build-classpath -Dmdep.includeScope=test \
+    mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
       -Dmdep.outputFile='$OUT/classpath.deps' >/dev/null"
 fi
 rm -rf "$OUT/asprof" && mkdir -p "$OUT/asprof"

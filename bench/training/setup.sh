@@ -5,7 +5,7 @@
 # OMP_NUM_THREADS=1; defines apply_native_env.
 mkdir -p "$OUT"
 flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile -DskipTests
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer dependency:build-classpath -Dmdep.includeScope=test \
+flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$OUT/classpath.deps" >/dev/null
 CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/classpath.deps" \
   | grep -v '/baton-common/' | paste -sd:)"

@@ -12,7 +12,7 @@ WARMUP="${2:-5}"
 MODELS="${3:-resnet50:10 resnet152:1000}"
 CPFILE="$ROOT/trainer/target/bench-cp.txt"
 flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile -DskipTests
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer dependency:build-classpath -Dmdep.includeScope=test \
+flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$CPFILE" >/dev/null
 CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$CPFILE" \
   | grep -v '/baton-common/' | paste -sd:)"

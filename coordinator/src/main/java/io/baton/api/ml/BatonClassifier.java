@@ -76,7 +76,8 @@ public final class BatonClassifier extends Estimator<BatonClassificationModel> i
     public BatonClassifier(final String uid)
     {
         this.uid = uid;
-        imageCol = new Param<>(this, "imageCol", "image column: encoded JPEG/PNG bytes or a path");
+        imageCol = new Param<>(this, "imageCol",
+            "image column: encoded JPEG/PNG bytes, a path, or Spark's image struct");
         labelCol = new Param<>(this, "labelCol", "label column: class names, or class indices as given");
         predictionCol = new Param<>(this, "predictionCol", "output column of the predicted class index");
         probabilityCol = new Param<>(this, "probabilityCol", "output column of the class probabilities");

@@ -46,7 +46,7 @@ public final class PredictCommand implements Callable<Integer>
     String split;
 
     @Option(names = "--image-col", paramLabel = "C", defaultValue = "image", description = "Parquet: the image column, "
-        + "encoded bytes or a path (default: ${DEFAULT-VALUE}).")
+        + "encoded bytes, a path or Spark's image struct (default: ${DEFAULT-VALUE}).")
     String imageCol;
 
     @Option(names = "--name-col", paramLabel = "C", description = "Parquet: the column naming each row; default the "

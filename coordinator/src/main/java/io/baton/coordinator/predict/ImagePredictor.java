@@ -1,5 +1,6 @@
 package io.baton.coordinator.predict;
 
+import io.baton.coordinator.prepare.ImageStruct;
 import io.baton.trainer.data.image.RgbImage;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -26,7 +27,8 @@ import java.util.NoSuchElementException;
 /**
  * Distributed inference over a DataFrame's partitions, shared by {@code BatonClassificationModel.transform} and
  * {@code baton predict}: each task takes the broadcast model from {@link ExecutorModels} (deserialized once per
- * executor JVM), decodes each row's image (encoded bytes, or a path on any Hadoop file system) and applies the
+ * executor JVM), decodes each row's image (encoded bytes, a path on any Hadoop file system, or Spark's image struct,
+ * encoded as {@code prepare} stores it) and applies the
  * evaluation transform exactly as {@code baton evaluate} does, scores batches of {@code batchSize} rows in inference
  * mode and appends three columns to each row: the predicted class index (double), its class name and the class
  * probabilities. A row whose image is null, missing or does not decode gets nulls there and is counted in
@@ -46,7 +48,7 @@ public final class ImagePredictor implements FlatMapFunction<Iterator<Row>, Row>
     private final String configText;
     private final List<String> classes;
     private final int imageIndex;
-    private final boolean paths;
+    private final DataType imageType;
     private final int batchSize;
     private final ProbabilityEncoder encoder;
     private final LongAccumulator scored;
@@ -70,7 +72,7 @@ public final class ImagePredictor implements FlatMapFunction<Iterator<Row>, Row>
         {
             throw new IllegalArgumentException("batch size must be > 0, batchSize=" + batchSize);
         }
-        this.paths = requireImageColumn(input, imageColumn, "inference") == DataTypes.StringType;
+        this.imageType = requireImageColumn(input, imageColumn, "inference");
         this.model = model;
         this.configText = configText;
         this.classes = new ArrayList<>(classes);
@@ -82,8 +84,8 @@ public final class ImagePredictor implements FlatMapFunction<Iterator<Row>, Row>
     }
 
     /**
-     * The image column's type, binary (encoded bytes) or string (a path or URI); anything else, or no such column, is
-     * refused in one line naming the column and its type.
+     * The image column's type, binary (encoded bytes), string (a path or URI) or Spark's image struct; anything else,
+     * or no such column, is refused in one line naming the column and its type.
      */
     public static DataType requireImageColumn(final StructType schema, final String column, final String who)
     {
@@ -93,10 +95,11 @@ public final class ImagePredictor implements FlatMapFunction<Iterator<Row>, Row>
                 + String.join(", ", schema.fieldNames()) + ")");
         }
         final DataType type = schema.apply(column).dataType();
-        if (!type.equals(DataTypes.BinaryType) && !type.equals(DataTypes.StringType))
+        if (!type.equals(DataTypes.BinaryType) && !type.equals(DataTypes.StringType) && !ImageStruct.is(type))
         {
             throw new IllegalArgumentException("image column '" + column + "' has type " + type.simpleString()
-                + "; " + who + " needs binary (encoded JPEG/PNG bytes) or string (a path on a Hadoop file system)");
+                + "; " + who + " needs binary (encoded JPEG/PNG bytes), string (a path on a Hadoop file system) or Spark's "
+                + "image struct");
         }
         return type;
     }
@@ -220,13 +223,22 @@ public final class ImagePredictor implements FlatMapFunction<Iterator<Row>, Row>
         }
         try
         {
-            return loaded.decoder().decode(paths ? read(row.getString(imageIndex), hadoop) : (byte[])row.get(
-                imageIndex));
+            return loaded.decoder().decode(encoded(row, hadoop));
         }
         catch (final IOException | RuntimeException ex)
         {
             return null;
         }
+    }
+
+    private byte[] encoded(final Row row, final Configuration hadoop) throws IOException
+    {
+        if (imageType.equals(DataTypes.StringType))
+        {
+            return read(row.getString(imageIndex), hadoop);
+        }
+        return imageType.equals(DataTypes.BinaryType) ? (byte[])row.get(imageIndex) :
+            ImageStruct.png(row.getStruct(imageIndex));
     }
 
     private static byte[] read(final String location, final Configuration hadoop) throws IOException

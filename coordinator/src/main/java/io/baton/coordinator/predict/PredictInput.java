@@ -1,5 +1,6 @@
 package io.baton.coordinator.predict;
 
+import io.baton.coordinator.prepare.ImageStruct;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.data.shard.ShardRecord;
 import io.baton.trainer.data.shard.ShardedDataset;
@@ -12,6 +13,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -78,8 +80,7 @@ public record PredictInput(String format, String location, String split, String 
 
     private Dataset<Row> parquet(final Dataset<Row> table)
     {
-        final boolean paths = ImagePredictor.requireImageColumn(table.schema(), imageCol, "predict")
-            == DataTypes.StringType;
+        final DataType type = ImagePredictor.requireImageColumn(table.schema(), imageCol, "predict");
         final Column name;
         if (nameCol != null)
         {
@@ -92,7 +93,8 @@ public record PredictInput(String format, String location, String split, String 
         }
         else
         {
-            name = paths ? table.col(imageCol) : functions.sha2(table.col(imageCol), 256);
+            name = type.equals(DataTypes.StringType) ? table.col(imageCol) : ImageStruct.is(type)
+                ? table.col(imageCol).getField("origin") : functions.sha2(table.col(imageCol), 256);
         }
         return table.select(name.as("name"), table.col(imageCol).as("image"));
     }

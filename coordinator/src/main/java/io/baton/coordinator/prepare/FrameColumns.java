@@ -109,8 +109,7 @@ public record FrameColumns(String image, String label, String name, boolean labe
         {
             return ImageKind.PATH;
         }
-        if (type instanceof StructType struct && Arrays.asList(struct.fieldNames()).containsAll(
-            java.util.List.of("origin", "height", "width", "nChannels", "data")))
+        if (ImageStruct.is(type))
         {
             return ImageKind.STRUCT;
         }

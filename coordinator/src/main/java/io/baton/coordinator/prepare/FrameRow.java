@@ -5,10 +5,6 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferByte;
-import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.Serializable;
@@ -144,7 +140,7 @@ final class FrameRow implements Serializable
     /** The encoded image of a bytes or struct column (a struct's pixels as PNG). */
     byte[] encoded(final Row row) throws IOException
     {
-        return kind == FrameColumns.ImageKind.BYTES ? (byte[])row.get(image) : png(row.getStruct(image));
+        return kind == FrameColumns.ImageKind.BYTES ? (byte[])row.get(image) : ImageStruct.png(row.getStruct(image));
     }
 
     /** Reads the file at a path column's path. */
@@ -155,52 +151,6 @@ final class FrameRow implements Serializable
         {
             return in.readAllBytes();
         }
-    }
-
-    /** Spark's image struct (BGR or BGRA or gray, 8 bits, row-major) as a PNG file. */
-    static byte[] png(final Row struct) throws IOException
-    {
-        final int height = struct.getAs("height");
-        final int width = struct.getAs("width");
-        final int channels = struct.getAs("nChannels");
-        final byte[] data = struct.getAs("data");
-        if (height <= 0 || width <= 0 || data == null || data.length != (long)height * width * channels)
-        {
-            throw new IOException("not a decoded image: " + width + "x" + height + "x" + channels + " with "
-                + (data == null ? 0 : data.length) + " bytes of data");
-        }
-        final BufferedImage picture;
-        switch (channels)
-        {
-            case 1 -> {
-                picture = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
-                System.arraycopy(data, 0, pixels(picture), 0, data.length);
-            }
-            case 3 -> {
-                picture = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
-                System.arraycopy(data, 0, pixels(picture), 0, data.length);
-            }
-            case 4 -> {
-                picture = new BufferedImage(width, height, BufferedImage.TYPE_4BYTE_ABGR);
-                final byte[] abgr = pixels(picture);
-                for (int i = 0; i < data.length; i += 4)
-                {
-                    abgr[i] = data[i + 3];
-                    abgr[i + 1] = data[i];
-                    abgr[i + 2] = data[i + 1];
-                    abgr[i + 3] = data[i + 2];
-                }
-            }
-            default -> throw new IOException("image struct with " + channels + " channels; prepare reads 1, 3 or 4");
-        }
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ImageIO.write(picture, "png", out);
-        return out.toByteArray();
-    }
-
-    private static byte[] pixels(final BufferedImage picture)
-    {
-        return ((DataBufferByte)picture.getRaster().getDataBuffer()).getData();
     }
 
     private static String sha256(final byte[] bytes)

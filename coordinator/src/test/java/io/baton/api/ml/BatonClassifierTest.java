@@ -4,6 +4,7 @@ import io.baton.api.Baton;
 import io.baton.api.Settings;
 import io.baton.api.UserCnn;
 import io.baton.coordinator.demo.DemoImages;
+import io.baton.coordinator.prepare.ImageStruct;
 import io.baton.trainer.run.Evaluator;
 import org.apache.spark.SparkConf;
 import org.apache.spark.ml.Pipeline;
@@ -34,7 +35,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -233,8 +236,8 @@ class BatonClassifierTest
         final Dataset<Row> ints = images.withColumn("image", images.col("isVal").cast(DataTypes.IntegerType));
         final IllegalArgumentException image = assertThrows(IllegalArgumentException.class,
             () -> new BatonClassifier().setLabelCol("species").setWorkDir(work.resolve("x").toString()).fit(ints));
-        assertEquals("image column 'image' has type int; BatonClassifier needs binary (encoded JPEG/PNG bytes) or "
-            + "string (a path on a Hadoop file system)", image.getMessage());
+        assertEquals("image column 'image' has type int; BatonClassifier needs binary (encoded JPEG/PNG bytes), "
+            + "string (a path on a Hadoop file system) or Spark's image struct", image.getMessage());
         final IllegalArgumentException label = assertThrows(IllegalArgumentException.class,
             () -> new BatonClassifier().setLabelCol("isVal").fit(images));
         assertTrue(label.getMessage().startsWith("label column 'isVal' has type boolean;"), label.getMessage());
@@ -270,6 +273,39 @@ class BatonClassifierTest
                 fromPaths.get(i).<Vector>getAs("probability").toArray(), fromPaths.get(i).<String>getAs("image"));
         }
         assertEquals(0, model.undecodableRows());
+    }
+
+    @Test
+    void sparksImageStructColumnScoresLikeTheBytesOfTheSameFiles()
+    {
+        final Dataset<Row> val = images.filter("isVal");
+        final Dataset<Row> structs = spark.read().format("image").option("recursiveFileLookup", "true")
+            .load(work.resolve("images").resolve("val").toString());
+        assertTrue(ImageStruct.is(structs.schema().apply("image").dataType()), structs.schema().treeString());
+        final BatonClassificationModel model = classifier(fitted);
+        final Map<String, double[]> fromBytes = new HashMap<>();
+        for (final Row row : model.transform(val).collectAsList())
+        {
+            final String name = row.getAs("name");
+            fromBytes.put(classAndFile(name), row.<Vector>getAs("probability").toArray());
+        }
+        final List<Row> fromStructs = model.transform(structs).collectAsList();
+        assertEquals(12, fromStructs.size());
+        for (final Row row : fromStructs)
+        {
+            final String origin = row.getStruct(row.fieldIndex("image")).getAs("origin");
+            final double[] expected = fromBytes.get(classAndFile(origin));
+            assertNotNull(expected, origin);
+            // Spark's image source decodes with the JDK reader, whose pixels the turbo decoder reproduces exactly.
+            assertArrayEquals(expected, row.<Vector>getAs("probability").toArray(), 1e-6, origin);
+        }
+        assertEquals(0, model.undecodableRows());
+    }
+
+    private static String classAndFile(final String path)
+    {
+        final String[] parts = path.split("/");
+        return parts[parts.length - 2] + "/" + parts[parts.length - 1];
     }
 
     @Test

@@ -28,9 +28,10 @@ cd "$ROOT"
 if [ "$CLUSTER" = standalone ]; then # the workers' executor class path is the distribution's lib/
   flock /tmp/baton-mvn.lock mvn -B -q -o -pl deploy -am package -DskipTests
 fi
-# -am compile in the same invocation: Baton's own modules resolve from the reactor (their target/classes), so this
-# works without any baton-* artifact installed in ~/.m2 (each module writes the file; coordinator's, the last, stays).
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator -am compile dependency:build-classpath \
+# -am test-compile in the same invocation: Baton's own modules (and the test-jars coordinator's test scope lists)
+# resolve from the reactor's target/ folders, so this works without any baton-* artifact installed in ~/.m2 (each
+# module writes the file; coordinator's, the last, stays). Test classes are filtered out of BATON_CP below.
+flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$OUT/baton.cp" > "$OUT/mvn-baton.log" || { cat "$OUT/mvn-baton.log"; exit 1; }
 flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml package -DskipTests
 flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml dependency:build-classpath \
@@ -38,7 +39,7 @@ flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml dependency:build-c
 # Baton's own modules come from this tree's target/classes only: the baton-* SNAPSHOT jars in ~/.m2 that
 # build-classpath lists are whatever was last installed (by anyone), and their baton-reference.conf would be merged in.
 BATON_CP="coordinator/target/classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/baton.cp" |
-  grep -v '/io/baton/baton-' | paste -sd: -)"
+  grep -v '/io/baton/baton-' | grep -v '/target/test-classes$' | paste -sd: -)"
 PEERS_CP="bench/peers/target/baton-bench-peers-0.1.0-SNAPSHOT.jar:$(cat "$OUT/peers.cp")"
 # batontm: BatonTmBench plus the harness's shared PeerCommon, compiled against Baton's classpath (no parameterserver).
 if [[ " $SYSTEMS " == *" batontm "* ]]; then

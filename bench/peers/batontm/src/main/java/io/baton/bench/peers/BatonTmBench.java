@@ -45,7 +45,25 @@ public final class BatonTmBench
     {
     }
 
-    public static void main(final String[] args) throws Exception
+    public static void main(final String[] args)
+    {
+        // Exits explicitly: on a local master the replicas' barrier tasks run in this JVM, and Spark's
+        // BarrierTaskContext leaves a non-daemon timer thread ("Barrier task timer for barrier() calls.") that keeps
+        // the JVM alive after main returns (the CLI exits explicitly too).
+        int status = 0;
+        try
+        {
+            run(args);
+        }
+        catch (final Throwable t)
+        {
+            t.printStackTrace();
+            status = 1;
+        }
+        System.exit(status);
+    }
+
+    private static void run(final String[] args) throws Exception
     {
         final PeerCommon bench = new PeerCommon(args);
         final String runDir = new File(bench.out, "batontm-run").toURI().toString();

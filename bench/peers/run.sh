@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Issue 8: Baton next to DL4J's own Spark training masters on the same model, data, batches, initial weights and
 # Spark. Systems: reference (one process, DL4J fit() on each combined global batch), baton (its CLI, in its own JVM and
-# classpath), paramavg (ParameterAveragingTrainingMaster), shared (SharedTrainingMaster).
-# Usage (repo root): bench/peers/run.sh [systems]   e.g. bench/peers/run.sh "reference baton paramavg shared"
+# classpath), batontm (issue 20: the peers' SparkComputationGraph program with BatonTrainingMaster as its training
+# master, bench/peers/batontm, on Baton's classpath), paramavg (ParameterAveragingTrainingMaster), shared
+# (SharedTrainingMaster).
+# Usage (repo root): bench/peers/run.sh [systems]   e.g. bench/peers/run.sh "reference baton batontm paramavg shared"
 # Env: OUT=bench/peers/out TRAIN=1024 VAL=256 BATCH=64 EPOCHS=3 LR=0.1 SEED=7. Output: bench/peers/out/ (not committed).
 #   CLUSTER=local (default): every system on local[2] in its own JVM.
 #   CLUSTER=standalone: each Spark system on its own standalone Master + 2 one-core Workers on 127.0.0.1, started
@@ -25,18 +27,27 @@ cd "$ROOT"
 # Two separate classpaths: Baton's (Aeron 1.51) and the peers' (dl4j-spark-parameterserver M2 -> Aeron 1.32).
 if [ "$CLUSTER" = standalone ]; then # the workers' executor class path is the distribution's lib/
   flock /tmp/baton-mvn.lock mvn -B -q -o -pl deploy -am package -DskipTests
-else
-  flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator -am compile
 fi
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator dependency:build-classpath -Dmdep.outputFile="$OUT/baton.cp" >/dev/null
+# -am test-compile in the same invocation: Baton's own modules (and the test-jars coordinator's test scope lists)
+# resolve from the reactor's target/ folders, so this works without any baton-* artifact installed in ~/.m2 (each
+# module writes the file; coordinator's, the last, stays). Test classes are filtered out of BATON_CP below.
+flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$OUT/baton.cp" > "$OUT/mvn-baton.log" || { cat "$OUT/mvn-baton.log"; exit 1; }
 flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml package -DskipTests
 flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml dependency:build-classpath \
-  -Dmdep.outputFile="$OUT/peers.cp" >/dev/null
+  -Dmdep.outputFile="$OUT/peers.cp" > "$OUT/mvn-peers.log" || { cat "$OUT/mvn-peers.log"; exit 1; }
 # Baton's own modules come from this tree's target/classes only: the baton-* SNAPSHOT jars in ~/.m2 that
 # build-classpath lists are whatever was last installed (by anyone), and their baton-reference.conf would be merged in.
 BATON_CP="coordinator/target/classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/baton.cp" |
-  grep -v '/io/baton/baton-' | paste -sd: -)"
+  grep -v '/io/baton/baton-' | grep -v '/target/test-classes$' | paste -sd: -)"
 PEERS_CP="bench/peers/target/baton-bench-peers-0.1.0-SNAPSHOT.jar:$(cat "$OUT/peers.cp")"
+# batontm: BatonTmBench plus the harness's shared PeerCommon, compiled against Baton's classpath (no parameterserver).
+if [[ " $SYSTEMS " == *" batontm "* ]]; then
+  rm -rf "$OUT/batontm-classes"
+  flock /tmp/baton-mvn.lock javac --release 17 -nowarn -d "$OUT/batontm-classes" -cp "$BATON_CP" \
+    bench/peers/src/main/java/io/baton/bench/peers/PeerCommon.java \
+    bench/peers/batontm/src/main/java/io/baton/bench/peers/BatonTmBench.java
+fi
 FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 ND4J="-Dorg.bytedeco.javacpp.platform.extension=-onednn-avx512 -Dorg.eclipse.deeplearning4j.helpers.disable=false"
 ND4J="$ND4J -Dorg.bytedeco.javacpp.cachedir=$HOME/.cache/baton/javacpp"
@@ -168,6 +179,24 @@ for e in range(epochs):
             max(abs(x - y) for x, y in zip(f, a)), json.dumps(summary, sort_keys=True))
     print(line)
 PY
+      ;;
+    batontm)
+      rm -rf "$OUT/batontm-run"
+      master='local[2]'
+      if [ "$CLUSTER" = standalone ]; then
+        cluster start batontm "$ROOT/deploy/target/baton" 7177
+        master=spark://127.0.0.1:7177
+      fi
+      # shellcheck disable=SC2086
+      timeout 900 java $FLAGS $ND4J -Xmx4g -Dspark.executor.memory="$EXECUTOR_MEMORY" \
+        -cp "$OUT/batontm-classes:$BATON_CP" io.baton.bench.peers.BatonTmBench batontm "$OUT" "$master" "$TRAIN" \
+        "$VAL" "$BATCH" "$EPOCHS" "$LR" "$SEED" "$OUT/baton.init.bin" > "$OUT/batontm.log" 2>&1 ||
+        echo "batontm exited with $?" | tee -a "$OUT/batontm.log"
+      grep -E '^(INIT|EPOCH|DL4J-EVALUATE)' "$OUT/batontm.log" || tail -30 "$OUT/batontm.log"
+      if [ "$CLUSTER" = standalone ]; then
+        cp -r "$OUT/cluster-batontm/work" "$OUT/batontm.executors" 2>/dev/null || true
+        cluster stop
+      fi
       ;;
     *) echo "unknown system $system" >&2; exit 2 ;;
   esac

@@ -55,6 +55,7 @@ import java.util.Objects;
  * SparkComputationGraph net = new SparkComputationGraph(sc, graph, tm);
  * net.fit(trainData);                                        // JavaRDD<DataSet>
  * Evaluation eval = net.evaluate(testData);
+ * sc.stop();   // needed for the JVM to exit: Spark's barrier timer thread is not a daemon
  * }</pre>
  *
  * <p>Each {@code fit} call is one Baton run of {@link Builder#epochs} epochs (its learning-rate schedule spans that

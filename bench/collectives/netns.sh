@@ -56,11 +56,11 @@ netns_down() {
 # is not the limit at timer granularity), netem before it for the delay.
 shape() { # namespace device rate delay
   local ns=$1 dev=$2 rate=$3 delay=$4
-  if [ -n "$delay" ] && [ -n "$rate" ]; then
-    ip netns exec "$ns" tc qdisc add dev "$dev" root handle 1: netem delay "$delay" limit 100000
-    ip netns exec "$ns" tc qdisc add dev "$dev" parent 1:1 handle 10: tbf rate "$rate" burst 4mb latency 50ms
-  elif [ -n "$delay" ]; then
-    ip netns exec "$ns" tc qdisc add dev "$dev" root netem delay "$delay" limit 100000
+  if [ -n "$delay" ]; then
+    ip netns exec "$ns" tc qdisc add dev "$dev" root handle 1: netem delay "$delay" limit 100000 || {
+      echo "netns.sh: tc netem failed; DELAY needs the netem qdisc (kernel CONFIG_NET_SCH_NETEM, absent on some VMs)" >&2; return 1; }
+    [ -z "$rate" ] || ip netns exec "$ns" tc qdisc add dev "$dev" parent 1:1 handle 10: tbf rate "$rate" burst 4mb \
+      latency 50ms
   elif [ -n "$rate" ]; then
     ip netns exec "$ns" tc qdisc add dev "$dev" root tbf rate "$rate" burst 4mb latency 50ms
   fi
@@ -170,7 +170,7 @@ labels=()
 for config in $CONFIGS; do
   IFS=: read -r world rate delay <<< "$config"
   rate="${rate:-}"; delay="${delay:-}"
-  label="$world-${rate:-nolimit}${delay:+-$delay}"
+  label="$world-${rate:-nolimit}${delay:+-$delay}${BENCH_MTU:+-mtu$BENCH_MTU}"
   labels+=("$label")
   echo "== $world ranks in $world namespaces, link ${rate:-unlimited}${delay:+, +$delay each way per hop}," \
     "veth MTU $LINK_MTU ($(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -188,7 +188,7 @@ echo "== Summary: median ms per size; Aeron UDP / MPI-TCP of the same run; busbw
 for config in $CONFIGS; do
   IFS=: read -r world rate delay <<< "$config"
   rate="${rate:-}"; delay="${delay:-}"
-  label="$world-${rate:-nolimit}${delay:+-$delay}"
+  label="$world-${rate:-nolimit}${delay:+-$delay}${BENCH_MTU:+-mtu$BENCH_MTU}"
   # tc's rate units to Gbit/s (for the fraction); empty when there is no limit.
   gbit="$(awk -v r="$rate" 'BEGIN { if (r == "") exit; n = r + 0; u = tolower(substr(r, length(n "") + 1));
     f = u == "gbit" ? 1 : u == "mbit" ? 1e-3 : u == "kbit" ? 1e-6 : u == "bit" ? 1e-9 : -1; print n * f }')"

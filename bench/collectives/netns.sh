@@ -15,7 +15,8 @@
 #   BENCH_MTU collective.mtu of the Baton ranks (default: Baton's 65504, so datagrams are IP-fragmented on the link).
 #   PREFIX    namespace name prefix (default btnb); namespaces PREFIX-sw, PREFIX-r0.. left by an earlier run are
 #             deleted at start. SUBNET (default 10.77.0) is the private /24.
-#   MPI=0 skips MPI; BENCH_JAVA_OPTS are added to the rank JVMs.
+#   MPI=0 skips MPI; MPI_ARGS are added to mpirun; BENCH_JAVA_OPTS are added to the rank JVMs. LABEL is appended to
+#   the output files' names (to keep runs with other settings apart).
 # Writes bench/collectives/out/netns-*.txt (not committed). Namespaces, veths, bridge and every process in them are
 # removed on exit, also when a rank dies (the other ranks are then killed and the script fails).
 set -euo pipefail
@@ -52,17 +53,29 @@ netns_down() {
   done
 }
 
-# Shapes the egress of one end of a host link: tbf for the rate (burst of a few ms at that rate, so the token bucket
-# is not the limit at timer granularity), netem before it for the delay.
+# tc's rate units to Gbit/s; empty when there is no limit.
+rate_gbit() {
+  awk -v r="$1" 'BEGIN { if (r == "") exit; n = r + 0; u = tolower(substr(r, length(n "") + 1));
+    f = u == "gbit" ? 1 : u == "mbit" ? 1e-3 : u == "kbit" ? 1e-6 : u == "bit" ? 1e-9 : -1;
+    if (f < 0) { print "netns.sh: RATE " r ": use bit, kbit, mbit or gbit" > "/dev/stderr"; exit 1 } print n * f }'
+}
+
+# Shapes the egress of one end of a host link: tbf for the rate, netem before it for the delay. The token bucket
+# holds 200 us of the rate (at least 64 KB, one GSO segment): a bigger bucket lets a whole small message through at
+# memory speed (a first try with 4 MB let 1 MB all-reduces "exceed" a 10 Gbit/s link), a smaller one costs timer
+# wake-ups.
 shape() { # namespace device rate delay
-  local ns=$1 dev=$2 rate=$3 delay=$4
+  local ns=$1 dev=$2 rate=$3 delay=$4 burst
+  [ -z "$rate" ] || burst="$(awk -v g="$(rate_gbit "$rate")" 'BEGIN { b = g * 1e9 * 200e-6 / 8;
+    printf "%d", b < 65536 ? 65536 : b }')"
   if [ -n "$delay" ]; then
     ip netns exec "$ns" tc qdisc add dev "$dev" root handle 1: netem delay "$delay" limit 100000 || {
-      echo "netns.sh: tc netem failed; DELAY needs the netem qdisc (kernel CONFIG_NET_SCH_NETEM, absent on some VMs)" >&2; return 1; }
-    [ -z "$rate" ] || ip netns exec "$ns" tc qdisc add dev "$dev" parent 1:1 handle 10: tbf rate "$rate" burst 4mb \
-      latency 50ms
+      echo "netns.sh: tc netem failed; DELAY needs the netem qdisc (kernel CONFIG_NET_SCH_NETEM, absent on some VMs)" >&2
+      return 1; }
+    [ -z "$rate" ] || ip netns exec "$ns" tc qdisc add dev "$dev" parent 1:1 handle 10: tbf rate "$rate" \
+      burst "$burst" latency 50ms
   elif [ -n "$rate" ]; then
-    ip netns exec "$ns" tc qdisc add dev "$dev" root tbf rate "$rate" burst 4mb latency 50ms
+    ip netns exec "$ns" tc qdisc add dev "$dev" root tbf rate "$rate" burst "$burst" latency 50ms
   fi
 }
 
@@ -143,8 +156,11 @@ run_aeron() { # world label
       "$r" "$ports" UDP - "$SIZES" > "$OUT/netns-aeron-$label.rank$r.txt" 2>&1 &
     rank_pids+=($!)
   done
-  for ((r = 0; r < world; r++)); do
-    if ! wait -n "${rank_pids[@]}"; then failed=1; break; fi
+  local running=("${rank_pids[@]}") finished
+  while [ "${#running[@]}" -gt 0 ]; do
+    if ! wait -n -p finished "${running[@]}"; then failed=1; break; fi
+    for p in "${!running[@]}"; do [ "${running[$p]}" = "$finished" ] && unset "running[$p]"; done
+    running=("${running[@]}")
   done
   if [ "$failed" = 1 ]; then
     echo "netns.sh: a rank failed ($label); killing the others. Logs: $OUT/netns-aeron-$label.rank*.txt" >&2
@@ -161,7 +177,7 @@ run_mpi() { # world label
   # mpirun in the switch namespace; one rank per emulated host; TCP only (no shared memory between "hosts").
   ip netns exec "$SWITCH" timeout 900 mpirun --allow-run-as-root -np "$world" --host "$hosts" \
     --mca plm_rsh_agent "$OUT/netns-rsh" --mca btl tcp,self --mca btl_tcp_if_include "$SUBNET.0/24" \
-    --mca oob_tcp_if_include "$SUBNET.0/24" --bind-to none \
+    --mca oob_tcp_if_include "$SUBNET.0/24" --bind-to none ${MPI_ARGS:-} \
     "$OUT/mpi_allreduce" "$SIZES" > "$OUT/netns-mpi-$label.txt" 2>&1 ||
     { echo "netns.sh: mpirun failed ($label):" >&2; tail -n 20 "$OUT/netns-mpi-$label.txt" >&2; return 1; }
 }
@@ -170,7 +186,7 @@ labels=()
 for config in $CONFIGS; do
   IFS=: read -r world rate delay <<< "$config"
   rate="${rate:-}"; delay="${delay:-}"
-  label="$world-${rate:-nolimit}${delay:+-$delay}${BENCH_MTU:+-mtu$BENCH_MTU}"
+  label="$world-${rate:-nolimit}${delay:+-$delay}${BENCH_MTU:+-mtu$BENCH_MTU}${LABEL:+-$LABEL}"
   labels+=("$label")
   echo "== $world ranks in $world namespaces, link ${rate:-unlimited}${delay:+, +$delay each way per hop}," \
     "veth MTU $LINK_MTU ($(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -188,10 +204,8 @@ echo "== Summary: median ms per size; Aeron UDP / MPI-TCP of the same run; busbw
 for config in $CONFIGS; do
   IFS=: read -r world rate delay <<< "$config"
   rate="${rate:-}"; delay="${delay:-}"
-  label="$world-${rate:-nolimit}${delay:+-$delay}${BENCH_MTU:+-mtu$BENCH_MTU}"
-  # tc's rate units to Gbit/s (for the fraction); empty when there is no limit.
-  gbit="$(awk -v r="$rate" 'BEGIN { if (r == "") exit; n = r + 0; u = tolower(substr(r, length(n "") + 1));
-    f = u == "gbit" ? 1 : u == "mbit" ? 1e-3 : u == "kbit" ? 1e-6 : u == "bit" ? 1e-9 : -1; print n * f }')"
+  label="$world-${rate:-nolimit}${delay:+-$delay}${BENCH_MTU:+-mtu$BENCH_MTU}${LABEL:+-$LABEL}"
+  gbit="$(rate_gbit "$rate")"
   mpi_file="$OUT/netns-mpi-$label.txt"
   [ -f "$mpi_file" ] || mpi_file=/dev/null
   awk -v label="$label" -v gbit="$gbit" 'NR == FNR { if ($1 == "allReduce") { mpi[$2] = $5; mpibus[$2] = $8 } next }

@@ -207,8 +207,9 @@ for config in $CONFIGS; do
   label="$world-${rate:-nolimit}${delay:+-$delay}${BENCH_MTU:+-mtu$BENCH_MTU}${LABEL:+-$LABEL}"
   gbit="$(rate_gbit "$rate")"
   mpi_file="$OUT/netns-mpi-$label.txt"
-  [ -f "$mpi_file" ] || mpi_file=/dev/null
-  awk -v label="$label" -v gbit="$gbit" 'NR == FNR { if ($1 == "allReduce") { mpi[$2] = $5; mpibus[$2] = $8 } next }
+  [ "$MPI" = 1 ] && [ -f "$mpi_file" ] || mpi_file=/dev/null
+  awk -v label="$label" -v gbit="$gbit" -v mpifile="$mpi_file" \
+    'FILENAME == mpifile { if ($1 == "allReduce") { mpi[$2] = $5; mpibus[$2] = $8 } next }
     $1 == "allReduce" {
       line = sprintf("%-16s %10d bytes  Aeron %9.1f ms", label, $2, $5 / 1000)
       if ($2 in mpi) line = line sprintf("  MPI-TCP %9.1f ms  ratio %.2f", mpi[$2] / 1000, $5 / mpi[$2])

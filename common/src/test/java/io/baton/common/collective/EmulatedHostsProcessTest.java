@@ -142,6 +142,21 @@ class EmulatedHostsProcessTest
     }
 
     @Test
+    void aRankKilledOnItsHostMakesTheOtherFailWithinTheDeadlineNamingIt() throws Exception
+    {
+        final int[] ports = {40_127, 40_127};
+        final Worker rank0 = start("await-go", 0, ports);
+        final Worker rank1 = start("idle", 1, ports);
+        rank0.awaitLine("CONNECTED", 60_000);
+        rank1.awaitLine("CONNECTED", 60_000);
+        // `ip netns exec` execs the JVM, so this is the rank itself, killed without a goodbye.
+        rank1.process.destroyForcibly();
+        assertTrue(rank1.process.waitFor(10, TimeUnit.SECONDS));
+        rank0.go();
+        assertFailsInTime(rank0.finish(60_000), 1);
+    }
+
+    @Test
     void aRateLimitSoLowThatTheDeadlinePassesFailsBothNamingTheOperation() throws Exception
     {
         final int[] ports = {40_126, 40_126};

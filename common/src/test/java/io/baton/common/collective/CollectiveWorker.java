@@ -1,6 +1,9 @@
 package io.baton.common.collective;
 
+import java.io.BufferedReader;
 import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -12,9 +15,10 @@ import java.util.concurrent.TimeUnit;
  * {@code reduce} all-reduces (SUM) each size and prints {@code RESULT size digest error|ok};
  * {@code idle} connects, prints {@code CONNECTED} and waits to be killed;
  * {@code survive} connects, prints {@code CONNECTED}, sleeps 1 s, then attempts an all-reduce and prints
- * {@code FAILED elapsedMs message} or {@code UNEXPECTED}. Every mode prints {@code CLEAN} or {@code LEAK ...}
+ * {@code FAILED elapsedMs message} or {@code UNEXPECTED}; {@code await-go} is {@code survive} but waits for a line on
+ * stdin instead of sleeping (the test breaks something first). Every mode prints {@code CLEAN} or {@code LEAK ...}
  * after close. UDP through an embedded driver, or with {@code -Dworker.sharedDriverDir=DIR} the host-shared driver in
- * DIR (transport AUTO).
+ * DIR (transport AUTO). {@code -Dworker.hosts=A,B,...} gives each rank's address (default 127.0.0.1 for all).
  */
 public final class CollectiveWorker
 {
@@ -50,7 +54,7 @@ public final class CollectiveWorker
         final Set<Thread> before = CollectiveTestSupport.liveThreads();
         String directory;
         try (AeronCommunicator comm = new AeronCommunicator(
-            settings, rank, CollectiveTestSupport.localEndpoints(settings, ports), jobId, generation,
+            settings, rank, endpoints(settings, ports), jobId, generation,
             CollectiveTestSupport.TEST_KEY))
         {
             directory = comm.aeronDirectory();
@@ -71,7 +75,15 @@ public final class CollectiveWorker
                     Thread.sleep(TimeUnit.MINUTES.toMillis(2));
                     break;
                 case "survive":
-                    Thread.sleep(1000);
+                case "await-go":
+                    if ("survive".equals(mode))
+                    {
+                        Thread.sleep(1000);
+                    }
+                    else
+                    {
+                        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+                    }
                     final long startNs = System.nanoTime();
                     try
                     {
@@ -94,5 +106,22 @@ public final class CollectiveWorker
         System.out.println(leaked.isEmpty() && !dirLeft ? "CLEAN" :
             "LEAK threads=" + leaked + " directoryLeft=" + dirLeft);
         System.out.flush();
+    }
+
+    /** Loopback endpoints, or with {@code -Dworker.hosts} each rank at its own address (emulated hosts). */
+    private static List<PeerEndpoint> endpoints(final CollectiveSettings settings, final int[] ports)
+    {
+        final String hosts = System.getProperty("worker.hosts");
+        if (hosts == null)
+        {
+            return CollectiveTestSupport.localEndpoints(settings, ports);
+        }
+        final String[] addresses = hosts.split(",");
+        final List<PeerEndpoint> endpoints = new ArrayList<>();
+        for (int r = 0; r < ports.length; r++)
+        {
+            endpoints.add(PeerEndpoint.local(settings, addresses[r], ports[r]));
+        }
+        return endpoints;
     }
 }

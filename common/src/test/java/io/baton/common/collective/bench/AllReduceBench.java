@@ -19,6 +19,9 @@ import io.baton.common.collective.StageKey;
  * Every timed iteration is preceded by a barrier, so rank 0's time covers the slowest rank.
  * {@code -Dbench.compression=NONE|FP16|BF16} sets {@code collective.compression} (the ring's wire format); algbw and
  * busbw are always of the float data (so a compressed ring shows what it achieves for the caller's bytes).
+ * {@code -Dbench.hosts=10.77.0.1,10.77.0.2} gives each rank's address (one per port, same order; default 127.0.0.1 for
+ * every rank), for ranks in separate network namespaces ({@code bench/collectives/netns.sh});
+ * {@code -Dbench.mtu=BYTES} sets {@code collective.mtu} (to fit a link's MTU instead of IP-fragmenting 64 KB datagrams).
  */
 public final class AllReduceBench
 {
@@ -43,16 +46,18 @@ public final class AllReduceBench
             .idleMaxSpins(Long.getLong("bench.idleMaxSpins", CollectiveSettings.DEFAULT_IDLE_MAX_SPINS))
             .idleMaxYields(Long.getLong("bench.idleMaxYields", CollectiveSettings.DEFAULT_IDLE_MAX_YIELDS))
             .idleMaxParkNs(Long.getLong("bench.idleMaxParkNs", CollectiveSettings.DEFAULT_IDLE_MAX_PARK_NS))
-            .compression(CollectiveSettings.Compression.valueOf(System.getProperty("bench.compression", "NONE")));
+            .compression(CollectiveSettings.Compression.valueOf(System.getProperty("bench.compression", "NONE")))
+            .mtuLength(Integer.getInteger("bench.mtu", CollectiveSettings.DEFAULT_MTU_LENGTH));
         if (!"-".equals(driverDir))
         {
             builder.driverMode(CollectiveSettings.DriverMode.EXTERNAL).externalDriverDirectory(driverDir);
         }
         final CollectiveSettings settings = builder.build();
+        final String[] hosts = hosts(ports.length);
         final List<PeerEndpoint> peers = new ArrayList<>();
-        for (final int port : ports)
+        for (int r = 0; r < ports.length; r++)
         {
-            peers.add(PeerEndpoint.local(settings, "127.0.0.1", port));
+            peers.add(PeerEndpoint.local(settings, hosts[r], ports[r]));
         }
         final int worldSize = ports.length;
         try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, "bench", 1,
@@ -111,6 +116,25 @@ public final class AllReduceBench
             }
             report(rank, worldSize, "allReduce(float[256]) back-to-back", 1024, 256, timesNs);
         }
+    }
+
+    /** Each rank's address from {@code bench.hosts}, or 127.0.0.1 for all (every rank on this host's loopback). */
+    private static String[] hosts(final int worldSize)
+    {
+        final String list = System.getProperty("bench.hosts");
+        if (list == null || list.isBlank())
+        {
+            final String[] loopback = new String[worldSize];
+            Arrays.fill(loopback, "127.0.0.1");
+            return loopback;
+        }
+        final String[] hosts = list.split(",");
+        if (hosts.length != worldSize)
+        {
+            throw new IllegalArgumentException("bench.hosts=" + list + " names " + hosts.length + " hosts for " +
+                worldSize + " ports");
+        }
+        return hosts;
     }
 
     /**

@@ -126,8 +126,8 @@ public final class ImageDecoder
             if (system == null)
             {
                 LOG.warn("data.jpeg-decoder = turbo: the host's libjpeg-turbo 2 did not load through the TurboJPEG "
-                    + "binding (data.turbojpeg-jar = {}): {}; {} (install Debian/Ubuntu's libturbojpeg-java for about "
-                    + "twice the JDK reader's speed: docs/BENCHMARKS.md)", jar, systemFailure,
+                    + "binding (data.turbojpeg-jar = {}): {}; {} (install Debian/Ubuntu's libturbojpeg-java for 1.3-2x "
+                    + "the JDK reader's decoding speed: docs/BENCHMARKS.md)", jar, systemFailure,
                     leptonicaFailure == null ? "decoding with " + LEPTONICA : "trying the JDK reader");
             }
             if (leptonicaFailure == null)

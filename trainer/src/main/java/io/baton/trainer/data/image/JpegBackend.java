@@ -21,8 +21,8 @@ public enum JpegBackend
     /**
      * The backend Baton uses unless told otherwise: libjpeg-turbo, as issue 21 asks. It gives the JDK reader's pixels
      * (the files it would not are handed to the JDK reader), so the choice never changes a trajectory. Measured on
-     * the CI machine kind: the host's libjpeg-turbo 2 decodes ImageNet-sized JPEGs about twice as fast as the JDK
-     * reader, Leptonica's 1.5.3 as fast, not faster (docs/BENCHMARKS.md, "Image pipeline").
+     * the CI machine kind: the host's libjpeg-turbo 2 decodes ImageNet-sized JPEGs at 1.3-2x the JDK reader's
+     * rate, Leptonica's 1.5.3 as fast, not faster (docs/BENCHMARKS.md, "Image pipeline").
      */
     public static final JpegBackend DEFAULT = TURBO;
 

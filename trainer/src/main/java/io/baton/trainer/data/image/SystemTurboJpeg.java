@@ -17,9 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * JPEG decoding through the host's libjpeg-turbo (2.x, SIMD up to AVX2) and its own Java binding, TurboJPEG: Debian's
  * and Ubuntu's package {@code libturbojpeg-java} ({@code /usr/share/java/turbojpeg.jar}, package
- * {@code org.libjpegturbo.turbojpeg}) with {@code libturbojpeg0} ({@code libturbojpeg.so.0}). Measured about twice the
+ * {@code org.libjpegturbo.turbojpeg}) with {@code libturbojpeg0} ({@code libturbojpeg.so.0}). Measured 1.3-2x the
  * JDK reader's speed where Leptonica's bundled libjpeg-turbo 1.5.3 ({@link TurboJpeg}) is not faster than it
- * (docs/BENCHMARKS.md, "System libjpeg-turbo 2 (TurboJPEG)").
+ * (docs/BENCHMARKS.md, "System libjpeg-turbo 2 through TurboJPEG").
  *
  * <p>The binding is not published to Maven Central, so it cannot be a Maven dependency: the jar is loaded at run time
  * (path {@code data.turbojpeg-jar}) by its own class loader, and the few methods Baton calls are bound once as

@@ -145,6 +145,8 @@ public final class TrainerKeys implements ConfigModule
         ConfigKey.of("data.jpeg-decoder", ConfigType.oneOf("turbo", "imageio", "twelvemonkeys"));
     public static final ConfigKey<Boolean> DATA_JPEG_DCT_SCALING =
         ConfigKey.of("data.jpeg-dct-scaling", ConfigType.BOOLEAN).trajectory();
+    public static final ConfigKey<String> DATA_TURBOJPEG_JAR = ConfigKey.of("data.turbojpeg-jar", ConfigType.STRING)
+        .check(v -> !v.isBlank(), "a path to turbojpeg.jar");
 
     public static final ConfigKey<Integer> HEALTH_EVERY = ConfigKey.of("health.every", ConfigType.INT)
         .check(v -> v >= 0, ">= 0 (0 = off)");
@@ -209,6 +211,7 @@ public final class TrainerKeys implements ConfigModule
         DATA_CACHE_SIZE,
         DATA_JPEG_DECODER,
         DATA_JPEG_DCT_SCALING,
+        DATA_TURBOJPEG_JAR,
         HEALTH_EVERY,
         HEALTH_MAX_ACTIVATION,
         HEALTH_MAX_DEAD_FRACTION,

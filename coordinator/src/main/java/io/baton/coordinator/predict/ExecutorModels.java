@@ -75,7 +75,7 @@ final class ExecutorModels
         }
         final JpegBackend backend = JpegBackend.valueOf(
             config.get(TrainerKeys.DATA_JPEG_DECODER).toUpperCase(Locale.ROOT).replace('-', '_'));
-        final Loaded loaded = new Loaded(graph, new ImageDecoder(backend),
+        final Loaded loaded = new Loaded(graph, new ImageDecoder(backend, false, config.get(TrainerKeys.DATA_TURBOJPEG_JAR)),
             new ValTransform(config.get(TrainerKeys.DATA_IMAGE_SIZE), DataSources.transformSpec(config)));
         LOADED.put(model.id(), loaded);
         return loaded;

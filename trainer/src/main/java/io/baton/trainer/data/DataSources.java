@@ -65,7 +65,8 @@ public final class DataSources
         }
         final JpegBackend backend = JpegBackend.valueOf(
             config.get(TrainerKeys.DATA_JPEG_DECODER).toUpperCase(Locale.ROOT).replace('-', '_'));
-        return new ShardBatchSource(dataset, new ImageDecoder(backend, config.get(TrainerKeys.DATA_JPEG_DCT_SCALING)),
+        return new ShardBatchSource(dataset, new ImageDecoder(backend, config.get(TrainerKeys.DATA_JPEG_DCT_SCALING),
+            config.get(TrainerKeys.DATA_TURBOJPEG_JAR)),
             imageSize, seed, transformSpec(config),
             config.get(TrainerKeys.DATA_LOADER_THREADS), config.get(TrainerKeys.DATA_PREFETCH_BATCHES));
     }

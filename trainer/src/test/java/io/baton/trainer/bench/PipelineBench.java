@@ -22,8 +22,9 @@ import java.util.Map;
  * Benchmark (not a test): decode, and decode + train augmentation (RandomResizedCrop, flip, normalise) to 224 and to
  * 128, of ImageNet-like JPEGs (400x350, quality 97, {@link PhotoLike}: gradients, texture and noise, ~116 kB; or the JPEGs
  * of a folder) on one
- * thread, i.e. images/s per core, for the JDK reader, libjpeg-turbo, and libjpeg-turbo with DCT-domain scaling
- * ({@code data.jpeg-dct-scaling}), alternating decoders round by round in the same JVM. Run by
+ * thread, i.e. images/s per core, for the JDK reader, Leptonica's libjpeg-turbo 1.5.3, the host's libjpeg-turbo 2
+ * (TurboJPEG, data.jpeg-decoder = turbo's first choice), and that with DCT-domain scaling ({@code data.jpeg-dct-scaling}),
+ * alternating decoders round by round in the same JVM. Run by
  * {@code bench/pipeline/run.sh}. Args: [images seconds-per-measurement rounds [folder of JPEGs]] (default 64 2 3).
  */
 public final class PipelineBench
@@ -68,13 +69,18 @@ public final class PipelineBench
             System.out.printf("images: %d JPEGs 400x350 q%d, mean %.1f kB%n", count, QUALITY, bytes / 1e3 / count);
         }
         final ImageDecoder jdk = new ImageDecoder(JpegBackend.IMAGEIO);
-        final ImageDecoder turbo = new ImageDecoder(JpegBackend.TURBO);
-        final ImageDecoder turboDct = new ImageDecoder(JpegBackend.TURBO, true);
-        System.out.printf("turbo vs JDK pixels: %s%n", difference(images, turbo, jdk));
+        // Leptonica's bundled libjpeg-turbo 1.5.3: TURBO without the TurboJPEG binding
+        final ImageDecoder leptonica = new ImageDecoder(JpegBackend.TURBO, false, "/nonexistent/turbojpeg.jar");
+        final ImageDecoder system = new ImageDecoder(JpegBackend.TURBO);
+        final ImageDecoder systemDct = new ImageDecoder(JpegBackend.TURBO, true);
+        System.out.printf("system decoder: %s%n", system.turboLibrary());
+        System.out.printf("turbo-system vs JDK pixels: %s%n", difference(images, system, jdk));
+        System.out.printf("turbo-leptonica vs JDK pixels: %s%n", difference(images, leptonica, jdk));
         final Map<String, ImageDecoder> decoders = new LinkedHashMap<>();
         decoders.put("imageio", jdk);
-        decoders.put("turbo", turbo);
-        decoders.put("turbo+dct-scaling", turboDct);
+        decoders.put("turbo-leptonica-1.5.3", leptonica);
+        decoders.put("turbo-system-2", system);
+        decoders.put("turbo-system-2+dct-scaling", systemDct);
         final TrainTransform at224 = new TrainTransform(224, 42);
         final TrainTransform at128 = new TrainTransform(128, 42);
         final float[] out224 = new float[at224.sampleLength()];

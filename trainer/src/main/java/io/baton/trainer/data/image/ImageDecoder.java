@@ -21,6 +21,8 @@ import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -44,10 +46,14 @@ public final class ImageDecoder
     private static boolean pluginsScanned;
     private static final Logger LOG = LoggerFactory.getLogger(ImageDecoder.class);
     private static final AtomicBoolean FALLBACK_WARNED = new AtomicBoolean();
+    private static final Set<String> LOGGED_JARS = ConcurrentHashMap.newKeySet();
+    private static final String LEPTONICA = "libjpeg-turbo 1.5.3 (bundled with org.bytedeco:leptonica)";
 
     private final JpegBackend backend;
     private final boolean dctScaling;
     private final ImageReaderSpi jpegSpi;
+    /** The host's libjpeg-turbo 2 when TURBO decodes through it, else null (Leptonica's 1.5.3, or not TURBO). */
+    private final SystemTurboJpeg system;
 
     /** A decoder of {@code requested}, or of the JDK reader when {@code requested} is TURBO and its natives do not load. */
     public ImageDecoder(final JpegBackend requested)
@@ -62,12 +68,26 @@ public final class ImageDecoder
      */
     public ImageDecoder(final JpegBackend requested, final boolean dctScaling)
     {
-        this.backend = effective(requested);
+        this(requested, dctScaling, SystemTurboJpeg.DEBIAN_JAR);
+    }
+
+    /**
+     * A decoder as {@link #ImageDecoder(JpegBackend, boolean)} whose TURBO backend tries the host's libjpeg-turbo 2
+     * through the TurboJPEG binding at {@code turbojpegJar} ({@code data.turbojpeg-jar}) first, then Leptonica's bundled
+     * libjpeg-turbo 1.5.3, then the JDK reader: one INFO line names what decodes, one WARN line why a faster one did not
+     * load (once per JVM and jar path).
+     */
+    public ImageDecoder(final JpegBackend requested, final boolean dctScaling, final String turbojpegJar)
+    {
+        final Object system = requested == JpegBackend.TURBO ? SystemTurboJpeg.load(turbojpegJar) : null;
+        this.system = system instanceof SystemTurboJpeg loaded ? loaded : null;
+        this.backend = effective(requested, this.system, system instanceof String reason ? reason : null,
+            turbojpegJar);
         if (dctScaling && backend != JpegBackend.TURBO)
         {
             throw new IllegalStateException("data.jpeg-dct-scaling = true needs data.jpeg-decoder = turbo with its "
                 + "natives loaded; the decoder is " + requested + (requested == JpegBackend.TURBO
-                ? " whose natives did not load (" + TurboJpeg.unavailableReason() + ")" : "")
+                ? " whose natives did not load (" + TurboJpeg.unavailableReason() + "; " + system + ")" : "")
                 + "; allowed: data.jpeg-dct-scaling = false");
         }
         this.dctScaling = dctScaling;
@@ -80,10 +100,43 @@ public final class ImageDecoder
         return backend;
     }
 
-    private static JpegBackend effective(final JpegBackend requested)
+    /**
+     * Which libjpeg-turbo decodes TURBO's files: the host's through TurboJPEG (version and paths), or Leptonica's
+     * bundled 1.5.3; null when the backend is not TURBO.
+     */
+    public String turboLibrary()
     {
-        final String failure = requested == JpegBackend.TURBO ? TurboJpeg.unavailableReason() : null;
-        if (failure == null)
+        if (backend != JpegBackend.TURBO)
+        {
+            return null;
+        }
+        return system != null ? system.description() : LEPTONICA;
+    }
+
+    private static JpegBackend effective(final JpegBackend requested, final SystemTurboJpeg system,
+        final String systemFailure, final String jar)
+    {
+        if (requested != JpegBackend.TURBO)
+        {
+            return requested;
+        }
+        final String leptonicaFailure = system == null ? TurboJpeg.unavailableReason() : null;
+        if (LOGGED_JARS.add(jar))
+        {
+            if (system == null)
+            {
+                LOG.warn("data.jpeg-decoder = turbo: the host's libjpeg-turbo 2 did not load through the TurboJPEG "
+                    + "binding (data.turbojpeg-jar = {}): {}; {} (install Debian/Ubuntu's libturbojpeg-java for 1.3-2x "
+                    + "the JDK reader's decoding speed: docs/BENCHMARKS.md)", jar, systemFailure,
+                    leptonicaFailure == null ? "decoding with " + LEPTONICA : "trying the JDK reader");
+            }
+            if (leptonicaFailure == null)
+            {
+                LOG.info("data.jpeg-decoder = turbo: JPEGs are decoded by {}", system != null ? system.description()
+                    : LEPTONICA);
+            }
+        }
+        if (leptonicaFailure == null)
         {
             return requested;
         }
@@ -91,7 +144,7 @@ public final class ImageDecoder
         {
             LOG.warn("data.jpeg-decoder = turbo: the libjpeg-turbo natives (org.bytedeco:leptonica) did not load ({}); "
                 + "JPEGs are decoded by the JDK reader (the same pixels, about half the speed: docs/BENCHMARKS.md, "
-                + "\"Image pipeline\")", failure);
+                + "\"Image pipeline\")", leptonicaFailure);
         }
         return JpegBackend.IMAGEIO;
     }
@@ -117,7 +170,12 @@ public final class ImageDecoder
         {
             throw new IllegalArgumentException("not a JPEG libjpeg-turbo decodes here (backend " + backend + ")");
         }
-        return TurboJpeg.decode(encoded, reduction, false);
+        return turboDecode(encoded, reduction, false);
+    }
+
+    private RgbImage turboDecode(final byte[] encoded, final int reduction, final boolean strict) throws IIOException
+    {
+        return system != null ? system.decode(encoded, reduction, strict) : TurboJpeg.decode(encoded, reduction, strict);
     }
 
     /** The header of a JPEG that TURBO decodes to the JDK reader's pixels, else null. */
@@ -149,7 +207,7 @@ public final class ImageDecoder
         {
             if (turboHeader(encoded) != null)
             {
-                return TurboJpeg.decode(encoded, 1, strict);
+                return turboDecode(encoded, 1, strict);
             }
             return read(jpegSpi.createReaderInstance(), encoded, strict);
         }

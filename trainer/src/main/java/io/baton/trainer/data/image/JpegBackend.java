@@ -12,16 +12,17 @@ public enum JpegBackend
     /** TwelveMonkeys' imageio-jpeg: reads CMYK/YCCK (with ICC profiles) and many broken files itself. */
     TWELVEMONKEYS("com.twelvemonkeys.imageio.plugins.jpeg."),
     /**
-     * libjpeg-turbo (SIMD) through Leptonica's JavaCPP natives ({@link TurboJpeg}); CMYK/YCCK files, and every file
-     * where the natives do not load (another OS or architecture), go to {@link #IMAGEIO}.
+     * libjpeg-turbo (SIMD): the host's 2.x through its TurboJPEG binding ({@link SystemTurboJpeg}, Debian/Ubuntu's
+     * libturbojpeg-java) when it loads, else the 1.5.3 in Leptonica's JavaCPP natives ({@link TurboJpeg}); CMYK/YCCK
+     * files, and every file where neither loads (another OS or architecture), go to {@link #IMAGEIO}.
      */
     TURBO(null);
 
     /**
      * The backend Baton uses unless told otherwise: libjpeg-turbo, as issue 21 asks. It gives the JDK reader's pixels
-     * (the files it would not are handed to the JDK reader), so the choice never changes a trajectory; measured on
-     * the CI machine kind it is as fast as the JDK reader on ImageNet-sized JPEGs, not faster, and only its DCT-domain
-     * scaling gains (docs/BENCHMARKS.md, "Image pipeline").
+     * (the files it would not are handed to the JDK reader), so the choice never changes a trajectory. Measured on
+     * the CI machine kind: the host's libjpeg-turbo 2 decodes ImageNet-sized JPEGs at 1.3-2x the JDK reader's
+     * rate, Leptonica's 1.5.3 as fast, not faster (docs/BENCHMARKS.md, "Image pipeline").
      */
     public static final JpegBackend DEFAULT = TURBO;
 

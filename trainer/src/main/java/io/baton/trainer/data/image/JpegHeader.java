@@ -125,7 +125,8 @@ record JpegHeader(int sofMarker, int precision, int width, int height, int compo
      * True when libjpeg-turbo decodes this file to exactly the JDK reader's pixels, as measured (TurboJpegTest):
      * 8-bit Huffman baseline or progressive, grayscale, or YCbCr with chroma at 4:4:4, 4:2:2 or 4:2:0 and no ICC profile
      * (the JDK reader colour-converts through one) or Adobe segment (its transform flag picks the colour space).
-     * libjpeg-turbo 1.5's 4:4:0 (1x2 luma) upsampling differs from the JDK's libjpeg 6b by up to 2 levels, and
+     * libjpeg-turbo 1.5's 4:4:0 (1x2 luma) upsampling differs from the JDK's libjpeg 6b by up to 2 levels (2.1.5's
+     * does not, but a host without it decodes with 1.5.3, so 4:4:0 stays the JDK's: the same pixels everywhere), and
      * arithmetic coding, 12-bit samples and CMYK/YCCK are the JDK's to decode or refuse.
      */
     boolean decodesAsTheJdkReader()

@@ -9,7 +9,8 @@ import javax.imageio.IIOException;
  * JPEG decoding through libjpeg-turbo (1.5.3, SIMD), linked into the natives of JavaCPP's Leptonica preset
  * ({@code org.bytedeco:leptonica}, the same JavaCPP 1.5.7 as ND4J). Decodes baseline and progressive YCbCr and
  * grayscale JPEGs, optionally scaled by 1/2, 1/4 or 1/8 in the DCT domain (libjpeg's scaled IDCT). Which files
- * come here is {@link JpegHeader#decodesAsTheJdkReader}'s decision (CMYK/YCCK never do).
+ * come here is {@link JpegHeader#decodesAsTheJdkReader}'s decision (CMYK/YCCK never do). The fallback of
+ * {@link SystemTurboJpeg}, the host's libjpeg-turbo 2, whose output it equals, scaled or not (TurboJpegTest).
  *
  * <p>Thread-safe: every call has its own libjpeg decompressor.
  */

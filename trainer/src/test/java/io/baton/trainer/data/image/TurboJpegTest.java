@@ -11,6 +11,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,18 +21,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TurboJpegTest
 {
+    /** The default: the host's libjpeg-turbo 2 through TurboJPEG (Debian's libturbojpeg-java, installed by .ci/run). */
     private static final ImageDecoder TURBO = new ImageDecoder(JpegBackend.TURBO);
+    /** TURBO with no TurboJPEG binding: Leptonica's bundled libjpeg-turbo 1.5.3. */
+    private static final ImageDecoder LEPTONICA = new ImageDecoder(JpegBackend.TURBO, false, "/nonexistent/turbojpeg.jar");
     private static final ImageDecoder JDK = new ImageDecoder(JpegBackend.IMAGEIO);
+    private static final List<ImageDecoder> TURBOS = List.of(TURBO, LEPTONICA);
 
     @Test
     void shouldLoadTheLibjpegTurboNativesOnThisPlatform()
     {
         assertEquals(null, TurboJpeg.unavailableReason());
         assertEquals(JpegBackend.TURBO, TURBO.backend());
+        assertEquals(JpegBackend.TURBO, LEPTONICA.backend());
+        assertTrue(LEPTONICA.turboLibrary().startsWith("libjpeg-turbo 1.5.3"), LEPTONICA.turboLibrary());
+    }
+
+    @Test
+    void shouldDecodeThroughTheHostsLibjpegTurbo2WhereLibturbojpegJavaIsInstalled()
+    {
+        final Object system = SystemTurboJpeg.load(SystemTurboJpeg.DEBIAN_JAR);
+        assertTrue(system instanceof SystemTurboJpeg, "the host's libjpeg-turbo did not load (" + system + "): "
+            + "install the Debian/Ubuntu package libturbojpeg-java (.ci/run does)");
+        assertTrue(TURBO.turboLibrary().startsWith("libjpeg-turbo 2"), TURBO.turboLibrary());
     }
 
     @Test
     void shouldDecodeBaselineAndProgressiveJpegsToExactlyTheJdkReadersPixels() throws IOException
+    {
+        for (final ImageDecoder decoder : TURBOS)
+        {
+            baselineAndProgressiveAsTheJdk(decoder);
+        }
+    }
+
+    private static void baselineAndProgressiveAsTheJdk(final ImageDecoder decoder) throws IOException
     {
         for (final boolean progressive : new boolean[] {false, true})
         {
@@ -41,7 +65,7 @@ class TurboJpegTest
             for (int seed = 0; seed < 8; seed++)
             {
                 final byte[] jpeg = jpeg(PhotoLike.render(400, 350, seed), 90, progressive);
-                final RgbImage turbo = TURBO.decode(jpeg);
+                final RgbImage turbo = decoder.decode(jpeg);
                 final RgbImage jdk = JDK.decode(jpeg);
                 assertEquals(jdk.width(), turbo.width());
                 assertEquals(jdk.height(), turbo.height());
@@ -53,8 +77,8 @@ class TurboJpegTest
                 }
                 pixels += jdk.width() * (long)jdk.height();
             }
-            System.out.printf("turbo vs JDK progressive=%s: max abs R %d G %d B %d, mean abs R %.5f G %.5f B %.5f%n",
-                progressive, max[0], max[1], max[2], sum[0] / (double)pixels, sum[1] / (double)pixels,
+            System.out.printf("%s vs JDK progressive=%s: max abs R %d G %d B %d, mean abs R %.5f G %.5f B %.5f%n",
+                decoder.turboLibrary(), progressive, max[0], max[1], max[2], sum[0] / (double)pixels, sum[1] / (double)pixels,
                 sum[2] / (double)pixels);
             for (int c = 0; c < 3; c++)
             {
@@ -74,16 +98,24 @@ class TurboJpegTest
             final JpegHeader header = JpegHeader.parse(jpeg);
             assertEquals(f[0] << 4 | f[1], header.sampling()[0]);
             final RgbImage jdk = JDK.decode(jpeg);
-            final int[] diff = difference(TurboJpeg.decode(jpeg, 1, true), jdk);
-            System.out.printf("libjpeg-turbo vs JDK, luma sampling %dx%d: max abs %d, mean abs %.5f%n", f[0], f[1],
-                diff[0], diff[1] / (double)jdk.rgb().length);
             final boolean routed = f[0] == 1 && f[1] == 2;
             assertEquals(!routed, header.decodesAsTheJdkReader());
-            if (!routed)
+            final List<RgbImage> turbos = List.of(TurboJpeg.decode(jpeg, 1, true), system().decode(jpeg, 1, true));
+            for (int t = 0; t < 2; t++)
             {
-                assertEquals(0, diff[0], "libjpeg-turbo equals the JDK reader at " + f[0] + "x" + f[1]);
+                final int[] diff = difference(turbos.get(t), jdk);
+                System.out.printf("libjpeg-turbo %s vs JDK, luma sampling %dx%d: max abs %d, mean abs %.5f%n",
+                    t == 0 ? "1.5.3" : "2", f[0], f[1], diff[0], diff[1] / (double)jdk.rgb().length);
+                if (!routed)
+                {
+                    assertEquals(0, diff[0], "libjpeg-turbo equals the JDK reader at " + f[0] + "x" + f[1]);
+                }
             }
-            assertArrayEquals(jdk.rgb(), TURBO.decode(jpeg).rgb(), "TURBO backend at " + f[0] + "x" + f[1]);
+            for (final ImageDecoder decoder : TURBOS)
+            {
+                assertArrayEquals(jdk.rgb(), decoder.decode(jpeg).rgb(), decoder.turboLibrary() + " at " + f[0] + "x"
+                    + f[1]);
+            }
         }
     }
 
@@ -138,6 +170,48 @@ class TurboJpegTest
         assertEquals(1, JpegHeader.parse(gray).components());
         assertTrue(JpegHeader.parse(gray).decodesAsTheJdkReader());
         assertArrayEquals(JDK.decode(gray).rgb(), TurboJpeg.decode(gray, 1, true).rgb());
+        assertArrayEquals(JDK.decode(gray).rgb(), system().decode(gray, 1, true).rgb());
+        final byte[] progressive = jpeg(TestImages.gray(333, 211), 90, true);
+        for (final ImageDecoder decoder : TURBOS)
+        {
+            assertArrayEquals(JDK.decode(gray).rgb(), decoder.decode(gray).rgb(), decoder.turboLibrary());
+            assertArrayEquals(JDK.decode(progressive).rgb(), decoder.decode(progressive).rgb(), decoder.turboLibrary());
+        }
+    }
+
+    @Test
+    void shouldScaleInTheDctDomainToExactlyLeptonicasLibjpegTurbo153Pixels() throws IOException
+    {
+        // data.jpeg-dct-scaling is a trajectory key: hosts with and without the system library must agree.
+        final ImageDecoder system = new ImageDecoder(JpegBackend.TURBO, true);
+        final ImageDecoder leptonica = new ImageDecoder(JpegBackend.TURBO, true, "/nonexistent/turbojpeg.jar");
+        final List<byte[]> kinds = List.of(
+            jpegSampled(PhotoLike.render(401, 351, 2), 90, 1, 1),
+            jpegSampled(PhotoLike.render(401, 351, 3), 97, 2, 1),
+            jpegSampled(PhotoLike.render(401, 351, 4), 75, 2, 2),
+            jpeg(PhotoLike.render(403, 349, 5), 90, true),
+            TestImages.jpeg(TestImages.gray(333, 211), 90));
+        for (int k = 0; k < kinds.size(); k++)
+        {
+            for (final int r : new int[] {1, 2, 4, 8})
+            {
+                final RgbImage a = system.decodeReduced(kinds.get(k), r);
+                final RgbImage b = leptonica.decodeReduced(kinds.get(k), r);
+                final int[] diff = difference(a, b);
+                System.out.printf("libjpeg-turbo 2 vs 1.5.3, kind %d, 1/%d: %dx%d, max abs %d, mean abs %.5f%n", k, r,
+                    a.width(), a.height(), diff[0], diff[1] / (double)a.rgb().length);
+                assertEquals(b.width(), a.width());
+                assertEquals(b.height(), a.height());
+                assertArrayEquals(b.rgb(), a.rgb(), "kind " + k + " at 1/" + r);
+            }
+        }
+    }
+
+    private static SystemTurboJpeg system()
+    {
+        final Object system = SystemTurboJpeg.load(SystemTurboJpeg.DEBIAN_JAR);
+        assertTrue(system instanceof SystemTurboJpeg, "install libturbojpeg-java: " + system);
+        return (SystemTurboJpeg)system;
     }
 
     @Test
@@ -152,10 +226,18 @@ class TurboJpegTest
     @Test
     void shouldRejectTruncatedJpegInStrictModeAndDecodeItLeniently() throws IOException
     {
+        for (final ImageDecoder decoder : TURBOS)
+        {
+            truncated(decoder);
+        }
+    }
+
+    private static void truncated(final ImageDecoder TURBO) throws IOException
+    {
         final byte[] jpeg = jpeg(PhotoLike.render(200, 150, 3), 90, false);
         final byte[] truncated = Arrays.copyOf(jpeg, jpeg.length / 2);
         final IOException strict = assertThrows(IOException.class, () -> TURBO.decodeStrict(truncated));
-        assertTrue(strict.getMessage().contains("damaged image"), strict.getMessage());
+        assertTrue(strict.getMessage().contains("damaged image"), TURBO.turboLibrary() + ": " + strict.getMessage());
         final RgbImage lenient = TURBO.decode(truncated);
         assertEquals(200, lenient.width());
         assertEquals(150, lenient.height());
@@ -163,7 +245,8 @@ class TurboJpegTest
         // the decoded top half equals the JDK's best effort within a level
         for (int i = 0; i < 200 * 40 * 3; i++)
         {
-            assertTrue(Math.abs((lenient.rgb()[i] & 0xFF) - (jdk.rgb()[i] & 0xFF)) <= 1, "sample " + i);
+            assertTrue(Math.abs((lenient.rgb()[i] & 0xFF) - (jdk.rgb()[i] & 0xFF)) <= 1,
+                TURBO.turboLibrary() + " sample " + i);
         }
     }
 

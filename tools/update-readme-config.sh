@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 mvn -B -q -pl coordinator -am compile
-mvn -B -q -pl coordinator -am compile dependency:build-classpath -Dmdep.outputFile="$root/coordinator/target/cli-cp.txt"
+mvn -B -q -pl coordinator -am test-compile dependency:build-classpath -Dmdep.outputFile="$root/coordinator/target/cli-cp.txt"
 flags="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed -e 's/^baton\.jvm\.flags=//' -e 's/\\$//' | tr '\n' ' ')"
 # shellcheck disable=SC2086
 java $flags -cp "coordinator/target/classes:trainer/target/classes:common/target/classes:$(cat coordinator/target/cli-cp.txt)" \

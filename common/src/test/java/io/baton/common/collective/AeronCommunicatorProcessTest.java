@@ -4,17 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -39,7 +35,7 @@ class AeronCommunicatorProcessTest
         }
     }
 
-    private Worker start(final String mode, final int rank, final int[] ports, final long generation,
+    private ChildProcess start(final String mode, final int rank, final int[] ports, final long generation,
         final String... systemProperties) throws IOException
     {
         final List<String> command = new ArrayList<>();
@@ -52,7 +48,7 @@ class AeronCommunicatorProcessTest
             String.valueOf(generation), String.valueOf(SEED), SIZES));
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         processes.add(process);
-        return new Worker(process);
+        return new ChildProcess(process);
     }
 
     /**
@@ -63,13 +59,13 @@ class AeronCommunicatorProcessTest
         final String... systemProperties) throws Exception
     {
         final int[] ports = CollectiveTestSupport.freeUdpPorts(worldSize);
-        final List<Worker> workers = new ArrayList<>();
+        final List<ChildProcess> workers = new ArrayList<>();
         for (int r = 0; r < worldSize; r++)
         {
             workers.add(start("reduce", r, ports, 1, systemProperties));
         }
         final List<List<String>> results = new ArrayList<>();
-        for (final Worker worker : workers)
+        for (final ChildProcess worker : workers)
         {
             final List<String> out = worker.finish(120_000);
             assertTrue(out.contains("CLEAN"), "worker left threads or its driver directory: " + out);
@@ -80,74 +76,6 @@ class AeronCommunicatorProcessTest
             results.add(lines);
         }
         return results;
-    }
-
-    /** Collects a worker's output lines; {@link #awaitLine} waits for a line with a prefix. */
-    private static final class Worker
-    {
-        private final Process process;
-        private final List<String> lines = new ArrayList<>();
-        private final CompletableFuture<Void> done;
-
-        Worker(final Process process)
-        {
-            this.process = process;
-            done = CompletableFuture.runAsync(() ->
-            {
-                try (BufferedReader reader = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
-                {
-                    String line;
-                    while ((line = reader.readLine()) != null)
-                    {
-                        synchronized (lines)
-                        {
-                            lines.add(line);
-                            lines.notifyAll();
-                        }
-                    }
-                }
-                catch (final IOException ignored)
-                {
-                    // process killed
-                }
-            });
-        }
-
-        String awaitLine(final String prefix, final long timeoutMs) throws InterruptedException
-        {
-            final long end = System.currentTimeMillis() + timeoutMs;
-            synchronized (lines)
-            {
-                while (true)
-                {
-                    for (final String line : lines)
-                    {
-                        if (line.startsWith(prefix))
-                        {
-                            return line;
-                        }
-                    }
-                    final long left = end - System.currentTimeMillis();
-                    if (left <= 0)
-                    {
-                        throw new AssertionError("no line starting with " + prefix + " within " + timeoutMs +
-                            " ms; output: " + lines);
-                    }
-                    lines.wait(left);
-                }
-            }
-        }
-
-        List<String> finish(final long timeoutMs) throws Exception
-        {
-            assertTrue(process.waitFor(timeoutMs, TimeUnit.MILLISECONDS), "worker still running: " + lines);
-            done.get(10, TimeUnit.SECONDS);
-            synchronized (lines)
-            {
-                return new ArrayList<>(lines);
-            }
-        }
     }
 
     @Test
@@ -206,14 +134,14 @@ class AeronCommunicatorProcessTest
     {
         final int worldSize = 3;
         final int[] ports = CollectiveTestSupport.freeUdpPorts(worldSize);
-        final Worker survivor0 = start("survive", 0, ports, 3);
-        final Worker survivor1 = start("survive", 1, ports, 3);
-        final Worker victim = start("idle", 2, ports, 3);
+        final ChildProcess survivor0 = start("survive", 0, ports, 3);
+        final ChildProcess survivor1 = start("survive", 1, ports, 3);
+        final ChildProcess victim = start("idle", 2, ports, 3);
         victim.awaitLine("CONNECTED", 60_000);
-        victim.process.destroyForcibly();
-        assertTrue(victim.process.waitFor(10, TimeUnit.SECONDS));
-        final String victimPrefix = "baton-aeron-" + victim.process.pid() + "-";
-        for (final Worker survivor : List.of(survivor0, survivor1))
+        victim.process().destroyForcibly();
+        assertTrue(victim.process().waitFor(10, TimeUnit.SECONDS));
+        final String victimPrefix = "baton-aeron-" + victim.process().pid() + "-";
+        for (final ChildProcess survivor : List.of(survivor0, survivor1))
         {
             final List<String> out = survivor.finish(60_000);
             final String failed = out.stream().filter((l) -> l.startsWith("FAILED")).findFirst()

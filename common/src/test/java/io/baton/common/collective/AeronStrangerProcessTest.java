@@ -8,17 +8,14 @@ import static io.baton.common.collective.CollectiveTestSupport.localEndpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -88,10 +85,10 @@ class AeronStrangerProcessTest
         final List<Outcome> alone = reduce(settings, freeUdpPorts(2), false);
 
         final int[] ports = freeUdpPorts(2);
-        final StrangerProcess stranger = startStranger(transport, ports, driverDir);
+        final ChildProcess stranger = startStranger(transport, ports, driverDir);
         stranger.awaitLine("READY", 60_000);
         final List<Outcome> withStranger = reduce(settings, ports, true);
-        final long published = stranger.stop(60_000);
+        final long published = stop(stranger, 60_000);
 
         assertTrue(published > 0, "the stranger published nothing");
         for (int r = 0; r < alone.size(); r++)
@@ -180,7 +177,7 @@ class AeronStrangerProcessTest
         }
     }
 
-    private StrangerProcess startStranger(final CollectiveSettings.Transport transport, final int[] ports,
+    private ChildProcess startStranger(final CollectiveSettings.Transport transport, final int[] ports,
         final File driverDir) throws IOException
     {
         final List<String> command = new ArrayList<>();
@@ -192,71 +189,16 @@ class AeronStrangerProcessTest
             Arrays.stream(ports).mapToObj(String::valueOf).collect(Collectors.joining(","))));
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         processes.add(process);
-        return new StrangerProcess(process);
+        return new ChildProcess(process);
     }
 
-    /** The stranger's process and its output lines. */
-    private static final class StrangerProcess
+    /** Closes the stranger's standard input (which stops it) and returns the number of messages it published. */
+    private static long stop(final ChildProcess stranger, final long timeoutMs) throws Exception
     {
-        private final Process process;
-        private final List<String> lines = new ArrayList<>();
-        private final CompletableFuture<Void> done;
-
-        StrangerProcess(final Process process)
-        {
-            this.process = process;
-            done = CompletableFuture.runAsync(() ->
-            {
-                try (BufferedReader reader = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
-                {
-                    String line;
-                    while ((line = reader.readLine()) != null)
-                    {
-                        synchronized (lines)
-                        {
-                            lines.add(line);
-                            lines.notifyAll();
-                        }
-                    }
-                }
-                catch (final IOException ignored)
-                {
-                    // process killed
-                }
-            });
-        }
-
-        void awaitLine(final String prefix, final long timeoutMs) throws InterruptedException
-        {
-            final long end = System.currentTimeMillis() + timeoutMs;
-            synchronized (lines)
-            {
-                while (lines.stream().noneMatch((l) -> l.startsWith(prefix)))
-                {
-                    final long left = end - System.currentTimeMillis();
-                    if (left <= 0 || !process.isAlive() && done.isDone())
-                    {
-                        throw new AssertionError("the stranger printed no " + prefix + " line: " + lines);
-                    }
-                    lines.wait(Math.min(left, 100));
-                }
-            }
-        }
-
-        /** Closes its standard input (which stops it) and returns the number of messages it published. */
-        long stop(final long timeoutMs) throws Exception
-        {
-            process.getOutputStream().close();
-            assertTrue(process.waitFor(timeoutMs, TimeUnit.MILLISECONDS), "the stranger did not stop: " + lines);
-            done.get(10, TimeUnit.SECONDS);
-            assertEquals(0, process.exitValue(), "the stranger failed: " + lines);
-            synchronized (lines)
-            {
-                final String last = lines.stream().filter((l) -> l.startsWith("PUBLISHED ")).findFirst()
-                    .orElseThrow(() -> new AssertionError("no PUBLISHED line: " + lines));
-                return Long.parseLong(last.substring("PUBLISHED ".length()).trim());
-            }
-        }
+        stranger.closeInput();
+        final List<String> lines = stranger.finish(timeoutMs);
+        assertEquals(0, stranger.process().exitValue(), "the stranger failed: " + lines);
+        final String published = stranger.awaitLine("PUBLISHED ", 0);
+        return Long.parseLong(published.substring("PUBLISHED ".length()).trim());
     }
 }

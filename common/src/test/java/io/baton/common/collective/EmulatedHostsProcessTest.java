@@ -3,15 +3,10 @@ package io.baton.common.collective;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -38,7 +33,7 @@ class EmulatedHostsProcessTest
     private static final long FAILURE_SLACK_MS = 1000;
 
     private EmulatedHosts hosts;
-    private final List<Worker> workers = new ArrayList<>();
+    private final List<ChildProcess> workers = new ArrayList<>();
 
     @BeforeAll
     static void requireNamespaces()
@@ -59,10 +54,10 @@ class EmulatedHostsProcessTest
     {
         try
         {
-            for (final Worker worker : workers)
+            for (final ChildProcess worker : workers)
             {
-                worker.process.destroyForcibly();
-                worker.process.waitFor(10, TimeUnit.SECONDS);
+                worker.process().destroyForcibly();
+                worker.process().waitFor(10, TimeUnit.SECONDS);
             }
         }
         finally
@@ -78,12 +73,12 @@ class EmulatedHostsProcessTest
     }
 
     /** Rank {@code rank} as a {@link CollectiveWorker} JVM in its host's namespace; ports may repeat across hosts. */
-    private Worker start(final String mode, final int rank, final int[] ports) throws IOException
+    private ChildProcess start(final String mode, final int rank, final int[] ports) throws IOException
     {
         return start(mode, rank, ports, SIZES);
     }
 
-    private Worker start(final String mode, final int rank, final int[] ports, final String sizes) throws IOException
+    private ChildProcess start(final String mode, final int rank, final int[] ports, final String sizes) throws IOException
     {
         final List<String> command = new ArrayList<>(hosts.exec(rank));
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
@@ -91,7 +86,7 @@ class EmulatedHostsProcessTest
         command.addAll(List.of("-Dworker.hosts=" + hosts.addresses(), "-Xmx512m", "-XX:+UseSerialGC", "-cp",
             System.getProperty("java.class.path"), CollectiveWorker.class.getName(), mode, String.valueOf(rank),
             ports[0] + "," + ports[1], "job-netns", "1", String.valueOf(SEED), sizes));
-        final Worker worker = new Worker(new ProcessBuilder(command).redirectErrorStream(true).start());
+        final ChildProcess worker = new ChildProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
         workers.add(worker);
         return worker;
     }
@@ -101,9 +96,9 @@ class EmulatedHostsProcessTest
     {
         // The same port on both hosts: each namespace has its own port space, as separate machines do.
         final int[] ports = {40_124, 40_124};
-        final Worker rank0 = start("reduce", 0, ports);
-        final Worker rank1 = start("reduce", 1, ports);
-        for (final Worker worker : List.of(rank0, rank1))
+        final ChildProcess rank0 = start("reduce", 0, ports);
+        final ChildProcess rank1 = start("reduce", 1, ports);
+        for (final ChildProcess worker : List.of(rank0, rank1))
         {
             final List<String> out = worker.finish(120_000);
             assertEquals("CONNECTED UDP", out.get(0), out.toString());
@@ -129,14 +124,14 @@ class EmulatedHostsProcessTest
     void aHostWhoseLinkGoesDownMakesTheOtherFailWithinTheDeadlineNamingIt() throws Exception
     {
         final int[] ports = {40_125, 40_125};
-        final Worker rank0 = start("await-go", 0, ports);
-        final Worker rank1 = start("await-go", 1, ports);
+        final ChildProcess rank0 = start("await-go", 0, ports);
+        final ChildProcess rank1 = start("await-go", 1, ports);
         rank0.awaitLine("CONNECTED", 60_000);
         rank1.awaitLine("CONNECTED", 60_000);
         // Rank 1 keeps running, but its address no longer answers; then both attempt the all-reduce.
         hosts.linkDown(1);
-        rank0.go();
-        rank1.go();
+        rank0.send("go");
+        rank1.send("go");
         assertFailsInTime(rank0.finish(60_000), 1);
         assertFailsInTime(rank1.finish(60_000), 0);
     }
@@ -145,14 +140,14 @@ class EmulatedHostsProcessTest
     void aRankKilledOnItsHostMakesTheOtherFailWithinTheDeadlineNamingIt() throws Exception
     {
         final int[] ports = {40_127, 40_127};
-        final Worker rank0 = start("await-go", 0, ports);
-        final Worker rank1 = start("idle", 1, ports);
+        final ChildProcess rank0 = start("await-go", 0, ports);
+        final ChildProcess rank1 = start("idle", 1, ports);
         rank0.awaitLine("CONNECTED", 60_000);
         rank1.awaitLine("CONNECTED", 60_000);
         // `ip netns exec` execs the JVM, so this is the rank itself, killed without a goodbye.
-        rank1.process.destroyForcibly();
-        assertTrue(rank1.process.waitFor(10, TimeUnit.SECONDS));
-        rank0.go();
+        rank1.process().destroyForcibly();
+        assertTrue(rank1.process().waitFor(10, TimeUnit.SECONDS));
+        rank0.send("go");
         assertFailsInTime(rank0.finish(60_000), 1);
     }
 
@@ -162,14 +157,14 @@ class EmulatedHostsProcessTest
         final int[] ports = {40_126, 40_126};
         // await-go all-reduces the first size: 1 MB, which at 1 Mbit/s needs ~8 s each way, 4x the 2 s deadline.
         final String oneMegabyte = "262144";
-        final Worker rank0 = start("await-go", 0, ports, oneMegabyte);
-        final Worker rank1 = start("await-go", 1, ports, oneMegabyte);
+        final ChildProcess rank0 = start("await-go", 0, ports, oneMegabyte);
+        final ChildProcess rank1 = start("await-go", 1, ports, oneMegabyte);
         rank0.awaitLine("CONNECTED", 60_000);
         rank1.awaitLine("CONNECTED", 60_000);
         hosts.limitEgress(0, "1mbit");
         hosts.limitEgress(1, "1mbit");
-        rank0.go();
-        rank1.go();
+        rank0.send("go");
+        rank1.send("go");
         assertFailsInTime(rank0.finish(60_000), 1);
         assertFailsInTime(rank1.finish(60_000), 0);
     }
@@ -185,73 +180,5 @@ class EmulatedHostsProcessTest
         assertTrue(failed.contains("allReduce seq=0 worldSize=2"), failed);
         assertTrue(failed.contains("waiting for ranks [" + missingRank + "]"), failed);
         assertTrue(out.contains("CLEAN"), "survivor left threads or its driver directory: " + out);
-    }
-
-    /** A worker's output lines as they come, and its stdin for {@link #go}. */
-    private static final class Worker
-    {
-        private final Process process;
-        private final List<String> lines = new ArrayList<>();
-        private final CompletableFuture<Void> done;
-
-        Worker(final Process process)
-        {
-            this.process = process;
-            done = CompletableFuture.runAsync(() ->
-            {
-                try (BufferedReader reader = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
-                {
-                    String line;
-                    while ((line = reader.readLine()) != null)
-                    {
-                        synchronized (lines)
-                        {
-                            lines.add(line);
-                            lines.notifyAll();
-                        }
-                    }
-                }
-                catch (final IOException ignored)
-                {
-                    // process killed
-                }
-            });
-        }
-
-        void go() throws IOException
-        {
-            final OutputStream in = process.getOutputStream();
-            in.write("go\n".getBytes(StandardCharsets.UTF_8));
-            in.flush();
-        }
-
-        void awaitLine(final String prefix, final long timeoutMs) throws InterruptedException
-        {
-            final long end = System.currentTimeMillis() + timeoutMs;
-            synchronized (lines)
-            {
-                while (lines.stream().noneMatch((l) -> l.startsWith(prefix)))
-                {
-                    final long left = end - System.currentTimeMillis();
-                    if (left <= 0 || !process.isAlive() && done.isDone())
-                    {
-                        throw new AssertionError("no line starting with " + prefix + " within " + timeoutMs +
-                            " ms; output: " + lines);
-                    }
-                    lines.wait(Math.min(left, 100));
-                }
-            }
-        }
-
-        List<String> finish(final long timeoutMs) throws Exception
-        {
-            assertTrue(process.waitFor(timeoutMs, TimeUnit.MILLISECONDS), "worker still running: " + lines);
-            done.get(10, TimeUnit.SECONDS);
-            synchronized (lines)
-            {
-                return new ArrayList<>(lines);
-            }
-        }
     }
 }

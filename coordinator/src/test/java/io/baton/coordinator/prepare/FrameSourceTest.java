@@ -16,6 +16,9 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -222,6 +225,55 @@ class FrameSourceTest
         assertSameSamples(dir.resolve("out-tree"), dir.resolve("out-files"), false, dir);
         assertTrue(console.toString().contains("ignored 1 file(s) not named *.JPEG/.jpg/.jpeg/.png: ")
             && console.toString().contains("train/n02000002/notes.txt"), console.toString());
+    }
+
+    @Test
+    void shouldPrepareSparksImageSourceLabelledByFolderToThePixelsOfTheTree() throws IOException
+    {
+        final Path dir = tmp("image");
+        final ImageNetTree tree = ImageNetTree.withValFolders(dir.resolve("tree"));
+        final Manifest fromTree = prepareTree(tree, dir.resolve("out-tree"));
+        final Map<String, Dataset<Row>> tables = new LinkedHashMap<>();
+        for (final String split : List.of("train", "val"))
+        {
+            tables.put(split, spark().read().format("image").option("recursiveFileLookup", "true")
+                .load(tree.root.resolve(split).toString()));
+        }
+        final StringWriter console = new StringWriter();
+        final Manifest fromImages = prepareTables(tables, new FrameColumns("image", null, null, true, false),
+            dir.resolve("out-images"), console);
+        assertEquals(fromTree.classes(), fromImages.classes());
+        for (final String split : List.of("train", "val"))
+        {
+            assertEquals(fromTree.splits().get(split).perClass(), fromImages.splits().get(split).perClass(), split);
+        }
+        // The source's invalid rows (the corrupt JPEG, the text file) are skipped and named, not trained on.
+        final List<String> skipped = fromImages.splits().get("train").skipped().stream()
+            .map(Manifest.SkippedFile::path).toList();
+        assertTrue(skipped.stream().anyMatch(path -> path.endsWith(ImageNetTree.CORRUPT)), skipped.toString());
+        // Spark's image source decodes with the JDK reader and prepare stores the struct as a PNG: the same pixels.
+        for (final String split : List.of("train", "val"))
+        {
+            try (ShardedDataset a = ShardedDataset.open(dir.resolve("out-tree").toUri(), split, dir.resolve("cache"));
+                ShardedDataset b = ShardedDataset.open(dir.resolve("out-images").toUri(), split, dir.resolve("cache")))
+            {
+                assertEquals(a.size(), b.size(), split);
+                for (long id = 0; id < a.size(); id++)
+                {
+                    final ShardRecord ra = a.record(id);
+                    final ShardRecord rb = b.record(id);
+                    assertEquals(ra.label(), rb.label(), ra.path());
+                    assertTrue(rb.path().endsWith(ra.path()), rb.path() + " names " + ra.path());
+                    assertArrayEquals(rgb(ra.bytes()), rgb(rb.bytes()), ra.path() + " vs " + rb.path());
+                }
+            }
+        }
+    }
+
+    private static int[] rgb(final byte[] encoded) throws IOException
+    {
+        final BufferedImage image = ImageIO.read(new ByteArrayInputStream(encoded));
+        return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.baton.common.collective.bench;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,7 +23,9 @@ import io.baton.common.collective.StageKey;
  * busbw are always of the float data (so a compressed ring shows what it achieves for the caller's bytes).
  * {@code -Dbench.hosts=10.77.0.1,10.77.0.2} gives each rank's address (one per port, same order; default 127.0.0.1 for
  * every rank), for ranks in separate network namespaces ({@code bench/collectives/netns.sh});
- * {@code -Dbench.mtu=BYTES} sets {@code collective.mtu} (to fit a link's MTU instead of IP-fragmenting 64 KB datagrams).
+ * {@code -Dbench.mtu=BYTES} sets {@code collective.mtu} (to fit a link's MTU instead of IP-fragmenting 64 KB datagrams);
+ * {@code -Dbench.offHeap=true} all-reduces the sized data from a direct buffer (off-heap, as the trainer's ND4J
+ * gradients) instead of a {@code float[]}.
  */
 public final class AllReduceBench
 {
@@ -60,22 +64,33 @@ public final class AllReduceBench
             peers.add(PeerEndpoint.local(settings, hosts[r], ports[r]));
         }
         final int worldSize = ports.length;
+        final boolean offHeap = Boolean.getBoolean("bench.offHeap");
         try (AeronCommunicator comm = new AeronCommunicator(settings, rank, peers, "bench", 1,
             StageKey.fromHex(System.getProperty("bench.key", "be".repeat(StageKey.LENGTH)))))
         {
             if (rank == 0)
             {
-                System.out.println("# Aeron " + comm.transport() + " worldSize=" + worldSize + " " + settings);
+                System.out.println("# Aeron " + comm.transport() + " worldSize=" + worldSize + (offHeap ?
+                    " data off-heap (direct buffer)" : " data float[]") + " " + settings);
                 System.out.println("# bytes floats iterations median_us min_us algbw_GBps busbw_GBps");
             }
             warmUp(comm, Long.getLong("bench.warmupMs", 4000));
             for (final long bytes : sizes)
             {
                 final int floats = (int)(bytes / Float.BYTES);
-                final float[] data = new float[floats];
+                final float[] data = offHeap ? null : new float[floats];
+                final ByteBuffer direct = offHeap ?
+                    ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()) : null;
                 for (int i = 0; i < floats; i++)
                 {
-                    data[i] = (i % 1000) * 1e-3f;
+                    if (offHeap)
+                    {
+                        direct.putFloat(i * Float.BYTES, (i % 1000) * 1e-3f);
+                    }
+                    else
+                    {
+                        data[i] = (i % 1000) * 1e-3f;
+                    }
                 }
                 final int iterations = (int)Math.max(5, Math.min(300, (2L << 30) / Math.max(bytes, 1) / 8));
                 final int warmup = Math.max(2, iterations / 5);
@@ -84,7 +99,14 @@ public final class AllReduceBench
                 {
                     comm.barrier();
                     final long startNs = System.nanoTime();
-                    comm.allReduce(data, ReduceOp.SUM);
+                    if (offHeap)
+                    {
+                        comm.allReduce(direct, ReduceOp.SUM);
+                    }
+                    else
+                    {
+                        comm.allReduce(data, ReduceOp.SUM);
+                    }
                     if (it >= 0)
                     {
                         timesNs[it] = System.nanoTime() - startNs;

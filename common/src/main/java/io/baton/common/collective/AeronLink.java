@@ -411,22 +411,36 @@ final class AeronLink implements Link
             return;
         }
         closed = true;
-        flush();
-        for (int i = 0; i < publications.length; i++)
+        // A close on an interrupted thread (an executor shut down with shutdownNow, a cancelled task) would make the
+        // client's AgentRunner give up joining its conductor ("failed to close due to thread interrupt") and leave
+        // the client, and with it the embedded driver, running: close with the flag cleared, then restore it.
+        final boolean interrupted = Thread.interrupted();
+        try
         {
-            CloseHelper.quietClose(publications[i]);
-            publications[i] = null;
+            flush();
+            for (int i = 0; i < publications.length; i++)
+            {
+                CloseHelper.quietClose(publications[i]);
+                publications[i] = null;
+            }
+            CloseHelper.quietClose(subscription);
+            subscription = null;
+            CloseHelper.quietClose(ipcSubscription);
+            ipcSubscription = null;
+            CloseHelper.quietClose(aeron);
+            aeron = null;
+            if (driverAcquired)
+            {
+                driverAcquired = false;
+                EmbeddedDriver.release();
+            }
         }
-        CloseHelper.quietClose(subscription);
-        subscription = null;
-        CloseHelper.quietClose(ipcSubscription);
-        ipcSubscription = null;
-        CloseHelper.quietClose(aeron);
-        aeron = null;
-        if (driverAcquired)
+        finally
         {
-            driverAcquired = false;
-            EmbeddedDriver.release();
+            if (interrupted)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import io.baton.coordinator.cli.BatonCli;
 import io.baton.trainer.data.shard.Manifest;
 import io.baton.trainer.data.shard.ShardRecord;
 import io.baton.trainer.data.shard.ShardedDataset;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -55,8 +56,14 @@ class FrameSourceTest
     {
         if (spark == null)
         {
-            spark = SparkSession.builder().master("local[2]").appName("FrameSourceTest")
-                .config("spark.ui.enabled", "false").getOrCreate();
+            // Kryo with registration required, as on the contexts Baton creates: every class prepare's table jobs
+            // shuffle or collect (rows, image structs, Spark SQL types) must be registered.
+            spark = SparkSession.builder().config(Baton.sparkConf(new SparkConf().setMaster("local[2]")
+                .setAppName("FrameSourceTest").set("spark.ui.enabled", "false")
+                .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .set("spark.kryo.registrationRequired", "true"))).getOrCreate();
+            assertEquals("true", spark.sparkContext().getConf().get("spark.kryo.registrationRequired", "false"),
+                "FrameSourceTest needs its own session, not one another test left running");
         }
         return spark;
     }

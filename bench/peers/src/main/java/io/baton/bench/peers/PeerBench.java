@@ -3,7 +3,6 @@ package io.baton.bench.peers;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.GlobalBatchSampler;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -111,13 +110,7 @@ public final class PeerBench
             final SparkComputationGraph sparkNet = new SparkComputationGraph(sc, bench.net, tm);
             for (int epoch = 0; epoch < bench.epochs; epoch++)
             {
-                final JavaRDD<DataSet> rdd = sc.parallelize(bench.epochBatches(epoch), PeerCommon.WORKERS)
-                    .persist(storage);
-                rdd.count();
-                final long t0 = System.nanoTime();
-                sparkNet.fit(rdd);
-                final long nanos = System.nanoTime() - t0;
-                rdd.unpersist();
+                final long nanos = bench.timedFit(sc, sparkNet, epoch, storage);
                 bench.report(sparkNet.getNetwork(), epoch, bench.imagesPerEpoch(epoch), nanos, sparkNet.getScore(), "");
             }
             tm.deleteTempFiles(sc);

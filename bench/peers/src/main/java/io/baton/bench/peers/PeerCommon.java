@@ -9,7 +9,11 @@ import io.baton.trainer.data.synthetic.PatternImages;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.NormLayerFactory;
 import io.baton.trainer.model.ResNetZoo;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -103,6 +107,22 @@ final class PeerCommon
     long imagesPerEpoch(final int epoch)
     {
         return (long)sampler.epoch(epoch).steps() * sampler.globalBatch();
+    }
+
+    /**
+     * Fits {@code net} on epoch {@code epoch}'s batches as an RDD of {@link #WORKERS} partitions, persisted and counted
+     * first so that only the fit is timed; returns the fit's wall time in nanoseconds.
+     */
+    long timedFit(final JavaSparkContext sc, final SparkComputationGraph net, final int epoch,
+        final StorageLevel storage)
+    {
+        final JavaRDD<DataSet> rdd = sc.parallelize(epochBatches(epoch), WORKERS).persist(storage);
+        rdd.count();
+        final long t0 = System.nanoTime();
+        net.fit(rdd);
+        final long nanos = System.nanoTime() - t0;
+        rdd.unpersist();
+        return nanos;
     }
 
     /**

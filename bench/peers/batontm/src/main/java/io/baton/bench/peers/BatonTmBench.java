@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.baton.api.Baton;
 import io.baton.api.dl4j.BatonTrainingMaster;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.spark.api.TrainingMaster;
@@ -89,13 +88,7 @@ public final class BatonTmBench
             final SparkComputationGraph sparkNet = new SparkComputationGraph(sc, bench.net, tm);
             for (int epoch = 0; epoch < bench.epochs; epoch++)
             {
-                final JavaRDD<DataSet> rdd = sc.parallelize(bench.epochBatches(epoch), PeerCommon.WORKERS)
-                    .persist(storage);
-                rdd.count();
-                final long t0 = System.nanoTime();
-                sparkNet.fit(rdd);
-                final long nanos = System.nanoTime() - t0;
-                rdd.unpersist();
+                final long nanos = bench.timedFit(sc, sparkNet, epoch, storage);
                 final long images = bench.imagesPerEpoch(epoch);
                 // Baton's own step timings and losses of this fit (one Baton run per fit).
                 double stepMs = 0;

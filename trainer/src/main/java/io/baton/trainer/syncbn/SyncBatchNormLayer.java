@@ -68,6 +68,13 @@ public class SyncBatchNormLayer extends BatchNormalization
     private Communicator communicator;
     private GradientListener gradientListener;
     private Forward forward;
+    /**
+     * The FLOAT path's normalised input, kept from one training step to the next (reallocated only when the shape
+     * changes). Why: it must outlive the forward pass's workspaces until backprop, so it is detached memory; a
+     * fresh detached buffer per step is freed only when the GC runs, and glibc then hands out fresh pages that the
+     * kernels fault in on every step (issue 25's profile: ~16,000 page faults per ResNet-20 step).
+     */
+    private INDArray xHatBuffer;
 
     public SyncBatchNormLayer(final NeuralNetConfiguration conf, final DataType dataType)
     {
@@ -157,11 +164,7 @@ public class SyncBatchNormLayer extends BatchNormalization
         }
         if (fused)
         {
-            final INDArray normalised;
-            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces())
-            {
-                normalised = Nd4j.createUninitialized(DataType.FLOAT, dense.shape(), 'c');
-            }
+            final INDArray normalised = xHatBuffer(dense.shape());
             final INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, dense.shape(), 'c');
             FusedBnKernels.normalize(dense, forward.mean, forward.std,
                 getParam(BatchNormalizationParamInitializer.GAMMA).toFloatVector(),
@@ -237,6 +240,25 @@ public class SyncBatchNormLayer extends BatchNormalization
         xHat = null;
         forward = null;
         return new Pair<>(ret, mgr.leverageTo(ArrayType.ACTIVATION_GRAD, next));
+    }
+
+    /** The reused FLOAT buffer of {@link #xHat} for this shape (c order, detached). */
+    private INDArray xHatBuffer(final long[] shape)
+    {
+        if (xHatBuffer == null || !java.util.Arrays.equals(xHatBuffer.shape(), shape))
+        {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces())
+            {
+                xHatBuffer = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+            }
+        }
+        return xHatBuffer;
+    }
+
+    /** The FLOAT path's normalised-input buffer kept between steps, or null before the first one (for tests). */
+    INDArray normalisedInputBuffer()
+    {
+        return xHatBuffer;
     }
 
     /** dx = gamma/std x (dy - Sdy/M - xhat x Sdyxhat/M), from the all-reduced sums. */

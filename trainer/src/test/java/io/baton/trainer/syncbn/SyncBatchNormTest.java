@@ -25,10 +25,13 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,6 +62,32 @@ class SyncBatchNormTest
     {
         checkAgainstPlainBn(cnnInput(7, 3, 4, 6, 2), true, 4, 0, 3);
         checkAgainstPlainBn(cnnInput(7, 3, 4, 6, 2), false, 4, 0, 3);
+    }
+
+    @Test
+    void normalisedInputBufferIsReusedAcrossStepsOfOneShapeWithBitIdenticalResults()
+    {
+        final Layer layer = BnHarness.create(BnHarness.syncConf(4, true, true));
+        final INDArray x1 = cnnInput(6, 4, 5, 5, 11);
+        final INDArray x2 = cnnInput(6, 4, 5, 5, 12);
+        final INDArray x3 = cnnInput(3, 4, 5, 5, 13);
+        BnHarness.step(layer, x1, epsilonLike(x1, 21));
+        final INDArray first = ((SyncBatchNormLayer)layer).normalisedInputBuffer();
+        final BnHarness.Step second = BnHarness.step(layer, x2, epsilonLike(x2, 22));
+        assertSame(first, ((SyncBatchNormLayer)layer).normalisedInputBuffer(), "same shape, same buffer");
+        final BnHarness.Step fresh = BnHarness.step(BnHarness.create(BnHarness.syncConf(4, true, true)), x2,
+            epsilonLike(x2, 22));
+        assertSameFloats(fresh.out, second.out);
+        assertSameFloats(fresh.dx, second.dx);
+        assertSameFloats(fresh.dGamma, second.dGamma);
+        assertSameFloats(fresh.dBeta, second.dBeta);
+        assertSameFloats(fresh.dVar, second.dVar);
+        final BnHarness.Step third = BnHarness.step(layer, x3, epsilonLike(x3, 23));
+        assertNotSame(first, ((SyncBatchNormLayer)layer).normalisedInputBuffer(), "new shape, new buffer");
+        final BnHarness.Step freshThird = BnHarness.step(BnHarness.create(BnHarness.syncConf(4, true, true)), x3,
+            epsilonLike(x3, 23));
+        assertSameFloats(freshThird.out, third.out);
+        assertSameFloats(freshThird.dx, third.dx);
     }
 
     @Test
@@ -267,6 +296,11 @@ class SyncBatchNormTest
     }
 
     /** Activations with a large common offset: a naive float E[x^2]-E[x]^2 would fail the tolerance. */
+    private static void assertSameFloats(final INDArray expected, final INDArray actual)
+    {
+        assertArrayEquals(expected.dup('c').data().asFloat(), actual.dup('c').data().asFloat());
+    }
+
     private static INDArray cnnInput(final int n, final int c, final int h, final int w, final long seed)
     {
         Nd4j.getRandom().setSeed(seed);

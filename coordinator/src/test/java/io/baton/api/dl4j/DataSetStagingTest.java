@@ -56,7 +56,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Staging a DataSet RDD into Baton's indexed form on a real Spark context (local[2]): every example once, exactly
  * as given, numbered by class, then partition and position; bad RDDs refused in one line naming the value; the
- * builder's refusals; and SparkDl4jMultiLayer trained through BatonTrainingMaster equal to Baton's own path.
+ * builder's refusals; SparkDl4jMultiLayer trained through BatonTrainingMaster equal to Baton's own path; a second fit
+ * on the same RDD reusing the first one's staged data, bit-identical to staging it again; DL4J listeners shown every
+ * step with its loss.
  */
 @Tag("slow")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

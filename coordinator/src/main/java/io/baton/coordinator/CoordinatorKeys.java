@@ -37,6 +37,8 @@ public final class CoordinatorKeys implements ConfigModule
         ConfigKey.of("run.lock-stale-after", ConfigType.DURATION).check(v -> v.toMillis() >= 1000, ">= 1s");
     public static final ConfigKey<Boolean> RUN_LOCK_UNSAFE_STORE =
         ConfigKey.of("run.lock-unsafe-store", ConfigType.BOOLEAN);
+    public static final ConfigKey<Boolean> RUN_FINAL_EVALUATION =
+        ConfigKey.of("run.final-evaluation", ConfigType.BOOLEAN);
     public static final ConfigKey<Duration> PROGRESS_INTERVAL =
         ConfigKey.of("progress.interval", ConfigType.DURATION).check(v -> !v.isNegative() && !v.isZero(), "> 0");
 
@@ -88,6 +90,7 @@ public final class CoordinatorKeys implements ConfigModule
         RUN_DIR,
         RUN_LOCK_STALE_AFTER,
         RUN_LOCK_UNSAFE_STORE,
+        RUN_FINAL_EVALUATION,
         PROGRESS_INTERVAL,
         PREPARE_SHARD_SIZE,
         PREPARE_RESIZE_SHORTER_SIDE,

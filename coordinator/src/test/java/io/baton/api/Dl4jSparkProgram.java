@@ -5,6 +5,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.listeners.CollectScoresIterationListener;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.nd4j.evaluation.classification.Evaluation;
@@ -22,7 +23,7 @@ import java.util.Random;
  * RDD of DataSets, {@code fit}, {@code evaluate}), with {@link BatonTrainingMaster} as its training master: 2
  * replicas x 4 examples, 2 epochs. Then, on the same context, Baton's own library path trains the same initial graph
  * on the data the master staged (a prepared data set, as {@code baton train --data} takes) with 1 replica x 8, and
- * once more with a 1 % higher learning rate. Run in its own driver JVM by {@link Dl4jSparkProgramTest}; prints one
+ * once more with a 1 % higher learning rate. A DL4J listener on the Spark network collects the steps' scores. Run in its own driver JVM by {@link Dl4jSparkProgramTest}; prints one
  * line per result for the test to read.
  *
  * <p>Arguments: master URL, work directory.
@@ -51,11 +52,17 @@ public final class Dl4jSparkProgram
                 .set("optim.decay-epochs", List.of(1))
                 .set("collective.host", "127.0.0.1").set("collective.timeout", "60s").set("cluster.slot-wait", "90s")
                 .checkpointEvery(3).set("progress.interval", "60s")
+                // Baton's own evaluation of the staged examples, to compare with DL4J's evaluate below.
+                .set("run.final-evaluation", true)
                 .runDirectory(work.resolve("runs").toUri().toString())
                 .build();
             final TrainingMaster<?, ?> master = tm;
             final SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
+            final CollectScoresIterationListener scores = new CollectScoresIterationListener(1);
+            sparkNet.setListeners(scores);
             sparkNet.fit(trainData);
+            final double[] seen = scores.getScoreVsIter().getEffectiveScores();
+            System.out.println("LISTENER iterations=" + seen.length + " lastScore=" + seen[seen.length - 1]);
             final Evaluation eval = sparkNet.evaluate(trainData);
             System.out.println("EVAL accuracy=" + eval.accuracy() + " examples=" + java.util.stream.IntStream.range(0, 4)
                 .map(c -> eval.getConfusion().getActualTotal(c)).sum() + " batonTop1="

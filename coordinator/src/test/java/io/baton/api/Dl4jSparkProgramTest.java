@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link Dl4jSparkProgram} in its own driver JVM on a Spark local-cluster with two executor JVMs: DL4J's
  * SparkComputationGraph with BatonTrainingMaster (2 replicas x 4) reaches the parameters of Baton's own path on the
  * same staged data (1 replica x 8) per element to 1e-4, a 1 % learning-rate change moves them by far more, and DL4J's
- * evaluate on the trained network agrees with Baton's own evaluation of the same examples.
+ * evaluate on the trained network agrees with Baton's own evaluation of the same examples, and a DL4J listener saw each
+ * of the 8 steps.
  */
 @Tag("slow")
 class Dl4jSparkProgramTest
@@ -52,6 +53,11 @@ class Dl4jSparkProgramTest
         // The same parameters and the same examples: DL4J's evaluate agrees with Baton's evaluation of them.
         assertEquals(Double.parseDouble(eval.group(3)), Double.parseDouble(eval.group(1)), 1.0 / 32 + 1e-9, output);
         assertTrue(Double.isFinite(Double.parseDouble(eval.group(5))), "getScore() is the last step's loss");
+        final Matcher listener = Pattern.compile("LISTENER iterations=(\\d+) lastScore=(\\S+)").matcher(output);
+        assertTrue(listener.find(), output);
+        assertEquals(8, Integer.parseInt(listener.group(1)), "a DL4J listener saw every Baton step");
+        assertEquals(Double.parseDouble(eval.group(5)), Double.parseDouble(listener.group(2)), 0.0,
+            "the listener's last score is the last step's loss");
 
         final Matcher diff = Pattern.compile("DIFF (\\S+) LRDIFF (\\S+) TRAINED (\\S+)").matcher(output);
         assertTrue(diff.find(), output);

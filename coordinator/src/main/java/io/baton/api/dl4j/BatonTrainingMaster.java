@@ -25,6 +25,7 @@ import org.deeplearning4j.spark.api.TrainingWorker;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
@@ -33,11 +34,15 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.DoubleConsumer;
 
 /**
  * Baton's exact synchronous training behind DL4J Spark's {@link TrainingMaster}: change the training master of a
@@ -59,18 +64,26 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Each {@code fit} call is one Baton run of {@link Builder#epochs} epochs (its learning-rate schedule spans that
- * call) from the network's current parameters, in {@code <runDirectory>/fit-<n>} for the n-th call on this master:
- * the RDD is staged once into Baton's indexed form ({@code <runDirectory>/fit-<n>-data}, float tensors numbered by
+ * call) from the network's current parameters, in {@code <runDirectory>/fit-<n>} for the n-th call on this master.
+ * The RDD is staged once into Baton's indexed form ({@code <runDirectory>/fit-<n>-data}, float tensors numbered by
  * class, then partition and position), so the global batch order is a function of (seed, epoch, sample) and the same
- * program run again resumes the same run exactly (a changed RDD is refused like any change of data). Afterwards the
- * network the wrapper holds has Baton's trained parameters (its configuration and DL4J updater state are left as they
- * were) and {@code getScore()} is the last step's training loss; DL4J's {@code evaluate} works on it as usual.
+ * program run again resumes the same run exactly (a changed RDD is refused like any change of data). A later fit on
+ * the same RDD (same RDD id in the same Spark application, same partitions) trains on the data the first one staged
+ * instead of writing it again ({@link #stagedDataOfFit} says which): exact under Spark's own assumption that an RDD
+ * is deterministic, as for recomputing a lost partition; give {@code fit} a new RDD for data that changed. Afterwards
+ * the network the wrapper holds has Baton's trained parameters (its configuration and DL4J updater state are left as
+ * they were) and {@code getScore()} is the last step's training loss; DL4J's {@code evaluate} works on it as usual.
  * Baton's optimiser ({@code optim.*}) replaces the network's DL4J updater and regularisation, as in {@link Baton}.
+ * Baton's end-of-run evaluation is off ({@code run.final-evaluation = false} unless set; see {@link #lastResult}).
+ * Each fit prints one line of where its wall time went (staging, the Baton run, parameters and listeners).
  *
- * <p>Not built: DL4J worker instances, training hooks and listeners (Baton's replicas run Baton's loop, not DL4J's
- * workers: refused in one line) and MultiDataSets of several inputs or outputs. {@link #getTrainingStats()} is
- * null; Baton's metrics are in the run directory. Paths of exported DataSets ({@code fitPaths}, {@code fit(String)})
- * are loaded by DL4J's loader and trained as the same RDD of DataSets.
+ * <p>DL4J {@link TrainingListener}s given to {@link #setListeners(Collection)} see every Baton step on the driver
+ * ({@code iterationDone} with that step's loss as the network's score, epoch start and end), after the fit's run has
+ * ended. Not built: DL4J worker instances and training hooks (Baton's replicas run Baton's loop, not DL4J's workers),
+ * a {@link StatsStorageRouter}, DL4J's {@link SparkTrainingStats} (each refused in one line; Baton's metrics are in
+ * the run directory) and MultiDataSets of several inputs or outputs. Paths of exported DataSets ({@code fitPaths},
+ * {@code fit(String)}) are loaded by DL4J's loader and trained as the same RDD of DataSets (a new RDD each call, so
+ * staged each time, as is an RDD of MultiDataSets).
  *
  * <p>Threading: one {@code fit} at a time per master, as DL4J's masters; a call blocks until its run ends.
  */
@@ -83,9 +96,16 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     private final int batchPerReplica;
     private final Map<String, Object> keys;
     private final PrintWriter progress;
+    /** Locations this master staged into, for {@link #deleteTempFiles}. */
     private final List<String> staged = new ArrayList<>();
+    private final StagedRdds stagedRdds = new StagedRdds();
+    /** The staged data each fit trained on, by fit number (1-based). */
+    private final Map<Integer, String> dataOfFit = new HashMap<>();
+    private List<TrainingListener> listeners = List.of();
+    /** Steps and epochs shown to the listeners by earlier fits: the next fit's iteration and epoch numbers. */
+    private int listenerIterations;
+    private int listenerEpochs;
     private int fits;
-    private boolean collectStats;
     private TrainResult lastResult;
 
     private BatonTrainingMaster(final Builder builder)
@@ -109,7 +129,13 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
             .set("data.image-size", data.chw()[1]).runDir(child("fit-" + fit));
     }
 
-    /** The result of the last {@code fit} (Baton's steps, losses, evaluation of the staged examples), or null. */
+    /**
+     * The result of the last {@code fit}, or null before the first: the trained model, its run directory, the steps
+     * ({@code steps}, {@code stepsThisCall}), the last step's training loss and the parameter checksum. Its
+     * {@code val*} values are NaN and {@code valSamples} 0 unless {@code run.final-evaluation = true} was set: a
+     * DataSet RDD has no held-out part, so that evaluation would only score the staged training examples again, and
+     * it costs about as long as the fit's steps (use DL4J's {@code evaluate} on held-out data instead).
+     */
     public TrainResult lastResult()
     {
         return lastResult;
@@ -121,10 +147,22 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
         return child("fit-" + fit);
     }
 
-    /** Where the n-th fit on this master staged its RDD, 1-based: a prepared data set Baton's CLI can train on too. */
+    /**
+     * The staged data the n-th fit on this master trained on, 1-based: a prepared data set Baton's CLI can train on
+     * too. That is {@code <runDirectory>/fit-<n>-data}, or, when the fit was given an RDD an earlier fit had staged,
+     * that fit's data.
+     *
+     * @throws IllegalArgumentException naming the number when that fit has not trained on this master.
+     */
     public String stagedDataOfFit(final int fit)
     {
-        return child("fit-" + fit + "-data");
+        final String data = dataOfFit.get(fit);
+        if (data == null)
+        {
+            throw new IllegalArgumentException("fit " + fit + " has not trained on this master (" + fits
+                + " fit(s) so far, numbered from 1)");
+        }
+        return data;
     }
 
     private String child(final String name)
@@ -132,19 +170,48 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
         return runDirectory.endsWith("/") ? runDirectory + name : runDirectory + "/" + name;
     }
 
-    private TrainResult fit(final JavaSparkContext sc, final ComputationGraph graph, final Map<String,
-        org.nd4j.linalg.api.ndarray.INDArray> target, final Model model, final JavaRDD<DataSet> data)
+    /**
+     * One fit: stage the RDD (or find it staged by an earlier fit), one Baton run, the trained parameters into
+     * {@code network}, the run's steps to the listeners; prints one line of where the fit's wall time went.
+     */
+    private TrainResult fit(final JavaSparkContext sc, final org.deeplearning4j.nn.api.Model network,
+        final DoubleConsumer score, final Map<String, INDArray> target, final Model model,
+        final JavaRDD<DataSet> data)
     {
         Objects.requireNonNull(data, "trainingData");
         final int fit = ++fits;
-        final String location = stagedDataOfFit(fit);
-        final DataSetStaging.Staged stagedData = DataSetStaging.stage(data, location);
-        staged.add(location);
-        progress.println("staged " + stagedData.samples() + " examples of shape " + java.util.Arrays.toString(
-            stagedData.chw()) + ", " + stagedData.classes() + " classes, into " + location);
+        final long startNs = System.nanoTime();
+        DataSetStaging.Staged stagedData = stagedRdds.find(data);
+        if (stagedData == null)
+        {
+            final String location = child("fit-" + fit + "-data");
+            stagedData = DataSetStaging.stage(data, location);
+            staged.add(location);
+            stagedRdds.add(data, stagedData);
+            progress.println("staged " + stagedData.samples() + " examples of shape " + Arrays.toString(
+                stagedData.chw()) + ", " + stagedData.classes() + " classes, into " + location);
+        }
+        else
+        {
+            progress.println("fit " + fit + ": RDD " + data.id() + " was staged by an earlier fit: training on "
+                + stagedData.uri() + " (" + stagedData.samples() + " examples) without staging it again");
+        }
+        dataOfFit.put(fit, stagedData.uri());
+        final long stagedNs = System.nanoTime();
         final TrainResult result = Baton.on(sc).progressTo(progress).train(model, settings(fit, stagedData));
+        final long trainedNs = System.nanoTime();
         TrainedParameters.copy(result.model(), target);
         lastResult = result;
+        final List<StepListeners.Step> steps = listeners.isEmpty() ? List.of() : StepListeners.trainedBy(result);
+        StepListeners.show(listeners, network, score, steps, listenerIterations, listenerEpochs);
+        listenerIterations += steps.size();
+        listenerEpochs += steps.isEmpty() ? 0 : steps.get(steps.size() - 1).epoch() + 1;
+        score.accept(result.lastLoss());
+        final long doneNs = System.nanoTime();
+        progress.printf(Locale.ROOT, "fit %d: %.2f s = staging %.2f s + Baton run %.2f s + parameters and "
+            + "listeners %.2f s%n", fit, (doneNs - startNs) / 1e9, (stagedNs - startNs) / 1e9,
+            (trainedNs - stagedNs) / 1e9, (doneNs - trainedNs) / 1e9);
+        progress.flush();
         return result;
     }
 
@@ -152,8 +219,8 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     public void executeTraining(final SparkComputationGraph graph, final JavaRDD<DataSet> trainingData)
     {
         final ComputationGraph network = graph.getNetwork();
-        final TrainResult result = fit(graph.getSparkContext(), network, network.paramTable(), Model.of(network),
-            trainingData);
+        final TrainResult result = fit(graph.getSparkContext(), network, network::setScore, network.paramTable(),
+            Model.of(network), trainingData);
         graph.setScore(result.lastLoss());
     }
 
@@ -161,7 +228,7 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     public void executeTraining(final SparkDl4jMultiLayer network, final JavaRDD<DataSet> trainingData)
     {
         final MultiLayerNetwork net = network.getNetwork();
-        final TrainResult result = fit(network.getSparkContext(), null, net.paramTable(), Model.of(net),
+        final TrainResult result = fit(network.getSparkContext(), net, net::setScore, net.paramTable(), Model.of(net),
             trainingData);
         network.setScore(result.lastLoss());
     }
@@ -259,32 +326,51 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
         // None is ever added.
     }
 
+    /**
+     * DL4J listeners shown each Baton step of every later {@code fit}, on the driver, after the fit's run has ended
+     * (Baton's library API gives the driver the steps only then), in step order: {@code onEpochStart},
+     * {@code iterationDone(network, iteration, epoch)} with the driver's network whose {@code score()} is that step's
+     * global training loss, {@code onEpochEnd}. Iterations and epochs are numbered from 0 over all fits of this
+     * master. The network holds the trained parameters at every call; {@code onForwardPass},
+     * {@code onGradientCalculation} and {@code onBackwardPass} are never called (they happen inside the replicas).
+     * Replaces the listeners given before; null or empty removes them.
+     */
     @Override
     public void setListeners(final Collection<TrainingListener> listeners)
     {
-        if (listeners != null && !listeners.isEmpty())
-        {
-            throw new UnsupportedOperationException("BatonTrainingMaster runs no DL4J training listeners ("
-                + listeners.size() + " given): Baton's metrics are in the run directory (metrics.jsonl, baton report)");
-        }
+        this.listeners = listeners == null ? List.of() : List.copyOf(listeners);
     }
 
+    /** As {@link #setListeners(Collection)}; a stats storage router is refused in one line. */
     @Override
     public void setListeners(final StatsStorageRouter router, final Collection<TrainingListener> listeners)
     {
+        if (router != null)
+        {
+            throw new UnsupportedOperationException("BatonTrainingMaster does not route DL4J training stats to a "
+                + "StatsStorageRouter (" + router.getClass().getName() + "): Baton's step metrics are in each fit's "
+                + "run directory (metrics.jsonl, baton report)");
+        }
         setListeners(listeners);
     }
 
+    /** False is accepted; true is refused in one line: Baton collects no DL4J {@link SparkTrainingStats}. */
     @Override
     public void setCollectTrainingStats(final boolean collectTrainingStats)
     {
-        this.collectStats = collectTrainingStats;
+        if (collectTrainingStats)
+        {
+            throw new UnsupportedOperationException("BatonTrainingMaster collects no DL4J SparkTrainingStats: "
+                + "Baton's step timings (step_ms, data_wait_ms, comm_ms) are in each fit's run directory "
+                + "(metrics.jsonl, baton report)");
+        }
     }
 
+    /** False: see {@link #setCollectTrainingStats}. */
     @Override
     public boolean getIsCollectTrainingStats()
     {
-        return collectStats;
+        return false;
     }
 
     /** Null: Baton's step timings are in the run directory's metrics.jsonl and its report. */
@@ -312,6 +398,7 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
             }
         }
         staged.clear();
+        stagedRdds.clear();
         return all;
     }
 
@@ -501,6 +588,12 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
             if (!keys.containsKey("train.epochs"))
             {
                 keys.put("train.epochs", 1);
+            }
+            if (!keys.containsKey("run.final-evaluation"))
+            {
+                // A DataSet RDD has no held-out part: the evaluation would score the staged training examples again
+                // and cost about as long as the fit's steps. DL4J users evaluate held-out data with evaluate().
+                keys.put("run.final-evaluation", false);
             }
             final BatonTrainingMaster master = new BatonTrainingMaster(this);
             // Validated now, with a stand-in for what fit derives, so a bad key fails at build().

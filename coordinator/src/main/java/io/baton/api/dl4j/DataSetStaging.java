@@ -27,8 +27,9 @@ import java.util.Map;
  * a sample's id, and with it Baton's global batch order, is a function of the RDD's content and order alone, and the
  * staged data's identity ({@code data.identity}) tells an exact resume whether it is the same data.
  *
- * <p>The {@code val} split lists the same shards: a DataSet RDD has no held-out part, so the evaluation Baton runs at
- * the end of training scores the training examples (evaluate held-out data with DL4J's {@code evaluate}).
+ * <p>The {@code val} split lists the same shards: a DataSet RDD has no held-out part, so Baton's end-of-run evaluation,
+ * when turned on ({@code run.final-evaluation}), scores the training examples (evaluate held-out data with DL4J's
+ * {@code evaluate}).
  *
  * <p>Threading: one call at a time per target directory; the call blocks until the Spark job ends.
  */

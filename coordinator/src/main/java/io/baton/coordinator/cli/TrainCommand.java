@@ -102,10 +102,11 @@ public final class TrainCommand implements Callable<Integer>
         {
             return 0;
         }
-        out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %s; validation top-1 %.4f top-5 %.4f "
-                + "(%d samples)%n", r.stepsThisCall(), r.seconds(), Double.isFinite(r.lastLoss())
-                ? String.format(Locale.ROOT, "%.4f", r.lastLoss()) : "n/a (no step in this job)", r.valTop1(),
-            r.valTop5(), r.valSamples());
+        out.printf(Locale.ROOT, "trained %d steps in %.1f s; last loss %s; %s%n", r.stepsThisCall(), r.seconds(),
+            Double.isFinite(r.lastLoss()) ? String.format(Locale.ROOT, "%.4f", r.lastLoss())
+                : "n/a (no step in this job)", r.valSamples() == 0 ? "not evaluated (run.final-evaluation = false)"
+                : String.format(Locale.ROOT, "validation top-1 %.4f top-5 %.4f (%d samples)", r.valTop1(),
+                r.valTop5(), r.valSamples()));
         out.flush();
         return 0;
     }

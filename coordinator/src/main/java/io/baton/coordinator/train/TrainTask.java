@@ -55,6 +55,8 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
 {
     private static final long serialVersionUID = 2L;
     private static final Logger LOG = LoggerFactory.getLogger(TrainTask.class);
+    /** What a completed stage reports when {@code run.final-evaluation} is off: no sample scored. */
+    private static final Evaluator.Result NOT_EVALUATED = new Evaluator.Result(0, 0, 0, 0);
 
     private final String userConfigText;
     private final StageSpec spec;
@@ -208,8 +210,11 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
                     ParamChecksum.of(graph.params()), String.join(",", context.gpuAddresses()), outcome.kind(),
                     outcome.nextStep(), outcome.diagnosis());
             }
-            final Evaluator.Result eval = Evaluator.evaluate(graph, communicator, val,
-                Math.max(1, config.get(TrainerKeys.TRAIN_GLOBAL_BATCH) / context.worldSize()));
+            // Every rank reads the same key, so either all take part in the evaluation's collectives or none does.
+            final Evaluator.Result eval = config.get(CoordinatorKeys.RUN_FINAL_EVALUATION)
+                ? Evaluator.evaluate(graph, communicator, val,
+                    Math.max(1, config.get(TrainerKeys.TRAIN_GLOBAL_BATCH) / context.worldSize()))
+                : NOT_EVALUATED;
             if (rank == 0)
             {
                 try (FSDataOutputStream out = run.fileSystem().create(run.path(RunDirectory.MODEL), true))

@@ -56,7 +56,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Staging a DataSet RDD into Baton's indexed form on a real Spark context (local[2]): every example once, exactly
  * as given, numbered by class, then partition and position; bad RDDs refused in one line naming the value; the
- * builder's refusals; and SparkDl4jMultiLayer trained through BatonTrainingMaster equal to Baton's own path.
+ * builder's refusals; SparkDl4jMultiLayer trained through BatonTrainingMaster equal to Baton's own path; a second fit
+ * on the same RDD reusing the first one's staged data, bit-identical to staging it again; DL4J listeners shown every
+ * step with its loss.
  */
 @Tag("slow")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -327,14 +329,165 @@ class DataSetStagingTest
         fromDirectory.init();
         new SparkDl4jMultiLayer(sc, fromDirectory, directory).fit(exported.toUri().toString());
         assertEquals(2, directory.lastResult().steps());
-        assertEquals(16, directory.lastResult().valSamples(), "all 16 exported examples staged");
+        assertEquals(0, directory.lastResult().valSamples(), "no end-of-run evaluation in a fit by default");
+        assertEquals(16, stagedExamples(directory.stagedDataOfFit(1)), "all 16 exported examples staged");
+    }
+
+    /** Examples in the train split of staged data (its manifest). */
+    private static long stagedExamples(final String uri)
+    {
+        try (BatchSource train = DataSources.open(Settings.defaults().data(uri).set("data.image-size", 8).config(),
+            DataSources.TRAIN))
+        {
+            return train.size();
+        }
+    }
+
+    /** The staged-data directories ({@code fit-<n>-data}) under a master's run directory, sorted. */
+    private List<String> stagedDirectories(final String name) throws java.io.IOException
+    {
+        try (java.util.stream.Stream<Path> entries = Files.list(work.resolve(name)))
+        {
+            return entries.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("-data")).sorted().toList();
+        }
+    }
+
+    @Test
+    void aSecondFitOnTheSameRddTrainsOnTheDataTheFirstStagedAsStagingItAgainWould() throws Exception
+    {
+        final Random random = new Random(13);
+        final List<DataSet> dataSets = new ArrayList<>();
+        for (int i = 0; i < 4; i++)
+        {
+            dataSets.add(dataSet(random, 4, 8, 3));
+        }
+        final MultiLayerNetwork reused = new MultiLayerNetwork(network());
+        reused.init();
+        final MultiLayerNetwork restaged = reused.clone();
+        final StringWriter log = new StringWriter();
+        final BatonTrainingMaster once = master("once", new PrintWriter(log, true));
+        final SparkDl4jMultiLayer onceNet = new SparkDl4jMultiLayer(sc, reused, once);
+        final JavaRDD<DataSet> rdd = sc.parallelize(dataSets, 2);
+        onceNet.fit(rdd);
+        final float[] afterOne = reused.params().castTo(DataType.FLOAT).dup('c').data().asFloat();
+        onceNet.fit(rdd);
+        assertEquals(List.of("fit-1-data"), stagedDirectories("once"), "the second fit staged nothing");
+        assertEquals(once.stagedDataOfFit(1), once.stagedDataOfFit(2));
+        assertTrue(log.toString().contains("fit 2: RDD " + rdd.id() + " was staged by an earlier fit: training on "
+            + once.stagedDataOfFit(1) + " (16 examples) without staging it again"), log.toString());
+
+        // The reference: another RDD object of the same data for the second fit, so it is staged again.
+        final BatonTrainingMaster twice = master("twice");
+        final SparkDl4jMultiLayer twiceNet = new SparkDl4jMultiLayer(sc, restaged, twice);
+        twiceNet.fit(sc.parallelize(dataSets, 2));
+        twiceNet.fit(sc.parallelize(dataSets, 2));
+        assertEquals(List.of("fit-1-data", "fit-2-data"), stagedDirectories("twice"));
+        final float[] a = reused.params().castTo(DataType.FLOAT).dup('c').data().asFloat();
+        assertArrayEquals(restaged.params().castTo(DataType.FLOAT).dup('c').data().asFloat(), a,
+            "reusing the staged data trains exactly as staging the same data again");
+        assertFalse(Arrays.equals(afterOne, a), "the second fit trained");
+
+        // Deleted staged data is staged again, and a fit that has not run is refused naming its number.
+        assertTrue(once.deleteTempFiles(sc));
+        assertEquals(List.of(), stagedDirectories("once"));
+        onceNet.fit(rdd);
+        assertEquals(List.of("fit-3-data"), stagedDirectories("once"));
+        final IllegalArgumentException notRun = assertThrows(IllegalArgumentException.class,
+            () -> once.stagedDataOfFit(4));
+        assertEquals("fit 4 has not trained on this master (3 fit(s) so far, numbered from 1)", notRun.getMessage());
+    }
+
+    @Test
+    void dl4jListenersSeeEveryBatonStepWithItsLossInStepOrder() throws Exception
+    {
+        final Random random = new Random(17);
+        final List<DataSet> dataSets = new ArrayList<>();
+        for (int i = 0; i < 4; i++)
+        {
+            dataSets.add(dataSet(random, 4, 8, 3));
+        }
+        final MultiLayerNetwork net = new MultiLayerNetwork(network());
+        net.init();
+        final BatonTrainingMaster tm = new BatonTrainingMaster.Builder(4).replicas(2).epochs(2).learningRate(0.05)
+            .baseBatch(8).warmupEpochs(0).set("collective.host", "127.0.0.1").set("collective.timeout", "20s")
+            .set("cluster.slot-wait", "0s").set("progress.interval", "60s").runDirectory(target("listeners"))
+            .progressTo(new PrintWriter(new StringWriter(), true)).build();
+        final SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, tm);
+        final List<String> calls = new ArrayList<>();
+        sparkNet.setListeners(new org.deeplearning4j.optimize.api.BaseTrainingListener()
+        {
+            @Override
+            public void iterationDone(final org.deeplearning4j.nn.api.Model model, final int iteration,
+                final int epoch)
+            {
+                assertTrue(model == net, "the driver's network");
+                calls.add("iteration " + iteration + " epoch " + epoch + " score " + model.score());
+            }
+
+            @Override
+            public void onEpochStart(final org.deeplearning4j.nn.api.Model model)
+            {
+                calls.add("start");
+            }
+
+            @Override
+            public void onEpochEnd(final org.deeplearning4j.nn.api.Model model)
+            {
+                calls.add("end");
+            }
+        });
+        final JavaRDD<DataSet> rdd = sc.parallelize(dataSets, 2);
+        sparkNet.fit(rdd);
+        sparkNet.fit(rdd);
+        // 16 examples, global batch 8, 2 epochs: 4 steps per fit. The losses as Baton's rank 0 logged them.
+        final List<String> expected = new ArrayList<>();
+        int iteration = 0;
+        for (int fit = 1; fit <= 2; fit++)
+        {
+            final List<String> lines = Files.readAllLines(Path.of(java.net.URI.create(tm.runDirectoryOfFit(fit)))
+                .resolve("metrics.jsonl"));
+            assertEquals(4, lines.size(), "steps of fit " + fit);
+            for (int step = 0; step < 4; step++)
+            {
+                final java.util.regex.Matcher loss = java.util.regex.Pattern.compile("\"loss\":([^,}]+)")
+                    .matcher(lines.get(step));
+                assertTrue(loss.find(), lines.get(step));
+                if (step % 2 == 0)
+                {
+                    expected.add("start");
+                }
+                expected.add("iteration " + iteration++ + " epoch " + ((fit - 1) * 2 + step / 2) + " score "
+                    + Double.parseDouble(loss.group(1)));
+                if (step % 2 == 1)
+                {
+                    expected.add("end");
+                }
+            }
+        }
+        assertEquals(expected, calls);
+        assertEquals(tm.lastResult().lastLoss(), net.score(), 0.0, "the network's score is the last step's loss");
+
+        final UnsupportedOperationException router = assertThrows(UnsupportedOperationException.class,
+            () -> tm.setListeners(new org.deeplearning4j.core.storage.impl.CollectionStatsStorageRouter(
+                new ArrayList<>(), new ArrayList<>(), new ArrayList<>()), List.of()));
+        assertTrue(router.getMessage().startsWith("BatonTrainingMaster does not route DL4J training stats to a "
+            + "StatsStorageRouter"), router.getMessage());
+        final UnsupportedOperationException stats = assertThrows(UnsupportedOperationException.class,
+            () -> sparkNet.setCollectTrainingStats(true));
+        assertTrue(stats.getMessage().startsWith("BatonTrainingMaster collects no DL4J SparkTrainingStats"),
+            stats.getMessage());
     }
 
     private BatonTrainingMaster master(final String name)
     {
+        return master(name, new PrintWriter(new StringWriter(), true));
+    }
+
+    private BatonTrainingMaster master(final String name, final PrintWriter progress)
+    {
         return new BatonTrainingMaster.Builder(4).replicas(2).epochs(1).learningRate(0.05).baseBatch(8)
             .warmupEpochs(0).set("collective.host", "127.0.0.1").set("collective.timeout", "20s")
             .set("cluster.slot-wait", "0s").set("progress.interval", "60s").runDirectory(target(name))
-            .progressTo(new PrintWriter(new StringWriter(), true)).build();
+            .progressTo(progress).build();
     }
 }

@@ -29,7 +29,9 @@ import java.util.Locale;
  * {@code bench/peers/run.sh} with javac from this file and {@link PeerCommon}.
  *
  * <p>{@code images_per_sec} is the wall time of {@code fit(rdd)}, as for the peers (here it includes staging the RDD,
- * starting the replicas' barrier stage and Baton's end-of-fit evaluation and checkpoint); the extra field
+ * each epoch's RDD being a new one, starting the replicas' barrier stage, the epoch-end checkpoint and writing the
+ * model; the master's own "fit n: ..." line in the log splits it; no end-of-run evaluation, the master's default);
+ * the extra field
  * {@code baton_step_images_per_sec} is the same images over the sum of Baton's {@code step_ms} in that fit's
  * metrics.jsonl, as the {@code baton} (CLI) row is computed. {@code train_loss} is the mean of that fit's step losses.
  * After the last epoch DL4J's {@code evaluate} runs on the held-out images as a check ({@code DL4J-EVALUATE} line).

@@ -35,6 +35,8 @@ public final class TrainerKeys implements ConfigModule
             .trajectory();
     public static final ConfigKey<Boolean> MODEL_SYNCBN = ConfigKey.of("model.syncbn", ConfigType.BOOLEAN)
         .trajectory();
+    // Not a trajectory key: the fast layers compute DL4J's results bit for bit (ReplicaConvolutionLayerTest)
+    public static final ConfigKey<Boolean> MODEL_FAST_LAYERS = ConfigKey.of("model.fast-layers", ConfigType.BOOLEAN);
     public static final ConfigKey<String> MODEL_GRAPH = ConfigKey.of("model.graph", ConfigType.STRING)
         .check(v -> !v.isBlank(), "a Hadoop FileSystem URI or local path of a DL4J model zip").optional();
     public static final ConfigKey<String> MODEL_GRAPH_IDENTITY =
@@ -166,6 +168,7 @@ public final class TrainerKeys implements ConfigModule
         MODEL_PRE_ACTIVATION,
         MODEL_WIDTH_MULTIPLIER,
         MODEL_SYNCBN,
+        MODEL_FAST_LAYERS,
         MODEL_GRAPH,
         MODEL_GRAPH_IDENTITY,
         SYNCBN_GROUP_SIZE,

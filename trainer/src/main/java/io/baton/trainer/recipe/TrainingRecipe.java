@@ -3,6 +3,7 @@ package io.baton.trainer.recipe;
 import io.baton.common.config.BatonConfig;
 import io.baton.trainer.ModelConfigs;
 import io.baton.trainer.TrainerKeys;
+import io.baton.trainer.layers.ConvolutionSwap;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.NormLayerFactory;
 import io.baton.trainer.model.ResNetZoo;
@@ -100,7 +101,8 @@ public final class TrainingRecipe
             return replicaConfiguration(config, UserGraphs.load(userGraph).getConfiguration());
         }
         final ModelOptions options = ModelConfigs.modelOptions(config, input, classes);
-        final ComputationGraphConfiguration conf = ResNetZoo.configuration(options, normLayers(config), new NoOp());
+        final ComputationGraphConfiguration conf = fastLayers(config,
+            ResNetZoo.configuration(options, normLayers(config), new NoOp()));
         LabelSmoothing.apply(conf, config.get(TrainerKeys.OPTIM_LABEL_SMOOTHING));
         return conf;
     }
@@ -108,7 +110,8 @@ public final class TrainingRecipe
     /**
      * The replica form of a user's graph configuration (a copy; {@link UserGraphs}): Baton's optimiser instead of its
      * DL4J updaters and regularisation, SyncBatchNorm with {@code syncbn.group-size} instead of its BatchNormalization
-     * when {@code model.syncbn}, and the label-smoothed loss when {@code optim.label-smoothing > 0}.
+     * when {@code model.syncbn}, Baton's layer implementations when {@code model.fast-layers}, and the label-smoothed
+     * loss when {@code optim.label-smoothing > 0}.
      */
     public static ComputationGraphConfiguration replicaConfiguration(final BatonConfig config,
         final ComputationGraphConfiguration user)
@@ -118,8 +121,16 @@ public final class TrainingRecipe
         {
             conf = SyncBatchNormSwap.toSyncBatchNorm(conf, config.get(TrainerKeys.SYNCBN_GROUP_SIZE));
         }
+        conf = fastLayers(config, conf);
         LabelSmoothing.apply(conf, config.get(TrainerKeys.OPTIM_LABEL_SMOOTHING));
         return conf;
+    }
+
+    /** {@code conf} with Baton's layer implementations ({@link ConvolutionSwap}) when {@code model.fast-layers}. */
+    private static ComputationGraphConfiguration fastLayers(final BatonConfig config,
+        final ComputationGraphConfiguration conf)
+    {
+        return config.get(TrainerKeys.MODEL_FAST_LAYERS) ? ConvolutionSwap.toReplica(conf) : conf;
     }
 
     /** The initialised replica graph (SyncBatchNorm layers still to be bound to a communicator). */

@@ -51,7 +51,12 @@ public final class TrainingBench
 
         final ModelOptions options = ModelOptions.builder(arch).input(height, width, 3).numClasses(10).seed(7).build();
         final NormLayerFactory syncBn = spec -> spec.applyTo(new SyncBatchNorm());
-        final ComputationGraph graph = ResNetZoo.graph(options, syncBn, new NoOp());
+        // As the replica builds it (TrainingRecipe); -Dbench.conv=dl4j keeps DL4J's convolution layer for an A/B
+        final org.deeplearning4j.nn.conf.ComputationGraphConfiguration zoo =
+            ResNetZoo.configuration(options, syncBn, new NoOp());
+        final ComputationGraph graph = new ComputationGraph("dl4j".equals(System.getProperty("bench.conv"))
+            ? zoo : io.baton.trainer.layers.ConvolutionSwap.toReplica(zoo));
+        graph.init();
         final PhaseTimingCommunicator comm = new PhaseTimingCommunicator(communicator(rank, world, ports));
         try
         {

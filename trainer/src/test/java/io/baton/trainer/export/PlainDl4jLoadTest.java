@@ -1,6 +1,7 @@
 package io.baton.trainer.export;
 
 import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.layers.ConvolutionSwap;
 import io.baton.trainer.model.ZeroPadShortcutBuiltIns;
 import io.baton.trainer.syncbn.PlainBatchNormSwap;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -58,8 +59,10 @@ class PlainDl4jLoadTest
             ModelExporter.export(training, InferenceFormTest.INPUT, exported, 7, BN_MEAN_LIMIT);
         final Path raw = dir.resolve("training.zip");
         ModelSerializer.writeModel(training, raw.toFile(), false);
-        // What export wrote before: only SyncBatchNorm swapped; and that plus the shortcut, loss still smoothed.
-        final ComputationGraphConfiguration bnOnly = PlainBatchNormSwap.toPlainBatchNorm(training.getConfiguration());
+        // What export wrote before: only SyncBatchNorm (and Baton's convolution, added later) swapped; and that plus
+        // the shortcut, loss still smoothed.
+        final ComputationGraphConfiguration bnOnly = ConvolutionSwap.toPlain(
+            PlainBatchNormSwap.toPlainBatchNorm(training.getConfiguration()));
         final Path oldExport = write(bnOnly, dir.resolve("bn-only.zip"));
         final Path smoothed = write(ZeroPadShortcutBuiltIns.toBuiltIns(bnOnly, InferenceFormTest.INPUT),
             dir.resolve("smoothed.zip"));

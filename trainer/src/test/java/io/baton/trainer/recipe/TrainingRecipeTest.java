@@ -4,6 +4,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
 import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.layers.ReplicaConvolutionLayer;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.optim.LossSmoothedMcxent;
 import io.baton.trainer.optim.ParamKind;
@@ -75,6 +76,7 @@ class TrainingRecipeTest
             }
         }
         assertEquals(19, syncBn);
+        assertEquals(19, convolutions(graph, ReplicaConvolutionLayer.class), "model.fast-layers is on by default");
         final BaseOutputLayer out = (BaseOutputLayer)graph.getLayer("fc").conf().getLayer();
         assertEquals(0.1, assertInstanceOf(LossSmoothedMcxent.class, out.getLossFn()).smoothing());
 
@@ -97,5 +99,24 @@ class TrainingRecipeTest
         }
         final BaseOutputLayer out = (BaseOutputLayer)graph.getLayer("fc").conf().getLayer();
         assertFalse(out.getLossFn() instanceof LossSmoothedMcxent);
+    }
+
+    @Test
+    void shouldKeepDl4jsConvolutionWhenFastLayersAreOff()
+    {
+        final BatonConfig config = loader.load(null, List.of("model.fast-layers=false"));
+        final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 10);
+        assertEquals(0, convolutions(graph, ReplicaConvolutionLayer.class));
+        assertEquals(19, convolutions(graph, org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class));
+    }
+
+    private static int convolutions(final ComputationGraph graph, final Class<?> kind)
+    {
+        int count = 0;
+        for (final Layer layer : graph.getLayers())
+        {
+            count += layer.getClass() == kind ? 1 : 0;
+        }
+        return count;
     }
 }

@@ -1,0 +1,114 @@
+package io.baton.trainer.layers;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * Configuration of the replica's 2-D convolution: DL4J's {@link ConvolutionLayer} with every setting and the same
+ * parameters, whose layer ({@link ReplicaConvolutionLayer}) does not run the forward convolution a second time in
+ * backprop when its activation is the identity (DL4J's does, to differentiate the activation, and for an identity
+ * activation throws the result away). Outputs and gradients are bit for bit DL4J's.
+ *
+ * <p>Used only in the replica's training graph ({@link ConvolutionSwap#toReplica}); an export turns it back into
+ * DL4J's class ({@link ConvolutionSwap#toPlain}). Survives DL4J's JSON round trip (Jackson stores the class name and
+ * the inherited fields). Threading: configuration objects are immutable once the network is built.
+ */
+public class ReplicaConvolution extends ConvolutionLayer
+{
+    private static final long serialVersionUID = 1L;
+
+    /** For Jackson and {@link #from(ConvolutionLayer)}. */
+    public ReplicaConvolution()
+    {
+        super();
+    }
+
+    /** A ReplicaConvolution with every setting of {@code conv}, which is not modified. */
+    public static ReplicaConvolution from(final ConvolutionLayer conv)
+    {
+        final ReplicaConvolution out = new ReplicaConvolution();
+        copyFields(conv.clone(), out, "ReplicaConvolution of layer '" + conv.getLayerName() + "'");
+        return out;
+    }
+
+    @Override
+    public Layer instantiate(
+        final NeuralNetConfiguration conf,
+        final Collection<TrainingListener> trainingListeners,
+        final int layerIndex,
+        final INDArray layerParamsView,
+        final boolean initializeParams,
+        final DataType networkDataType)
+    {
+        final ReplicaConvolutionLayer ret = new ReplicaConvolutionLayer(conf, networkDataType);
+        ret.setListeners(trainingListeners);
+        ret.setIndex(layerIndex);
+        ret.setParamsViewArray(layerParamsView);
+        final Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
+        ret.setParamTable(paramTable);
+        ret.setConf(conf);
+        return ret;
+    }
+
+    @Override
+    public ReplicaConvolution clone()
+    {
+        return (ReplicaConvolution)super.clone();
+    }
+
+    @Override
+    public boolean equals(final Object o)
+    {
+        return o instanceof ReplicaConvolution && super.equals(o);
+    }
+
+    @Override
+    protected boolean canEqual(final Object other)
+    {
+        return other instanceof ReplicaConvolution;
+    }
+
+    @Override
+    public int hashCode()
+    {
+        return 31 * super.hashCode() + 1;
+    }
+
+    /**
+     * Copies every instance field declared by ConvolutionLayer and its superclasses (the whole DL4J state) from one
+     * configuration to another, in either direction. Why reflection: DL4J's configuration has no copy constructor
+     * between classes, and a field list written by hand would silently miss fields a DL4J release adds.
+     */
+    static void copyFields(final ConvolutionLayer from, final ConvolutionLayer to, final String what)
+    {
+        for (Class<?> c = ConvolutionLayer.class; c != null && c != Object.class; c = c.getSuperclass())
+        {
+            for (final Field field : c.getDeclaredFields())
+            {
+                if (Modifier.isStatic(field.getModifiers()))
+                {
+                    continue;
+                }
+                try
+                {
+                    field.setAccessible(true);
+                    field.set(to, field.get(from));
+                }
+                catch (final IllegalAccessException | RuntimeException ex)
+                {
+                    throw new IllegalStateException("cannot copy ConvolutionLayer field " + c.getName() + "."
+                        + field.getName() + " into " + what, ex);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package io.baton.trainer.layers;
+
+import io.baton.trainer.backend.NativeRuntime;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionHelper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * {@link ReplicaConvolution} computes DL4J's convolution bit for bit (forward output and every parameter gradient,
+ * which for c1 and c2 depend on the input gradients c2 and c3 pass down) and runs the forward convolution once per training step, where DL4J's layer runs
+ * it twice; a ReLU convolution, which needs the forward output in backprop, keeps DL4J's path (the negative control
+ * of the count).
+ */
+class ReplicaConvolutionLayerTest
+{
+    @BeforeAll
+    static void configure()
+    {
+        NativeRuntime.configure();
+    }
+
+    @Test
+    void identityConvolutionsMatchDl4jBitForBitInOutputAndEveryGradient()
+    {
+        assertSameAsDl4j(graph(Activation.IDENTITY, false, ConvolutionMode.Truncate));
+        assertSameAsDl4j(graph(Activation.IDENTITY, true, ConvolutionMode.Same));
+    }
+
+    @Test
+    void reluConvolutionsKeepDl4jsPathAndMatchItBitForBit()
+    {
+        assertSameAsDl4j(graph(Activation.RELU, true, ConvolutionMode.Truncate));
+    }
+
+    @Test
+    void backpropDoesNotRunTheForwardConvolutionAgainForIdentityActivations()
+    {
+        assertEquals(1, forwardConvolutionsPerLayerPerStep(Activation.IDENTITY));
+        assertEquals(2, forwardConvolutionsPerLayerPerStep(Activation.RELU), "DL4J's path recomputes it");
+    }
+
+    @Test
+    void swapRoundTripsThroughJsonAndBackToDl4jsClass()
+    {
+        final ComputationGraphConfiguration plain = graph(Activation.IDENTITY, true, ConvolutionMode.Same);
+        final ComputationGraphConfiguration replica = ConvolutionSwap.toReplica(plain);
+        assertEquals(3, ConvolutionSwap.countReplicaConvolutions(replica));
+        assertEquals(0, ConvolutionSwap.countReplicaConvolutions(plain), "the argument is not modified");
+        final ComputationGraphConfiguration restored = ComputationGraphConfiguration.fromJson(replica.toJson());
+        assertEquals(replica, restored);
+        final ComputationGraphConfiguration back = ConvolutionSwap.toPlain(restored);
+        assertEquals(0, ConvolutionSwap.countReplicaConvolutions(back));
+        assertEquals(plain.toJson(), back.toJson());
+    }
+
+    /** Three convolutions (stride 1, a 1x1 stride 2, a 3x3 stride 2), global average pooling, softmax. */
+    private static ComputationGraphConfiguration graph(final Activation activation, final boolean bias,
+        final ConvolutionMode mode)
+    {
+        return new NeuralNetConfiguration.Builder().seed(5).updater(new NoOp()).dataType(DataType.FLOAT)
+            .graphBuilder()
+            .addInputs("in")
+            .setInputTypes(InputType.convolutional(9, 9, 3))
+            .addLayer("c1", conv(3, 8, 3, 1, 1, activation, bias, mode), "in")
+            .addLayer("c2", conv(8, 6, 1, 2, 0, activation, bias, mode), "c1")
+            .addLayer("c3", conv(6, 5, 3, 2, 1, activation, bias, mode), "c2")
+            .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "c3")
+            .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(5).nOut(4)
+                .activation(Activation.SOFTMAX).build(), "pool")
+            .setOutputs("out")
+            .build();
+    }
+
+    private static ConvolutionLayer conv(final int nIn, final int nOut, final int kernel, final int stride,
+        final int pad, final Activation activation, final boolean bias, final ConvolutionMode mode)
+    {
+        return new ConvolutionLayer.Builder().nIn(nIn).nOut(nOut).kernelSize(kernel, kernel).stride(stride, stride)
+            .padding(mode == ConvolutionMode.Same ? 0 : pad, mode == ConvolutionMode.Same ? 0 : pad)
+            .convolutionMode(mode).hasBias(bias).activation(activation).build();
+    }
+
+    private static void assertSameAsDl4j(final ComputationGraphConfiguration conf)
+    {
+        final ComputationGraph dl4j = new ComputationGraph(conf);
+        dl4j.init();
+        final ComputationGraph replica = new ComputationGraph(ConvolutionSwap.toReplica(conf));
+        replica.init(dl4j.params().dup(), true);
+        assertInstanceOf(ReplicaConvolutionLayer.class, replica.getLayer("c1"));
+        Nd4j.getRandom().setSeed(17);
+        final INDArray x = Nd4j.randn(DataType.FLOAT, 4, 3, 9, 9);
+        final INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 4);
+        for (int i = 0; i < 4; i++)
+        {
+            y.putScalar(i, (i * 3) % 4, 1.0);
+        }
+        for (int step = 0; step < 2; step++) // the second step runs with the helpers' cached primitives
+        {
+            final Map<String, INDArray> expected = dl4j.feedForward(new INDArray[] {x}, true, false);
+            final Map<String, INDArray> actual = replica.feedForward(new INDArray[] {x}, true, false);
+            for (final String layer : new String[] {"c1", "c2", "c3", "out"})
+            {
+                assertArrayEquals(floats(expected.get(layer)), floats(actual.get(layer)), "activations of " + layer);
+            }
+            dl4j.setInputs(x);
+            dl4j.setLabels(y);
+            dl4j.computeGradientAndScore();
+            replica.setInputs(x);
+            replica.setLabels(y);
+            replica.computeGradientAndScore();
+            assertEquals(dl4j.score(), replica.score());
+            for (final String key : dl4j.gradient().gradientForVariable().keySet())
+            {
+                assertArrayEquals(floats(dl4j.gradient().getGradientFor(key)),
+                    floats(replica.gradient().getGradientFor(key)), "gradient " + key);
+            }
+        }
+    }
+
+    /** Forward convolutions per layer in one warm training step of the 3-layer graph. */
+    private static int forwardConvolutionsPerLayerPerStep(final Activation activation)
+    {
+        final ComputationGraph graph = new ComputationGraph(ConvolutionSwap.toReplica(
+            graph(activation, false, ConvolutionMode.Truncate)));
+        graph.init();
+        graph.setInputs(Nd4j.randn(DataType.FLOAT, 2, 3, 9, 9));
+        graph.setLabels(Nd4j.eye(4).getRows(0, 1).castTo(DataType.FLOAT));
+        graph.computeGradientAndScore();
+        final AtomicInteger forwards = new AtomicInteger();
+        int layers = 0;
+        for (final Layer layer : graph.getLayers())
+        {
+            if (layer instanceof ReplicaConvolutionLayer conv)
+            {
+                assertNotNull(conv.helper(), "this test needs DL4J's oneDNN helper (the CPU backend's default)");
+                conv.helper(counting(conv.helper(), forwards));
+                layers++;
+            }
+        }
+        graph.computeGradientAndScore();
+        assertEquals(0, forwards.get() % layers);
+        return forwards.get() / layers;
+    }
+
+    private static ConvolutionHelper counting(final ConvolutionHelper helper, final AtomicInteger forwards)
+    {
+        return (ConvolutionHelper)Proxy.newProxyInstance(ConvolutionHelper.class.getClassLoader(),
+            new Class<?>[] {ConvolutionHelper.class}, (proxy, method, args) ->
+            {
+                if (method.getName().equals("preOutput"))
+                {
+                    forwards.incrementAndGet();
+                }
+                try
+                {
+                    return method.invoke(helper, args);
+                }
+                catch (final InvocationTargetException e)
+                {
+                    throw e.getCause();
+                }
+            });
+    }
+
+    private static float[] floats(final INDArray a)
+    {
+        return a.dup('c').data().asFloat();
+    }
+}

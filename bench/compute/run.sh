@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Issue 25: Baton's replica compute against PyTorch's on the same CPU, both frameworks in one run, interleaved round by
+# round so that both meet the same host speed. Three settings (issue 25's table):
+#   r20x2  CIFAR ResNet-20, 32x32, 2 replicas x 64, one thread each, pinned to cores 0 and 1: Baton (2 JVMs,
+#          TrainingBench: SyncBatchNorm over Aeron UDP, flat-gradient all-reduce, Baton's SGD) vs PyTorch DDP (gloo)
+#   r50    ResNet-50, 128x128, batch 16, one process with 2 threads (cores 0-1): TrainingBench vs torch_step.py
+#   r152   ResNet-152, 224x224, batch 8, one process with 2 threads, a few steps (only with R152=1: ~minutes)
+# Baton runs as the replica does (TrainingRecipe's layers: model.fast-layers; BENCH_CONV=dl4j for DL4J's layers).
+# Usage (repo root): bench/compute/run.sh [rounds]      Output: bench/compute/out/ (not committed).
+# Env: R20_STEPS=20 R20_WARMUP=15 R50_STEPS=8 R50_WARMUP=5 R152=0 LOCK=/tmp/baton-build.lock LOCK_HELD=1 (caller holds it)
+# Installs what it needs: Debian python3-torch python3-torchvision (apt-get) if missing.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT="$ROOT/bench/compute/out"
+ROUNDS="${1:-3}"
+LOCK="${LOCK:-/tmp/baton-build.lock}"
+R20_STEPS="${R20_STEPS:-20}" R20_WARMUP="${R20_WARMUP:-15}" R50_STEPS="${R50_STEPS:-8}" R50_WARMUP="${R50_WARMUP:-5}"
+PY=/usr/bin/python3
+mkdir -p "$OUT"
+cd "$ROOT"
+locked() { if [ "${LOCK_HELD:-0}" = 1 ]; then "$@"; else flock "$LOCK" "$@"; fi; }
+if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
+  apt-get install -y python3-torch python3-torchvision > "$OUT/apt.log"
+fi
+locked bash -c "mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile='$OUT/classpath.deps' >/dev/null"
+CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/classpath.deps" \
+  | grep -v '/baton-common/' | paste -sd:)"
+FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
+for kv in $(sed -n 's/^baton\.native\.env=//p' conf/jvm.properties); do export "${kv?}"; done
+MACHINE="machine: $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | sed -n 1p), torch $("$PY" -c 'import torch; print(torch.__version__)'), commit $(git rev-parse --short HEAD)"
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+baton() { # log threads cpus rank world ports arch batch size steps warmup
+  local log=$1 threads=$2 cpus=$3; shift 3
+  # shellcheck disable=SC2086
+  OMP_NUM_THREADS=$threads taskset -c "$cpus" java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount="$threads" \
+    -Dbench.conv="${BENCH_CONV:-replica}" -cp "$CP" io.baton.trainer.bench.TrainingBench "$1" "$2" "$3" "$4" "$5" "$6" \
+    "$6" "$7" "$8" > "$log" 2>&1
+}
+rate() { grep -o 'images_per_s=[0-9.]*' "$1" | cut -d= -f2; }
+
+r20x2() { # round
+  local base=$((43000 + RANDOM % 2000)) p1
+  baton "$OUT/r20x2.$1.baton.rank1.log" 1 1 1 2 "$base,$((base + 1))" resnet20 64 32 "$R20_STEPS" "$R20_WARMUP" &
+  p1=$!; pids+=($p1)
+  baton "$OUT/r20x2.$1.baton.log" 1 0 0 2 "$base,$((base + 1))" resnet20 64 32 "$R20_STEPS" "$R20_WARMUP"
+  wait "$p1"
+  local port=$((45000 + RANDOM % 2000))
+  OMP_NUM_THREADS=1 taskset -c 1 "$PY" bench/compute/torch_ddp.py 1 2 "$port" resnet20 64 32 1 "$R20_WARMUP" \
+    "$R20_STEPS" > "$OUT/r20x2.$1.torch.rank1.log" 2>&1 &
+  p1=$!; pids+=($p1)
+  OMP_NUM_THREADS=1 taskset -c 0 "$PY" bench/compute/torch_ddp.py 0 2 "$port" resnet20 64 32 1 "$R20_WARMUP" \
+    "$R20_STEPS" > "$OUT/r20x2.$1.torch.log" 2>&1
+  wait "$p1"
+}
+single() { # tag round arch batch size steps warmup
+  local tag=$1 round=$2 arch=$3 batch=$4 size=$5 steps=$6 warmup=$7
+  baton "$OUT/$tag.$round.baton.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
+  OMP_NUM_THREADS=2 taskset -c 0,1 "$PY" bench/profile/torch_step.py "$arch" "$batch" "$size" 2 "$warmup" "$steps" 0 \
+    /dev/null > "$OUT/$tag.$round.torch.log" 2>&1
+}
+report() { # tag round
+  local b t
+  b=$(rate "$OUT/$1.$2.baton.log"); t=$(rate "$OUT/$1.$2.torch.log")
+  echo "$1 round $2: baton_img_s=$b pytorch_img_s=$t baton/pytorch=$(awk -v b="$b" -v t="$t" 'BEGIN{printf "%.2f", b/t}')"
+}
+
+{
+  exec 9>"$LOCK"
+  [ "${LOCK_HELD:-0}" = 1 ] || flock 9 # nothing else runs while measuring
+  echo "$MACHINE"
+  echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_CONV:-replica}"
+  for round in $(seq 1 "$ROUNDS"); do
+    r20x2 "$round"; report r20x2 "$round"
+    single r50 "$round" resnet50 16 128 "$R50_STEPS" "$R50_WARMUP"; report r50 "$round"
+    if [ "${R152:-0}" = 1 ]; then
+      single r152 "$round" resnet152 8 224 3 2; report r152 "$round"
+    fi
+  done
+  echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  flock -u 9
+} | tee "$OUT/summary.txt"

@@ -5,7 +5,7 @@
 #          TrainingBench: SyncBatchNorm over Aeron UDP, flat-gradient all-reduce, Baton's SGD) vs PyTorch DDP (gloo)
 #   r50    ResNet-50, 128x128, batch 16, one process with 2 threads (cores 0-1): TrainingBench vs torch_step.py
 #   r152   ResNet-152, 224x224, batch 8, one process with 2 threads, a few steps (only with R152=1: ~minutes)
-# Baton runs as the replica does (TrainingRecipe's layers: model.fast-layers; BENCH_CONV=dl4j for DL4J's layers).
+# Baton runs as the replica does (TrainingRecipe's layers: model.fast-layers; BENCH_LAYERS=dl4j for DL4J's own).
 # Usage (repo root): bench/compute/run.sh [rounds]      Output: bench/compute/out/ (not committed).
 # Env: R20_STEPS=20 R20_WARMUP=15 R50_STEPS=8 R50_WARMUP=5 R152=0 LOCK=/tmp/baton-build.lock LOCK_HELD=1 (caller holds it)
 # Installs what it needs: Debian python3-torch python3-torchvision (apt-get) if missing.
@@ -37,7 +37,7 @@ baton() { # log threads cpus rank world ports arch batch size steps warmup
   local log=$1 threads=$2 cpus=$3; shift 3
   # shellcheck disable=SC2086
   OMP_NUM_THREADS=$threads taskset -c "$cpus" java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount="$threads" \
-    -Dbench.conv="${BENCH_CONV:-replica}" -cp "$CP" io.baton.trainer.bench.TrainingBench "$1" "$2" "$3" "$4" "$5" "$6" \
+    -Dbench.layers="${BENCH_LAYERS:-replica}" -cp "$CP" io.baton.trainer.bench.TrainingBench "$1" "$2" "$3" "$4" "$5" "$6" \
     "$6" "$7" "$8" > "$log" 2>&1
 }
 rate() { grep -o 'images_per_s=[0-9.]*' "$1" | cut -d= -f2; }
@@ -72,7 +72,7 @@ report() { # tag round
   exec 9>"$LOCK"
   [ "${LOCK_HELD:-0}" = 1 ] || flock 9 # nothing else runs while measuring
   echo "$MACHINE"
-  echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_CONV:-replica}"
+  echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_LAYERS:-replica}"
   for round in $(seq 1 "$ROUNDS"); do
     r20x2 "$round"; report r20x2 "$round"
     single r50 "$round" resnet50 16 128 "$R50_STEPS" "$R50_WARMUP"; report r50 "$round"

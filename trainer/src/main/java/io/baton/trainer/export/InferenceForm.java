@@ -1,6 +1,6 @@
 package io.baton.trainer.export;
 
-import io.baton.trainer.layers.ConvolutionSwap;
+import io.baton.trainer.layers.ReplicaLayers;
 import io.baton.trainer.model.ZeroPadShortcutBuiltIns;
 import io.baton.trainer.optim.LabelSmoothing;
 import io.baton.trainer.syncbn.PlainBatchNormSwap;
@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * Builds the graph an export writes: one that plain DL4J restores ({@code ModelSerializer.restoreComputationGraph})
  * with no Baton class on the class path, computing the training graph's inference output. Baton's training-only
  * classes are replaced by DL4J's: SyncBatchNorm by BatchNormalization ({@link PlainBatchNormSwap}), Baton's
- * convolution by DL4J's ({@link ConvolutionSwap#toPlain}), the
+ * convolution and activation layers by DL4J's ({@link ReplicaLayers#toPlain}), the
  * label-smoothed loss by plain MCXENT ({@link LabelSmoothing#toPlainMcxent}: same softmax output, only training
  * would differ), the option-A shortcut by DL4J vertices ({@link ZeroPadShortcutBuiltIns}: same output). Anything
  * else of Baton's left in the configuration refuses the export, naming the vertex and class. Parameters are copied
@@ -48,7 +48,7 @@ final class InferenceForm
      */
     static ComputationGraph of(final ComputationGraph training, final InputType input)
     {
-        final ComputationGraphConfiguration plain = ConvolutionSwap.toPlain(
+        final ComputationGraphConfiguration plain = ReplicaLayers.toPlain(
             PlainBatchNormSwap.toPlainBatchNorm(training.getConfiguration()));
         LabelSmoothing.toPlainMcxent(plain);
         final ComputationGraphConfiguration conf = ZeroPadShortcutBuiltIns.toBuiltIns(plain, input);

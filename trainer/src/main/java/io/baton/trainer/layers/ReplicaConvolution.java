@@ -18,8 +18,8 @@ import java.util.Map;
  * backprop when its activation is the identity (DL4J's does, to differentiate the activation, and for an identity
  * activation throws the result away). Outputs and gradients are bit for bit DL4J's.
  *
- * <p>Used only in the replica's training graph ({@link ConvolutionSwap#toReplica}); an export turns it back into
- * DL4J's class ({@link ConvolutionSwap#toPlain}). Survives DL4J's JSON round trip (Jackson stores the class name and
+ * <p>Used only in the replica's training graph ({@link ReplicaLayers#toReplica}); an export turns it back into
+ * DL4J's class ({@link ReplicaLayers#toPlain}). Survives DL4J's JSON round trip (Jackson stores the class name and
  * the inherited fields). Threading: configuration objects are immutable once the network is built.
  */
 public class ReplicaConvolution extends ConvolutionLayer

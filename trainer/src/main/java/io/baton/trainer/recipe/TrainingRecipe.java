@@ -3,7 +3,7 @@ package io.baton.trainer.recipe;
 import io.baton.common.config.BatonConfig;
 import io.baton.trainer.ModelConfigs;
 import io.baton.trainer.TrainerKeys;
-import io.baton.trainer.layers.ConvolutionSwap;
+import io.baton.trainer.layers.ReplicaLayers;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.NormLayerFactory;
 import io.baton.trainer.model.ResNetZoo;
@@ -126,11 +126,11 @@ public final class TrainingRecipe
         return conf;
     }
 
-    /** {@code conf} with Baton's layer implementations ({@link ConvolutionSwap}) when {@code model.fast-layers}. */
+    /** {@code conf} with Baton's layer implementations ({@link ReplicaLayers}) when {@code model.fast-layers}. */
     private static ComputationGraphConfiguration fastLayers(final BatonConfig config,
         final ComputationGraphConfiguration conf)
     {
-        return config.get(TrainerKeys.MODEL_FAST_LAYERS) ? ConvolutionSwap.toReplica(conf) : conf;
+        return config.get(TrainerKeys.MODEL_FAST_LAYERS) ? ReplicaLayers.toReplica(conf) : conf;
     }
 
     /** The initialised replica graph (SyncBatchNorm layers still to be bound to a communicator). */

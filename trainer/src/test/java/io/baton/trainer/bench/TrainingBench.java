@@ -51,11 +51,11 @@ public final class TrainingBench
 
         final ModelOptions options = ModelOptions.builder(arch).input(height, width, 3).numClasses(10).seed(7).build();
         final NormLayerFactory syncBn = spec -> spec.applyTo(new SyncBatchNorm());
-        // As the replica builds it (TrainingRecipe); -Dbench.conv=dl4j keeps DL4J's convolution layer for an A/B
+        // As the replica builds it (TrainingRecipe); -Dbench.layers=dl4j keeps DL4J's layers for an A/B
         final org.deeplearning4j.nn.conf.ComputationGraphConfiguration zoo =
             ResNetZoo.configuration(options, syncBn, new NoOp());
-        final ComputationGraph graph = new ComputationGraph("dl4j".equals(System.getProperty("bench.conv"))
-            ? zoo : io.baton.trainer.layers.ConvolutionSwap.toReplica(zoo));
+        final ComputationGraph graph = new ComputationGraph("dl4j".equals(System.getProperty("bench.layers"))
+            ? zoo : io.baton.trainer.layers.ReplicaLayers.toReplica(zoo));
         graph.init();
         final PhaseTimingCommunicator comm = new PhaseTimingCommunicator(communicator(rank, world, ports));
         try

@@ -1,7 +1,7 @@
 package io.baton.trainer.export;
 
 import io.baton.trainer.backend.NativeRuntime;
-import io.baton.trainer.layers.ConvolutionSwap;
+import io.baton.trainer.layers.ReplicaLayers;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.NormLayerFactory;
 import io.baton.trainer.model.ResNetZoo;
@@ -64,7 +64,7 @@ class InferenceFormTest
             .shortcut(ShortcutType.A).preActivation(preActivation).seed(5).build();
         // Baton's convolution as the replica's graph has it (TrainingRecipe): the export turns it into DL4J's
         final ComputationGraphConfiguration conf =
-            ConvolutionSwap.toReplica(ResNetZoo.configuration(options, norms, new NoOp()));
+            ReplicaLayers.toReplica(ResNetZoo.configuration(options, norms, new NoOp()));
         assertEquals(1, LabelSmoothing.apply(conf, 0.1));
         final ComputationGraph graph = new ComputationGraph(conf);
         graph.init();

@@ -1,7 +1,7 @@
 package io.baton.trainer.export;
 
 import io.baton.trainer.backend.NativeRuntime;
-import io.baton.trainer.layers.ConvolutionSwap;
+import io.baton.trainer.layers.ReplicaLayers;
 import io.baton.trainer.model.ZeroPadShortcutBuiltIns;
 import io.baton.trainer.syncbn.PlainBatchNormSwap;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -61,7 +61,7 @@ class PlainDl4jLoadTest
         ModelSerializer.writeModel(training, raw.toFile(), false);
         // What export wrote before: only SyncBatchNorm (and Baton's convolution, added later) swapped; and that plus
         // the shortcut, loss still smoothed.
-        final ComputationGraphConfiguration bnOnly = ConvolutionSwap.toPlain(
+        final ComputationGraphConfiguration bnOnly = ReplicaLayers.toPlain(
             PlainBatchNormSwap.toPlainBatchNorm(training.getConfiguration()));
         final Path oldExport = write(bnOnly, dir.resolve("bn-only.zip"));
         final Path smoothed = write(ZeroPadShortcutBuiltIns.toBuiltIns(bnOnly, InferenceFormTest.INPUT),

@@ -4,6 +4,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
 import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.layers.ReplicaActivationLayer;
 import io.baton.trainer.layers.ReplicaConvolutionLayer;
 import io.baton.trainer.optim.LargeBatchSgd;
 import io.baton.trainer.optim.LossSmoothedMcxent;
@@ -76,7 +77,8 @@ class TrainingRecipeTest
             }
         }
         assertEquals(19, syncBn);
-        assertEquals(19, convolutions(graph, ReplicaConvolutionLayer.class), "model.fast-layers is on by default");
+        assertEquals(19, layers(graph, ReplicaConvolutionLayer.class), "model.fast-layers is on by default");
+        assertEquals(19, layers(graph, ReplicaActivationLayer.class));
         final BaseOutputLayer out = (BaseOutputLayer)graph.getLayer("fc").conf().getLayer();
         assertEquals(0.1, assertInstanceOf(LossSmoothedMcxent.class, out.getLossFn()).smoothing());
 
@@ -102,15 +104,16 @@ class TrainingRecipeTest
     }
 
     @Test
-    void shouldKeepDl4jsConvolutionWhenFastLayersAreOff()
+    void shouldKeepDl4jsLayersWhenFastLayersAreOff()
     {
         final BatonConfig config = loader.load(null, List.of("model.fast-layers=false"));
         final ComputationGraph graph = TrainingRecipe.replicaGraph(config, new int[] {16, 16, 3}, 10);
-        assertEquals(0, convolutions(graph, ReplicaConvolutionLayer.class));
-        assertEquals(19, convolutions(graph, org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class));
+        assertEquals(0, layers(graph, ReplicaConvolutionLayer.class) + layers(graph, ReplicaActivationLayer.class));
+        assertEquals(19, layers(graph, org.deeplearning4j.nn.layers.convolution.ConvolutionLayer.class));
+        assertEquals(19, layers(graph, org.deeplearning4j.nn.layers.ActivationLayer.class));
     }
 
-    private static int convolutions(final ComputationGraph graph, final Class<?> kind)
+    private static int layers(final ComputationGraph graph, final Class<?> kind)
     {
         int count = 0;
         for (final Layer layer : graph.getLayers())

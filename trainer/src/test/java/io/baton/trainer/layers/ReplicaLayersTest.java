@@ -1,11 +1,16 @@
 package io.baton.trainer.layers;
 
 import io.baton.trainer.backend.NativeRuntime;
+import io.baton.trainer.model.ModelOptions;
+import io.baton.trainer.model.NormLayerFactory;
+import io.baton.trainer.model.ResNetZoo;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -19,6 +24,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.lang.reflect.InvocationTargetException;
@@ -28,16 +34,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
+ * Baton's layer implementations compute DL4J's layers bit for bit: a ResNet-20 of the zoo trains to the same bits
+ * with and without them, {@link ReplicaActivation} gives DL4J's ReLU (and keeps DL4J's path for other activations), and
  * {@link ReplicaConvolution} computes DL4J's convolution bit for bit (forward output and every parameter gradient,
  * which for c1 and c2 depend on the input gradients c2 and c3 pass down) and runs the forward convolution once per training step, where DL4J's layer runs
  * it twice; a ReLU convolution, which needs the forward output in backprop, keeps DL4J's path (the negative control
  * of the count).
  */
-class ReplicaConvolutionLayerTest
+class ReplicaLayersTest
 {
     @BeforeAll
     static void configure()
@@ -59,6 +69,54 @@ class ReplicaConvolutionLayerTest
     }
 
     @Test
+    void aZooResNetTrainsToTheSameBitsWithBatonsLayersAsWithDl4jsOwn()
+    {
+        final ModelOptions options = ModelOptions.builder("resnet20").input(12, 12, 3).numClasses(4).seed(3).build();
+        final ComputationGraphConfiguration conf = ResNetZoo.configuration(options, NormLayerFactory.standard(),
+            new Sgd(0.1));
+        final ComputationGraphConfiguration replicaConf = ReplicaLayers.toReplica(conf);
+        assertEquals(19 + 19, ReplicaLayers.countReplicaLayers(replicaConf), "19 convolutions and 19 ReLUs");
+        final ComputationGraph dl4j = new ComputationGraph(conf);
+        dl4j.init();
+        final ComputationGraph replica = new ComputationGraph(replicaConf);
+        replica.init(dl4j.params().dup(), true);
+        Nd4j.getRandom().setSeed(23);
+        final INDArray x = Nd4j.randn(DataType.FLOAT, 6, 3, 12, 12);
+        final INDArray y = Nd4j.eye(4).getRows(0, 1, 2, 3, 0, 1).castTo(DataType.FLOAT);
+        for (int step = 0; step < 3; step++)
+        {
+            dl4j.fit(new INDArray[] {x}, new INDArray[] {y});
+            replica.fit(new INDArray[] {x}, new INDArray[] {y});
+            assertEquals(dl4j.score(), replica.score(), "loss of step " + step);
+            assertArrayEquals(floats(dl4j.params()), floats(replica.params()), "parameters after step " + step);
+        }
+    }
+
+    @Test
+    void leakyReluActivationLayersKeepDl4jsPathAndMatchItBitForBit()
+    {
+        final ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).updater(new NoOp())
+            .dataType(DataType.FLOAT).graphBuilder()
+            .addInputs("in")
+            .setInputTypes(InputType.convolutional(9, 9, 3))
+            .addLayer("c1", conv(3, 8, 3, 1, 1, Activation.IDENTITY, false, ConvolutionMode.Truncate), "in")
+            .addLayer("c1_act", new ActivationLayer(Activation.LEAKYRELU), "c1")
+            .addLayer("c2", conv(8, 6, 3, 1, 1, Activation.IDENTITY, false, ConvolutionMode.Truncate), "c1_act")
+            .addLayer("c3", conv(6, 5, 3, 2, 1, Activation.IDENTITY, true, ConvolutionMode.Truncate), "c2")
+            .addLayer("c3_act", new ActivationLayer(Activation.RELU), "c3")
+            .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "c3_act")
+            .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(5).nOut(4)
+                .activation(Activation.SOFTMAX).build(), "pool")
+            .setOutputs("out")
+            .build();
+        final ComputationGraph replica = new ComputationGraph(ReplicaLayers.toReplica(conf));
+        replica.init();
+        assertFalse(((ReplicaActivationLayer)replica.getLayer("c1_act")).plainRelu());
+        assertTrue(((ReplicaActivationLayer)replica.getLayer("c3_act")).plainRelu());
+        assertSameAsDl4j(conf);
+    }
+
+    @Test
     void backpropDoesNotRunTheForwardConvolutionAgainForIdentityActivations()
     {
         assertEquals(1, forwardConvolutionsPerLayerPerStep(Activation.IDENTITY));
@@ -69,13 +127,15 @@ class ReplicaConvolutionLayerTest
     void swapRoundTripsThroughJsonAndBackToDl4jsClass()
     {
         final ComputationGraphConfiguration plain = graph(Activation.IDENTITY, true, ConvolutionMode.Same);
-        final ComputationGraphConfiguration replica = ConvolutionSwap.toReplica(plain);
-        assertEquals(3, ConvolutionSwap.countReplicaConvolutions(replica));
-        assertEquals(0, ConvolutionSwap.countReplicaConvolutions(plain), "the argument is not modified");
+        final ComputationGraphConfiguration replica = ReplicaLayers.toReplica(plain);
+        assertEquals(3, ReplicaLayers.countReplicaLayers(replica));
+        assertInstanceOf(ReplicaConvolution.class, ((LayerVertex)replica.getVertices().get("c1")).getLayerConf()
+            .getLayer());
+        assertEquals(0, ReplicaLayers.countReplicaLayers(plain), "the argument is not modified");
         final ComputationGraphConfiguration restored = ComputationGraphConfiguration.fromJson(replica.toJson());
         assertEquals(replica, restored);
-        final ComputationGraphConfiguration back = ConvolutionSwap.toPlain(restored);
-        assertEquals(0, ConvolutionSwap.countReplicaConvolutions(back));
+        final ComputationGraphConfiguration back = ReplicaLayers.toPlain(restored);
+        assertEquals(0, ReplicaLayers.countReplicaLayers(back));
         assertEquals(plain.toJson(), back.toJson());
     }
 
@@ -109,7 +169,7 @@ class ReplicaConvolutionLayerTest
     {
         final ComputationGraph dl4j = new ComputationGraph(conf);
         dl4j.init();
-        final ComputationGraph replica = new ComputationGraph(ConvolutionSwap.toReplica(conf));
+        final ComputationGraph replica = new ComputationGraph(ReplicaLayers.toReplica(conf));
         replica.init(dl4j.params().dup(), true);
         assertInstanceOf(ReplicaConvolutionLayer.class, replica.getLayer("c1"));
         Nd4j.getRandom().setSeed(17);
@@ -123,7 +183,7 @@ class ReplicaConvolutionLayerTest
         {
             final Map<String, INDArray> expected = dl4j.feedForward(new INDArray[] {x}, true, false);
             final Map<String, INDArray> actual = replica.feedForward(new INDArray[] {x}, true, false);
-            for (final String layer : new String[] {"c1", "c2", "c3", "out"})
+            for (final String layer : expected.keySet())
             {
                 assertArrayEquals(floats(expected.get(layer)), floats(actual.get(layer)), "activations of " + layer);
             }
@@ -145,7 +205,7 @@ class ReplicaConvolutionLayerTest
     /** Forward convolutions per layer in one warm training step of the 3-layer graph. */
     private static int forwardConvolutionsPerLayerPerStep(final Activation activation)
     {
-        final ComputationGraph graph = new ComputationGraph(ConvolutionSwap.toReplica(
+        final ComputationGraph graph = new ComputationGraph(ReplicaLayers.toReplica(
             graph(activation, false, ConvolutionMode.Truncate)));
         graph.init();
         graph.setInputs(Nd4j.randn(DataType.FLOAT, 2, 3, 9, 9));

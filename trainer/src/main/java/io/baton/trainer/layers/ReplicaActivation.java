@@ -1,0 +1,109 @@
+package io.baton.trainer.layers;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * Configuration of the replica's activation layer: DL4J's {@link ActivationLayer} with every setting, whose layer
+ * ({@link ReplicaActivationLayer}) computes a plain ReLU and its derivative in one pass each instead of copying the
+ * input first (DL4J's layer duplicates the input in forward and in backprop, then applies the activation in place).
+ * Outputs and gradients are bit for bit DL4J's.
+ *
+ * <p>Used only in the replica's training graph ({@link ReplicaLayers#toReplica}); exports hold DL4J's class. Survives
+ * DL4J's JSON round trip. Threading: configuration objects are immutable once the network is built.
+ */
+public class ReplicaActivation extends ActivationLayer
+{
+    private static final long serialVersionUID = 1L;
+
+    /** For Jackson and {@link #from(ActivationLayer)}. */
+    public ReplicaActivation()
+    {
+        super();
+    }
+
+    /** A ReplicaActivation with every setting of {@code layer}, which is not modified. */
+    public static ReplicaActivation from(final ActivationLayer layer)
+    {
+        final ReplicaActivation out = new ReplicaActivation();
+        copyFields(layer.clone(), out, "ReplicaActivation of layer '" + layer.getLayerName() + "'");
+        return out;
+    }
+
+    @Override
+    public Layer instantiate(
+        final NeuralNetConfiguration conf,
+        final Collection<TrainingListener> trainingListeners,
+        final int layerIndex,
+        final INDArray layerParamsView,
+        final boolean initializeParams,
+        final DataType networkDataType)
+    {
+        final ReplicaActivationLayer ret = new ReplicaActivationLayer(conf, networkDataType);
+        ret.setListeners(trainingListeners);
+        ret.setIndex(layerIndex);
+        ret.setParamsViewArray(layerParamsView);
+        final Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
+        ret.setParamTable(paramTable);
+        ret.setConf(conf);
+        return ret;
+    }
+
+    @Override
+    public ReplicaActivation clone()
+    {
+        return (ReplicaActivation)super.clone();
+    }
+
+    @Override
+    public boolean equals(final Object o)
+    {
+        return o instanceof ReplicaActivation && super.equals(o);
+    }
+
+    @Override
+    protected boolean canEqual(final Object other)
+    {
+        return other instanceof ReplicaActivation;
+    }
+
+    @Override
+    public int hashCode()
+    {
+        return 31 * super.hashCode() + 2;
+    }
+
+    /** Copies every instance field declared by ActivationLayer and its superclasses; see ReplicaConvolution's. */
+    static void copyFields(final ActivationLayer from, final ActivationLayer to, final String what)
+    {
+        for (Class<?> c = ActivationLayer.class; c != null && c != Object.class; c = c.getSuperclass())
+        {
+            for (final Field field : c.getDeclaredFields())
+            {
+                if (Modifier.isStatic(field.getModifiers()))
+                {
+                    continue;
+                }
+                try
+                {
+                    field.setAccessible(true);
+                    field.set(to, field.get(from));
+                }
+                catch (final IllegalAccessException | RuntimeException ex)
+                {
+                    throw new IllegalStateException("cannot copy ActivationLayer field " + c.getName() + "."
+                        + field.getName() + " into " + what, ex);
+                }
+            }
+        }
+    }
+}

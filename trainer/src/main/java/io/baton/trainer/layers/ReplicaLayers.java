@@ -1,0 +1,91 @@
+package io.baton.trainer.layers;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+
+import java.util.Map;
+
+/**
+ * Swaps DL4J's layers for Baton's implementations of the same layers in a replica's training graph, and back for an
+ * export: {@code ConvolutionLayer} for {@link ReplicaConvolution}, {@code ActivationLayer} for
+ * {@link ReplicaActivation}. Only layers of exactly DL4J's classes are swapped (not subclasses: depthwise, separable,
+ * deconvolution... keep their own code). Parameter layout and count are unchanged, so parameters load across the
+ * swap as they are.
+ *
+ * <p>Thread-safe (stateless); never modifies its argument.
+ */
+public final class ReplicaLayers
+{
+    private ReplicaLayers()
+    {
+    }
+
+    /** A copy of {@code conf} with Baton's layer implementations. */
+    public static ComputationGraphConfiguration toReplica(final ComputationGraphConfiguration conf)
+    {
+        final ComputationGraphConfiguration out = conf.clone();
+        for (final Map.Entry<String, GraphVertex> entry : out.getVertices().entrySet())
+        {
+            if (entry.getValue() instanceof LayerVertex vertex)
+            {
+                final Layer layer = vertex.getLayerConf().getLayer();
+                if (layer.getClass() == ConvolutionLayer.class)
+                {
+                    vertex.getLayerConf().setLayer(ReplicaConvolution.from((ConvolutionLayer)layer));
+                }
+                else if (layer.getClass() == ActivationLayer.class)
+                {
+                    vertex.getLayerConf().setLayer(ReplicaActivation.from((ActivationLayer)layer));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A copy of {@code conf} with DL4J's classes in place of Baton's layer implementations, the same settings. */
+    public static ComputationGraphConfiguration toPlain(final ComputationGraphConfiguration conf)
+    {
+        final ComputationGraphConfiguration out = conf.clone();
+        for (final Map.Entry<String, GraphVertex> entry : out.getVertices().entrySet())
+        {
+            if (!(entry.getValue() instanceof LayerVertex vertex))
+            {
+                continue;
+            }
+            if (vertex.getLayerConf().getLayer() instanceof ReplicaConvolution replica)
+            {
+                final ConvolutionLayer plain = new ConvolutionLayer.Builder().build();
+                ReplicaConvolution.copyFields(replica.clone(), plain, "the plain ConvolutionLayer of layer '"
+                    + replica.getLayerName() + "'");
+                vertex.getLayerConf().setLayer(plain);
+            }
+            else if (vertex.getLayerConf().getLayer() instanceof ReplicaActivation replica)
+            {
+                final ActivationLayer plain = new ActivationLayer.Builder().build();
+                ReplicaActivation.copyFields(replica.clone(), plain, "the plain ActivationLayer of layer '"
+                    + replica.getLayerName() + "'");
+                vertex.getLayerConf().setLayer(plain);
+            }
+        }
+        return out;
+    }
+
+    /** Number of layers of Baton's implementations in {@code conf}. */
+    public static int countReplicaLayers(final ComputationGraphConfiguration conf)
+    {
+        int count = 0;
+        for (final GraphVertex vertex : conf.getVertices().values())
+        {
+            if (vertex instanceof LayerVertex layer && (layer.getLayerConf().getLayer() instanceof ReplicaConvolution
+                || layer.getLayerConf().getLayer() instanceof ReplicaActivation))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+}

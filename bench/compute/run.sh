@@ -6,6 +6,8 @@
 #   r50    ResNet-50, 128x128, batch 16, one process with 2 threads (cores 0-1): TrainingBench vs torch_step.py
 #   r152   ResNet-152, 224x224, batch 8, one process with 2 threads, a few steps (only with R152=1: ~minutes)
 # Baton runs as the replica does (TrainingRecipe's layers: model.fast-layers; BENCH_LAYERS=dl4j for DL4J's own).
+# AB=1 also runs Baton with DL4J's own layers (model.fast-layers = false) in every round: Baton's layers' gain, same run.
+# AB_ENV="K=V ..." also runs Baton with that environment added (e.g. glibc malloc or OpenMP settings), same rounds.
 # Usage (repo root): bench/compute/run.sh [rounds]      Output: bench/compute/out/ (not committed).
 # Env: R20_STEPS=20 R20_WARMUP=15 R50_STEPS=8 R50_WARMUP=5 R152=0 LOCK=/tmp/baton-build.lock LOCK_HELD=1 (caller holds it)
 # Installs what it needs: Debian python3-torch python3-torchvision (apt-get) if missing.
@@ -34,20 +36,27 @@ cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 baton() { # log threads cpus rank world ports arch batch size steps warmup
-  local log=$1 threads=$2 cpus=$3; shift 3
+  local log=$1 threads=$2 cpus=$3 layers=${LAYERS:-${BENCH_LAYERS:-replica}}; shift 3
   # shellcheck disable=SC2086
-  OMP_NUM_THREADS=$threads taskset -c "$cpus" java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount="$threads" \
-    -Dbench.layers="${BENCH_LAYERS:-replica}" -cp "$CP" io.baton.trainer.bench.TrainingBench "$1" "$2" "$3" "$4" "$5" "$6" \
+  env ${EXTRA_ENV:-} OMP_NUM_THREADS=$threads taskset -c "$cpus" java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount="$threads" \
+    -Dbench.layers="$layers" -cp "$CP" io.baton.trainer.bench.TrainingBench "$1" "$2" "$3" "$4" "$5" "$6" \
     "$6" "$7" "$8" > "$log" 2>&1
 }
 rate() { grep -o 'images_per_s=[0-9.]*' "$1" | cut -d= -f2; }
 
 r20x2() { # round
-  local base=$((43000 + RANDOM % 2000)) p1
-  baton "$OUT/r20x2.$1.baton.rank1.log" 1 1 1 2 "$base,$((base + 1))" resnet20 64 32 "$R20_STEPS" "$R20_WARMUP" &
-  p1=$!; pids+=($p1)
-  baton "$OUT/r20x2.$1.baton.log" 1 0 0 2 "$base,$((base + 1))" resnet20 64 32 "$R20_STEPS" "$R20_WARMUP"
-  wait "$p1"
+  local base p1 variant
+  for variant in baton ${AB:+dl4j} ${AB_ENV:+env}; do
+    base=$((43000 + RANDOM % 2000))
+    [ "$variant" = dl4j ] && LAYERS=dl4j || LAYERS=
+    [ "$variant" = env ] && EXTRA_ENV=$AB_ENV || EXTRA_ENV=
+    LAYERS=$LAYERS EXTRA_ENV=$EXTRA_ENV baton "$OUT/r20x2.$1.$variant.rank1.log" 1 1 1 2 "$base,$((base + 1))" \
+      resnet20 64 32 "$R20_STEPS" "$R20_WARMUP" &
+    p1=$!; pids+=($p1)
+    LAYERS=$LAYERS EXTRA_ENV=$EXTRA_ENV baton "$OUT/r20x2.$1.$variant.log" 1 0 0 2 "$base,$((base + 1))" \
+      resnet20 64 32 "$R20_STEPS" "$R20_WARMUP"
+    wait "$p1"
+  done
   local port=$((45000 + RANDOM % 2000))
   OMP_NUM_THREADS=1 taskset -c 1 "$PY" bench/compute/torch_ddp.py 1 2 "$port" resnet20 64 32 1 "$R20_WARMUP" \
     "$R20_STEPS" > "$OUT/r20x2.$1.torch.rank1.log" 2>&1 &
@@ -59,6 +68,12 @@ r20x2() { # round
 single() { # tag round arch batch size steps warmup
   local tag=$1 round=$2 arch=$3 batch=$4 size=$5 steps=$6 warmup=$7
   baton "$OUT/$tag.$round.baton.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
+  if [ -n "${AB:-}" ]; then
+    LAYERS=dl4j baton "$OUT/$tag.$round.dl4j.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
+  fi
+  if [ -n "${AB_ENV:-}" ]; then
+    EXTRA_ENV=$AB_ENV baton "$OUT/$tag.$round.env.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
+  fi
   OMP_NUM_THREADS=2 taskset -c 0,1 "$PY" bench/profile/torch_step.py "$arch" "$batch" "$size" 2 "$warmup" "$steps" 0 \
     /dev/null > "$OUT/$tag.$round.torch.log" 2>&1
 }
@@ -66,13 +81,21 @@ report() { # tag round
   local b t
   b=$(rate "$OUT/$1.$2.baton.log"); t=$(rate "$OUT/$1.$2.torch.log")
   echo "$1 round $2: baton_img_s=$b pytorch_img_s=$t baton/pytorch=$(awk -v b="$b" -v t="$t" 'BEGIN{printf "%.2f", b/t}')"
+  if [ -n "${AB:-}" ]; then
+    local d; d=$(rate "$OUT/$1.$2.dl4j.log")
+    echo "$1 round $2: baton_with_dl4j_layers_img_s=$d baton/that=$(awk -v b="$b" -v d="$d" 'BEGIN{printf "%.2f", b/d}') that/pytorch=$(awk -v d="$d" -v t="$t" 'BEGIN{printf "%.2f", d/t}')"
+  fi
+  if [ -n "${AB_ENV:-}" ]; then
+    local e; e=$(rate "$OUT/$1.$2.env.log")
+    echo "$1 round $2: baton_with_env_img_s=$e that/baton=$(awk -v b="$b" -v e="$e" 'BEGIN{printf "%.2f", e/b}') that/pytorch=$(awk -v e="$e" -v t="$t" 'BEGIN{printf "%.2f", e/t}') env: $AB_ENV"
+  fi
 }
 
 {
   exec 9>"$LOCK"
   [ "${LOCK_HELD:-0}" = 1 ] || flock 9 # nothing else runs while measuring
   echo "$MACHINE"
-  echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_LAYERS:-replica}"
+  echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_LAYERS:-replica}, R20_WARMUP=$R20_WARMUP R20_STEPS=$R20_STEPS R50_WARMUP=$R50_WARMUP R50_STEPS=$R50_STEPS"
   for round in $(seq 1 "$ROUNDS"); do
     r20x2 "$round"; report r20x2 "$round"
     single r50 "$round" resnet50 16 128 "$R50_STEPS" "$R50_WARMUP"; report r50 "$round"

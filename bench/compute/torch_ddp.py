@@ -16,7 +16,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "profile"))
-from torch_step import CifarResNet  # noqa: E402
+from torch_step import build_model  # noqa: E402
 
 
 def main():
@@ -25,12 +25,7 @@ def main():
     torch.set_num_threads(threads)
     dist.init_process_group("gloo", init_method="tcp://127.0.0.1:%s" % port, rank=rank, world_size=world)
     torch.manual_seed(7)
-    if model_name == "resnet20":
-        model = CifarResNet()
-    else:
-        import torchvision
-        model = torchvision.models.resnet50(num_classes=10)
-    model.train()
+    model = build_model(model_name)
     ddp = torch.nn.parallel.DistributedDataParallel(model)
     opt = torch.optim.SGD(ddp.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     gen = torch.Generator().manual_seed(100 + rank)

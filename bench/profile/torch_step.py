@@ -3,7 +3,7 @@
 decay 1e-4), random images, 10 classes, per-process BatchNorm (PyTorch's CPU build has no SyncBatchNorm).
 
 Usage: torch_step.py MODEL BATCH SIZE THREADS WARMUP STEPS PROFILE_STEPS OUT_COLLAPSED
-  MODEL = resnet20 (CIFAR ResNet-20, shortcut A like Baton's zoo) | resnet50 (torchvision, 10 classes).
+  MODEL = resnet20 (CIFAR ResNet-20, shortcut A like Baton's zoo) | resnet50, resnet152 (torchvision, 10 classes).
 Prints "RESULT ... images_per_s=..." from STEPS timed steps without the profiler, then profiles PROFILE_STEPS more
 steps with torch.profiler (CPU) and writes one line per profiled op, "root;...;op self_us", in the collapsed-stack
 format of async-profiler so that classify.py reads both frameworks the same way.
@@ -53,17 +53,23 @@ class CifarResNet(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
+def build_model(model_name):
+    """CIFAR ResNet-20 (shortcut A, as Baton's zoo) or torchvision's ResNet-50/152 with 10 classes, in train mode."""
+    if model_name == "resnet20":
+        model = CifarResNet()
+    else:
+        import torchvision
+        model = getattr(torchvision.models, model_name)(num_classes=10)
+    model.train()
+    return model
+
+
 def main():
     model_name, batch, size, threads, warmup, steps, psteps, out = sys.argv[1:9]
     batch, size, threads, warmup, steps, psteps = map(int, (batch, size, threads, warmup, steps, psteps))
     torch.set_num_threads(threads)
     torch.manual_seed(7)
-    if model_name == "resnet20":
-        model = CifarResNet()
-    else:
-        import torchvision
-        model = torchvision.models.resnet50(num_classes=10)
-    model.train()
+    model = build_model(model_name)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     x = torch.rand(batch, 3, size, size)
     y = torch.tensor([(i * 7) % 10 for i in range(batch)])

@@ -7,10 +7,7 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
-import java.util.Map;
 
 /**
  * Configuration of the replica's activation layer: DL4J's {@link ActivationLayer} with every setting, whose layer
@@ -35,7 +32,8 @@ public class ReplicaActivation extends ActivationLayer
     public static ReplicaActivation from(final ActivationLayer layer)
     {
         final ReplicaActivation out = new ReplicaActivation();
-        copyFields(layer.clone(), out, "ReplicaActivation of layer '" + layer.getLayerName() + "'");
+        LayerConfs.copyFields(ActivationLayer.class, layer.clone(), out,
+            "ReplicaActivation of layer '" + layer.getLayerName() + "'");
         return out;
     }
 
@@ -48,14 +46,8 @@ public class ReplicaActivation extends ActivationLayer
         final boolean initializeParams,
         final DataType networkDataType)
     {
-        final ReplicaActivationLayer ret = new ReplicaActivationLayer(conf, networkDataType);
-        ret.setListeners(trainingListeners);
-        ret.setIndex(layerIndex);
-        ret.setParamsViewArray(layerParamsView);
-        final Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        ret.setParamTable(paramTable);
-        ret.setConf(conf);
-        return ret;
+        return LayerConfs.wire(new ReplicaActivationLayer(conf, networkDataType), conf, trainingListeners, layerIndex,
+            layerParamsView, initializeParams, initializer());
     }
 
     @Override
@@ -80,30 +72,5 @@ public class ReplicaActivation extends ActivationLayer
     public int hashCode()
     {
         return 31 * super.hashCode() + 2;
-    }
-
-    /** Copies every instance field declared by ActivationLayer and its superclasses; see ReplicaConvolution's. */
-    static void copyFields(final ActivationLayer from, final ActivationLayer to, final String what)
-    {
-        for (Class<?> c = ActivationLayer.class; c != null && c != Object.class; c = c.getSuperclass())
-        {
-            for (final Field field : c.getDeclaredFields())
-            {
-                if (Modifier.isStatic(field.getModifiers()))
-                {
-                    continue;
-                }
-                try
-                {
-                    field.setAccessible(true);
-                    field.set(to, field.get(from));
-                }
-                catch (final IllegalAccessException | RuntimeException ex)
-                {
-                    throw new IllegalStateException("cannot copy ActivationLayer field " + c.getName() + "."
-                        + field.getName() + " into " + what, ex);
-                }
-            }
-        }
     }
 }

@@ -7,10 +7,7 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
-import java.util.Map;
 
 /**
  * Configuration of the replica's 2-D convolution: DL4J's {@link ConvolutionLayer} with every setting and the same
@@ -36,7 +33,8 @@ public class ReplicaConvolution extends ConvolutionLayer
     public static ReplicaConvolution from(final ConvolutionLayer conv)
     {
         final ReplicaConvolution out = new ReplicaConvolution();
-        copyFields(conv.clone(), out, "ReplicaConvolution of layer '" + conv.getLayerName() + "'");
+        LayerConfs.copyFields(ConvolutionLayer.class, conv.clone(), out,
+            "ReplicaConvolution of layer '" + conv.getLayerName() + "'");
         return out;
     }
 
@@ -49,14 +47,8 @@ public class ReplicaConvolution extends ConvolutionLayer
         final boolean initializeParams,
         final DataType networkDataType)
     {
-        final ReplicaConvolutionLayer ret = new ReplicaConvolutionLayer(conf, networkDataType);
-        ret.setListeners(trainingListeners);
-        ret.setIndex(layerIndex);
-        ret.setParamsViewArray(layerParamsView);
-        final Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        ret.setParamTable(paramTable);
-        ret.setConf(conf);
-        return ret;
+        return LayerConfs.wire(new ReplicaConvolutionLayer(conf, networkDataType), conf, trainingListeners, layerIndex,
+            layerParamsView, initializeParams, initializer());
     }
 
     @Override
@@ -81,34 +73,5 @@ public class ReplicaConvolution extends ConvolutionLayer
     public int hashCode()
     {
         return 31 * super.hashCode() + 1;
-    }
-
-    /**
-     * Copies every instance field declared by ConvolutionLayer and its superclasses (the whole DL4J state) from one
-     * configuration to another, in either direction. Why reflection: DL4J's configuration has no copy constructor
-     * between classes, and a field list written by hand would silently miss fields a DL4J release adds.
-     */
-    static void copyFields(final ConvolutionLayer from, final ConvolutionLayer to, final String what)
-    {
-        for (Class<?> c = ConvolutionLayer.class; c != null && c != Object.class; c = c.getSuperclass())
-        {
-            for (final Field field : c.getDeclaredFields())
-            {
-                if (Modifier.isStatic(field.getModifiers()))
-                {
-                    continue;
-                }
-                try
-                {
-                    field.setAccessible(true);
-                    field.set(to, field.get(from));
-                }
-                catch (final IllegalAccessException | RuntimeException ex)
-                {
-                    throw new IllegalStateException("cannot copy ConvolutionLayer field " + c.getName() + "."
-                        + field.getName() + " into " + what, ex);
-                }
-            }
-        }
     }
 }

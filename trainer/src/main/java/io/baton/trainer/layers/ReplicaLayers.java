@@ -59,15 +59,15 @@ public final class ReplicaLayers
             if (vertex.getLayerConf().getLayer() instanceof ReplicaConvolution replica)
             {
                 final ConvolutionLayer plain = new ConvolutionLayer.Builder().build();
-                ReplicaConvolution.copyFields(replica.clone(), plain, "the plain ConvolutionLayer of layer '"
-                    + replica.getLayerName() + "'");
+                LayerConfs.copyFields(ConvolutionLayer.class, replica.clone(), plain,
+                    "the plain ConvolutionLayer of layer '" + replica.getLayerName() + "'");
                 vertex.getLayerConf().setLayer(plain);
             }
             else if (vertex.getLayerConf().getLayer() instanceof ReplicaActivation replica)
             {
                 final ActivationLayer plain = new ActivationLayer.Builder().build();
-                ReplicaActivation.copyFields(replica.clone(), plain, "the plain ActivationLayer of layer '"
-                    + replica.getLayerName() + "'");
+                LayerConfs.copyFields(ActivationLayer.class, replica.clone(), plain,
+                    "the plain ActivationLayer of layer '" + replica.getLayerName() + "'");
                 vertex.getLayerConf().setLayer(plain);
             }
         }

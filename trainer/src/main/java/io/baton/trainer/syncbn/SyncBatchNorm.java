@@ -1,6 +1,7 @@
 package io.baton.trainer.syncbn;
 
 import io.baton.common.collective.Communicator;
+import io.baton.trainer.layers.LayerConfs;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -11,10 +12,7 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -116,14 +114,8 @@ public class SyncBatchNorm extends BatchNormalization
             throw new IllegalArgumentException("SyncBatchNorm layer '" + getLayerName() + "' supports neither "
                 + "lockGammaBeta nor NHWC: lockGammaBeta=" + isLockGammaBeta() + ", format=" + getCnn2DFormat());
         }
-        final SyncBatchNormLayer ret = new SyncBatchNormLayer(conf, networkDataType);
-        ret.setListeners(trainingListeners);
-        ret.setIndex(layerIndex);
-        ret.setParamsViewArray(layerParamsView);
-        final Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        ret.setParamTable(paramTable);
-        ret.setConf(conf);
-        return ret;
+        return LayerConfs.wire(new SyncBatchNormLayer(conf, networkDataType), conf, trainingListeners, layerIndex,
+            layerParamsView, initializeParams, initializer());
     }
 
     /**
@@ -202,25 +194,6 @@ public class SyncBatchNorm extends BatchNormalization
      */
     static void copyFields(final BatchNormalization from, final BatchNormalization to, final String what)
     {
-        for (Class<?> c = BatchNormalization.class; c != null && c != Object.class; c = c.getSuperclass())
-        {
-            for (final Field field : c.getDeclaredFields())
-            {
-                if (Modifier.isStatic(field.getModifiers()))
-                {
-                    continue;
-                }
-                try
-                {
-                    field.setAccessible(true);
-                    field.set(to, field.get(from));
-                }
-                catch (final IllegalAccessException | RuntimeException ex)
-                {
-                    throw new IllegalStateException("cannot copy BatchNormalization field " + c.getName() + "."
-                        + field.getName() + " into " + what, ex);
-                }
-            }
-        }
+        LayerConfs.copyFields(BatchNormalization.class, from, to, what);
     }
 }

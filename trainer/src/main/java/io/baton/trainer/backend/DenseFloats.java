@@ -51,7 +51,9 @@ public final class DenseFloats
     {
         requireDense(a);
         hostCurrent(a);
-        return a.data().addressPointer().address() + a.offset() * a.data().getElementSize();
+        // a view's buffer may itself be a view whose address already includes its offset (ND4J's createBuffer(parent,
+        // offset, length)); count only the part of the array's offset that the buffer's address does not
+        return a.data().addressPointer().address() + (a.offset() - a.data().offset()) * a.data().getElementSize();
     }
 
     /** Makes the host copy of {@code a} current (a no-op on the CPU backend). */
@@ -71,7 +73,8 @@ public final class DenseFloats
 
     private static void requireDense(final INDArray a)
     {
-        if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.elementWiseStride() != 1)
+        // a vector with unit stride is dense whatever its order flag says (DL4J's [1, n] gradient views are 'f')
+        if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' && !a.isVector() || a.elementWiseStride() != 1)
         {
             throw new IllegalArgumentException("need a dense c-order FLOAT vector, got " + a.dataType() + " order "
                 + a.ordering() + " stride " + a.elementWiseStride());

@@ -6,7 +6,8 @@
 #   r50    ResNet-50, 128x128, batch 16, one process with 2 threads (cores 0-1): TrainingBench vs torch_step.py
 #   r152   ResNet-152, 224x224, batch 8, one process with 2 threads, a few steps (only with R152=1: ~minutes)
 # Baton runs as the replica does (TrainingRecipe's layers: model.fast-layers; BENCH_LAYERS=dl4j for DL4J's own).
-# AB=1 also runs Baton with DL4J's own layers (model.fast-layers = false) in every round: Baton's layers' gain, same run.
+# AB=1 also runs Baton with DL4J's own layers (model.fast-layers = false) in every round: Baton's layers' gain, same run;
+#   AB_LAYERS=replica-dl4j makes that variant Baton's layers with DL4J's convolution helper (model.conv-engine = dl4j).
 # AB_ENV="K=V ..." also runs Baton with that environment added (e.g. glibc malloc or OpenMP settings), same rounds.
 # Usage (repo root): bench/compute/run.sh [rounds]      Output: bench/compute/out/ (not committed).
 # Env: R20_STEPS=20 R20_WARMUP=15 R50_STEPS=8 R50_WARMUP=5 R152=0 LOCK=/tmp/baton-build.lock LOCK_HELD=1 (caller holds it)
@@ -48,7 +49,7 @@ r20x2() { # round
   local base p1 variant
   for variant in baton ${AB:+dl4j} ${AB_ENV:+env}; do
     base=$((43000 + RANDOM % 2000))
-    [ "$variant" = dl4j ] && LAYERS=dl4j || LAYERS=
+    [ "$variant" = dl4j ] && LAYERS=${AB_LAYERS:-dl4j} || LAYERS=
     [ "$variant" = env ] && EXTRA_ENV=$AB_ENV || EXTRA_ENV=
     LAYERS=$LAYERS EXTRA_ENV=$EXTRA_ENV baton "$OUT/r20x2.$1.$variant.rank1.log" 1 1 1 2 "$base,$((base + 1))" \
       resnet20 64 32 "$R20_STEPS" "$R20_WARMUP" &
@@ -69,7 +70,7 @@ single() { # tag round arch batch size steps warmup
   local tag=$1 round=$2 arch=$3 batch=$4 size=$5 steps=$6 warmup=$7
   baton "$OUT/$tag.$round.baton.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
   if [ -n "${AB:-}" ]; then
-    LAYERS=dl4j baton "$OUT/$tag.$round.dl4j.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
+    LAYERS=${AB_LAYERS:-dl4j} baton "$OUT/$tag.$round.dl4j.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
   fi
   if [ -n "${AB_ENV:-}" ]; then
     EXTRA_ENV=$AB_ENV baton "$OUT/$tag.$round.env.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"

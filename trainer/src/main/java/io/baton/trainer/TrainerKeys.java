@@ -37,6 +37,9 @@ public final class TrainerKeys implements ConfigModule
         .trajectory();
     // Not a trajectory key: the fast layers compute DL4J's results bit for bit (ReplicaConvolutionLayerTest)
     public static final ConfigKey<Boolean> MODEL_FAST_LAYERS = ConfigKey.of("model.fast-layers", ConfigType.BOOLEAN);
+    // A trajectory key: oneDNN's direct convolutions round differently from libnd4j's (Winograd where it picks it)
+    public static final ConfigKey<String> MODEL_CONV_ENGINE =
+        ConfigKey.of("model.conv-engine", ConfigType.oneOf("onednn", "dl4j")).trajectory();
     public static final ConfigKey<String> MODEL_GRAPH = ConfigKey.of("model.graph", ConfigType.STRING)
         .check(v -> !v.isBlank(), "a Hadoop FileSystem URI or local path of a DL4J model zip").optional();
     public static final ConfigKey<String> MODEL_GRAPH_IDENTITY =
@@ -169,6 +172,7 @@ public final class TrainerKeys implements ConfigModule
         MODEL_WIDTH_MULTIPLIER,
         MODEL_SYNCBN,
         MODEL_FAST_LAYERS,
+        MODEL_CONV_ENGINE,
         MODEL_GRAPH,
         MODEL_GRAPH_IDENTITY,
         SYNCBN_GROUP_SIZE,

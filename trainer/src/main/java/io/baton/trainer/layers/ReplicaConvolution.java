@@ -23,6 +23,12 @@ public class ReplicaConvolution extends ConvolutionLayer
 {
     private static final long serialVersionUID = 1L;
 
+    /** {@code model.conv-engine}: "onednn" (Baton's {@link OneDnnConvolution}) or "dl4j" (DL4J's helper). */
+    public static final String ENGINE_ONEDNN = "onednn";
+    public static final String ENGINE_DL4J = "dl4j";
+
+    private String convEngine = ENGINE_DL4J;
+
     /** For Jackson and {@link #from(ConvolutionLayer)}. */
     public ReplicaConvolution()
     {
@@ -32,10 +38,34 @@ public class ReplicaConvolution extends ConvolutionLayer
     /** A ReplicaConvolution with every setting of {@code conv}, which is not modified. */
     public static ReplicaConvolution from(final ConvolutionLayer conv)
     {
+        return from(conv, ENGINE_DL4J);
+    }
+
+    /** A ReplicaConvolution with every setting of {@code conv} on {@code engine} ({@link #ENGINE_ONEDNN} or DL4J's). */
+    public static ReplicaConvolution from(final ConvolutionLayer conv, final String engine)
+    {
         final ReplicaConvolution out = new ReplicaConvolution();
         LayerConfs.copyFields(ConvolutionLayer.class, conv.clone(), out,
             "ReplicaConvolution of layer '" + conv.getLayerName() + "'");
+        out.setConvEngine(engine);
         return out;
+    }
+
+    /** Which code computes the convolution: {@link #ENGINE_ONEDNN} or {@link #ENGINE_DL4J}. */
+    public String getConvEngine()
+    {
+        return convEngine;
+    }
+
+    /** For Jackson and {@link #from(ConvolutionLayer, String)}. */
+    public void setConvEngine(final String engine)
+    {
+        if (!ENGINE_ONEDNN.equals(engine) && !ENGINE_DL4J.equals(engine))
+        {
+            throw new IllegalArgumentException("convolution engine '" + engine + "': expected " + ENGINE_ONEDNN
+                + " or " + ENGINE_DL4J);
+        }
+        this.convEngine = engine;
     }
 
     @Override
@@ -60,7 +90,7 @@ public class ReplicaConvolution extends ConvolutionLayer
     @Override
     public boolean equals(final Object o)
     {
-        return o instanceof ReplicaConvolution && super.equals(o);
+        return o instanceof ReplicaConvolution other && super.equals(o) && convEngine.equals(other.convEngine);
     }
 
     @Override
@@ -72,6 +102,6 @@ public class ReplicaConvolution extends ConvolutionLayer
     @Override
     public int hashCode()
     {
-        return 31 * super.hashCode() + 1;
+        return 31 * super.hashCode() + convEngine.hashCode();
     }
 }

@@ -38,6 +38,12 @@ public class ReplicaConvolutionLayer extends ConvolutionLayer
     public ReplicaConvolutionLayer(final NeuralNetConfiguration conf, final DataType dataType)
     {
         super(conf, dataType);
+        // decided at graph construction: the CPU backend with oneDNN's natives, else DL4J's helper stays
+        if (conf.getLayer() instanceof ReplicaConvolution replica
+            && ReplicaConvolution.ENGINE_ONEDNN.equals(replica.getConvEngine()) && OneDnn.available())
+        {
+            helper = new OneDnnConvHelper(replica.getLayerName(), replica.hasBias(), helper);
+        }
     }
 
     /** The convolution helper (oneDNN, cuDNN) or null; for tests. */
@@ -96,7 +102,7 @@ public class ReplicaConvolutionLayer extends ConvolutionLayer
 
         INDArray biasGradView = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
         final INDArray weightGradView = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
-        if (!hasBias() && !(helper instanceof MKLDNNConvHelper))
+        if (!hasBias() && !(helper instanceof MKLDNNConvHelper) && !(helper instanceof OneDnnConvHelper))
         {
             // cuDNN needs a bias gradient even without a bias; as DL4J's backprop does
             if (dummyBiasGrad == null)

@@ -24,8 +24,18 @@ public final class ReplicaLayers
     {
     }
 
-    /** A copy of {@code conf} with Baton's layer implementations. */
+    /** A copy of {@code conf} with Baton's layer implementations, convolutions on DL4J's helper. */
     public static ComputationGraphConfiguration toReplica(final ComputationGraphConfiguration conf)
+    {
+        return toReplica(conf, ReplicaConvolution.ENGINE_DL4J);
+    }
+
+    /**
+     * A copy of {@code conf} with Baton's layer implementations, convolutions on {@code convEngine}
+     * ({@code model.conv-engine}: {@link ReplicaConvolution#ENGINE_ONEDNN} or {@link ReplicaConvolution#ENGINE_DL4J}).
+     */
+    public static ComputationGraphConfiguration toReplica(final ComputationGraphConfiguration conf,
+        final String convEngine)
     {
         final ComputationGraphConfiguration out = conf.clone();
         for (final Map.Entry<String, GraphVertex> entry : out.getVertices().entrySet())
@@ -35,7 +45,7 @@ public final class ReplicaLayers
                 final Layer layer = vertex.getLayerConf().getLayer();
                 if (layer.getClass() == ConvolutionLayer.class)
                 {
-                    vertex.getLayerConf().setLayer(ReplicaConvolution.from((ConvolutionLayer)layer));
+                    vertex.getLayerConf().setLayer(ReplicaConvolution.from((ConvolutionLayer)layer, convEngine));
                 }
                 else if (layer.getClass() == ActivationLayer.class)
                 {
@@ -72,6 +82,37 @@ public final class ReplicaLayers
             }
         }
         return out;
+    }
+
+    /**
+     * What runs the convolutions of an initialised graph, counted by implementation: "baton-onednn" (Baton's
+     * {@link OneDnnConvolution}), the simple name of DL4J's helper (e.g. "MKLDNNConvHelper"), or "dl4j-builtin"; for
+     * logs and benchmarks.
+     */
+    public static java.util.SortedMap<String, Integer> convolutionEngines(
+        final org.deeplearning4j.nn.graph.ComputationGraph graph)
+    {
+        final java.util.SortedMap<String, Integer> out = new java.util.TreeMap<>();
+        for (final org.deeplearning4j.nn.api.Layer layer : graph.getLayers())
+        {
+            if (layer instanceof ReplicaConvolutionLayer conv)
+            {
+                out.merge(conv.helper() instanceof OneDnnConvHelper ? "baton-onednn"
+                    : conv.helper() == null ? "dl4j-builtin" : conv.helper().getClass().getSimpleName(), 1,
+                    Integer::sum);
+            }
+            else if (layer instanceof org.deeplearning4j.nn.layers.convolution.ConvolutionLayer)
+            {
+                out.merge("dl4j-layer", 1, Integer::sum);
+            }
+        }
+        return out;
+    }
+
+    /** "available", or why Baton's oneDNN convolution cannot run in this JVM; for logs and benchmarks. */
+    public static String oneDnnStatus()
+    {
+        return OneDnn.available() ? "available" : OneDnn.unavailableReason();
     }
 
     /** Number of layers of Baton's implementations in {@code conf}. */

@@ -126,11 +126,15 @@ public final class TrainingRecipe
         return conf;
     }
 
-    /** {@code conf} with Baton's layer implementations ({@link ReplicaLayers}) when {@code model.fast-layers}. */
+    /**
+     * {@code conf} with Baton's layer implementations ({@link ReplicaLayers}) when {@code model.fast-layers}, the
+     * convolutions on {@code model.conv-engine}.
+     */
     private static ComputationGraphConfiguration fastLayers(final BatonConfig config,
         final ComputationGraphConfiguration conf)
     {
-        return config.get(TrainerKeys.MODEL_FAST_LAYERS) ? ReplicaLayers.toReplica(conf) : conf;
+        return config.get(TrainerKeys.MODEL_FAST_LAYERS)
+            ? ReplicaLayers.toReplica(conf, config.get(TrainerKeys.MODEL_CONV_ENGINE)) : conf;
     }
 
     /** The initialised replica graph (SyncBatchNorm layers still to be bound to a communicator). */

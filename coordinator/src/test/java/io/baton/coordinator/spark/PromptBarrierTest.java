@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -158,6 +159,59 @@ class PromptBarrierTest
         }
         while (leftover > 0 && System.nanoTime() < deadline);
         assertEquals(0, leftover, "barrier helper threads left running");
+    }
+
+    @Test
+    void onlySparksBarrierSleepIsWokenNotOtherTimedWaits() throws Exception
+    {
+        final CountDownLatch release = new CountDownLatch(1);
+        final Thread sleeper = new Thread(() ->
+        {
+            try
+            {
+                Thread.sleep(60_000);
+            }
+            catch (final InterruptedException ignored)
+            {
+                // ended by the test
+            }
+        });
+        final Thread parked = new Thread(() ->
+        {
+            try
+            {
+                release.await(60, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ignored)
+            {
+                // ended by the test
+            }
+        });
+        sleeper.setDaemon(true);
+        parked.setDaemon(true);
+        sleeper.start();
+        parked.start();
+        try
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((sleeper.getState() != Thread.State.TIMED_WAITING
+                || parked.getState() != Thread.State.TIMED_WAITING) && System.nanoTime() < deadline)
+            {
+                Thread.sleep(5);
+            }
+            assertEquals(Thread.State.TIMED_WAITING, sleeper.getState());
+            assertEquals(Thread.State.TIMED_WAITING, parked.getState());
+            // A Thread.sleep that is not Spark's barrier poll, and a timed park (as the first call's lookup of the
+            // driver's coordinator waits): neither is taken for Spark's poll, so neither would be interrupted.
+            assertFalse(PromptBarrier.sleepsInSparksPoll(sleeper));
+            assertFalse(PromptBarrier.sleepsInSparksPoll(parked));
+            assertFalse(PromptBarrier.sleepsInSparksPoll(Thread.currentThread()));
+        }
+        finally
+        {
+            sleeper.interrupt();
+            release.countDown();
+        }
     }
 
     /** Shared with the tasks, which run in this JVM on local[3]. */

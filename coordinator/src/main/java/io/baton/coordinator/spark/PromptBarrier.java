@@ -1,7 +1,9 @@
 package io.baton.coordinator.spark;
 
 import org.apache.spark.BarrierTaskContext;
+import org.slf4j.MDC;
 
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -60,10 +62,16 @@ final class PromptBarrier
     static <T> T call(final BarrierTaskContext task, final Supplier<T> call)
     {
         final CompletableFuture<T> outcome = new CompletableFuture<>();
+        // Spark's log lines from the call keep the task's logging context (its task name).
+        final Map<String, String> logContext = MDC.getCopyOfContextMap();
         final Thread helper = new Thread(() ->
         {
             try
             {
+                if (logContext != null)
+                {
+                    MDC.setContextMap(logContext);
+                }
                 outcome.complete(call.get());
             }
             catch (final Throwable t)

@@ -18,7 +18,8 @@ import java.util.List;
 
 /**
  * Rendezvous of a barrier stage: every replica opens its collective endpoint, the endpoints are exchanged with
- * Spark's {@code allGather}, and each replica connects to all the others. One exchange serves up to three
+ * Spark's {@code allGather} (through {@link ReplicaContext#allGather}, which returns as soon as the driver replies
+ * instead of on Spark's once-a-second poll), and each replica connects to all the others. One exchange serves up to three
  * communicators: the replica's own; when the gradient all-reduce overlaps backward, a second one for the gradient
  * buckets; and with SyncBatchNorm groups smaller than the world, one between the ranks of this replica's group. The
  * extra ones use the same ports and driver but their own Aeron streams.

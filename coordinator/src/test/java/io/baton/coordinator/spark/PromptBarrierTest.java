@@ -30,8 +30,8 @@ class PromptBarrierTest
      * {@code Thread.sleep(1000)} from the moment a rank asked, so an early rank returns about 1000 - 300 = 700 ms
      * after the late one joined (less the few ms by which the tasks' starts differ) and the late one, unless the
      * reply beats its first check, 1000 ms (measured without {@link PromptBarrier}: 1001 / 691 / 694 ms); through
-     * {@link PromptBarrier} it is the RPC round trip plus one 5 ms poll (measured: 1-39 ms in 7 runs). 600 ms leaves a loaded
-     * 2-core machine room and still fails the old path.
+     * {@link PromptBarrier} it is the RPC round trip plus one 5 ms poll (measured: 1-39 ms in 7 runs). 600 ms
+     * leaves a loaded 2-core machine room and still fails the old path.
      */
     private static final long BOUND_MS = 600;
 

@@ -10,13 +10,16 @@ import io.baton.common.config.BatonConfig;
 import io.baton.trainer.replica.OverlappedAllReduce;
 import io.baton.trainer.run.SingleRankCommunicator;
 import io.baton.trainer.syncbn.BnGroups;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Rendezvous of a barrier stage: every replica opens its collective endpoint, the endpoints are exchanged with
- * Spark's {@code allGather}, and each replica connects to all the others. One exchange serves up to three
+ * Spark's {@code allGather} (through {@link ReplicaContext#allGather}, which returns as soon as the driver replies
+ * instead of on Spark's once-a-second poll), and each replica connects to all the others. One exchange serves up to three
  * communicators: the replica's own; when the gradient all-reduce overlaps backward, a second one for the gradient
  * buckets; and with SyncBatchNorm groups smaller than the world, one between the ranks of this replica's group. The
  * extra ones use the same ports and driver but their own Aeron streams.
@@ -34,6 +37,7 @@ import java.util.List;
  */
 public final class Rendezvous
 {
+    private static final Logger LOG = LoggerFactory.getLogger(Rendezvous.class);
     private static final String SEPARATOR = "|";
 
     private final CollectiveSettings settings;
@@ -57,8 +61,11 @@ public final class Rendezvous
         final PeerEndpoint self = CollectiveConfigs.endpoint(config, configured, context.host(), context.rank());
         final CollectiveSettings settings = configured.toBuilder().bindHost(self.host()).build().validate();
         final String offeredKey = context.rank() == 0 ? StageKey.random().toHex() : "-";
+        final long startNs = System.nanoTime();
         final List<String> gathered = context.allGather(self.host() + SEPARATOR + self.port() + SEPARATOR
             + offeredKey + SEPARATOR + self.driverId());
+        LOG.info("replica {}: endpoints of {} replicas exchanged in {} ms", context.rank(), gathered.size(),
+            (System.nanoTime() - startNs) / 1_000_000);
         final List<PeerEndpoint> peers = new ArrayList<>(gathered.size());
         StageKey key = null;
         for (final String entry : gathered)

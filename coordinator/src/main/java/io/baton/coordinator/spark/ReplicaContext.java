@@ -47,11 +47,12 @@ public final class ReplicaContext
 
     /**
      * Exchanges one string per rank; element i of the result is rank i's message, on every rank. Blocks until all
-     * ranks called it (Spark's barrier timeout applies).
+     * ranks called it (Spark's barrier timeout applies), and returns as soon as the driver's reply is in rather than
+     * on Spark's once-a-second poll ({@link PromptBarrier}).
      */
     public List<String> allGather(final String message)
     {
-        return Arrays.asList(task.allGather(message));
+        return Arrays.asList(PromptBarrier.call(task, () -> task.allGather(message)));
     }
 
     /**
@@ -65,10 +66,14 @@ public final class ReplicaContext
         return task.isInterrupted() || env == null || env.isStopped();
     }
 
-    /** Waits until every rank reached this point. */
+    /** Waits until every rank reached this point (returning as promptly as {@link #allGather}). */
     public void barrier()
     {
-        task.barrier();
+        PromptBarrier.call(task, () ->
+        {
+            task.barrier();
+            return null;
+        });
     }
 
     /** The GPU addresses Spark assigned to this task (empty without GPU resource scheduling). */

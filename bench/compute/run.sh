@@ -46,7 +46,7 @@ baton() { # log threads cpus rank world ports arch batch size steps warmup
 rate() { grep -o 'images_per_s=[0-9.]*' "$1" | cut -d= -f2; }
 
 r20x2() { # round
-  local base p1 variant
+  local base p1 variant LAYERS EXTRA_ENV
   for variant in baton ${AB:+dl4j} ${AB_ENV:+env}; do
     base=$((43000 + RANDOM % 2000))
     [ "$variant" = dl4j ] && LAYERS=${AB_LAYERS:-dl4j} || LAYERS=
@@ -68,7 +68,7 @@ r20x2() { # round
 }
 single() { # tag round arch batch size steps warmup
   local tag=$1 round=$2 arch=$3 batch=$4 size=$5 steps=$6 warmup=$7
-  baton "$OUT/$tag.$round.baton.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
+  LAYERS= EXTRA_ENV= baton "$OUT/$tag.$round.baton.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
   if [ -n "${AB:-}" ]; then
     LAYERS=${AB_LAYERS:-dl4j} baton "$OUT/$tag.$round.dl4j.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
   fi

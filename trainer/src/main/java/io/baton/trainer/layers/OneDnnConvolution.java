@@ -161,7 +161,10 @@ final class OneDnnConvolution
         ensureBackward();
         final OneDnn.Arena arena = OneDnn.arena();
         bwdDiffDstData.bind(arena, diffDst);
-        bwdDiffDstWeights.bind(arena, diffDst);
+        if (bwdDiffDstWeights != bwdDiffDstData)
+        {
+            bwdDiffDstWeights.bind(arena, diffDst);
+        }
         bwdWeights.bind(arena, weights);
         bwdSrc.bind(arena, src);
         bwdDiffSrc.bind(arena, diffSrc);
@@ -177,7 +180,10 @@ final class OneDnnConvolution
         bwdWeightsScratch.set_data_handle(address.at(scratch));
 
         bwdDiffDstData.toInner(strm);
-        bwdDiffDstWeights.toInner(strm);
+        if (bwdDiffDstWeights != bwdDiffDstData)
+        {
+            bwdDiffDstWeights.toInner(strm);
+        }
         bwdWeights.toInner(strm);
         bwdSrc.toInner(strm);
         backwardData.execute(strm, backwardDataArgs);
@@ -222,8 +228,10 @@ final class OneDnnConvolution
         userDiffWeights = new memory(desc(weightsDims(), memory.format_tag.oihw), eng, null);
         userDiffBias = shape.bias() ? new memory(biasDesc, eng, null) : null;
         bwdDiffDstData = new Side(userDiffDst, backwardDataPd.diff_dst_desc(), OneDnn.Arena.DIFF_DST_DATA, true);
-        bwdDiffDstWeights = new Side(userDiffDst, backwardWeightsPd.diff_dst_desc(),
-            OneDnn.Arena.DIFF_DST_WEIGHTS, true);
+        // one reorder of the incoming gradient serves both passes when they want the same layout
+        bwdDiffDstWeights = backwardWeightsPd.diff_dst_desc().equals(backwardDataPd.diff_dst_desc())
+            ? bwdDiffDstData
+            : new Side(userDiffDst, backwardWeightsPd.diff_dst_desc(), OneDnn.Arena.DIFF_DST_WEIGHTS, true);
         bwdWeights = new Side(userWeights, backwardDataPd.weights_desc(), OneDnn.Arena.WEIGHTS, true);
         bwdSrc = new Side(userSrc, backwardWeightsPd.src_desc(), OneDnn.Arena.SRC, true);
         bwdDiffSrc = new Side(userDiffSrc, backwardDataPd.diff_src_desc(), OneDnn.Arena.DIFF_SRC, false);

@@ -74,7 +74,15 @@ public final class Resampler
         final int samples = (horizontal.end() - colFirst) * 3;
         final int rowStride = outWidth * 3;
         final Scratch scratch = SCRATCH.get();
-        final float[][] rows = scratch.rows(rowEnd - rowFirst, rowStride);
+        // The horizontal pass's rows live in a ring of BLOCK + taps rows, reused as the vertical pass moves down, so
+        // that they stay in cache between the passes (a whole crop's rows, ~1 MB at 224, would not).
+        final int ring = vertical.endsAscend() ? Math.min(rowEnd - rowFirst, BLOCK + vertical.taps)
+            : rowEnd - rowFirst;
+        final float[][] rows = scratch.rows(ring, rowStride);
+        final float[][] taps = new float[vertical.taps][];
+        final float[] out = new float[outHeight * rowStride];
+        final float[] sum = scratch.sum(rowStride);
+        int next = 0;
         final float[][] columns = scratch.columns(samples);
         final float[][] sums = scratch.sums;
         final byte[] src = image.rgb();
@@ -82,7 +90,8 @@ public final class Resampler
 
         // Horizontal pass, BLOCK source rows at a time: their samples transposed to floats, columns[s][j] = sample s
         // (from colFirst, interleaved RGB) of row y + j; then for each output column and channel the taps run over
-        // the rows side by side, and the sums are scattered into the rows.
+        // the rows side by side, and the sums are scattered into the rows (row r in rows[r % ring]). Then the
+        // vertical pass makes every output row whose taps are all done.
         for (int y = rowFirst; y < rowEnd; y += BLOCK)
         {
             final int n = Math.min(BLOCK, rowEnd - y);
@@ -98,6 +107,7 @@ public final class Resampler
             }
             // two output columns (six sums) at a time, so that each row is fetched once per six scattered floats
             final int row = y - rowFirst;
+            final int slot = row % ring;
             for (int x = 0; x < outWidth; x += 2)
             {
                 final int pair = Math.min(2, outWidth - x);
@@ -119,9 +129,9 @@ public final class Resampler
                     final float[] r1 = sums[3];
                     final float[] g1 = sums[4];
                     final float[] b1 = sums[5];
-                    for (int j = 0; j < n; j++)
+                    for (int j = 0, t = slot; j < n; j++, t = t + 1 == ring ? 0 : t + 1)
                     {
-                        final float[] dst = rows[row + j];
+                        final float[] dst = rows[t];
                         dst[o] = r0[j];
                         dst[o + 1] = g0[j];
                         dst[o + 2] = b0[j];
@@ -132,25 +142,26 @@ public final class Resampler
                 }
                 else
                 {
-                    for (int j = 0; j < n; j++)
+                    for (int j = 0, t = slot; j < n; j++, t = t + 1 == ring ? 0 : t + 1)
                     {
-                        final float[] dst = rows[row + j];
+                        final float[] dst = rows[t];
                         dst[o] = r0[j];
                         dst[o + 1] = g0[j];
                         dst[o + 2] = b0[j];
                     }
                 }
             }
-        }
 
-        // Vertical pass: each output row is its taps' rows, weighted and summed element by element.
-        final float[] out = new float[outHeight * rowStride];
-        final float[] sum = scratch.sum(rowStride);
-        for (int y = 0; y < outHeight; y++)
-        {
-            filter(rows, vertical.start[y] - rowFirst, 1, vertical.weights, y * vertical.taps, vertical.count[y], sum,
-                rowStride);
-            System.arraycopy(sum, 0, out, y * rowStride, rowStride);
+            // Vertical pass: each output row is its taps' rows, weighted and summed element by element.
+            for (; next < outHeight && vertical.start[next] + vertical.count[next] - rowFirst <= row + n; next++)
+            {
+                for (int k = 0; k < vertical.count[next]; k++)
+                {
+                    taps[k] = rows[(vertical.start[next] - rowFirst + k) % ring];
+                }
+                filter(taps, 0, 1, vertical.weights, next * vertical.taps, vertical.count[next], sum, rowStride);
+                System.arraycopy(sum, 0, out, next * rowStride, rowStride);
+            }
         }
         return out;
     }
@@ -292,6 +303,22 @@ public final class Resampler
             this.count = new int[outSize];
             this.weights = new float[outSize * taps];
             this.taps = taps;
+        }
+
+        /**
+         * Whether each output's taps end at or after the previous output's, so that the ring of rows holds all of an
+         * output's rows when its last is done (always, short of a rectangle wholly outside the image).
+         */
+        boolean endsAscend()
+        {
+            for (int i = 1; i < start.length; i++)
+            {
+                if (start[i] + count[i] < start[i - 1] + count[i - 1])
+                {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /** The first input index any output reads. */

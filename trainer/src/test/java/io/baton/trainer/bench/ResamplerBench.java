@@ -16,7 +16,8 @@ import java.util.List;
  * Benchmark (not a test): {@link Resampler#resample} against the implementation it replaced
  * ({@link ReferenceResampler}) on one thread, alternating round by round in one JVM after a warm-up round. Cases: the
  * whole 400x350 image to 224x224, and RandomResizedCrop's crops of 400x350 images to 224x224 (what
- * {@code TrainTransform} does per training image). Prints microseconds per call. Args: [images seconds rounds]
+ * {@code TrainTransform} does per training image), also into a reused array as {@code TrainTransform} now resamples.
+ * Prints microseconds per call. Args: [images seconds rounds]
  * (default 16 2 3). Run with the test classpath, e.g. as {@code bench/pipeline/run.sh} sets it up.
  */
 public final class ResamplerBench
@@ -33,6 +34,7 @@ public final class ResamplerBench
         final List<RgbImage> images = new ArrayList<>();
         final List<CropBox> crops = new ArrayList<>();
         final SplitMix64 random = new SplitMix64(42);
+        final float[] reused = new float[224 * 224 * 3];
         for (int i = 0; i < count; i++)
         {
             images.add(rgb(PhotoLike.render(400, 350, i)));
@@ -44,11 +46,17 @@ public final class ResamplerBench
             final double newWhole = measure(seconds, id -> whole(images.get(id % count), false));
             final double oldCrop = measure(seconds, id -> crop(images.get(id % count), crops.get(id % count), true));
             final double newCrop = measure(seconds, id -> crop(images.get(id % count), crops.get(id % count), false));
+            final double reusedCrop = measure(seconds, id -> {
+                final CropBox c = crops.get(id % count);
+                return Resampler.resample(images.get(id % count), c.left(), c.top(), c.width(), c.height(), 224, 224,
+                    reused);
+            });
             // round 0 is warm-up
             System.out.printf("%s round=%d whole-400x350-to-224: old=%.1f us new=%.1f us speedup=%.2fx "
-                    + "random-resized-crop-to-224: old=%.1f us new=%.1f us speedup=%.2fx%n",
+                    + "random-resized-crop-to-224: old=%.1f us new=%.1f us speedup=%.2fx new-into-reused-array=%.1f us "
+                    + "speedup=%.2fx%n",
                 round == 0 ? "WARMUP" : "RESULT", round, oldWhole, newWhole, oldWhole / newWhole, oldCrop, newCrop,
-                oldCrop / newCrop);
+                oldCrop / newCrop, reusedCrop, oldCrop / reusedCrop);
         }
     }
 

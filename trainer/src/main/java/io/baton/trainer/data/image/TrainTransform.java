@@ -10,13 +10,16 @@ import io.baton.trainer.data.SplitMix64;
  * probability 1/2 (when on) and normalisation. The generator of a sample is
  * {@link AugmentationSeeds#random(long, long, long)} of (seed, epoch, sample id) — nested SplitMix64 derivations —
  * and draws crop then flip, so the pixels do not depend on which replica, thread or loader decodes the sample.
- * {@link TransformSpec#IMAGENET} gives Baton's original transform bit for bit. Thread-safe (stateless).
+ * {@link TransformSpec#IMAGENET} gives Baton's original transform bit for bit. Thread-safe: its only state is a
+ * per-thread array the resampled crop passes through on its way to {@code dst}.
  */
 public final class TrainTransform implements ImageTransform
 {
     private final int size;
     private final long seed;
     private final TransformSpec spec;
+    /** The resampled crop before normalisation, one array per loader thread (no ~600 kB allocation per image). */
+    private final ThreadLocal<float[]> resampled;
 
     public TrainTransform(final int size, final long seed)
     {
@@ -32,6 +35,7 @@ public final class TrainTransform implements ImageTransform
         this.size = size;
         this.seed = seed;
         this.spec = spec;
+        this.resampled = ThreadLocal.withInitial(() -> new float[size * size * 3]);
     }
 
     @Override
@@ -71,7 +75,8 @@ public final class TrainTransform implements ImageTransform
         final Augmentation a = augmentation(image.width(), image.height(), sampleId, epoch);
         final CropBox crop = a.crop();
         final float[] rgb = spec.padCrop() > 0 ? shifted(resized(image), crop)
-            : Resampler.resample(image, crop.left(), crop.top(), crop.width(), crop.height(), size, size);
+            : Resampler.resample(image, crop.left(), crop.top(), crop.width(), crop.height(), size, size,
+                resampled.get());
         spec.normalise(rgb, size, a.flip(), dst, offset);
     }
 
@@ -106,7 +111,7 @@ public final class TrainTransform implements ImageTransform
         final CropBox crop = a.crop();
         final double r = reduction;
         final float[] rgb = Resampler.resample(reduced, crop.left() / r, crop.top() / r, crop.width() / r,
-            crop.height() / r, size, size);
+            crop.height() / r, size, size, resampled.get());
         spec.normalise(rgb, size, a.flip(), dst, offset);
     }
 

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its contiguous part of the global batch, so 4 replicas in groups of 2 train as 2 replicas that each normalise over
  * their own slice (group size 1), and not as 4 replicas synchronising all their statistics. "As" is per element of
  * the parameters and momentum, within {@value #FLOOR_MULTIPLE} x the float rounding measured on the same run with
- * another thread count ({@link RoundingFloor}); a 1 % learning-rate change must not fit in that.
+ * another thread count or the other convolution engine ({@link RoundingFloor}); a 1 % learning-rate change must not
+ * fit in that.
  */
 class SyncBnGroupTrainTest
 {
@@ -41,7 +42,12 @@ class SyncBnGroupTrainTest
         final String otherThreads = work.resolve("4-in-groups-of-2-with-2-threads").toString();
         train(config(otherThreads, "train.replicas=4", "cluster.master=\"local[4]\"", "syncbn.group-size=2",
             "train.threads-per-replica=2"), ResumeRequest.auto());
-        final RoundingFloor floor = RoundingFloor.of(groups, otherThreads, FLOOR_MULTIPLE);
+        // ... and with libnd4j's convolutions instead of oneDNN's direct ones (other algorithms, other sums): the
+        // thread count alone hardly reorders 2-sample replicas' sums, the batch split compared below does
+        final String otherEngine = work.resolve("4-in-groups-of-2-dl4j-convolutions").toString();
+        train(config(otherEngine, "train.replicas=4", "cluster.master=\"local[4]\"", "syncbn.group-size=2",
+            "model.conv-engine=dl4j"), ResumeRequest.auto());
+        final RoundingFloor floor = RoundingFloor.of(groups, FLOOR_MULTIPLE, otherThreads, otherEngine);
 
         final String single = work.resolve("2-in-groups-of-1").toString();
         train(config(single, "syncbn.group-size=1"), ResumeRequest.auto());

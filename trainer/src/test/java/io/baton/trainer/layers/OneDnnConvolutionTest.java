@@ -56,14 +56,21 @@ class OneDnnConvolutionTest
     @Test
     void identityConvolutionsMatchDl4jWithinFloatRoundingInOutputAndEveryGradient()
     {
-        assertCloseToDl4j(graph(Activation.IDENTITY, false, ConvolutionMode.Truncate));
-        assertCloseToDl4j(graph(Activation.IDENTITY, true, ConvolutionMode.Same));
+        assertCloseToDl4j(graph(Activation.IDENTITY, false, ConvolutionMode.Truncate), 4);
+        assertCloseToDl4j(graph(Activation.IDENTITY, true, ConvolutionMode.Same), 4);
+    }
+
+    @Test
+    void smallBatchesAsOneReplicaOfManyGetsMatchDl4jWithinFloatRounding()
+    {
+        assertCloseToDl4j(graph(Activation.IDENTITY, true, ConvolutionMode.Same), 1);
+        assertCloseToDl4j(graph(Activation.IDENTITY, false, ConvolutionMode.Truncate), 2);
     }
 
     @Test
     void reluConvolutionsWithBiasMatchDl4jWithinFloatRounding()
     {
-        assertCloseToDl4j(graph(Activation.RELU, true, ConvolutionMode.Truncate));
+        assertCloseToDl4j(graph(Activation.RELU, true, ConvolutionMode.Truncate), 4);
     }
 
     @Test
@@ -126,6 +133,44 @@ class OneDnnConvolutionTest
         assertNotSame(first, plan(helper), "a new batch size needs new primitives");
         assertEquals(3, plan(helper).shape().batch());
         assertTrue(helper.implementations().contains("backward-weights="), helper.implementations());
+    }
+
+    @Test
+    void callsItCannotServeGoToDl4jsHelperAndGiveItsResultsBitForBit()
+    {
+        // NHWC is not Baton's oneDNN path: the helper hands the calls to DL4J's helper it wraps
+        final ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).updater(new NoOp())
+            .dataType(DataType.FLOAT).graphBuilder()
+            .addInputs("in")
+            .setInputTypes(InputType.convolutional(9, 9, 3, org.deeplearning4j.nn.conf.CNN2DFormat.NHWC))
+            .addLayer("c1", new ConvolutionLayer.Builder().nIn(3).nOut(8).kernelSize(3, 3).stride(1, 1)
+                .padding(1, 1).dataFormat(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC).activation(Activation.IDENTITY)
+                .build(), "in")
+            .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "c1")
+            .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(4)
+                .activation(Activation.SOFTMAX).build(), "pool")
+            .setOutputs("out")
+            .build();
+        final ComputationGraph dl4j = new ComputationGraph(conf);
+        dl4j.init();
+        final ComputationGraph onednn = new ComputationGraph(ReplicaLayers.toReplica(conf,
+            ReplicaConvolution.ENGINE_ONEDNN));
+        onednn.init(dl4j.params().dup(), true);
+        final OneDnnConvHelper helper = assertInstanceOf(OneDnnConvHelper.class,
+            ((ReplicaConvolutionLayer)onednn.getLayer("c1")).helper());
+        Nd4j.getRandom().setSeed(3);
+        final INDArray x = Nd4j.randn(DataType.FLOAT, 2, 9, 9, 3);
+        final INDArray y = Nd4j.eye(4).getRows(0, 1).castTo(DataType.FLOAT);
+        dl4j.setInputs(x);
+        dl4j.setLabels(y);
+        dl4j.computeGradientAndScore();
+        onednn.setInputs(x);
+        onednn.setLabels(y);
+        onednn.computeGradientAndScore();
+        assertEquals(dl4j.score(), onednn.score());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(dl4j.gradient().gradient().dup('c').data().asFloat(),
+            onednn.gradient().gradient().dup('c').data().asFloat());
+        assertEquals(0, helper.callsServed()[0] + helper.callsServed()[1], "nothing ran on Baton's oneDNN path");
     }
 
     @Test
@@ -194,7 +239,7 @@ class OneDnnConvolutionTest
             .convolutionMode(mode).hasBias(bias).activation(activation).build();
     }
 
-    private static void assertCloseToDl4j(final ComputationGraphConfiguration conf)
+    private static void assertCloseToDl4j(final ComputationGraphConfiguration conf, final int batch)
     {
         final ComputationGraph dl4j = new ComputationGraph(conf);
         dl4j.init();
@@ -202,9 +247,9 @@ class OneDnnConvolutionTest
             ReplicaConvolution.ENGINE_ONEDNN));
         onednn.init(dl4j.params().dup(), true);
         Nd4j.getRandom().setSeed(17);
-        final INDArray x = Nd4j.randn(DataType.FLOAT, 4, 3, 15, 15);
-        final INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 4);
-        for (int i = 0; i < 4; i++)
+        final INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, 15, 15);
+        final INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 4);
+        for (int i = 0; i < batch; i++)
         {
             y.putScalar(i, (i * 3) % 4, 1.0);
         }

@@ -167,16 +167,5 @@ final class OneDnn
             final long base = blocks[role].address();
             return (base + ALIGNMENT - 1) & -ALIGNMENT;
         }
-
-        /** Bytes held by this thread's buffers. */
-        long heldBytes()
-        {
-            long sum = 0;
-            for (final long c : capacityBytes)
-            {
-                sum += c;
-            }
-            return sum;
-        }
     }
 }

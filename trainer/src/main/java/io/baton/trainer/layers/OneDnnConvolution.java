@@ -74,6 +74,15 @@ final class OneDnnConvolution
     private IntMemoryMap backwardDataArgs;
     private IntMemoryMap backwardWeightsArgs;
 
+    // "any"-layout descriptors and the attribute that both the forward and the backward primitives are built from
+    private final primitive_attr userScratchpad = new primitive_attr();
+    private final memory.desc srcAny;
+    private final memory.desc weightsAny;
+    private final memory.desc dstAny;
+    private final memory.desc biasDesc;
+    private final long forwardScratchBytes;
+    private long backwardScratchBytes;
+
     private final OneDnn.Address address = new OneDnn.Address();
 
     OneDnnConvolution(final Shape shape)
@@ -81,18 +90,15 @@ final class OneDnnConvolution
         this.shape = shape;
         this.eng = OneDnn.engine();
         this.strm = new stream(eng);
-        final primitive_attr attr = new primitive_attr();
-        attr.set_scratchpad_mode(dnnl.scratchpad_mode.user);
-
-        final memory.desc srcAny = desc(srcDims(), memory.format_tag.any);
-        final memory.desc weightsAny = desc(weightsDims(), memory.format_tag.any);
-        final memory.desc dstAny = desc(dstDims(), memory.format_tag.any);
-        final memory.desc biasDesc = shape.bias() ? desc(new long[] {shape.outChannels()}, memory.format_tag.x)
-            : new memory.desc();
+        userScratchpad.set_scratchpad_mode(dnnl.scratchpad_mode.user);
+        srcAny = desc(srcDims(), memory.format_tag.any);
+        weightsAny = desc(weightsDims(), memory.format_tag.any);
+        dstAny = desc(dstDims(), memory.format_tag.any);
+        biasDesc = shape.bias() ? desc(new long[] {shape.outChannels()}, memory.format_tag.x) : new memory.desc();
         final convolution_forward.desc fwdDesc = new convolution_forward.desc(dnnl.prop_kind.forward_training,
             dnnl.algorithm.convolution_direct, srcAny, weightsAny, biasDesc, dstAny, strides(), dilates(),
             padLeftTop(), padRightBottom());
-        forwardPd = new convolution_forward.primitive_desc(fwdDesc, attr, eng);
+        forwardPd = new convolution_forward.primitive_desc(fwdDesc, userScratchpad, eng);
         forward = new convolution_forward(forwardPd);
 
         userSrc = new memory(desc(srcDims(), memory.format_tag.nchw), eng, null);
@@ -103,6 +109,7 @@ final class OneDnnConvolution
         fwdWeights = new Side(userWeights, forwardPd.weights_desc(), OneDnn.Arena.WEIGHTS, true);
         fwdDst = new Side(userDst, forwardPd.dst_desc(), OneDnn.Arena.DST, false);
         fwdScratch = new memory(forwardPd.scratchpad_desc(), eng, null);
+        forwardScratchBytes = forwardPd.scratchpad_desc().get_size();
 
         forwardArgs.put(dnnl.DNNL_ARG_SRC, fwdSrc.inner);
         forwardArgs.put(dnnl.DNNL_ARG_WEIGHTS, fwdWeights.inner);
@@ -142,8 +149,7 @@ final class OneDnnConvolution
             userBias.set_data_handle(address.at(bias));
         }
         fwdDst.bind(arena, dst);
-        fwdScratch.set_data_handle(address.at(arena.address(OneDnn.Arena.SCRATCHPAD,
-            forwardPd.scratchpad_desc().get_size())));
+        fwdScratch.set_data_handle(address.at(arena.address(OneDnn.Arena.SCRATCHPAD, forwardScratchBytes)));
         fwdSrc.toInner(strm);
         fwdWeights.toInner(strm);
         forward.execute(strm, forwardArgs);
@@ -173,9 +179,7 @@ final class OneDnnConvolution
         {
             userDiffBias.set_data_handle(address.at(diffBias));
         }
-        final long scratchBytes = Math.max(backwardDataPd.scratchpad_desc().get_size(),
-            backwardWeightsPd.scratchpad_desc().get_size());
-        final long scratch = arena.address(OneDnn.Arena.SCRATCHPAD, scratchBytes);
+        final long scratch = arena.address(OneDnn.Arena.SCRATCHPAD, backwardScratchBytes);
         bwdDataScratch.set_data_handle(address.at(scratch));
         bwdWeightsScratch.set_data_handle(address.at(scratch));
 
@@ -204,23 +208,16 @@ final class OneDnnConvolution
 
     private void buildBackward()
     {
-        final primitive_attr attr = new primitive_attr();
-        attr.set_scratchpad_mode(dnnl.scratchpad_mode.user);
-        final memory.desc srcAny = desc(srcDims(), memory.format_tag.any);
-        final memory.desc weightsAny = desc(weightsDims(), memory.format_tag.any);
-        final memory.desc dstAny = desc(dstDims(), memory.format_tag.any);
-        final memory.desc biasDesc = shape.bias() ? desc(new long[] {shape.outChannels()}, memory.format_tag.x)
-            : new memory.desc();
-
         final convolution_backward_data.desc dataDesc = new convolution_backward_data.desc(
             dnnl.algorithm.convolution_direct, srcAny, weightsAny, dstAny, strides(), dilates(), padLeftTop(),
             padRightBottom());
-        backwardDataPd = new convolution_backward_data.primitive_desc(dataDesc, attr, eng, forwardPd);
+        backwardDataPd = new convolution_backward_data.primitive_desc(dataDesc, userScratchpad, eng, forwardPd);
         backwardData = new convolution_backward_data(backwardDataPd);
         final convolution_backward_weights.desc weightsDesc = new convolution_backward_weights.desc(
             dnnl.algorithm.convolution_direct, srcAny, weightsAny, biasDesc, dstAny, strides(), dilates(),
             padLeftTop(), padRightBottom());
-        backwardWeightsPd = new convolution_backward_weights.primitive_desc(weightsDesc, attr, eng, forwardPd);
+        backwardWeightsPd = new convolution_backward_weights.primitive_desc(weightsDesc, userScratchpad, eng,
+            forwardPd);
         backwardWeights = new convolution_backward_weights(backwardWeightsPd);
 
         userDiffDst = new memory(desc(dstDims(), memory.format_tag.nchw), eng, null);
@@ -239,6 +236,8 @@ final class OneDnnConvolution
             OneDnn.Arena.DIFF_WEIGHTS, false);
         bwdDataScratch = new memory(backwardDataPd.scratchpad_desc(), eng, null);
         bwdWeightsScratch = new memory(backwardWeightsPd.scratchpad_desc(), eng, null);
+        backwardScratchBytes = Math.max(backwardDataPd.scratchpad_desc().get_size(),
+            backwardWeightsPd.scratchpad_desc().get_size());
 
         backwardDataArgs = new IntMemoryMap();
         backwardDataArgs.put(dnnl.DNNL_ARG_DIFF_DST, bwdDiffDstData.inner);
@@ -267,6 +266,7 @@ final class OneDnnConvolution
         final reorder convert;
         final int role;
         final long innerBytes;
+        private final boolean input;
 
         Side(final memory user, final memory.desc wanted, final int role, final boolean input)
         {
@@ -286,8 +286,6 @@ final class OneDnnConvolution
             }
             this.input = input;
         }
-
-        private final boolean input;
 
         void bind(final OneDnn.Arena arena, final long userAddress)
         {

@@ -6,8 +6,11 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Swaps DL4J's layers for Baton's implementations of the same layers in a replica's training graph, and back for an
@@ -89,10 +92,9 @@ public final class ReplicaLayers
      * {@link OneDnnConvolution}), the simple name of DL4J's helper (e.g. "MKLDNNConvHelper"), or "dl4j-builtin"; for
      * logs and benchmarks.
      */
-    public static java.util.SortedMap<String, Integer> convolutionEngines(
-        final org.deeplearning4j.nn.graph.ComputationGraph graph)
+    public static SortedMap<String, Integer> convolutionEngines(final ComputationGraph graph)
     {
-        final java.util.SortedMap<String, Integer> out = new java.util.TreeMap<>();
+        final SortedMap<String, Integer> out = new TreeMap<>();
         for (final org.deeplearning4j.nn.api.Layer layer : graph.getLayers())
         {
             if (layer instanceof ReplicaConvolutionLayer conv)

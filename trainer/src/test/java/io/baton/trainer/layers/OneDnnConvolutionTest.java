@@ -220,23 +220,15 @@ class OneDnnConvolutionTest
             .graphBuilder()
             .addInputs("in")
             .setInputTypes(InputType.convolutional(15, 15, 3))
-            .addLayer("c0", conv(3, 16, 7, 2, 3, activation, bias, mode), "in")
-            .addLayer("c1", conv(16, 32, 3, 1, 1, activation, bias, mode), "c0")
-            .addLayer("c2", conv(32, 24, 1, 2, 0, activation, bias, mode), "c1")
-            .addLayer("c3", conv(24, 5, 3, 2, 1, activation, bias, mode), "c2")
+            .addLayer("c0", ReplicaLayersTest.conv(3, 16, 7, 2, 3, activation, bias, mode), "in")
+            .addLayer("c1", ReplicaLayersTest.conv(16, 32, 3, 1, 1, activation, bias, mode), "c0")
+            .addLayer("c2", ReplicaLayersTest.conv(32, 24, 1, 2, 0, activation, bias, mode), "c1")
+            .addLayer("c3", ReplicaLayersTest.conv(24, 5, 3, 2, 1, activation, bias, mode), "c2")
             .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "c3")
             .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(5).nOut(4)
                 .activation(Activation.SOFTMAX).build(), "pool")
             .setOutputs("out")
             .build();
-    }
-
-    private static ConvolutionLayer conv(final int nIn, final int nOut, final int kernel, final int stride,
-        final int pad, final Activation activation, final boolean bias, final ConvolutionMode mode)
-    {
-        return new ConvolutionLayer.Builder().nIn(nIn).nOut(nOut).kernelSize(kernel, kernel).stride(stride, stride)
-            .padding(mode == ConvolutionMode.Same ? 0 : pad, mode == ConvolutionMode.Same ? 0 : pad)
-            .convolutionMode(mode).hasBias(bias).activation(activation).build();
     }
 
     private static void assertCloseToDl4j(final ComputationGraphConfiguration conf, final int batch)

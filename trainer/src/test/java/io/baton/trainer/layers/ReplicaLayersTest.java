@@ -157,7 +157,8 @@ class ReplicaLayersTest
             .build();
     }
 
-    private static ConvolutionLayer conv(final int nIn, final int nOut, final int kernel, final int stride,
+    /** A square convolution (Same mode takes no explicit padding); shared with {@link OneDnnConvolutionTest}. */
+    static ConvolutionLayer conv(final int nIn, final int nOut, final int kernel, final int stride,
         final int pad, final Activation activation, final boolean bias, final ConvolutionMode mode)
     {
         return new ConvolutionLayer.Builder().nIn(nIn).nOut(nOut).kernelSize(kernel, kernel).stride(stride, stride)

@@ -7,7 +7,10 @@
 #   r152   ResNet-152, 224x224, batch 8, one process with 2 threads, a few steps (only with R152=1: ~minutes)
 # Baton runs as the replica does (TrainingRecipe's layers: model.fast-layers; BENCH_LAYERS=dl4j for DL4J's own).
 # AB=1 also runs Baton with DL4J's own layers (model.fast-layers = false) in every round: Baton's layers' gain, same run;
-#   AB_LAYERS=replica-dl4j makes that variant Baton's layers with DL4J's convolution helper (model.conv-engine = dl4j).
+#   AB_LAYERS=replica-dl4j makes that variant Baton's layers with DL4J's convolution helper (model.conv-engine = dl4j);
+#   AB_LAYERS=replica-unfused Baton's layers without the ReLUs folded into SyncBatchNorm and the residual adds;
+#   AB_LAYERS=replica with AB_ROOT=<checkout> runs that variant from another checkout's built classes (e.g. a git worktree
+#   at an earlier commit, after `mvn -o -q -pl trainer -am test-compile` there): before/after a change in one run.
 # AB_ENV="K=V ..." also runs Baton with that environment added (e.g. glibc malloc or OpenMP settings), same rounds.
 # Usage (repo root): bench/compute/run.sh [rounds]      Output: bench/compute/out/ (not committed).
 # Env: R20_STEPS=20 R20_WARMUP=15 R50_STEPS=8 R50_WARMUP=5 R152=0 LOCK=/tmp/baton-build.lock LOCK_HELD=1 (caller holds it)
@@ -27,8 +30,13 @@ if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
 fi
 locked bash -c "mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile='$OUT/classpath.deps' >/dev/null"
-CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/classpath.deps" \
-  | grep -v '/baton-common/' | paste -sd:)"
+DEPS="$(tr ':' '\n' < "$OUT/classpath.deps" | grep -v '/baton-common/' | paste -sd:)"
+CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$DEPS"
+AB_CP="$CP"
+if [ -n "${AB_ROOT:-}" ]; then
+  AB_CP="$AB_ROOT/trainer/target/test-classes:$AB_ROOT/trainer/target/classes:$AB_ROOT/common/target/classes:$DEPS"
+  MACHINE_AB=", A/B variant from $AB_ROOT at commit $(git -C "$AB_ROOT" rev-parse --short HEAD)"
+fi
 FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 for kv in $(sed -n 's/^baton\.native\.env=//p' conf/jvm.properties); do export "${kv?}"; done
 MACHINE="machine: $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | sed -n 1p), torch $("$PY" -c 'import torch; print(torch.__version__)'), commit $(git rev-parse --short HEAD)"
@@ -37,24 +45,25 @@ cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 baton() { # log threads cpus rank world ports arch batch size steps warmup
-  local log=$1 threads=$2 cpus=$3 layers=${LAYERS:-${BENCH_LAYERS:-replica}}; shift 3
+  local log=$1 threads=$2 cpus=$3 layers=${LAYERS:-${BENCH_LAYERS:-replica}} cp=${USE_CP:-$CP}; shift 3
   # shellcheck disable=SC2086
   env ${EXTRA_ENV:-} OMP_NUM_THREADS=$threads taskset -c "$cpus" java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount="$threads" \
-    -Dbench.layers="$layers" -cp "$CP" io.baton.trainer.bench.TrainingBench "$1" "$2" "$3" "$4" "$5" "$6" \
+    -Dbench.layers="$layers" -cp "$cp" io.baton.trainer.bench.TrainingBench "$1" "$2" "$3" "$4" "$5" "$6" \
     "$6" "$7" "$8" > "$log" 2>&1
 }
 rate() { grep -o 'images_per_s=[0-9.]*' "$1" | cut -d= -f2; }
 
 r20x2() { # round
-  local base p1 variant LAYERS EXTRA_ENV
+  local base p1 variant LAYERS EXTRA_ENV USE_CP
   for variant in baton ${AB:+dl4j} ${AB_ENV:+env}; do
     base=$((43000 + RANDOM % 2000))
     [ "$variant" = dl4j ] && LAYERS=${AB_LAYERS:-dl4j} || LAYERS=
+    [ "$variant" = dl4j ] && USE_CP=$AB_CP || USE_CP=$CP
     [ "$variant" = env ] && EXTRA_ENV=$AB_ENV || EXTRA_ENV=
-    LAYERS=$LAYERS EXTRA_ENV=$EXTRA_ENV baton "$OUT/r20x2.$1.$variant.rank1.log" 1 1 1 2 "$base,$((base + 1))" \
+    USE_CP=$USE_CP LAYERS=$LAYERS EXTRA_ENV=$EXTRA_ENV baton "$OUT/r20x2.$1.$variant.rank1.log" 1 1 1 2 "$base,$((base + 1))" \
       resnet20 64 32 "$R20_STEPS" "$R20_WARMUP" &
     p1=$!; pids+=($p1)
-    LAYERS=$LAYERS EXTRA_ENV=$EXTRA_ENV baton "$OUT/r20x2.$1.$variant.log" 1 0 0 2 "$base,$((base + 1))" \
+    USE_CP=$USE_CP LAYERS=$LAYERS EXTRA_ENV=$EXTRA_ENV baton "$OUT/r20x2.$1.$variant.log" 1 0 0 2 "$base,$((base + 1))" \
       resnet20 64 32 "$R20_STEPS" "$R20_WARMUP"
     wait "$p1"
   done
@@ -70,7 +79,7 @@ single() { # tag round arch batch size steps warmup
   local tag=$1 round=$2 arch=$3 batch=$4 size=$5 steps=$6 warmup=$7
   LAYERS= EXTRA_ENV= baton "$OUT/$tag.$round.baton.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
   if [ -n "${AB:-}" ]; then
-    LAYERS=${AB_LAYERS:-dl4j} baton "$OUT/$tag.$round.dl4j.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
+    USE_CP=$AB_CP LAYERS=${AB_LAYERS:-dl4j} baton "$OUT/$tag.$round.dl4j.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
   fi
   if [ -n "${AB_ENV:-}" ]; then
     EXTRA_ENV=$AB_ENV baton "$OUT/$tag.$round.env.log" 2 0,1 0 1 - "$arch" "$batch" "$size" "$steps" "$warmup"
@@ -95,7 +104,7 @@ report() { # tag round
 {
   exec 9>"$LOCK"
   [ "${LOCK_HELD:-0}" = 1 ] || flock 9 # nothing else runs while measuring
-  echo "$MACHINE"
+  echo "$MACHINE${MACHINE_AB:-}"
   echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_LAYERS:-replica}, R20_WARMUP=$R20_WARMUP R20_STEPS=$R20_STEPS R50_WARMUP=$R50_WARMUP R50_STEPS=$R50_STEPS"
   for round in $(seq 1 "$ROUNDS"); do
     r20x2 "$round"; report r20x2 "$round"

@@ -7,6 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 
 /**
  * Direct {@link FloatBuffer} views and addresses of ND4J vectors, for loops over parameters, gradients and optimiser
@@ -38,6 +39,20 @@ public final class DenseFloats
         requireDense(a);
         hostCurrent(a);
         final FloatBuffer all = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        all.position(Math.toIntExact(a.offset()));
+        all.limit(Math.toIntExact(a.offset() + a.length()));
+        return all.slice();
+    }
+
+    /**
+     * As {@link #view}, the same memory read as the floats' raw IEEE bits (e.g. to find {@code -0.0f} with integer
+     * operations, which HotSpot vectorises where it does not vectorise float comparisons).
+     */
+    public static IntBuffer bitsView(final INDArray a)
+    {
+        requireDense(a);
+        hostCurrent(a);
+        final IntBuffer all = a.data().asNio().order(ByteOrder.nativeOrder()).asIntBuffer();
         all.position(Math.toIntExact(a.offset()));
         all.limit(Math.toIntExact(a.offset() + a.length()));
         return all.slice();

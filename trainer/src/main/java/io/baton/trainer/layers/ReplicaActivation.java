@@ -13,7 +13,8 @@ import java.util.Collection;
  * Configuration of the replica's activation layer: DL4J's {@link ActivationLayer} with every setting, whose layer
  * ({@link ReplicaActivationLayer}) computes a plain ReLU and its derivative in one pass each instead of copying the
  * input first (DL4J's layer duplicates the input in forward and in backprop, then applies the activation in place).
- * Outputs and gradients are bit for bit DL4J's.
+ * Outputs and gradients are bit for bit DL4J's. When the layer before it applies the ReLU itself in training
+ * ({@link ReluFusible}, {@link #isInputRectified()}), the forward pass passes the input on without a pass over it.
  *
  * <p>Used only in the replica's training graph ({@link ReplicaLayers#toReplica}); exports hold DL4J's class. Survives
  * DL4J's JSON round trip. Threading: configuration objects are immutable once the network is built.
@@ -21,6 +22,9 @@ import java.util.Collection;
 public class ReplicaActivation extends ActivationLayer
 {
     private static final long serialVersionUID = 1L;
+
+    /** Whether the producer of this layer's input already applied this ReLU in training ({@link ReluFusible}). */
+    protected boolean inputRectified;
 
     /** For Jackson and {@link #from(ActivationLayer)}. */
     public ReplicaActivation()
@@ -35,6 +39,20 @@ public class ReplicaActivation extends ActivationLayer
         LayerConfs.copyFields(ActivationLayer.class, layer.clone(), out,
             "ReplicaActivation of layer '" + layer.getLayerName() + "'");
         return out;
+    }
+
+    /**
+     * Whether the layer before this one already rectifies its training-mode output ({@link ReluFusible}), so that
+     * this plain ReLU passes its input on in training. Bean accessors: DL4J's Jackson mapper uses them.
+     */
+    public boolean isInputRectified()
+    {
+        return inputRectified;
+    }
+
+    public void setInputRectified(final boolean inputRectified)
+    {
+        this.inputRectified = inputRectified;
     }
 
     @Override
@@ -59,7 +77,7 @@ public class ReplicaActivation extends ActivationLayer
     @Override
     public boolean equals(final Object o)
     {
-        return o instanceof ReplicaActivation && super.equals(o);
+        return o instanceof ReplicaActivation other && super.equals(o) && inputRectified == other.inputRectified;
     }
 
     @Override
@@ -71,6 +89,6 @@ public class ReplicaActivation extends ActivationLayer
     @Override
     public int hashCode()
     {
-        return 31 * super.hashCode() + 2;
+        return 31 * super.hashCode() + (inputRectified ? 3 : 2);
     }
 }

@@ -1,6 +1,7 @@
 package io.baton.trainer.layers;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -8,6 +9,9 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -15,7 +19,9 @@ import java.util.TreeMap;
 /**
  * Swaps DL4J's layers for Baton's implementations of the same layers in a replica's training graph, and back for an
  * export: {@code ConvolutionLayer} for {@link ReplicaConvolution}, {@code ActivationLayer} for
- * {@link ReplicaActivation}. Only layers of exactly DL4J's classes are swapped (not subclasses: depthwise, separable,
+ * {@link ReplicaActivation}, {@code ElementWiseVertex(Add)} for {@link ReplicaAdd}; and folds each plain ReLU into the
+ * SyncBatchNorm or residual add before it where that is exact ({@link ReluFusible}: same bits, one pass less each way
+ * for the add, the ReLU's forward pass gone, and for SyncBatchNorm the ReLU's backward pass too). Only layers of exactly DL4J's classes are swapped (not subclasses: depthwise, separable,
  * deconvolution... keep their own code). Parameter layout and count are unchanged, so parameters load across the
  * swap as they are.
  *
@@ -40,10 +46,25 @@ public final class ReplicaLayers
     public static ComputationGraphConfiguration toReplica(final ComputationGraphConfiguration conf,
         final String convEngine)
     {
+        return toReplica(conf, convEngine, true);
+    }
+
+    /**
+     * As {@link #toReplica(ComputationGraphConfiguration, String)}; with {@code fuseRelus} false, no ReLU is folded
+     * into its producer (for benchmarks and tests that compare the two).
+     */
+    public static ComputationGraphConfiguration toReplica(final ComputationGraphConfiguration conf,
+        final String convEngine, final boolean fuseRelus)
+    {
         final ComputationGraphConfiguration out = conf.clone();
         for (final Map.Entry<String, GraphVertex> entry : out.getVertices().entrySet())
         {
-            if (entry.getValue() instanceof LayerVertex vertex)
+            if (entry.getValue().getClass() == ElementWiseVertex.class
+                && ((ElementWiseVertex)entry.getValue()).getOp() == ElementWiseVertex.Op.Add)
+            {
+                entry.setValue(new ReplicaAdd());
+            }
+            else if (entry.getValue() instanceof LayerVertex vertex)
             {
                 final Layer layer = vertex.getLayerConf().getLayer();
                 if (layer.getClass() == ConvolutionLayer.class)
@@ -56,7 +77,68 @@ public final class ReplicaLayers
                 }
             }
         }
+        if (fuseRelus)
+        {
+            fuseRelus(out);
+        }
         return out;
+    }
+
+    /**
+     * Folds each plain ReLU layer into its producer when the producer can apply it ({@link ReluFusible}: Baton's
+     * SyncBatchNorm and residual add), the ReLU is the producer's only consumer and the producer is no network output.
+     */
+    private static void fuseRelus(final ComputationGraphConfiguration conf)
+    {
+        final Map<String, List<String>> consumers = new HashMap<>();
+        for (final Map.Entry<String, List<String>> entry : conf.getVertexInputs().entrySet())
+        {
+            for (final String input : entry.getValue())
+            {
+                consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(entry.getKey());
+            }
+        }
+        for (final Map.Entry<String, GraphVertex> entry : conf.getVertices().entrySet())
+        {
+            final ReluFusible producer = fusible(entry.getValue());
+            final List<String> users = consumers.getOrDefault(entry.getKey(), List.of());
+            if (producer == null || users.size() != 1 || conf.getNetworkOutputs().contains(entry.getKey()))
+            {
+                continue;
+            }
+            if (conf.getVertices().get(users.get(0)) instanceof LayerVertex relu && relu.getPreProcessor() == null
+                && relu.getLayerConf().getLayer() instanceof ReplicaActivation activation
+                && ReplicaActivationLayer.isPlainRelu(activation))
+            {
+                producer.setFusedRelu(true);
+                activation.setInputRectified(true);
+            }
+        }
+    }
+
+    private static ReluFusible fusible(final GraphVertex vertex)
+    {
+        if (vertex instanceof ReplicaAdd add)
+        {
+            return add;
+        }
+        return vertex instanceof LayerVertex layer && layer.getLayerConf().getLayer() instanceof ReluFusible fusible
+            ? fusible : null;
+    }
+
+    /** Number of ReLU layers folded into their producers in {@code conf} ({@link ReluFusible}). */
+    public static int countFusedRelus(final ComputationGraphConfiguration conf)
+    {
+        int count = 0;
+        for (final GraphVertex vertex : conf.getVertices().values())
+        {
+            if (vertex instanceof LayerVertex layer && layer.getLayerConf().getLayer() instanceof ReplicaActivation a
+                && a.isInputRectified())
+            {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** A copy of {@code conf} with DL4J's classes in place of Baton's layer implementations, the same settings. */
@@ -65,6 +147,11 @@ public final class ReplicaLayers
         final ComputationGraphConfiguration out = conf.clone();
         for (final Map.Entry<String, GraphVertex> entry : out.getVertices().entrySet())
         {
+            if (entry.getValue() instanceof ReplicaAdd)
+            {
+                entry.setValue(new ElementWiseVertex(ElementWiseVertex.Op.Add));
+                continue;
+            }
             if (!(entry.getValue() instanceof LayerVertex vertex))
             {
                 continue;

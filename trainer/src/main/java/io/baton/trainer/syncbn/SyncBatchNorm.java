@@ -2,6 +2,7 @@ package io.baton.trainer.syncbn;
 
 import io.baton.common.collective.Communicator;
 import io.baton.trainer.layers.LayerConfs;
+import io.baton.trainer.layers.ReluFusible;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -35,7 +36,7 @@ import java.util.Objects;
  * {@code log10stdev} when {@code useLogStd}, the Builder's default in 1.0.0-M2.1); {@code lockGammaBeta} and NHWC
  * are rejected at instantiation. Threading: configuration objects are immutable once the network is built.
  */
-public class SyncBatchNorm extends BatchNormalization
+public class SyncBatchNorm extends BatchNormalization implements ReluFusible
 {
     private static final long serialVersionUID = 1L;
 
@@ -43,6 +44,8 @@ public class SyncBatchNorm extends BatchNormalization
     protected int groupSize;
     /** Whether the running variance tracks the unbiased (M-1) or the biased (M) variance of the global batch. */
     protected boolean unbiasedRunningVariance = true;
+    /** Whether the training-mode output includes the ReLU of the layer after it ({@link ReluFusible}). */
+    protected boolean fusedRelu;
 
     /** For Jackson and for {@link #from(BatchNormalization, int)}. Defaults: DL4J's BN defaults, whole world. */
     public SyncBatchNorm()
@@ -67,6 +70,7 @@ public class SyncBatchNorm extends BatchNormalization
         if (bn instanceof SyncBatchNorm)
         {
             out.unbiasedRunningVariance = ((SyncBatchNorm)bn).unbiasedRunningVariance;
+            out.fusedRelu = ((SyncBatchNorm)bn).fusedRelu;
         }
         out.groupSize = groupSize;
         return out;
@@ -91,6 +95,18 @@ public class SyncBatchNorm extends BatchNormalization
     public void setUnbiasedRunningVariance(final boolean unbiasedRunningVariance)
     {
         this.unbiasedRunningVariance = unbiasedRunningVariance;
+    }
+
+    @Override
+    public boolean isFusedRelu()
+    {
+        return fusedRelu;
+    }
+
+    @Override
+    public void setFusedRelu(final boolean fusedRelu)
+    {
+        this.fusedRelu = fusedRelu;
     }
 
     /** Returns this configuration with the given running-variance convention (for use before the net is built). */
@@ -166,7 +182,8 @@ public class SyncBatchNorm extends BatchNormalization
             return false;
         }
         final SyncBatchNorm other = (SyncBatchNorm)o;
-        return groupSize == other.groupSize && unbiasedRunningVariance == other.unbiasedRunningVariance;
+        return groupSize == other.groupSize && unbiasedRunningVariance == other.unbiasedRunningVariance
+            && fusedRelu == other.fusedRelu;
     }
 
     @Override
@@ -178,14 +195,14 @@ public class SyncBatchNorm extends BatchNormalization
     @Override
     public int hashCode()
     {
-        return Objects.hash(super.hashCode(), groupSize, unbiasedRunningVariance);
+        return Objects.hash(super.hashCode(), groupSize, unbiasedRunningVariance, fusedRelu);
     }
 
     @Override
     public String toString()
     {
         return "SyncBatchNorm(groupSize=" + groupSize + ", unbiasedRunningVariance=" + unbiasedRunningVariance
-            + ", " + super.toString() + ")";
+            + ", fusedRelu=" + fusedRelu + ", " + super.toString() + ")";
     }
 
     /**

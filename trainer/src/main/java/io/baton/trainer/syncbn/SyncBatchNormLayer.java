@@ -18,6 +18,7 @@ import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -69,12 +70,18 @@ public class SyncBatchNormLayer extends BatchNormalization
     private GradientListener gradientListener;
     private Forward forward;
     /**
-     * The FLOAT path's normalised input, kept from one training step to the next (reallocated only when the shape
-     * changes). Why: it must outlive the forward pass's workspaces until backprop, so it is detached memory; a
-     * fresh detached buffer per step is freed only when the GC runs, and glibc then hands out fresh pages that the
-     * kernels fault in on every step (issue 25's profile: ~16,000 page faults per ResNet-20 step).
+     * The FLOAT path's copy of an input that is not dense c-order FLOAT, kept from one training step to the next
+     * (reallocated only when the shape changes): backward reads the input again, and DL4J's convolutions hand dense
+     * arrays, so this is rare. Why a kept buffer: it must outlive the forward pass's workspaces until backprop, so it
+     * is detached memory; a fresh detached buffer per step is freed only when the GC runs, and glibc then hands out
+     * fresh pages that the kernels fault in on every step (issue 25's profile: ~16,000 page faults per ResNet-20
+     * step when the normalised input was stored that way).
      */
-    private INDArray xHatBuffer;
+    private INDArray inputCopyBuffer;
+    /** The FLOAT path's dense input of the last training-mode forward pass, read again by backward. */
+    private INDArray denseInput;
+    /** The FLOAT path's normalisation of the last training-mode forward pass. */
+    private FusedBnKernels.Affine affine;
 
     public SyncBatchNormLayer(final NeuralNetConfiguration conf, final DataType dataType)
     {
@@ -145,7 +152,7 @@ public class SyncBatchNormLayer extends BatchNormalization
             .castTo(DataType.DOUBLE).toDoubleVector();
         final double[] stats = new double[2 * channels + 1];
         final boolean fused = dataType == DataType.FLOAT && localCount > 0;
-        final INDArray dense = fused ? FusedBnKernels.dense(x) : null;
+        final INDArray dense = fused ? denseCopy(x) : null;
         if (fused)
         {
             FusedBnKernels.shiftedSums(dense, shift, stats);
@@ -157,6 +164,8 @@ public class SyncBatchNormLayer extends BatchNormalization
         stats[2 * channels] = localCount;
         reduce(stats);
         forward = Forward.fromShiftedSums(stats, shift, layerConf().getEps(), localCount, layerConf().getLayerName());
+        denseInput = null;
+        affine = null;
         if (localCount == 0)
         {
             xHat = null;
@@ -164,12 +173,13 @@ public class SyncBatchNormLayer extends BatchNormalization
         }
         if (fused)
         {
-            final INDArray normalised = xHatBuffer(dense.shape());
             final INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, dense.shape(), 'c');
-            FusedBnKernels.normalize(dense, forward.mean, forward.std,
+            affine = new FusedBnKernels.Affine(forward.mean, forward.std,
                 getParam(BatchNormalizationParamInitializer.GAMMA).toFloatVector(),
-                getParam(BatchNormalizationParamInitializer.BETA).toFloatVector(), normalised, out);
-            xHat = normalised;
+                getParam(BatchNormalizationParamInitializer.BETA).toFloatVector(), syncConf().isFusedRelu());
+            FusedBnKernels.normalize(dense, affine, out);
+            denseInput = dense;
+            xHat = null;
             xMu = null;
             return mgr.leverageTo(ArrayType.ACTIVATIONS, out);
         }
@@ -179,15 +189,45 @@ public class SyncBatchNormLayer extends BatchNormalization
         INDArray normalised = Nd4j.createUninitialized(dataType, contiguous.shape(), contiguous.ordering());
         normalised = Nd4j.getExecutioner().exec(new BroadcastSubOp(contiguous, mean, normalised, 1));
         normalised = Nd4j.getExecutioner().exec(new BroadcastDivOp(normalised, std, normalised, 1));
-        INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, contiguous.shape(),
+        final INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, contiguous.shape(),
             contiguous.ordering());
-        out = Nd4j.getExecutioner().exec(new BroadcastMulOp(normalised,
-            getParam(BatchNormalizationParamInitializer.GAMMA), out, 1));
-        out = Nd4j.getExecutioner().exec(new BroadcastAddOp(out,
-            getParam(BatchNormalizationParamInitializer.BETA), out, 1));
+        affineTransform(normalised, out);
+        if (syncConf().isFusedRelu())
+        {
+            Nd4j.getExecutioner().exec(new RectifiedLinear(out, out));
+        }
         xHat = normalised.detach();
         xMu = null;
         return mgr.leverageTo(ArrayType.ACTIVATIONS, out);
+    }
+
+    /** {@code out = xHat * gamma + beta} by channel (ND4J's broadcast ops). */
+    private void affineTransform(final INDArray normalised, final INDArray out)
+    {
+        Nd4j.getExecutioner().exec(new BroadcastMulOp(normalised,
+            getParam(BatchNormalizationParamInitializer.GAMMA), out, 1));
+        Nd4j.getExecutioner().exec(new BroadcastAddOp(out,
+            getParam(BatchNormalizationParamInitializer.BETA), out, 1));
+    }
+
+    /**
+     * {@code x} itself when the kernels can read it in place, otherwise a dense FLOAT copy in the buffer kept between
+     * steps ({@link #inputCopyBuffer}), which backward still finds intact.
+     */
+    private INDArray denseCopy(final INDArray x)
+    {
+        if (FusedBnKernels.applicable(x))
+        {
+            return x;
+        }
+        if (inputCopyBuffer == null || !java.util.Arrays.equals(inputCopyBuffer.shape(), x.shape()))
+        {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces())
+            {
+                inputCopyBuffer = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+            }
+        }
+        return inputCopyBuffer.assign(x);
     }
 
     @Override
@@ -203,15 +243,16 @@ public class SyncBatchNormLayer extends BatchNormalization
         final double[] sums = new double[2 * channels];
         final INDArray dGamma = gradientViews.get(BatchNormalizationParamInitializer.GAMMA);
         final INDArray dBeta = gradientViews.get(BatchNormalizationParamInitializer.BETA);
-        final boolean fused = dataType == DataType.FLOAT && forward.localCount > 0;
-        final INDArray dy = fused ? FusedBnKernels.dense(epsilon) : null;
+        final boolean fused = affine != null;
+        final INDArray dy = fused ? FusedBnKernels.dense(epsilon)
+            : forward.localCount > 0 ? epsilon.castTo(dataType) : null;
         if (fused)
         {
-            FusedBnKernels.gradientSums(dy, xHat, sums);
+            FusedBnKernels.gradientSums(dy, denseInput, affine, sums);
         }
         else if (forward.localCount > 0)
         {
-            StatSums.gradient(epsilon.castTo(dataType), xHat, sums);
+            StatSums.gradient(dy, xHat, sums);
         }
         dBeta.assign(Nd4j.createFromArray(slice(sums, 0, channels)).castTo(dataType));
         dGamma.assign(Nd4j.createFromArray(slice(sums, channels, channels)).castTo(dataType));
@@ -226,7 +267,7 @@ public class SyncBatchNormLayer extends BatchNormalization
 
         final INDArray next = forward.localCount == 0
             ? Nd4j.create(dataType, epsilon.shape())
-            : fused ? fusedInputGradient(dy, sums, mgr) : inputGradient(epsilon.castTo(dataType), sums, mgr);
+            : fused ? fusedInputGradient(dy, sums, mgr) : inputGradient(dy, sums, mgr);
 
         final Gradient ret = new DefaultGradient();
         ret.setGradientFor(BatchNormalizationParamInitializer.GAMMA, dGamma);
@@ -239,26 +280,15 @@ public class SyncBatchNormLayer extends BatchNormalization
         ret.setGradientFor(varKey, gradientViews.get(varKey));
         xHat = null;
         forward = null;
+        denseInput = null;
+        affine = null;
         return new Pair<>(ret, mgr.leverageTo(ArrayType.ACTIVATION_GRAD, next));
     }
 
-    /** The reused FLOAT buffer of {@link #xHat} for this shape (c order, detached). */
-    private INDArray xHatBuffer(final long[] shape)
+    /** The FLOAT path's copy of a non-dense input kept between steps, or null before one was needed (for tests). */
+    INDArray inputCopyBuffer()
     {
-        if (xHatBuffer == null || !java.util.Arrays.equals(xHatBuffer.shape(), shape))
-        {
-            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces())
-            {
-                xHatBuffer = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
-            }
-        }
-        return xHatBuffer;
-    }
-
-    /** The FLOAT path's normalised-input buffer kept between steps, or null before the first one (for tests). */
-    INDArray normalisedInputBuffer()
-    {
-        return xHatBuffer;
+        return inputCopyBuffer;
     }
 
     /** dx = gamma/std x (dy - Sdy/M - xhat x Sdyxhat/M), from the all-reduced sums. */
@@ -277,7 +307,8 @@ public class SyncBatchNormLayer extends BatchNormalization
     {
         final Coefficients k = new Coefficients(globalSums);
         final INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, dy.shape(), 'c');
-        FusedBnKernels.inputGradient(dy, xHat, floats(k.scale), floats(k.meanDy), floats(k.meanDyXhat), dx);
+        FusedBnKernels.inputGradient(dy, denseInput, affine, floats(k.scale), floats(k.meanDy), floats(k.meanDyXhat),
+            dx);
         return dx;
     }
 

@@ -53,16 +53,18 @@ public final class TrainingBench
         final NormLayerFactory syncBn = spec -> spec.applyTo(new SyncBatchNorm());
         // As the replica builds it by default (TrainingRecipe: replica layers, convolutions on Baton's oneDNN path);
         // -Dbench.layers=dl4j keeps DL4J's layers, -Dbench.layers=replica-dl4j Baton's layers with DL4J's convolution
-        // helper (model.conv-engine = dl4j), for an A/B
+        // helper (model.conv-engine = dl4j), -Dbench.layers=replica-unfused Baton's layers without the ReLUs folded into
+        // SyncBatchNorm and the residual adds, for an A/B
         final org.deeplearning4j.nn.conf.ComputationGraphConfiguration zoo =
             ResNetZoo.configuration(options, syncBn, new NoOp());
         final String layers = System.getProperty("bench.layers", "replica");
         final ComputationGraph graph = new ComputationGraph("dl4j".equals(layers) ? zoo
             : io.baton.trainer.layers.ReplicaLayers.toReplica(zoo, "replica-dl4j".equals(layers)
                 ? io.baton.trainer.layers.ReplicaConvolution.ENGINE_DL4J
-                : io.baton.trainer.layers.ReplicaConvolution.ENGINE_ONEDNN));
+                : io.baton.trainer.layers.ReplicaConvolution.ENGINE_ONEDNN, !"replica-unfused".equals(layers)));
         graph.init();
-        System.out.println("layers=" + layers + " convolution engines: "
+        System.out.println("layers=" + layers + " ReLUs folded: "
+            + io.baton.trainer.layers.ReplicaLayers.countFusedRelus(graph.getConfiguration()) + " convolution engines: "
             + io.baton.trainer.layers.ReplicaLayers.convolutionEngines(graph) + " (Baton's oneDNN: "
             + io.baton.trainer.layers.ReplicaLayers.oneDnnStatus() + ")");
         final PhaseTimingCommunicator comm = new PhaseTimingCommunicator(communicator(rank, world, ports));

@@ -4,10 +4,14 @@ import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.model.ModelOptions;
 import io.baton.trainer.model.NormLayerFactory;
 import io.baton.trainer.model.ResNetZoo;
+import io.baton.trainer.syncbn.PlainBatchNormSwap;
+import io.baton.trainer.syncbn.SyncBatchNorm;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.learning.config.Sgd;
@@ -36,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +82,7 @@ class ReplicaLayersTest
             new Sgd(0.1));
         final ComputationGraphConfiguration replicaConf = ReplicaLayers.toReplica(conf);
         assertEquals(19 + 19, ReplicaLayers.countReplicaLayers(replicaConf), "19 convolutions and 19 ReLUs");
+        assertEquals(9, ReplicaLayers.countFusedRelus(replicaConf), "the post-add ReLUs (DL4J's BN is no producer)");
         final ComputationGraph dl4j = new ComputationGraph(conf);
         dl4j.init();
         final ComputationGraph replica = new ComputationGraph(replicaConf);
@@ -90,6 +97,142 @@ class ReplicaLayersTest
             assertEquals(dl4j.score(), replica.score(), "loss of step " + step);
             assertArrayEquals(floats(dl4j.params()), floats(replica.params()), "parameters after step " + step);
         }
+    }
+
+    @Test
+    void aSyncBatchNormResNetWithItsReluFoldedIntoBnAndAddsTrainsToTheSameBitsAsWithoutAndInfersTheSame()
+    {
+        final ModelOptions options = ModelOptions.builder("resnet20").input(12, 12, 3).numClasses(4).seed(3).build();
+        final ComputationGraphConfiguration conf = ResNetZoo.configuration(options,
+            spec -> spec.applyTo(new SyncBatchNorm()), new Sgd(0.1));
+        final ComputationGraphConfiguration fusedConf = ReplicaLayers.toReplica(conf, ReplicaConvolution.ENGINE_DL4J);
+        final ComputationGraphConfiguration apartConf = ReplicaLayers.toReplica(conf, ReplicaConvolution.ENGINE_DL4J,
+            false);
+        assertEquals(19, ReplicaLayers.countFusedRelus(fusedConf), "10 ReLUs after a BN and 9 after an add");
+        assertEquals(0, ReplicaLayers.countFusedRelus(apartConf));
+        final ComputationGraph fused = new ComputationGraph(fusedConf);
+        fused.init();
+        final ComputationGraph apart = new ComputationGraph(apartConf);
+        apart.init(fused.params().dup(), true);
+        Nd4j.getRandom().setSeed(29);
+        final INDArray x = Nd4j.randn(DataType.FLOAT, 6, 3, 12, 12);
+        final INDArray y = Nd4j.eye(4).getRows(0, 1, 2, 3, 0, 1).castTo(DataType.FLOAT);
+        for (int step = 0; step < 3; step++)
+        {
+            fused.fit(new INDArray[] {x}, new INDArray[] {y});
+            apart.fit(new INDArray[] {x}, new INDArray[] {y});
+            assertEquals(apart.score(), fused.score(), "loss of step " + step);
+            assertArrayEquals(floats(apart.params()), floats(fused.params()), "parameters after step " + step);
+        }
+        // Training-mode activations outside fit (DL4J's per-layer workspaces, as ActivationProbe runs them) and
+        // inference: every vertex's output the same, the folded BN's included (rectified in training only).
+        for (final boolean training : new boolean[] {true, false})
+        {
+            final Map<String, INDArray> expected = apart.feedForward(new INDArray[] {x}, training, false);
+            final Map<String, INDArray> actual = fused.feedForward(new INDArray[] {x}, training, false);
+            for (final String vertex : expected.keySet())
+            {
+                final INDArray want = training && isFusedProducer(fusedConf, vertex)
+                    ? Nd4j.getExecutioner().exec(new RectifiedLinear(expected.get(vertex).dup(),
+                        expected.get(vertex).ulike()))
+                    : expected.get(vertex);
+                assertArrayEquals(floats(want), floats(actual.get(vertex)), vertex + ", training=" + training);
+            }
+        }
+    }
+
+    @Test
+    void reluFoldingNeedsAProducerThatCanApplyItAndAPlainReluAsItsOnlyConsumer()
+    {
+        final ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).updater(new NoOp())
+            .dataType(DataType.FLOAT).graphBuilder()
+            .addInputs("in")
+            .setInputTypes(InputType.convolutional(9, 9, 3))
+            .addLayer("c1", conv(3, 8, 3, 1, 1, Activation.IDENTITY, false, ConvolutionMode.Same), "in")
+            .addLayer("bn_shared", syncBn(8), "c1")
+            .addLayer("bn_shared_relu", new ActivationLayer(Activation.RELU), "bn_shared")
+            .addLayer("c2", conv(8, 8, 3, 1, 1, Activation.IDENTITY, false, ConvolutionMode.Same), "bn_shared_relu")
+            .addLayer("bn_leaky", syncBn(8), "c2")
+            .addLayer("bn_leaky_act", new ActivationLayer(Activation.LEAKYRELU), "bn_leaky")
+            .addLayer("bn_dropout", syncBn(8), "bn_leaky_act")
+            .addLayer("bn_dropout_act", new ActivationLayer.Builder().activation(Activation.RELU).dropOut(0.5)
+                .build(), "bn_dropout")
+            .addLayer("bn_fused", syncBn(8), "bn_dropout_act")
+            .addLayer("bn_fused_relu", new ActivationLayer(Activation.RELU), "bn_fused")
+            .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn_fused_relu", "bn_shared")
+            .addLayer("add_relu", new ActivationLayer(Activation.RELU), "add")
+            .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "add_relu")
+            .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(4)
+                .activation(Activation.SOFTMAX).build(), "pool")
+            .setOutputs("out")
+            .build();
+        final ComputationGraphConfiguration replica = ReplicaLayers.toReplica(conf, ReplicaConvolution.ENGINE_DL4J);
+        assertFalse(isFusedProducer(replica, "bn_shared"), "two consumers: its ReLU and the add");
+        assertFalse(isFusedProducer(replica, "bn_leaky"), "a leaky ReLU is not ReLU");
+        assertFalse(isFusedProducer(replica, "bn_dropout"), "the ReLU layer applies dropout");
+        assertTrue(isFusedProducer(replica, "bn_fused"));
+        assertTrue(isFusedProducer(replica, "add"));
+        assertEquals(2, ReplicaLayers.countFusedRelus(replica));
+        assertNotEquals(ReplicaLayers.toReplica(conf, ReplicaConvolution.ENGINE_DL4J, false), replica,
+            "the flags are part of the configuration");
+        final ComputationGraphConfiguration restored = ComputationGraphConfiguration.fromJson(replica.toJson());
+        assertEquals(replica, restored);
+        assertInstanceOf(ReplicaAdd.class, restored.getVertices().get("add"));
+        assertEquals(PlainBatchNormSwap.toPlainBatchNorm(conf).toJson(),
+            ReplicaLayers.toPlain(PlainBatchNormSwap.toPlainBatchNorm(restored)).toJson(),
+            "back to DL4J's classes, nothing of Baton's left");
+    }
+
+    @Test
+    void aReluThatPassesOnAnUnrectifiedInputIsCaughtByTheComparison()
+    {
+        // Negative control of the bit comparisons above: mark a ReLU as fed by a rectified input while its
+        // producer (a BN the folding leaves alone, since it has two consumers) does not rectify.
+        final ModelOptions options = ModelOptions.builder("resnet20").input(12, 12, 3).numClasses(4).seed(3).build();
+        final ComputationGraphConfiguration conf = ResNetZoo.configuration(options,
+            spec -> spec.applyTo(new SyncBatchNorm()), new Sgd(0.1));
+        final ComputationGraphConfiguration broken = ReplicaLayers.toReplica(conf, ReplicaConvolution.ENGINE_DL4J,
+            false);
+        int marked = 0;
+        for (final GraphVertex vertex : broken.getVertices().values())
+        {
+            if (vertex instanceof LayerVertex layer && layer.getLayerConf().getLayer() instanceof ReplicaActivation a)
+            {
+                a.setInputRectified(true);
+                marked++;
+            }
+        }
+        assertEquals(19, marked);
+        final ComputationGraph apart = new ComputationGraph(ReplicaLayers.toReplica(conf,
+            ReplicaConvolution.ENGINE_DL4J, false));
+        apart.init();
+        final ComputationGraph wrong = new ComputationGraph(broken);
+        wrong.init(apart.params().dup(), true);
+        Nd4j.getRandom().setSeed(29);
+        final INDArray x = Nd4j.randn(DataType.FLOAT, 6, 3, 12, 12);
+        final INDArray y = Nd4j.eye(4).getRows(0, 1, 2, 3, 0, 1).castTo(DataType.FLOAT);
+        apart.fit(new INDArray[] {x}, new INDArray[] {y});
+        wrong.fit(new INDArray[] {x}, new INDArray[] {y});
+        assertFalse(java.util.Arrays.equals(floats(apart.params()), floats(wrong.params())));
+    }
+
+    private static boolean isFusedProducer(final ComputationGraphConfiguration conf, final String vertex)
+    {
+        final GraphVertex v = conf.getVertices().get(vertex);
+        if (v instanceof ReplicaAdd add)
+        {
+            return add.isFusedRelu();
+        }
+        return v instanceof LayerVertex layer && layer.getLayerConf().getLayer() instanceof ReluFusible f
+            && f.isFusedRelu();
+    }
+
+    private static SyncBatchNorm syncBn(final int channels)
+    {
+        final SyncBatchNorm bn = new SyncBatchNorm();
+        bn.setNIn(channels);
+        bn.setNOut(channels);
+        return bn;
     }
 
     @Test

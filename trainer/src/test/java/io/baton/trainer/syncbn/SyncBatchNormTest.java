@@ -65,29 +65,40 @@ class SyncBatchNormTest
     }
 
     @Test
-    void normalisedInputBufferIsReusedAcrossStepsOfOneShapeWithBitIdenticalResults()
+    void aNonDenseInputIsCopiedIntoOneBufferPerShapeWithTheDenseInputsResults()
     {
         final Layer layer = BnHarness.create(BnHarness.syncConf(4, true, true));
         final INDArray x1 = cnnInput(6, 4, 5, 5, 11);
         final INDArray x2 = cnnInput(6, 4, 5, 5, 12);
         final INDArray x3 = cnnInput(3, 4, 5, 5, 13);
         BnHarness.step(layer, x1, epsilonLike(x1, 21));
-        final INDArray first = ((SyncBatchNormLayer)layer).normalisedInputBuffer();
-        final BnHarness.Step second = BnHarness.step(layer, x2, epsilonLike(x2, 22));
-        assertSame(first, ((SyncBatchNormLayer)layer).normalisedInputBuffer(), "same shape, same buffer");
-        final BnHarness.Step fresh = BnHarness.step(BnHarness.create(BnHarness.syncConf(4, true, true)), x2,
+        assertNull(((SyncBatchNormLayer)layer).inputCopyBuffer(), "a dense input is read in place");
+        BnHarness.step(layer, transposedCopy(x1), epsilonLike(x1, 21));
+        final INDArray first = ((SyncBatchNormLayer)layer).inputCopyBuffer();
+        assertNotNull(first);
+        final BnHarness.Step second = BnHarness.step(layer, transposedCopy(x2), epsilonLike(x2, 22));
+        assertSame(first, ((SyncBatchNormLayer)layer).inputCopyBuffer(), "same shape, same buffer");
+        final BnHarness.Step dense = BnHarness.step(BnHarness.create(BnHarness.syncConf(4, true, true)), x2,
             epsilonLike(x2, 22));
-        assertSameFloats(fresh.out, second.out);
-        assertSameFloats(fresh.dx, second.dx);
-        assertSameFloats(fresh.dGamma, second.dGamma);
-        assertSameFloats(fresh.dBeta, second.dBeta);
-        assertSameFloats(fresh.dVar, second.dVar);
-        final BnHarness.Step third = BnHarness.step(layer, x3, epsilonLike(x3, 23));
-        assertNotSame(first, ((SyncBatchNormLayer)layer).normalisedInputBuffer(), "new shape, new buffer");
-        final BnHarness.Step freshThird = BnHarness.step(BnHarness.create(BnHarness.syncConf(4, true, true)), x3,
+        assertSameFloats(dense.out, second.out);
+        assertSameFloats(dense.dx, second.dx);
+        assertSameFloats(dense.dGamma, second.dGamma);
+        assertSameFloats(dense.dBeta, second.dBeta);
+        assertSameFloats(dense.dVar, second.dVar);
+        final BnHarness.Step third = BnHarness.step(layer, transposedCopy(x3), epsilonLike(x3, 23));
+        assertNotSame(first, ((SyncBatchNormLayer)layer).inputCopyBuffer(), "new shape, new buffer");
+        final BnHarness.Step denseThird = BnHarness.step(BnHarness.create(BnHarness.syncConf(4, true, true)), x3,
             epsilonLike(x3, 23));
-        assertSameFloats(freshThird.out, third.out);
-        assertSameFloats(freshThird.dx, third.dx);
+        assertSameFloats(denseThird.out, third.out);
+        assertSameFloats(denseThird.dx, third.dx);
+    }
+
+    /** The same values as {@code x} in an array whose last two dimensions are a transposed view (not dense c order). */
+    private static INDArray transposedCopy(final INDArray x)
+    {
+        final INDArray view = x.permute(0, 1, 3, 2).dup('c').permute(0, 1, 3, 2);
+        assertEquals(x, view);
+        return view;
     }
 
     @Test

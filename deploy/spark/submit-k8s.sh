@@ -35,7 +35,7 @@ if [ "$GPUS_PER_TASK" != "0" ]; then
             --conf spark.task.resource.gpu.amount=1
             --conf spark.executor.resource.gpu.discoveryScript=/opt/baton/spark/gpu-discovery.sh)
 fi
-# The driver's malloc settings (baton-env.sh exported them unless already set); executors get them from the driver.
+# The driver's native settings, malloc and OpenMP (baton-env.sh exported them unless already set); executors get them from the driver.
 env_conf=()
 for kv in $(sed -n 's/^baton\.native\.env=//p' "$BATON_HOME/conf/jvm.properties"); do
   name="${kv%%=*}"

@@ -117,7 +117,7 @@ public final class Baton
     /**
      * A copy of {@code conf} with what Baton's executors need added to what is there: its JVM flags (Java 17 module
      * opens for Spark and Aeron, the native-backend properties of this JVM) appended to
-     * {@code spark.executor.extraJavaOptions}, its malloc settings in the executors' environment where the caller set
+     * {@code spark.executor.extraJavaOptions}, its malloc and OpenMP settings in the executors' environment where the caller set
      * none, and its Kryo registrator appended to {@code spark.kryo.registrator} (the serializer is left as it is). Give it to the session builder before the application starts.
      */
     public static SparkConf sparkConf(final SparkConf conf)

@@ -22,7 +22,7 @@ class SparkContextsTest
     void nativeEnvironmentIsReadFromJvmProperties()
     {
         assertEquals(Map.of("MALLOC_MMAP_THRESHOLD_", "134217728", "MALLOC_TRIM_THRESHOLD_", "4294967296",
-            "MALLOC_TOP_PAD_", "67108864"), SparkContexts.nativeEnvironment());
+            "MALLOC_TOP_PAD_", "67108864", "GOMP_SPINCOUNT", "10000"), SparkContexts.nativeEnvironment());
     }
 
     @Test

@@ -20,9 +20,9 @@ import java.util.TreeMap;
  * Swaps DL4J's layers for Baton's implementations of the same layers in a replica's training graph, and back for an
  * export: {@code ConvolutionLayer} for {@link ReplicaConvolution}, {@code ActivationLayer} for
  * {@link ReplicaActivation}, {@code ElementWiseVertex(Add)} for {@link ReplicaAdd}; and folds each plain ReLU into the
- * SyncBatchNorm or residual add before it where that is exact ({@link ReluFusible}: same bits, one pass less each way
- * for the add, the ReLU's forward pass gone, and for SyncBatchNorm the ReLU's backward pass too). Only layers of exactly DL4J's classes are swapped (not subclasses: depthwise, separable,
- * deconvolution... keep their own code). Parameter layout and count are unchanged, so parameters load across the
+ * SyncBatchNorm or residual add before it where that is exact ({@link ReluFusible}: same bits; the ReLU's forward
+ * pass is gone, its gradient stays with the ReLU layer). Only layers and vertices of exactly DL4J's classes are
+ * swapped (not subclasses: depthwise, separable, deconvolution... keep their own code). Parameter layout and count are unchanged, so parameters load across the
  * swap as they are.
  *
  * <p>Thread-safe (stateless); never modifies its argument.

@@ -3,6 +3,7 @@ package io.baton.common.store;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LocalWritesTest
@@ -70,6 +72,23 @@ class LocalWritesTest
             assertFalse(Files.exists(dir.resolve(".manifest.json.crc")));
             // With the stale checksum left, Hadoop's reader would fail with a ChecksumException here.
             assertEquals("second", read(fs, file));
+        }
+    }
+
+    @Test
+    void shouldRefuseToCreateNewOverAnExistingLocalFileAsHadoopDoes() throws IOException
+    {
+        try (FileSystem fs = ((LocalFileSystem) FileSystem.newInstance(dir.toUri(), new Configuration())).getRaw())
+        {
+            final Path file = new Path(dir.toUri().toString(), "ckpt/part-params");
+            try (FSDataOutputStream out = LocalWrites.createNew(fs, file, 1 << 16))
+            {
+                out.write("params".getBytes(StandardCharsets.UTF_8));
+                out.hsync();
+                assertEquals(6, Files.size(dir.resolve("ckpt/part-params")), "hsync leaves the bytes in the file");
+            }
+            assertThrows(FileAlreadyExistsException.class, () -> LocalWrites.createNew(fs, file, 1 << 16));
+            assertEquals("params", read(fs, file));
         }
     }
 

@@ -1,6 +1,5 @@
 package io.baton.trainer.model;
 
-import io.baton.common.store.LocalWrites;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -47,7 +46,6 @@ import org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -449,15 +447,6 @@ public final class UserGraphs
         {
             final Path path = new Path(location);
             final FileSystem fs = path.getFileSystem(new Configuration());
-            if (LocalWrites.isLocal(fs, path))
-            {
-                // Straight into the file: no temporary copy, no chmod process per file (LocalWrites).
-                try (OutputStream out = LocalWrites.create(fs, path))
-                {
-                    ModelSerializer.writeModel(graph, out, false);
-                }
-                return;
-            }
             final File local = File.createTempFile("baton-model-graph-", ".zip");
             try
             {

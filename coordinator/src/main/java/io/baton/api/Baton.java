@@ -3,6 +3,7 @@ package io.baton.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.baton.common.config.BatonConfig;
+import io.baton.common.store.LocalWrites;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.evaluate.EvaluateJob;
 import io.baton.coordinator.export.ExportJob;
@@ -35,6 +36,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -230,11 +232,35 @@ public final class Baton
             if (!run.exists(name))
             {
                 run.mkdirs();
-                UserGraphs.write(model.graph(), location);
+                writeInitialModel(run, name, model.graph(), location);
             }
             withModel = withModel.set(TrainerKeys.MODEL_GRAPH.name(), location);
         }
         return withModel.config();
+    }
+
+    /**
+     * The caller's graph into the run directory as a DL4J zip (no updater state): on a local run directory straight
+     * into the file ({@link LocalWrites}: no temporary copy, no chmod process), elsewhere as {@link UserGraphs#write}.
+     */
+    private static void writeInitialModel(final RunDirectory run, final String name, final ComputationGraph graph,
+        final String location)
+    {
+        final org.apache.hadoop.fs.FileSystem fs = run.fileSystem();
+        final org.apache.hadoop.fs.Path file = run.path(name);
+        if (!LocalWrites.isLocal(fs, file))
+        {
+            UserGraphs.write(graph, location);
+            return;
+        }
+        try (OutputStream out = LocalWrites.create(fs, file))
+        {
+            org.deeplearning4j.util.ModelSerializer.writeModel(graph, out, false);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot write the model to " + location + ": " + ex.getMessage(), ex);
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.baton.common.checkpoint;
 
+import io.baton.common.store.LocalWrites;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -148,7 +149,7 @@ public final class CheckpointStore implements AutoCloseable
         final boolean readOnly) throws IOException
     {
         final CheckpointStore store = new CheckpointStore(fs, owns, runDir, retention, readOnly);
-        if (!fs.mkdirs(store.runDir))
+        if (!LocalWrites.mkdirs(fs, store.runDir))
         {
             throw new IOException("could not create checkpoint directory " + store.runDir);
         }
@@ -231,7 +232,7 @@ public final class CheckpointStore implements AutoCloseable
         final Manifest manifest;
         try
         {
-            if (!fs.mkdirs(staging))
+            if (!LocalWrites.mkdirs(fs, staging))
             {
                 throw new IOException("could not create staging directory " + staging);
             }
@@ -421,7 +422,7 @@ public final class CheckpointStore implements AutoCloseable
         final long step) throws IOException
     {
         final PartInfo[] info = new PartInfo[1];
-        OutputStreams.writeAndClose(fs.create(file, false, WRITE_BUFFER_BYTES), out ->
+        OutputStreams.writeAndClose(LocalWrites.createNew(fs, file, WRITE_BUFFER_BYTES), out ->
         {
             final ChecksummingOutputStream counted = new ChecksummingOutputStream(out, cancellation,
                 "part '" + part.name() + "' of checkpoint step " + step);
@@ -435,7 +436,7 @@ public final class CheckpointStore implements AutoCloseable
 
     private void writeManifest(final Path file, final byte[] bytes) throws IOException
     {
-        OutputStreams.writeAndClose(fs.create(file, false, WRITE_BUFFER_BYTES), out ->
+        OutputStreams.writeAndClose(LocalWrites.createNew(fs, file, WRITE_BUFFER_BYTES), out ->
         {
             out.write(bytes);
             hsync(out, file);

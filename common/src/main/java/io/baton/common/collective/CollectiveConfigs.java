@@ -39,7 +39,8 @@ public final class CollectiveConfigs
             .compression(CollectiveSettings.Compression.valueOf(
                 config.get(CommonKeys.COLLECTIVE_COMPRESSION).toUpperCase(Locale.ROOT)))
             .driverMode(CollectiveSettings.DriverMode.valueOf(
-                config.get(CommonKeys.COLLECTIVE_DRIVER).toUpperCase(Locale.ROOT)));
+                config.get(CommonKeys.COLLECTIVE_DRIVER).toUpperCase(Locale.ROOT)))
+            .embeddedDriverLingerNs(config.get(CommonKeys.COLLECTIVE_DRIVER_LINGER).toNanos());
         final int port = config.get(CommonKeys.COLLECTIVE_PORT);
         if (port > 0)
         {

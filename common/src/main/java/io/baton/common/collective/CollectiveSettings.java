@@ -137,6 +137,7 @@ public final class CollectiveSettings
     private final String externalDriverDirectory;
     private final String embeddedDriverParentDirectory;
     private final long sharedDriverIdleExitNs;
+    private final long embeddedDriverLingerNs;
 
     private CollectiveSettings(final Builder b)
     {
@@ -163,6 +164,7 @@ public final class CollectiveSettings
         externalDriverDirectory = b.externalDriverDirectory;
         embeddedDriverParentDirectory = b.embeddedDriverParentDirectory;
         sharedDriverIdleExitNs = b.sharedDriverIdleExitNs;
+        embeddedDriverLingerNs = b.embeddedDriverLingerNs;
     }
 
     public static Builder builder()
@@ -197,6 +199,7 @@ public final class CollectiveSettings
         b.externalDriverDirectory = externalDriverDirectory;
         b.embeddedDriverParentDirectory = embeddedDriverParentDirectory;
         b.sharedDriverIdleExitNs = sharedDriverIdleExitNs;
+        b.embeddedDriverLingerNs = embeddedDriverLingerNs;
         return b;
     }
 
@@ -341,6 +344,15 @@ public final class CollectiveSettings
         return sharedDriverIdleExitNs;
     }
 
+    /**
+     * EMBEDDED mode: how long the JVM's driver keeps running after its last communicator closed, for the next one
+     * (the next stage or fit in this JVM) to use instead of starting one; default 0 (closed with the last).
+     */
+    public long embeddedDriverLingerNs()
+    {
+        return embeddedDriverLingerNs;
+    }
+
     /** Bytes of data that fit one ring message: min(chunkBytes, MTU - headers), rounded down to whole floats. */
     int chunkFloats()
     {
@@ -400,6 +412,7 @@ public final class CollectiveSettings
             externalDriverDirectory, "must not be blank");
         require(sharedDriverIdleExitNs >= TimeUnit.MILLISECONDS.toNanos(100), "sharedDriverIdleExitNs",
             sharedDriverIdleExitNs, "must be >= 100 ms");
+        require(embeddedDriverLingerNs >= 0, "embeddedDriverLingerNs", embeddedDriverLingerNs, "must be >= 0");
         return this;
     }
 
@@ -449,6 +462,7 @@ public final class CollectiveSettings
         private String externalDriverDirectory;
         private String embeddedDriverParentDirectory = defaultDriverParent();
         private long sharedDriverIdleExitNs = DEFAULT_SHARED_DRIVER_IDLE_EXIT_NS;
+        private long embeddedDriverLingerNs;
 
         private Builder()
         {
@@ -589,6 +603,12 @@ public final class CollectiveSettings
         public Builder sharedDriverIdleExitNs(final long sharedDriverIdleExitNs)
         {
             this.sharedDriverIdleExitNs = sharedDriverIdleExitNs;
+            return this;
+        }
+
+        public Builder embeddedDriverLingerNs(final long embeddedDriverLingerNs)
+        {
+            this.embeddedDriverLingerNs = embeddedDriverLingerNs;
             return this;
         }
 

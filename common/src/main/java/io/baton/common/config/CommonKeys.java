@@ -45,6 +45,8 @@ public final class CommonKeys implements ConfigModule
         ConfigKey.of("collective.driver", ConfigType.oneOf("embedded", "external", "shared"));
     public static final ConfigKey<String> COLLECTIVE_DRIVER_DIR =
         ConfigKey.of("collective.driver-dir", ConfigType.STRING).optional();
+    public static final ConfigKey<java.time.Duration> COLLECTIVE_DRIVER_LINGER =
+        ConfigKey.of("collective.driver-linger", ConfigType.DURATION).check(v -> !v.isNegative(), ">= 0");
     public static final ConfigKey<Integer> COLLECTIVE_CHECKSUM_EVERY =
         ConfigKey.of("collective.checksum-every", ConfigType.INT).check(positiveInt(), "> 0");
 
@@ -74,6 +76,7 @@ public final class CommonKeys implements ConfigModule
         COLLECTIVE_COMPRESSION,
         COLLECTIVE_DRIVER,
         COLLECTIVE_DRIVER_DIR,
+        COLLECTIVE_DRIVER_LINGER,
         COLLECTIVE_CHECKSUM_EVERY,
         CHECKPOINT_EVERY,
         CHECKPOINT_KEEP_LAST,

@@ -30,11 +30,11 @@ public final class LineFiles
             final String before = read(fs, file);
             final String prefix = before.isEmpty() || before.endsWith("\n") ? before
                 : before.substring(0, before.lastIndexOf('\n') + 1);
-            OutputStreams.writeAndClose(fs.create(file, true),
+            OutputStreams.writeAndClose(LocalWrites.create(fs, file),
                 out -> out.write((prefix + line).getBytes(StandardCharsets.UTF_8)));
             return;
         }
-        OutputStreams.writeAndClose(fs.exists(file) ? Appends.open(fs, file) : fs.create(file, false), out ->
+        OutputStreams.writeAndClose(fs.exists(file) ? Appends.open(fs, file) : LocalWrites.createNew(fs, file), out ->
         {
             out.write(line.getBytes(StandardCharsets.UTF_8));
             out.hsync();

@@ -8,6 +8,7 @@ import static io.baton.common.collective.CollectiveTestSupport.testSettings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -274,6 +275,56 @@ class AeronCommunicatorTest
             Thread.currentThread().interrupt();
             throw new IllegalStateException(ex);
         }
+    }
+
+    @Test
+    void aLingeringEmbeddedDriverServesTheNextStageOfTheSameSettingsAndMessagesStillArrive() throws Exception
+    {
+        final CollectiveSettings lingering = testSettings().embeddedDriverLingerNs(TimeUnit.MINUTES.toNanos(10))
+            .build();
+        final List<String> first = runRanks(lingering, 2, "job-a", 1, comm ->
+        {
+            final float[] data = input(SEED, comm.rank(), 1000);
+            comm.allReduce(data, ReduceOp.SUM);
+            return EmbeddedDriver.activeDirectory();
+        });
+        final String directory = EmbeddedDriver.activeDirectory();
+        assertEquals(first.get(0), directory, "the driver outlives its last communicator");
+        assertEquals(0, EmbeddedDriver.references());
+        // The next stage (a new generation, as a relaunch or the next fit) on the same driver; this one asks for no
+        // linger, so its last close closes the driver (the @AfterEach checks it is gone).
+        final List<String> second = runRanks(testSettings().build(), 2, "job-a", 2, comm ->
+        {
+            final float[] data = input(SEED, comm.rank(), 1000);
+            comm.allReduce(data, ReduceOp.SUM);
+            // The driver in use, and the sum's first wrong element (null: none).
+            return EmbeddedDriver.activeDirectory() + " " + compareToDoubleSum(data, SEED, 2, false);
+        });
+        assertEquals(List.of(directory + " null", directory + " null"), second);
+        assertFalse(new java.io.File(directory).exists(), "the driver's directory is removed when it closes");
+    }
+
+    @Test
+    void aLingeringEmbeddedDriverOfOtherSettingsIsReplacedAndOneWhoseTimeIsUpCloses() throws Exception
+    {
+        final CollectiveSettings lingering = testSettings().embeddedDriverLingerNs(TimeUnit.MINUTES.toNanos(10))
+            .build();
+        final String first = EmbeddedDriver.acquire(lingering);
+        EmbeddedDriver.release();
+        final String second = EmbeddedDriver.acquire(testSettings().termLength(8 * 1024 * 1024)
+            .embeddedDriverLingerNs(TimeUnit.MILLISECONDS.toNanos(50)).build());
+        assertNotEquals(first, second, "a driver of other settings is not reused");
+        assertFalse(new java.io.File(first).exists());
+        assertNull(EmbeddedDriver.lastMismatch(), "the replacement runs with the asked settings");
+        EmbeddedDriver.release();
+        // Closed by the linger thread once its 50 ms are up (the deadline only bounds a hang).
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (EmbeddedDriver.activeDirectory() != null && System.nanoTime() < deadline)
+        {
+            Thread.sleep(10);
+        }
+        assertNull(EmbeddedDriver.activeDirectory());
+        assertFalse(new java.io.File(second).exists());
     }
 
     @Test

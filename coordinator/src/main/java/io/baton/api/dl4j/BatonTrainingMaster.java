@@ -74,7 +74,9 @@ import java.util.function.DoubleConsumer;
  * the network the wrapper holds has Baton's trained parameters (its configuration and DL4J updater state are left as
  * they were) and {@code getScore()} is the last step's training loss; DL4J's {@code evaluate} works on it as usual.
  * Baton's optimiser ({@code optim.*}) replaces the network's DL4J updater and regularisation, as in {@link Baton}.
- * Baton's end-of-run evaluation is off ({@code run.final-evaluation = false} unless set; see {@link #lastResult}).
+ * Baton's end-of-run evaluation is off ({@code run.final-evaluation = false} unless set; see {@link #lastResult}), and
+ * the embedded Aeron driver of a JVM that ran replicas stays up a minute for the next fit
+ * ({@code collective.driver-linger = 60s} unless set).
  * Each fit prints one line of where its wall time went (staging, the Baton run, parameters and listeners).
  *
  * <p>DL4J {@link TrainingListener}s given to {@link #setListeners(Collection)} see every Baton step on the driver
@@ -594,6 +596,11 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
                 // A DataSet RDD has no held-out part: the evaluation would score the staged training examples again
                 // and cost about as long as the fit's steps. DL4J users evaluate held-out data with evaluate().
                 keys.put("run.final-evaluation", false);
+            }
+            if (!keys.containsKey("collective.driver-linger"))
+            {
+                // Each fit is a Baton run: the next fit's replicas use this one's embedded Aeron driver.
+                keys.put("collective.driver-linger", "60s");
             }
             final BatonTrainingMaster master = new BatonTrainingMaster(this);
             // Validated now, with a stand-in for what fit derives, so a bad key fails at build().

@@ -1,15 +1,16 @@
 package io.baton.api.dl4j;
 
+import io.baton.common.store.LocalWrites;
 import io.baton.trainer.data.shard.Manifest;
 import io.baton.trainer.data.shard.TensorEncoding;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Instant;
@@ -66,7 +67,7 @@ final class DataSetStaging
         try (FileSystem fs = FileSystem.newInstance(root.toUri(), new Configuration()))
         {
             fs.delete(root, true);
-            fs.mkdirs(new Path(root, "train"));
+            LocalWrites.mkdirs(fs, new Path(root, "train"));
             final String qualified = fs.makeQualified(root).toUri().toString();
             final List<PartitionSummary> summaries = new ArrayList<>();
             for (final String json : data.mapPartitionsWithIndex(new PartitionWriter(qualified), false).collect())
@@ -175,7 +176,7 @@ final class DataSetStaging
     private static void writeManifest(final FileSystem fs, final Path root, final Manifest manifest)
         throws IOException
     {
-        try (FSDataOutputStream out = fs.create(new Path(root, Manifest.FILE_NAME), true))
+        try (OutputStream out = LocalWrites.create(fs, new Path(root, Manifest.FILE_NAME)))
         {
             out.write(manifest.toJson());
         }

@@ -1,6 +1,7 @@
 package io.baton.api.dl4j;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.common.store.LocalWrites;
 import io.baton.trainer.data.shard.ShardFormat;
 import io.baton.trainer.data.shard.ShardWriter;
 import io.baton.trainer.data.shard.TensorEncoding;
@@ -27,7 +28,8 @@ import java.util.TreeMap;
  * ({@link TensorEncoding}) in the shard of its class for this partition ({@code train/train-c<class>-p<partition>}),
  * in the partition's order. It checks each DataSet against the partition's first (features shape, label count),
  * that features are NCHW, labels one-hot and no masks are set; at the first problem it stops and reports it in its
- * {@link PartitionSummary} (as JSON text) instead of throwing, so the driver can name it in one line.
+ * {@link PartitionSummary} (as JSON text) instead of throwing, so the driver can name it in one line. Shards are
+ * created through {@link LocalWrites} (no chmod process per file on a local run directory).
  *
  * <p>Threading: one instance per task, used by that task's thread only.
  */
@@ -111,7 +113,7 @@ final class PartitionWriter implements Function2<Integer, Iterator<DataSet>, Ite
             {
                 final String file = "train/" + String.format("train-c%05d-p%05d%s", label, partition,
                     ShardFormat.SUFFIX);
-                open = new Open(file, new ShardWriter(fs.create(new Path(root, file), true)));
+                open = new Open(file, new ShardWriter(LocalWrites.create(fs, new Path(root, file))));
                 writers.put(label, open);
             }
             open.writer.append(label, "", TensorEncoding.encode(Arrays.copyOfRange(all, i * length,

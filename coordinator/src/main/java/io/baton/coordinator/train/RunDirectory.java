@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.LocalWrites;
 import io.baton.common.store.OutputStreams;
 
 import org.apache.hadoop.conf.Configuration;
@@ -85,7 +86,7 @@ public final class RunDirectory
     {
         try
         {
-            fileSystem().mkdirs(new Path(root));
+            LocalWrites.mkdirs(fileSystem(), new Path(root));
         }
         catch (final IOException ex)
         {
@@ -97,7 +98,7 @@ public final class RunDirectory
     {
         try
         {
-            OutputStreams.writeAndClose(fileSystem().create(path(name), true), out ->
+            OutputStreams.writeAndClose(LocalWrites.create(fileSystem(), path(name)), out ->
             {
                 out.write(text.getBytes(StandardCharsets.UTF_8));
                 out.hsync();

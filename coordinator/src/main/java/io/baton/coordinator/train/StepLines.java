@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.LocalWrites;
 import io.baton.common.store.Appends;
 import io.baton.common.store.OutputStreams;
 import io.baton.common.store.StoreSemantics;
@@ -106,7 +107,7 @@ public final class StepLines
         final Path file = run.path(name);
         if (!append || !fs.exists(file))
         {
-            return fs.create(file, true);
+            return LocalWrites.create(fs, file);
         }
         final long length = fs.getFileStatus(file).getLen();
         final long from = Math.max(0, checkpointStep);
@@ -119,7 +120,7 @@ public final class StepLines
         final Path staged = run.path("." + name + ".rewrite");
         try (FSDataInputStream in = fs.open(file))
         {
-            OutputStreams.writeAndClose(fs.create(staged, true), out ->
+            OutputStreams.writeAndClose(LocalWrites.create(fs, staged), out ->
             {
                 IOUtils.copyBytes(in, out, keep, false);
                 out.hsync();

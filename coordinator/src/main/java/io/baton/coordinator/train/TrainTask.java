@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.LocalWrites;
 import io.baton.common.checkpoint.Checkpoint;
 import io.baton.common.collective.Communicator;
 import io.baton.common.checkpoint.CheckpointStore;
@@ -217,7 +218,7 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
                 : NOT_EVALUATED;
             if (rank == 0)
             {
-                try (FSDataOutputStream out = run.fileSystem().create(run.path(RunDirectory.MODEL), true))
+                try (FSDataOutputStream out = LocalWrites.create(run.fileSystem(), run.path(RunDirectory.MODEL)))
                 {
                     ModelClasses.writeModel(graph, false, train.classNames(), out);
                 }

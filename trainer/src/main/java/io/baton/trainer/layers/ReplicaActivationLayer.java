@@ -50,7 +50,11 @@ public class ReplicaActivationLayer extends ActivationLayer
         return isPlainRelu(layerConf());
     }
 
-    /** Whether {@code conf} is a ReLU with no threshold, slope or maximum, and no dropout. */
+    /**
+     * Whether {@code conf} is a ReLU with no threshold, slope or maximum, and no dropout. (DL4J 1.0.0-M2.1's
+     * activation layer ignores a configured dropout; a layer with one keeps DL4J's own path all the same, so that it
+     * does whatever DL4J does with it.)
+     */
     static boolean isPlainRelu(final org.deeplearning4j.nn.conf.layers.ActivationLayer conf)
     {
         return PLAIN_RELU.equals(conf.getActivationFn()) && conf.getIDropout() == null;

@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -36,12 +37,7 @@ public final class DenseFloats
      */
     public static FloatBuffer view(final INDArray a)
     {
-        requireDense(a);
-        hostCurrent(a);
-        final FloatBuffer all = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-        all.position(Math.toIntExact(a.offset()));
-        all.limit(Math.toIntExact(a.offset() + a.length()));
-        return all.slice();
+        return elements(a).asFloatBuffer();
     }
 
     /**
@@ -50,12 +46,28 @@ public final class DenseFloats
      */
     public static IntBuffer bitsView(final INDArray a)
     {
+        return elements(a).asIntBuffer();
+    }
+
+    /**
+     * Whether {@code a} is a non-empty dense c-order FLOAT array of any rank, which Baton's Java kernels read through
+     * {@link #view} as one run of floats.
+     */
+    public static boolean isDense(final INDArray a)
+    {
+        return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && a.elementWiseStride() == 1 && a.length() > 0;
+    }
+
+    /** The bytes of a dense FLOAT vector's elements, in native order, with the host copy made current. */
+    private static ByteBuffer elements(final INDArray a)
+    {
         requireDense(a);
         hostCurrent(a);
-        final IntBuffer all = a.data().asNio().order(ByteOrder.nativeOrder()).asIntBuffer();
-        all.position(Math.toIntExact(a.offset()));
-        all.limit(Math.toIntExact(a.offset() + a.length()));
-        return all.slice();
+        final int bytes = Float.BYTES;
+        final ByteBuffer all = a.data().asNio();
+        all.position(Math.toIntExact(a.offset() * bytes));
+        all.limit(Math.toIntExact((a.offset() + a.length()) * bytes));
+        return all.slice().order(ByteOrder.nativeOrder());
     }
 
     /**

@@ -68,7 +68,6 @@ public final class ReplicaParallel
             body.run(0, count);
             return;
         }
-        @SuppressWarnings("unchecked")
         final ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
         for (int p = 1; p < parts; p++)
         {

@@ -91,7 +91,8 @@ public class ReplicaActivationLayer extends ActivationLayer
         assertInputSet(true);
         final INDArray delta = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), input.shape(),
             input.ordering());
-        if (dense(input) && dense(epsilon) && dense(delta) && input.equalShapes(epsilon))
+        if (DenseFloats.isDense(input) && DenseFloats.isDense(epsilon) && DenseFloats.isDense(delta)
+            && input.equalShapes(epsilon))
         {
             reluGradient(input, epsilon, delta);
         }
@@ -146,8 +147,4 @@ public class ReplicaActivationLayer extends ActivationLayer
         }
     }
 
-    private static boolean dense(final INDArray a)
-    {
-        return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && a.elementWiseStride() == 1 && a.length() > 0;
-    }
 }

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Configuration of the replica's residual add: DL4J's {@code ElementWiseVertex(Add)}, whose vertex
  * ({@link ReplicaAddVertex}) sums two inputs of one shape in one pass instead of a copy and an in-place add, and
- * writes both input gradients in one pass; optionally ({@link #isRectified()}, a {@link ReluFusible} of vertices) it
+ * writes both input gradients in one pass; optionally ({@link #isFusedRelu()}, a {@link ReluFusible} of vertices) it
  * also applies the ReLU of the plain ReLU layer that alone consumes it. Values are DL4J's bit for bit.
  *
  * <p>Used only in the replica's training graph ({@link ReplicaLayers#toReplica}); an export holds DL4J's class
@@ -20,7 +20,7 @@ public class ReplicaAdd extends ElementWiseVertex implements ReluFusible
     private static final long serialVersionUID = 1L;
 
     /** Whether the training-mode output includes the ReLU of the layer after it. */
-    protected boolean rectified;
+    protected boolean fusedRelu;
 
     /** For Jackson and {@link ReplicaLayers}: an unrectified add. */
     public ReplicaAdd()
@@ -28,27 +28,17 @@ public class ReplicaAdd extends ElementWiseVertex implements ReluFusible
         super(Op.Add);
     }
 
+    /** Bean accessors, which DL4J's Jackson mapper uses. */
     @Override
     public boolean isFusedRelu()
     {
-        return rectified;
+        return fusedRelu;
     }
 
     @Override
     public void setFusedRelu(final boolean fusedRelu)
     {
-        this.rectified = fusedRelu;
-    }
-
-    /** Whether the training-mode sum is rectified (bean accessors: DL4J's Jackson mapper uses them). */
-    public boolean isRectified()
-    {
-        return rectified;
-    }
-
-    public void setRectified(final boolean rectified)
-    {
-        this.rectified = rectified;
+        this.fusedRelu = fusedRelu;
     }
 
     @Override
@@ -59,32 +49,32 @@ public class ReplicaAdd extends ElementWiseVertex implements ReluFusible
         {
             throw new IllegalStateException("ReplicaAdd vertex '" + name + "' must add, has op " + getOp());
         }
-        return new ReplicaAddVertex(graph, name, idx, rectified, networkDatatype);
+        return new ReplicaAddVertex(graph, name, idx, fusedRelu, networkDatatype);
     }
 
     @Override
     public ReplicaAdd clone()
     {
         final ReplicaAdd out = new ReplicaAdd();
-        out.rectified = rectified;
+        out.fusedRelu = fusedRelu;
         return out;
     }
 
     @Override
     public boolean equals(final Object o)
     {
-        return o instanceof ReplicaAdd other && other.getOp() == getOp() && other.rectified == rectified;
+        return o instanceof ReplicaAdd other && other.getOp() == getOp() && other.fusedRelu == fusedRelu;
     }
 
     @Override
     public int hashCode()
     {
-        return 31 * getOp().hashCode() + (rectified ? 5 : 4);
+        return 31 * getOp().hashCode() + (fusedRelu ? 5 : 4);
     }
 
     @Override
     public String toString()
     {
-        return "ReplicaAdd(rectified=" + rectified + ")";
+        return "ReplicaAdd(fusedRelu=" + fusedRelu + ")";
     }
 }

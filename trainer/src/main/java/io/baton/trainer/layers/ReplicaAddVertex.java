@@ -19,7 +19,7 @@ import java.nio.IntBuffer;
 /**
  * The residual add of {@link ReplicaAdd}. Two dense c-order FLOAT inputs of one shape (every residual add of a
  * ResNet) are summed in one pass, {@code a + b} as DL4J's copy-then-{@code addi} computes it, rectified in the same
- * pass in training when the vertex is {@link ReplicaAdd#isRectified() rectified} ({@code v < 0 ? 0 : v}, ND4J's
+ * pass in training when the vertex is {@link ReplicaAdd#isFusedRelu() rectified} ({@code v < 0 ? 0 : v}, ND4J's
  * ReLU); backward writes the one gradient to both inputs in one pass over it. Anything else (more inputs,
  * broadcasting, other types or layouts) runs DL4J's code, with the ReLU applied after it when rectified.
  *
@@ -50,7 +50,7 @@ final class ReplicaAddVertex extends ElementWiseVertex
             throw new IllegalStateException("Cannot do forward pass: inputs not set");
         }
         final boolean rectify = training && rectified;
-        onePass = inputs.length == 2 && dense(inputs[0]) && dense(inputs[1])
+        onePass = inputs.length == 2 && DenseFloats.isDense(inputs[0]) && DenseFloats.isDense(inputs[1])
             && inputs[0].equalShapes(inputs[1]) && dataType == DataType.FLOAT;
         if (!onePass)
         {
@@ -104,7 +104,7 @@ final class ReplicaAddVertex extends ElementWiseVertex
         {
             throw new IllegalStateException("Cannot do backward pass: errors not set");
         }
-        if (!dense(epsilon) || !epsilon.equalShapes(inputs[0]))
+        if (!DenseFloats.isDense(epsilon) || !epsilon.equalShapes(inputs[0]))
         {
             return new Pair<>(null, new INDArray[] {mgr.dup(ArrayType.ACTIVATION_GRAD, epsilon),
                 mgr.dup(ArrayType.ACTIVATION_GRAD, epsilon)});
@@ -162,10 +162,6 @@ final class ReplicaAddVertex extends ElementWiseVertex
         }
     }
 
-    private static boolean dense(final INDArray a)
-    {
-        return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && a.elementWiseStride() == 1 && a.length() > 0;
-    }
 
     private static int chunks(final int length)
     {

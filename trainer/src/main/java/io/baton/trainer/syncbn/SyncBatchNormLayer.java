@@ -307,19 +307,9 @@ public class SyncBatchNormLayer extends BatchNormalization
     {
         final Coefficients k = new Coefficients(globalSums);
         final INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, dy.shape(), 'c');
-        FusedBnKernels.inputGradient(dy, denseInput, affine, floats(k.scale), floats(k.meanDy), floats(k.meanDyXhat),
-            dx);
+        FusedBnKernels.inputGradient(dy, denseInput, affine, FusedBnKernels.floats(k.scale),
+            FusedBnKernels.floats(k.meanDy), FusedBnKernels.floats(k.meanDyXhat), dx);
         return dx;
-    }
-
-    private static float[] floats(final double[] values)
-    {
-        final float[] out = new float[values.length];
-        for (int i = 0; i < values.length; i++)
-        {
-            out[i] = (float)values[i];
-        }
-        return out;
     }
 
     /** Per-channel gamma/std, Sdy/M and Sdyxhat/M of the input gradient, in double. */

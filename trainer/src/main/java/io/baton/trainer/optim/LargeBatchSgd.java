@@ -1,6 +1,7 @@
 package io.baton.trainer.optim;
 
 import io.baton.trainer.backend.DenseFloats;
+import io.baton.trainer.backend.ReplicaParallel;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -31,13 +32,17 @@ import java.util.List;
  * it produces equal bits on every replica regardless of the ND4J/OpenMP thread count of each JVM. It works on heap
  * chunks of the direct buffers, fuses the averaging and update passes where no global norm is needed, and sums
  * norms strictly in element order, so it gives the same bits as the plain two-pass loop it replaced (kept as the
- * test oracle {@code ReferenceSgd}).
+ * test oracle {@code ReferenceSgd}). With two or more compute threads per replica ({@link ReplicaParallel}) the
+ * tensors are shared out whole, in runs of about equal size, one run per thread: each tensor's arithmetic and norms
+ * stay on one thread in element order, and the global norm adds the tensors' norms in tensor order afterwards, so
+ * the bits do not depend on the thread count either.
  *
  * <h2>State</h2>
  * The momentum buffer is a flat float vector with the layout of the parameters (running-stat slots stay zero).
  * {@link #momentumBuffer()} exposes it for broadcast and checkpoints; {@link #restoreMomentum} loads one.
  *
- * <p>Threading: confined to the replica's training thread.
+ * <p>Threading: called from the replica's training thread, one call at a time; a call may use the replica's
+ * {@link ReplicaParallel} threads.
  */
 public final class LargeBatchSgd
 {
@@ -55,9 +60,8 @@ public final class LargeBatchSgd
     private final FloatBuffer velocity;
     private final double[] gradSquares;
     private final double[] weightSquares;
-    private final float[] wChunk = new float[CHUNK];
-    private final float[] gChunk = new float[CHUNK];
-    private final float[] vChunk = new float[CHUNK];
+    /** Per part of a split update: its weight, gradient and momentum chunks; grown to the width on first use. */
+    private Chunks[] chunks = new Chunks[0];
 
     /**
      * @param layout   the network's parameter layout (see {@link ParamLayout#of}).
@@ -139,62 +143,128 @@ public final class LargeBatchSgd
         final float rate = (float)lr;
         final boolean clipping = settings.maxGradNorm() > 0;
         final List<ParamSegment> segments = layout.segments();
+        final float wd = (float)settings.weightDecay();
         // Without clipping a tensor's update needs only its own norms, so each tensor is finished while it is in
         // cache: one fused pass, or measure-then-update for a LARS weight. Clipping needs the global norm first, so
-        // then every trainable tensor is measured in this loop and updated in the second one.
-        double total = 0;
-        for (int k = 0; k < segments.size(); k++)
+        // then every trainable tensor is measured in this pass and updated in the second one.
+        forEachSegment(segments, (k, c) ->
         {
             final ParamSegment s = segments.get(k);
             final int from = (int)s.offset();
             final int to = (int)s.end();
             if (!s.kind().trainable())
             {
-                applyRunningStat(w, g, from, to, inverseRanks);
-                continue;
+                applyRunningStat(w, g, from, to, inverseRanks, c);
+                return;
             }
             final boolean decayed = s.kind() == ParamKind.WEIGHT;
             final boolean lars = decayed && settings.lars();
             if (clipping || lars)
             {
-                measure(w, g, from, to, batch, lars, k);
+                measure(w, g, from, to, batch, lars, k, c);
                 if (!clipping)
                 {
                     // The clip factor is exactly 1 without clipping, so the clipped gradient norm is this one.
                     final float trust = (float)larsTrust(Math.sqrt(weightSquares[k]), Math.sqrt(gradSquares[k]));
-                    update(w, g, from, to, batch, 1f, (float)settings.weightDecay(), trust, m, rate, false);
+                    update(w, g, from, to, batch, 1f, wd, trust, m, rate, false, c);
                 }
             }
             else
             {
-                gradSquares[k] = update(w, g, from, to, batch, 1f, decayed ? (float)settings.weightDecay() : 0f, 1f,
-                    m, rate, true);
+                gradSquares[k] = update(w, g, from, to, batch, 1f, decayed ? wd : 0f, 1f, m, rate, true, c);
                 weightSquares[k] = 0;
             }
-            total += gradSquares[k];
+        });
+        double total = 0;
+        for (int k = 0; k < segments.size(); k++)
+        {
+            if (segments.get(k).kind().trainable())
+            {
+                total += gradSquares[k];
+            }
         }
         final double norm = Math.sqrt(total);
         final double clip = clipFactor(norm);
         if (clipping)
         {
-            for (int k = 0; k < segments.size(); k++)
+            forEachSegment(segments, (k, c) ->
             {
                 final ParamSegment s = segments.get(k);
                 if (!s.kind().trainable())
                 {
-                    continue;
+                    return;
                 }
                 final boolean decayed = s.kind() == ParamKind.WEIGHT;
-                final float wd = decayed ? (float)settings.weightDecay() : 0f;
                 final float trust = decayed && settings.lars()
                     ? (float)larsTrust(Math.sqrt(weightSquares[k]), Math.sqrt(gradSquares[k]) * clip) : 1f;
-                update(w, g, (int)s.offset(), (int)s.end(), batch, (float)clip, wd, trust, m, rate, false);
-            }
+                update(w, g, (int)s.offset(), (int)s.end(), batch, (float)clip, decayed ? wd : 0f, trust, m, rate,
+                    false, c);
+            });
         }
         DenseFloats.written(params);
         DenseFloats.written(gradientSum);
         DenseFloats.written(momentum);
         return new UpdateStats(norm, clip);
+    }
+
+    /** Work on one tensor (segment {@code k}) with a part's chunks. */
+    @FunctionalInterface
+    private interface SegmentWork
+    {
+        void run(int k, Chunks chunks);
+    }
+
+    /**
+     * Runs {@code work} on every segment, in runs of whole segments of about equal length, one run per compute
+     * thread ({@link ReplicaParallel}); segment order within a run. What a segment computes depends only on that
+     * segment, so the split does not change any bits.
+     */
+    private void forEachSegment(final List<ParamSegment> segments, final SegmentWork work)
+    {
+        final int parts = (int)Math.max(1, Math.min(Math.min(ReplicaParallel.width(), segments.size()),
+            layout.length() / CHUNK));
+        if (chunks.length < parts)
+        {
+            final Chunks[] grown = java.util.Arrays.copyOf(chunks, parts);
+            for (int p = chunks.length; p < parts; p++)
+            {
+                grown[p] = new Chunks();
+            }
+            chunks = grown;
+        }
+        final int[] first = new int[parts + 1];
+        final long length = layout.length();
+        int k = 0;
+        for (int p = 1; p < parts; p++)
+        {
+            // the first segment that ends past p/parts of all the elements starts part p
+            final long target = length * p / parts;
+            while (k < segments.size() && segments.get(k).end() <= target)
+            {
+                k++;
+            }
+            first[p] = Math.max(first[p - 1], k);
+        }
+        first[parts] = segments.size();
+        final Chunks[] mine = chunks;
+        ReplicaParallel.forRange(parts, length / parts, parts, (from, to) ->
+        {
+            for (int p = from; p < to; p++)
+            {
+                for (int s = first[p]; s < first[p + 1]; s++)
+                {
+                    work.run(s, mine[p]);
+                }
+            }
+        });
+    }
+
+    /** One part's heap chunks of weights, gradients and momenta. */
+    private static final class Chunks
+    {
+        final float[] w = new float[CHUNK];
+        final float[] g = new float[CHUNK];
+        final float[] v = new float[CHUNK];
     }
 
     /** The LARS trust ratio of a tensor with weight norm {@code wNorm} and (clipped) gradient norm {@code gNorm}. */
@@ -219,10 +289,11 @@ public final class LargeBatchSgd
 
     /** Running statistics: {@code w -= s / N}. */
     private void applyRunningStat(
-        final FloatBuffer w, final FloatBuffer g, final int from, final int to, final float inverseRanks)
+        final FloatBuffer w, final FloatBuffer g, final int from, final int to, final float inverseRanks,
+        final Chunks c)
     {
-        final float[] wc = wChunk;
-        final float[] gc = gChunk;
+        final float[] wc = c.w;
+        final float[] gc = c.g;
         for (int at = from; at < to; at += CHUNK)
         {
             final int n = Math.min(CHUNK, to - at);
@@ -242,10 +313,10 @@ public final class LargeBatchSgd
      */
     private void measure(
         final FloatBuffer w, final FloatBuffer g, final int from, final int to, final float batch,
-        final boolean weights, final int k)
+        final boolean weights, final int k, final Chunks c)
     {
-        final float[] wc = wChunk;
-        final float[] gc = gChunk;
+        final float[] wc = c.w;
+        final float[] gc = c.g;
         double sg = 0;
         double sw = 0;
         for (int at = from; at < to; at += CHUNK)
@@ -280,12 +351,12 @@ public final class LargeBatchSgd
      */
     private double update(
         final FloatBuffer w, final FloatBuffer g, final int from, final int to, final float batch, final float clip,
-        final float wd, final float trust, final float m, final float lr, final boolean measure)
+        final float wd, final float trust, final float m, final float lr, final boolean measure, final Chunks c)
     {
         final FloatBuffer v = velocity;
-        final float[] wc = wChunk;
-        final float[] gc = gChunk;
-        final float[] vc = vChunk;
+        final float[] wc = c.w;
+        final float[] gc = c.g;
+        final float[] vc = c.v;
         final boolean nesterov = settings.nesterov();
         final boolean scaled = clip != 1f;
         double sg = 0;

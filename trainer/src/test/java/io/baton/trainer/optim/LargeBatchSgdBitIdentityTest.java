@@ -176,6 +176,31 @@ class LargeBatchSgdBitIdentityTest
         assertBitIdentical(straddling(), wd().withLars(0.001).withMaxGradNorm(1e9), 10, -1);
     }
 
+    /**
+     * With 1, 2 and 3 compute threads per replica the tensors are shared out among the threads (runs that start and
+     * end inside the layout's chunk-straddling segments); every run is still the reference's bits.
+     */
+    @Test
+    void shouldMatchReferenceOnEveryComputeThreadCount()
+    {
+        final int before = Nd4j.getEnvironment().maxMasterThreads();
+        try
+        {
+            for (final int threads : new int[] {1, 2, 3})
+            {
+                Nd4j.getEnvironment().setMaxMasterThreads(threads);
+                assertBitIdentical(straddling(), wd(), 20 + threads, -1);
+                assertBitIdentical(straddling(), wd().withLars(0.001).withMaxGradNorm(ACTIVE_CLIP), 30 + threads, 10);
+                assertBitIdentical(straddling(), SgdSettings.momentum(0.9, true).withMaxGradNorm(ACTIVE_CLIP),
+                    40 + threads, -1);
+            }
+        }
+        finally
+        {
+            Nd4j.getEnvironment().setMaxMasterThreads(before);
+        }
+    }
+
     @Test
     void shouldMatchReferenceOnSmallAndSingleSegmentLayouts()
     {

@@ -2,6 +2,7 @@ package io.baton.trainer.syncbn;
 
 import io.baton.common.collective.Communicator;
 import io.baton.common.collective.ReduceOp;
+import io.baton.trainer.backend.DenseFloats;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -148,8 +149,7 @@ public class SyncBatchNormLayer extends BatchNormalization
         final INDArray x = checkedInput(input).castTo(dataType);
         final int channels = channels();
         final long localCount = countPerChannel(x);
-        final double[] shift = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN)
-            .castTo(DataType.DOUBLE).toDoubleVector();
+        final double[] shift = paramDoubles(BatchNormalizationParamInitializer.GLOBAL_MEAN);
         final double[] stats = new double[2 * channels + 1];
         final boolean fused = dataType == DataType.FLOAT && localCount > 0;
         final INDArray dense = fused ? denseCopy(x) : null;
@@ -254,8 +254,8 @@ public class SyncBatchNormLayer extends BatchNormalization
         {
             StatSums.gradient(dy, xHat, sums);
         }
-        dBeta.assign(Nd4j.createFromArray(slice(sums, 0, channels)).castTo(dataType));
-        dGamma.assign(Nd4j.createFromArray(slice(sums, channels, channels)).castTo(dataType));
+        assignRounded(dBeta, sums, 0, channels);
+        assignRounded(dGamma, sums, channels, channels);
         // Depends only on the forward pass's global statistics: written before the wait below, so that every
         // gradient slot of this layer is final when the listener hears of it.
         writeRunningStatDeltas();
@@ -322,8 +322,7 @@ public class SyncBatchNormLayer extends BatchNormalization
         Coefficients(final double[] globalSums)
         {
             final int channels = channels();
-            final double[] gamma = getParam(BatchNormalizationParamInitializer.GAMMA)
-                .castTo(DataType.DOUBLE).toDoubleVector();
+            final double[] gamma = paramDoubles(BatchNormalizationParamInitializer.GAMMA);
             final double count = forward.globalCount;
             scale = new double[channels];
             meanDy = new double[channels];
@@ -345,13 +344,12 @@ public class SyncBatchNormLayer extends BatchNormalization
     private void writeRunningStatDeltas()
     {
         final double decay = layerConf().getDecay();
-        final double[] runningMean = getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN)
-            .castTo(DataType.DOUBLE).toDoubleVector();
+        final double[] runningMean = paramDoubles(BatchNormalizationParamInitializer.GLOBAL_MEAN);
         final boolean logStd = layerConf().isUseLogStd();
         final String varKey = logStd
             ? BatchNormalizationParamInitializer.GLOBAL_LOG_STD
             : BatchNormalizationParamInitializer.GLOBAL_VAR;
-        final double[] runningVarParam = getParam(varKey).castTo(DataType.DOUBLE).toDoubleVector();
+        final double[] runningVarParam = paramDoubles(varKey);
         final double varianceScale = syncConf().isUnbiasedRunningVariance() && forward.globalCount > 1
             ? forward.globalCount / (forward.globalCount - 1.0)
             : 1.0;
@@ -373,8 +371,8 @@ public class SyncBatchNormLayer extends BatchNormalization
                 dVar[c] = (runningVarParam[c] - batchVar) * (1.0 - decay);
             }
         }
-        gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN).assign(vector(dMean));
-        gradientViews.get(varKey).assign(vector(dVar));
+        assignRounded(gradientViews.get(BatchNormalizationParamInitializer.GLOBAL_MEAN), dMean, 0, dMean.length);
+        assignRounded(gradientViews.get(varKey), dVar, 0, dVar.length);
     }
 
     private void reduce(final double[] values)
@@ -383,6 +381,46 @@ public class SyncBatchNormLayer extends BatchNormalization
         {
             communicator.allReduceSmall(values, ReduceOp.SUM);
         }
+    }
+
+    /**
+     * A parameter's values in double. Dense FLOAT parameters (the usual case) are read in place: a cast through
+     * ND4J allocates a native array, and each native allocation has JavaCPP read {@code /proc/self/statm} (its
+     * physical-memory bound), a system call per array that ResNet-50's profile showed at 1-3 % of a step.
+     */
+    private double[] paramDoubles(final String key)
+    {
+        final INDArray p = getParam(key);
+        if (!DenseFloats.isDense(p))
+        {
+            return p.castTo(DataType.DOUBLE).toDoubleVector();
+        }
+        final java.nio.FloatBuffer b = DenseFloats.view(p);
+        final double[] out = new double[Math.toIntExact(p.length())];
+        for (int i = 0; i < out.length; i++)
+        {
+            out[i] = b.get(i);
+        }
+        return out;
+    }
+
+    /**
+     * {@code target = values[from, from + length)} rounded to the target's type, written in place when the target
+     * is dense FLOAT (see {@link #paramDoubles}; Java's double-to-float rounding is ND4J's cast's, to nearest).
+     */
+    private void assignRounded(final INDArray target, final double[] values, final int from, final int length)
+    {
+        if (!DenseFloats.isDense(target) || target.length() != length)
+        {
+            target.assign(Nd4j.createFromArray(slice(values, from, length)).castTo(dataType));
+            return;
+        }
+        final java.nio.FloatBuffer b = DenseFloats.view(target);
+        for (int i = 0; i < length; i++)
+        {
+            b.put(i, (float)values[from + i]);
+        }
+        DenseFloats.written(target);
     }
 
     private INDArray vector(final double[] values)

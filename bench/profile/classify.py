@@ -110,9 +110,28 @@ def classify(frames, rules, which="baton"):
     return "other"
 
 
+# async-profiler's `threads` option puts the thread first: "[name tid=123]".
+THREAD_FRAME = re.compile(r"^\[(.*?)\s*tid=\d+\]$")
+
+
+def thread_group(name):
+    """OpenMP's and ForkJoin's workers share a group each; other threads keep their name."""
+    if re.match(r"baton-replica-parallel-", name):
+        return "Baton's Java compute threads (ReplicaParallel)"
+    if name in ("java", ""):
+        return "unnamed native threads (OpenMP workers)"
+    if re.match(r"C[12] CompilerThre|VM |GC |G1 ", name):
+        return "JVM (JIT compiler, GC, VM)"
+    return name
+
+
 def main():
     which, path = sys.argv[1], sys.argv[2]
     top = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 0
+    # --per-thread N: profiles taken with async-profiler's `threads` option also get one table per thread group,
+    # in ms per step for N profiled steps (wall time waiting off the CPU is not in a cpu profile)
+    per_thread_steps = int(sys.argv[sys.argv.index("--per-thread") + 1]) if "--per-thread" in sys.argv else 0
+    by_thread = OrderedDict()
     rules = [(c, s, re.compile(p)) for c, s, p in (BATON_RULES if which == "baton" else TORCH_RULES)]
     totals = OrderedDict((c, 0) for c in CATEGORIES)
     others = {}
@@ -124,7 +143,13 @@ def main():
         stack, _, w = line.rpartition(" ")
         w = int(w)
         frames = stack.split(";")
+        thread = THREAD_FRAME.match(frames[0])
+        if thread:
+            frames = frames[1:]
         cat = classify(frames, rules, which)
+        if thread and per_thread_steps:
+            group = by_thread.setdefault(thread_group(thread.group(1)), OrderedDict((c, 0) for c in CATEGORIES))
+            group[cat] += w
         totals[cat] += w
         all_w += w
         if cat == "other":
@@ -137,6 +162,12 @@ def main():
     for c, w in totals.items():
         if w:
             print("| %s | %.1f |" % (c, 100.0 * w / all_w))
+    for group, cats in by_thread.items():
+        all_group = sum(cats.values())
+        print("thread %s: %.0f ms of CPU per step" % (group, all_group / per_thread_steps))
+        for c, w in sorted(cats.items(), key=lambda kv: -kv[1]):
+            if w >= per_thread_steps:  # at least 1 ms per step (1 ms sampling interval)
+                print("  %6.0f ms  %s" % (w / per_thread_steps, c))
     if top:
         print("heaviest 'other' stacks (last 3 frames):")
         for k, w in sorted(others.items(), key=lambda kv: -kv[1])[:top]:

@@ -8,7 +8,9 @@
 # Usage (repo root): bench/profile/profile-step.sh          Output: bench/profile/out/ (not committed).
 # Env: ONLY=both|baton|torch CSTACK=dwarf (async-profiler native unwinder: libnd4jcpu has no frame pointers, so
 #   the default fp walk stops at its first frame) R20_STEPS=20 R50_STEPS=8 WARMUP=3 INTERVAL_NS=1000000 EVENT=cpu LOCK=/tmp/baton-build.lock TOP=0 (heaviest
-#   unclassified stacks); LOCK_HELD=1 when the caller already holds LOCK (flock "$LOCK" env LOCK_HELD=1 ...).
+#   unclassified stacks); LOCK_HELD=1 when the caller already holds LOCK (flock "$LOCK" env LOCK_HELD=1 ...);
+#   PER_THREAD=1 also prints Baton's CPU per step by thread group (training thread, OpenMP workers, Baton's Java
+#   compute threads, JVM) from async-profiler's `threads` option.
 # Installs what it needs: Debian python3-torch python3-torchvision (apt-get), tools.profiler:async-profiler:3.0 (Maven).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -17,6 +19,7 @@ LOCK="${LOCK:-/tmp/baton-build.lock}"
 R20_STEPS="${R20_STEPS:-20}" R50_STEPS="${R50_STEPS:-8}" WARMUP="${WARMUP:-3}"
 INTERVAL_NS="${INTERVAL_NS:-1000000}" EVENT="${EVENT:-cpu}" CSTACK="${CSTACK:-dwarf}" ONLY="${ONLY:-both}"
 PY=/usr/bin/python3
+THREADS_OPT="" && [ "${PER_THREAD:-0}" != 1 ] || THREADS_OPT=",threads"
 locked() { if [ "${LOCK_HELD:-0}" = 1 ]; then "$@"; else flock "$LOCK" "$@"; fi; }
 mkdir -p "$OUT"
 cd "$ROOT"
@@ -51,7 +54,7 @@ baton() { # tag threads cpus arch batch size steps
   # shellcheck disable=SC2086
   OMP_NUM_THREADS=$threads taskset -c "$cpus" java $FLAGS -Xmx3g -XX:+UseSerialGC -XX:ActiveProcessorCount="$threads" \
     -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints -Dbench.profiler.lib="$AP_LIB" \
-    -Dbench.profiler.start="start,event=$EVENT,interval=$INTERVAL_NS,cstack=$CSTACK" \
+    -Dbench.profiler.start="start,event=$EVENT,interval=$INTERVAL_NS,cstack=$CSTACK$THREADS_OPT" \
     -Dbench.profiler.stop="stop,file=$OUT/$tag.baton.collapsed,collapsed,ann" \
     -cp "$CP" io.baton.trainer.bench.TrainingBench 0 1 - "$arch" "$batch" "$size" "$size" "$steps" "$WARMUP" \
     > "$OUT/$tag.baton.log" 2>&1
@@ -83,7 +86,10 @@ for tag in r20 r50; do
   t=$(grep -o 'images_per_s=[0-9.]*' "$OUT/$tag.torch.log" | cut -d= -f2)
   echo "RATIO $tag baton_img_s=$b pytorch_img_s=$t baton/pytorch=$(awk -v b="$b" -v t="$t" 'BEGIN{printf "%.2f", b/t}')"
   echo "Baton $tag (async-profiler, warm steps):"
-  "$PY" bench/profile/classify.py baton "$OUT/$tag.baton.collapsed" --top "${TOP:-0}"
+  steps="$R20_STEPS" && [ "$tag" = r20 ] || steps="$R50_STEPS"
+  # shellcheck disable=SC2046
+  "$PY" bench/profile/classify.py baton "$OUT/$tag.baton.collapsed" --top "${TOP:-0}" \
+    $([ "${PER_THREAD:-0}" = 1 ] && echo --per-thread "$steps")
   echo "PyTorch $tag (torch.profiler, 3 warm steps):"
   "$PY" bench/profile/classify.py torch "$OUT/$tag.torch.collapsed" --top "${TOP:-0}"
 done | tee -a "$OUT/summary.txt"

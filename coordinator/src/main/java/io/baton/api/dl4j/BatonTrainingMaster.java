@@ -2,11 +2,11 @@ package io.baton.api.dl4j;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.common.store.HadoopConf;
 import io.baton.api.Baton;
 import io.baton.api.Model;
 import io.baton.api.Settings;
 import io.baton.api.TrainResult;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkContext;
@@ -293,7 +293,7 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     {
         final org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(path);
         return new org.deeplearning4j.spark.data.loader.RemoteFileSource(path,
-            file.getFileSystem(new org.apache.hadoop.conf.Configuration()));
+            file.getFileSystem(HadoopConf.fresh()));
     }
 
     @Override
@@ -390,7 +390,7 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
         for (final String location : staged)
         {
             final Path path = new Path(URI.create(location));
-            try (FileSystem fs = FileSystem.newInstance(path.toUri(), new Configuration()))
+            try (FileSystem fs = FileSystem.newInstance(path.toUri(), HadoopConf.fresh()))
             {
                 all &= !fs.exists(path) || fs.delete(path, true);
             }

@@ -2,6 +2,7 @@ package io.baton.coordinator.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigUtil;
+import io.baton.common.store.HadoopConf;
 import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigLoader;
@@ -260,7 +261,7 @@ public final class TrainJob
             }
             final List<Long> steps;
             try (CheckpointStore store = CheckpointStore.openReadOnly(run.path(RunDirectory.CHECKPOINTS).toString(),
-                new org.apache.hadoop.conf.Configuration()))
+                HadoopConf.fresh()))
             {
                 steps = store.list();
             }

@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.common.store.LocalWrites;
 import io.baton.common.checkpoint.Checkpoint;
 import io.baton.common.collective.Communicator;
@@ -37,7 +38,6 @@ import io.baton.trainer.run.TimedCommunicator;
 import io.baton.trainer.run.TrainOutcome;
 import io.baton.trainer.syncbn.BnGroups;
 import io.baton.trainer.syncbn.SyncBatchNorm;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
@@ -302,7 +302,7 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
     /** Rank 0 loads the stage's checkpoint (every part verified while read) and its DL4J counters. */
     private void restore(final ReplicaState state, final ComputationGraph graph) throws IOException
     {
-        try (CheckpointStore store = CheckpointStore.openReadOnly(spec.checkpointDir(), new Configuration()))
+        try (CheckpointStore store = CheckpointStore.openReadOnly(spec.checkpointDir(), HadoopConf.fresh()))
         {
             final Checkpoint checkpoint = store.open(spec.checkpointStep());
             state.restore(checkpoint);

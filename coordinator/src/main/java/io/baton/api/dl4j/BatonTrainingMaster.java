@@ -75,8 +75,8 @@ import java.util.function.DoubleConsumer;
  * they were) and {@code getScore()} is the last step's training loss; DL4J's {@code evaluate} works on it as usual.
  * Baton's optimiser ({@code optim.*}) replaces the network's DL4J updater and regularisation, as in {@link Baton}.
  * Baton's end-of-run evaluation is off ({@code run.final-evaluation = false} unless set; see {@link #lastResult}), and
- * the embedded Aeron driver of a JVM that ran replicas stays up a minute for the next fit
- * ({@code collective.driver-linger = 60s} unless set).
+ * the embedded Aeron driver of a JVM that ran replicas stays up a minute for the next fit, with the replicas' IPC
+ * links open for the next fit's replicas there ({@code collective.driver-linger = 60s} unless set).
  * Each fit prints one line of where its wall time went (staging, the Baton run, parameters and listeners).
  *
  * <p>DL4J {@link TrainingListener}s given to {@link #setListeners(Collection)} see every Baton step on the driver
@@ -599,7 +599,7 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
             }
             if (!keys.containsKey("collective.driver-linger"))
             {
-                // Each fit is a Baton run: the next fit's replicas use this one's embedded Aeron driver.
+                // Each fit is a Baton run: the next fit's replicas use this one's embedded Aeron driver and links.
                 keys.put("collective.driver-linger", "60s");
             }
             final BatonTrainingMaster master = new BatonTrainingMaster(this);

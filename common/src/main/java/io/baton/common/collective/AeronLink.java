@@ -163,12 +163,75 @@ final class AeronLink implements Link
         {
             aeronDirectory = EmbeddedDriver.acquire(settings);
             driverAcquired = true;
+            if (transport == CollectiveSettings.Transport.IPC && reuse(EmbeddedDriver.unpark(parkingKey())))
+            {
+                return;
+            }
         }
         else
         {
             aeronDirectory = settings.externalDriverDirectory();
         }
         openOnDriver();
+    }
+
+    /** The channel of this link's IPC publications. */
+    private String ipcChannel()
+    {
+        return "aeron:ipc?term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength() + "|sparse=false";
+    }
+
+    /**
+     * What an IPC link of this rank is made of on this driver: its subscription's stream and each publication's
+     * channel and stream. A parked link of the same key serves this link as if opened now.
+     */
+    private String parkingKey()
+    {
+        final StringBuilder key = new StringBuilder(aeronDirectory).append("|rank ").append(rank).append(" of ")
+            .append(worldSize).append("|receives on ").append(AeronCommunicator.ipcStreamId(settings, jobHash, rank));
+        for (int peer = 0; peer < worldSize; peer++)
+        {
+            if (peer != rank)
+            {
+                key.append("|to ").append(peer).append(' ').append(ipcChannel()).append(" stream ")
+                    .append(AeronCommunicator.ipcStreamId(settings, jobHash, peer));
+            }
+        }
+        return key.toString();
+    }
+
+    /** Takes over a parked link's client, subscription and publications; false (nothing taken) for null. */
+    private boolean reuse(final Parked link)
+    {
+        if (link == null)
+        {
+            return false;
+        }
+        aeron = link.aeron();
+        ipcSubscription = link.ipcSubscription();
+        System.arraycopy(link.publications(), 0, publications, 0, worldSize);
+        LOG.debug("rank {}: IPC link reused on {}", rank, aeronDirectory);
+        return true;
+    }
+
+    /**
+     * An IPC link parked by a communicator that closed cleanly: the Aeron client, the subscription and the publications
+     * (whose log buffers took most of a connect: ~0.2 s per publication of 8 MB terms on a 2-core VM, the driver and
+     * the client each touching every page), kept on the lingering embedded driver for the next stage of this rank.
+     */
+    record Parked(Aeron aeron, Subscription ipcSubscription, ExclusivePublication[] publications)
+        implements AutoCloseable
+    {
+        @Override
+        public void close()
+        {
+            for (final ExclusivePublication publication : publications)
+            {
+                CloseHelper.quietClose(publication);
+            }
+            CloseHelper.quietClose(ipcSubscription);
+            CloseHelper.quietClose(aeron);
+        }
     }
 
     private void openOnDriver()
@@ -196,7 +259,7 @@ final class AeronLink implements Link
             {
                 final String params = "term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength() +
                     "|sparse=false";
-                final String channel = ipcPeer[peer] ? "aeron:ipc?" + params : "aeron:udp?endpoint=" +
+                final String channel = ipcPeer[peer] ? ipcChannel() : "aeron:udp?endpoint=" +
                     peers.get(peer).host() + ":" + peers.get(peer).port() + "|" + params +
                     (settings.socketSendBufferLength() > 0 ? "|so-sndbuf=" + settings.socketSendBufferLength() : "");
                 publications[peer] = aeron.addExclusivePublication(channel,
@@ -406,11 +469,55 @@ final class AeronLink implements Link
     @Override
     public void close()
     {
+        close(false);
+    }
+
+    /**
+     * As {@link #close()}, except that an IPC link on an embedded driver that lingers
+     * ({@link CollectiveSettings#embeddedDriverLingerNs()} > 0) is parked on the driver instead of closed, whole and
+     * open, for the next link of this rank with the same streams (the next stage: a relaunch, an elastic stage, the
+     * next fit of a DL4J training master). Messages left in it are of this generation, which the next one drops.
+     */
+    @Override
+    public void closeForReuse()
+    {
+        close(true);
+    }
+
+    private boolean parkable()
+    {
+        if (!driverAcquired || transport != CollectiveSettings.Transport.IPC || settings.embeddedDriverLingerNs() <= 0
+            || aeron == null || aeron.isClosed() || ipcSubscription == null || ipcSubscription.isClosed())
+        {
+            return false;
+        }
+        for (int peer = 0; peer < worldSize; peer++)
+        {
+            if (peer != rank && (publications[peer] == null || publications[peer].isClosed()))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void close(final boolean reuse)
+    {
         if (closed)
         {
             return;
         }
         closed = true;
+        if (reuse && !Thread.currentThread().isInterrupted() && parkable()
+            && EmbeddedDriver.park(parkingKey(), new Parked(aeron, ipcSubscription, publications.clone())))
+        {
+            Arrays.fill(publications, null);
+            ipcSubscription = null;
+            aeron = null;
+            driverAcquired = false;
+            EmbeddedDriver.release();
+            return;
+        }
         // A close on an interrupted thread (an executor shut down with shutdownNow, a cancelled task) would make the
         // client's AgentRunner give up joining its conductor ("failed to close due to thread interrupt") and leave
         // the client, and with it the embedded driver, running: close with the flag cleared, then restore it.

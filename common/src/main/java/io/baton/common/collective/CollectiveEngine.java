@@ -100,6 +100,12 @@ final class CollectiveEngine implements PeerChannel
 
     // ---------------------------------------------------------------------------------------------- duty loop
 
+    /** True once an operation failed: the communicator must be closed, and nothing of it is kept. */
+    boolean failed()
+    {
+        return failed;
+    }
+
     /** Runs {@code op} as the next operation in sequence, within {@code deadlineNs}. */
     void run(final String name, final Operation op, final long deadlineNs)
     {

@@ -80,4 +80,14 @@ public interface Communicator extends AutoCloseable
     /** Releases threads, publications, subscriptions and (if embedded) the media driver. Idempotent. */
     @Override
     void close();
+
+    /**
+     * As {@link #close()}, for a caller whose use of the communicator ended cleanly (every rank finished the same
+     * last call): the transport may keep what serves the next communicator between the same ranks (see
+     * {@link AeronCommunicator#closeForReuse()}). Idempotent; a later {@link #close()} does nothing.
+     */
+    default void closeForReuse()
+    {
+        close();
+    }
 }

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -75,6 +77,10 @@ final class EmbeddedDriver
     private static volatile Thread keeperToWake;
     private static volatile IdleStrategy bulkIdle;
     private static final AtomicInteger BULK_OPERATIONS = new AtomicInteger();
+    /** Links parked by {@link #park} for the next stage, by their key; closed with the driver. Guarded by LOCK. */
+    private static final Map<String, AeronLink.Parked> PARKED = new HashMap<>();
+    /** Parked links taken again by {@link #unpark} since the class loaded (tests). */
+    private static long reusedLinks;
 
     private EmbeddedDriver()
     {
@@ -217,6 +223,74 @@ final class EmbeddedDriver
         BULK_OPERATIONS.decrementAndGet();
     }
 
+    /**
+     * Keeps a cleanly closed IPC link of this driver (client, subscription, publications, all open) for the next link
+     * of the same key; call before releasing the link's reference. False when the driver is gone or one is parked
+     * under that key already: the caller closes the link then.
+     */
+    static boolean park(final String key, final AeronLink.Parked link)
+    {
+        synchronized (LOCK)
+        {
+            if (driver == null || references == 0 || PARKED.containsKey(key))
+            {
+                return false;
+            }
+            PARKED.put(key, link);
+            return true;
+        }
+    }
+
+    /**
+     * The parked link of {@code key}, now the caller's, or null. On a miss every parked link is closed: a parked
+     * subscription nobody polls would hold back an IPC publication to its stream (an IPC publication advances no
+     * faster than its slowest subscriber), so a link that opens anew must not find an idle one beside it.
+     */
+    static AeronLink.Parked unpark(final String key)
+    {
+        synchronized (LOCK)
+        {
+            final AeronLink.Parked link = PARKED.remove(key);
+            if (link == null)
+            {
+                closeParked();
+            }
+            else
+            {
+                reusedLinks++;
+            }
+            return link;
+        }
+    }
+
+    /** Links parked now (tests). */
+    static int parkedLinks()
+    {
+        synchronized (LOCK)
+        {
+            return PARKED.size();
+        }
+    }
+
+    /** Parked links taken again since the class loaded (tests). */
+    static long reusedLinks()
+    {
+        synchronized (LOCK)
+        {
+            return reusedLinks;
+        }
+    }
+
+    /** Closes every parked link; the caller holds LOCK. */
+    private static void closeParked()
+    {
+        for (final AeronLink.Parked link : PARKED.values())
+        {
+            CloseHelper.quietClose(link);
+        }
+        PARKED.clear();
+    }
+
     /** Drops one reference; the last one closes the driver and removes its directory. */
     static void release()
     {
@@ -236,6 +310,11 @@ final class EmbeddedDriver
                         lingerer = new Thread(EmbeddedDriver::closeWhenLingered, "baton-aeron-driver-linger");
                         lingerer.setDaemon(true);
                         lingerer.start();
+                    }
+                    else
+                    {
+                        // A lingerer still waiting out an earlier (longer) linger: it takes the new deadline.
+                        LOCK.notifyAll();
                     }
                     return;
                 }
@@ -289,6 +368,8 @@ final class EmbeddedDriver
     private static void closeNow()
     {
         final File dir = directory;
+        // Its clients first, while the keeper still runs the driver's duty cycle for their close commands.
+        closeParked();
         stopKeeper();
         INVOKE_LOCK.lock();
         try

@@ -95,4 +95,10 @@ public abstract class ForwardingCommunicator implements Communicator
     {
         delegate.close();
     }
+
+    @Override
+    public void closeForReuse()
+    {
+        delegate.closeForReuse();
+    }
 }

@@ -47,6 +47,15 @@ interface Link extends AutoCloseable
     @Override
     void close();
 
+    /**
+     * Releases the transport after a clean end (no operation failed or in progress); a transport may keep what it can
+     * serve the next link with. Idempotent, and as {@link #close()} unless the transport says otherwise.
+     */
+    default void closeForReuse()
+    {
+        close();
+    }
+
     /** Takes received messages. */
     @FunctionalInterface
     interface Receiver

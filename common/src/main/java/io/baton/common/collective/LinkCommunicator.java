@@ -265,6 +265,21 @@ final class LinkCommunicator implements Communicator
     @Override
     public void close()
     {
+        close(false);
+    }
+
+    /**
+     * As {@link #close()}; the caller's use ended cleanly, so the link may keep its transport for the next one
+     * ({@link Link#closeForReuse()}) unless an operation failed or is still in progress.
+     */
+    @Override
+    public void closeForReuse()
+    {
+        close(true);
+    }
+
+    private void close(final boolean reuse)
+    {
         if (!closeStarted.compareAndSet(false, true))
         {
             return;
@@ -287,7 +302,7 @@ final class LinkCommunicator implements Communicator
                 return;
             }
         }
-        closeResources();
+        closeResources(reuse && worker == null && !engine.failed());
     }
 
     /** The thread that closed the link, or null while it is open (tests). */
@@ -304,6 +319,11 @@ final class LinkCommunicator implements Communicator
 
     private void closeResources()
     {
+        closeResources(false);
+    }
+
+    private void closeResources(final boolean clean)
+    {
         // Once: by close(), by the constructor that failed, or by the operation's thread that close() handed it to.
         if (!resourcesClosed.compareAndSet(false, true))
         {
@@ -317,6 +337,13 @@ final class LinkCommunicator implements Communicator
                 "older generations and {} foreign", rank, jobId, generation, engine.rejected(), engine.droppedStale(),
                 engine.droppedForeign());
         }
-        link.close();
+        if (clean)
+        {
+            link.closeForReuse();
+        }
+        else
+        {
+            link.close();
+        }
     }
 }

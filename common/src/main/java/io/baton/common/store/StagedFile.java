@@ -1,6 +1,5 @@
 package io.baton.common.store;
 
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -71,7 +70,7 @@ public final class StagedFile implements AutoCloseable
         Path tempDir = null;
         try
         {
-            final FileSystem fs = FileSystem.get(uri, new Configuration());
+            final FileSystem fs = FileSystem.get(uri, HadoopConf.fresh());
             final org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(uri);
             final FileStatus status;
             try
@@ -140,7 +139,7 @@ public final class StagedFile implements AutoCloseable
         }
         try
         {
-            return FileSystem.get(uri, new Configuration()).exists(new org.apache.hadoop.fs.Path(uri));
+            return FileSystem.get(uri, HadoopConf.fresh()).exists(new org.apache.hadoop.fs.Path(uri));
         }
         catch (final IOException ex)
         {
@@ -176,7 +175,7 @@ public final class StagedFile implements AutoCloseable
         {
             return;
         }
-        upload(local, FileSystem.get(uri, new Configuration()), new org.apache.hadoop.fs.Path(uri));
+        upload(local, FileSystem.get(uri, HadoopConf.fresh()), new org.apache.hadoop.fs.Path(uri));
     }
 
     /**

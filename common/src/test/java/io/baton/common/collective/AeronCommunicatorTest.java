@@ -305,6 +305,66 @@ class AeronCommunicatorTest
     }
 
     @Test
+    void aCleanlyClosedIpcLinkIsParkedOnALingeringDriverAndTheSameRanksNextStageTakesIt() throws Exception
+    {
+        final CollectiveSettings lingering = testSettings().embeddedDriverLingerNs(TimeUnit.MINUTES.toNanos(10))
+            .build();
+        final long reusedBefore = EmbeddedDriver.reusedLinks();
+        runRanks(lingering, 2, "job-a", 1, comm ->
+        {
+            final float[] data = input(SEED, comm.rank(), 1000);
+            comm.allReduce(data, ReduceOp.SUM);
+            comm.closeForReuse();
+            return null;
+        });
+        assertEquals(2, EmbeddedDriver.parkedLinks(), "each rank's link parked on the lingering driver");
+        assertEquals(0, EmbeddedDriver.references());
+        // The next stage (a newer generation, its own handshake) takes them; this one closes them for good, and as it
+        // asks for no linger, the driver closes with them (the @AfterEach checks it is gone).
+        final List<String> second = runRanks(testSettings().build(), 2, "job-a", 2, comm ->
+        {
+            final float[] data = input(SEED + 1, comm.rank(), 104_729);
+            comm.allReduce(data, ReduceOp.SUM);
+            return comm.transport() + " " + compareToDoubleSum(data, SEED + 1, 2, false);
+        });
+        assertEquals(List.of("IPC null", "IPC null"), second);
+        assertEquals(reusedBefore + 2, EmbeddedDriver.reusedLinks(), "both ranks took their parked link");
+        assertEquals(0, EmbeddedDriver.parkedLinks());
+    }
+
+    @Test
+    void parkedLinksCloseWhenALinkOfOtherStreamsOpensOrACommunicatorClosesWithoutReuse() throws Exception
+    {
+        final CollectiveSettings lingering = testSettings().embeddedDriverLingerNs(TimeUnit.MINUTES.toNanos(10))
+            .build();
+        runRanks(lingering, 2, "job-a", 1, comm ->
+        {
+            comm.barrier();
+            comm.closeForReuse();
+            return null;
+        });
+        assertEquals(2, EmbeddedDriver.parkedLinks());
+        final long reusedBefore = EmbeddedDriver.reusedLinks();
+        // Another job (other IPC streams) on the same driver: none matches, so all parked links close first (an
+        // unpolled subscription would hold back a publication to its stream), and the job's collectives work.
+        final List<String> other = runRanks(lingering, 2, "job-b", 1, comm ->
+        {
+            final float[] data = input(SEED, comm.rank(), 1000);
+            comm.allReduce(data, ReduceOp.SUM);
+            return String.valueOf(compareToDoubleSum(data, SEED, 2, false));
+        });
+        assertEquals(List.of("null", "null"), other);
+        assertEquals(reusedBefore, EmbeddedDriver.reusedLinks());
+        assertEquals(0, EmbeddedDriver.parkedLinks(), "close() parks nothing");
+        // The driver still lingers (job-b asked for it): a stage asking for none closes it.
+        runRanks(testSettings().build(), 2, "job-b", 2, comm ->
+        {
+            comm.barrier();
+            return null;
+        });
+    }
+
+    @Test
     void aLingeringEmbeddedDriverOfOtherSettingsIsReplacedAndOneWhoseTimeIsUpCloses() throws Exception
     {
         final CollectiveSettings lingering = testSettings().embeddedDriverLingerNs(TimeUnit.MINUTES.toNanos(10))

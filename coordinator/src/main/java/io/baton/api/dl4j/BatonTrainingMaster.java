@@ -6,9 +6,7 @@ import io.baton.api.Baton;
 import io.baton.api.Model;
 import io.baton.api.Settings;
 import io.baton.api.TrainResult;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
+import io.baton.common.store.HadoopConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -25,24 +23,16 @@ import org.deeplearning4j.spark.api.TrainingWorker;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.DoubleConsumer;
 
 /**
  * Baton's exact synchronous training behind DL4J Spark's {@link TrainingMaster}: change the training master of a
@@ -75,8 +65,8 @@ import java.util.function.DoubleConsumer;
  * they were) and {@code getScore()} is the last step's training loss; DL4J's {@code evaluate} works on it as usual.
  * Baton's optimiser ({@code optim.*}) replaces the network's DL4J updater and regularisation, as in {@link Baton}.
  * Baton's end-of-run evaluation is off ({@code run.final-evaluation = false} unless set; see {@link #lastResult}), and
- * the embedded Aeron driver of a JVM that ran replicas stays up a minute for the next fit
- * ({@code collective.driver-linger = 60s} unless set).
+ * the embedded Aeron driver of a JVM that ran replicas stays up a minute for the next fit, with the replicas' IPC
+ * links open for the next fit's replicas there ({@code collective.driver-linger = 60s} unless set).
  * Each fit prints one line of where its wall time went (staging, the Baton run, parameters and listeners).
  *
  * <p>DL4J {@link TrainingListener}s given to {@link #setListeners(Collection)} see every Baton step on the driver
@@ -97,18 +87,9 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     private final int replicas;
     private final int batchPerReplica;
     private final Map<String, Object> keys;
-    private final PrintWriter progress;
-    /** Locations this master staged into, for {@link #deleteTempFiles}. */
-    private final List<String> staged = new ArrayList<>();
-    private final StagedRdds stagedRdds = new StagedRdds();
-    /** The staged data each fit trained on, by fit number (1-based). */
-    private final Map<Integer, String> dataOfFit = new HashMap<>();
+    /** The fits of this master: staging, runs, results. */
+    private final MasterFits fits;
     private List<TrainingListener> listeners = List.of();
-    /** Steps and epochs shown to the listeners by earlier fits: the next fit's iteration and epoch numbers. */
-    private int listenerIterations;
-    private int listenerEpochs;
-    private int fits;
-    private TrainResult lastResult;
 
     private BatonTrainingMaster(final Builder builder)
     {
@@ -116,19 +97,13 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
         this.replicas = builder.replicas;
         this.batchPerReplica = builder.batchPerReplica;
         this.keys = Map.copyOf(builder.keys);
-        this.progress = builder.progress;
+        this.fits = new MasterFits(runDirectory, replicas, batchPerReplica, keys, builder.progress);
     }
 
     /** The Baton settings of the n-th fit on staged data (what {@link Baton#train} is given). */
     Settings settings(final int fit, final DataSetStaging.Staged data)
     {
-        Settings settings = Settings.defaults();
-        for (final Map.Entry<String, Object> key : keys.entrySet())
-        {
-            settings = settings.set(key.getKey(), key.getValue());
-        }
-        return settings.replicas(replicas).globalBatch(replicas * batchPerReplica).data(data.uri())
-            .set("data.image-size", data.chw()[1]).runDir(child("fit-" + fit));
+        return fits.settings(fit, data);
     }
 
     /**
@@ -140,13 +115,13 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
      */
     public TrainResult lastResult()
     {
-        return lastResult;
+        return fits.lastResult();
     }
 
     /** The run directory of the n-th fit on this master, 1-based. */
     public String runDirectoryOfFit(final int fit)
     {
-        return child("fit-" + fit);
+        return fits.runDirectoryOfFit(fit);
     }
 
     /**
@@ -158,71 +133,16 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
      */
     public String stagedDataOfFit(final int fit)
     {
-        final String data = dataOfFit.get(fit);
-        if (data == null)
-        {
-            throw new IllegalArgumentException("fit " + fit + " has not trained on this master (" + fits
-                + " fit(s) so far, numbered from 1)");
-        }
-        return data;
+        return fits.stagedDataOfFit(fit);
     }
 
-    private String child(final String name)
-    {
-        return runDirectory.endsWith("/") ? runDirectory + name : runDirectory + "/" + name;
-    }
-
-    /**
-     * One fit: stage the RDD (or find it staged by an earlier fit), one Baton run, the trained parameters into
-     * {@code network}, the run's steps to the listeners; prints one line of where the fit's wall time went.
-     */
-    private TrainResult fit(final JavaSparkContext sc, final org.deeplearning4j.nn.api.Model network,
-        final DoubleConsumer score, final Map<String, INDArray> target, final Model model,
-        final JavaRDD<DataSet> data)
-    {
-        Objects.requireNonNull(data, "trainingData");
-        final int fit = ++fits;
-        final long startNs = System.nanoTime();
-        DataSetStaging.Staged stagedData = stagedRdds.find(data);
-        if (stagedData == null)
-        {
-            final String location = child("fit-" + fit + "-data");
-            stagedData = DataSetStaging.stage(data, location);
-            staged.add(location);
-            stagedRdds.add(data, stagedData);
-            progress.println("staged " + stagedData.samples() + " examples of shape " + Arrays.toString(
-                stagedData.chw()) + ", " + stagedData.classes() + " classes, into " + location);
-        }
-        else
-        {
-            progress.println("fit " + fit + ": RDD " + data.id() + " was staged by an earlier fit: training on "
-                + stagedData.uri() + " (" + stagedData.samples() + " examples) without staging it again");
-        }
-        dataOfFit.put(fit, stagedData.uri());
-        final long stagedNs = System.nanoTime();
-        final TrainResult result = Baton.on(sc).progressTo(progress).train(model, settings(fit, stagedData));
-        final long trainedNs = System.nanoTime();
-        TrainedParameters.copy(result.model(), target);
-        lastResult = result;
-        final List<StepListeners.Step> steps = listeners.isEmpty() ? List.of() : StepListeners.trainedBy(result);
-        StepListeners.show(listeners, network, score, steps, listenerIterations, listenerEpochs);
-        listenerIterations += steps.size();
-        listenerEpochs += steps.isEmpty() ? 0 : steps.get(steps.size() - 1).epoch() + 1;
-        score.accept(result.lastLoss());
-        final long doneNs = System.nanoTime();
-        progress.printf(Locale.ROOT, "fit %d: %.2f s = staging %.2f s + Baton run %.2f s + parameters and "
-            + "listeners %.2f s%n", fit, (doneNs - startNs) / 1e9, (stagedNs - startNs) / 1e9,
-            (trainedNs - stagedNs) / 1e9, (doneNs - trainedNs) / 1e9);
-        progress.flush();
-        return result;
-    }
 
     @Override
     public void executeTraining(final SparkComputationGraph graph, final JavaRDD<DataSet> trainingData)
     {
         final ComputationGraph network = graph.getNetwork();
-        final TrainResult result = fit(graph.getSparkContext(), network, network::setScore, network.paramTable(),
-            Model.of(network), trainingData);
+        final TrainResult result = fits.fit(graph.getSparkContext(), network, network::setScore,
+            network.paramTable(), Model.of(network), trainingData, listeners);
         graph.setScore(result.lastLoss());
     }
 
@@ -230,8 +150,8 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     public void executeTraining(final SparkDl4jMultiLayer network, final JavaRDD<DataSet> trainingData)
     {
         final MultiLayerNetwork net = network.getNetwork();
-        final TrainResult result = fit(network.getSparkContext(), net, net::setScore, net.paramTable(), Model.of(net),
-            trainingData);
+        final TrainResult result = fits.fit(network.getSparkContext(), net, net::setScore, net.paramTable(),
+            Model.of(net), trainingData, listeners);
         network.setScore(result.lastLoss());
     }
 
@@ -293,7 +213,7 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     {
         final org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(path);
         return new org.deeplearning4j.spark.data.loader.RemoteFileSource(path,
-            file.getFileSystem(new org.apache.hadoop.conf.Configuration()));
+            file.getFileSystem(HadoopConf.fresh()));
     }
 
     @Override
@@ -386,22 +306,7 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     @Override
     public boolean deleteTempFiles(final JavaSparkContext sc)
     {
-        boolean all = true;
-        for (final String location : staged)
-        {
-            final Path path = new Path(URI.create(location));
-            try (FileSystem fs = FileSystem.newInstance(path.toUri(), new Configuration()))
-            {
-                all &= !fs.exists(path) || fs.delete(path, true);
-            }
-            catch (final IOException ex)
-            {
-                all = false;
-            }
-        }
-        staged.clear();
-        stagedRdds.clear();
-        return all;
+        return fits.deleteStaged();
     }
 
     @Override
@@ -599,7 +504,7 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
             }
             if (!keys.containsKey("collective.driver-linger"))
             {
-                // Each fit is a Baton run: the next fit's replicas use this one's embedded Aeron driver.
+                // Each fit is a Baton run: the next fit's replicas use this one's embedded Aeron driver and links.
                 keys.put("collective.driver-linger", "60s");
             }
             final BatonTrainingMaster master = new BatonTrainingMaster(this);

@@ -1,9 +1,9 @@
 package io.baton.api.dl4j;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.common.store.LocalWrites;
 import io.baton.trainer.data.shard.Manifest;
 import io.baton.trainer.data.shard.TensorEncoding;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -64,7 +64,7 @@ final class DataSetStaging
     static Staged stage(final JavaRDD<DataSet> data, final String target)
     {
         final Path root = new Path(URI.create(target));
-        try (FileSystem fs = FileSystem.newInstance(root.toUri(), new Configuration()))
+        try (FileSystem fs = FileSystem.newInstance(root.toUri(), HadoopConf.fresh()))
         {
             fs.delete(root, true);
             LocalWrites.mkdirs(fs, new Path(root, "train"));

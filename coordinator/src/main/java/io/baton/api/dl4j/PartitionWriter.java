@@ -1,11 +1,11 @@
 package io.baton.api.dl4j;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.common.store.HadoopConf;
 import io.baton.common.store.LocalWrites;
 import io.baton.trainer.data.shard.ShardFormat;
 import io.baton.trainer.data.shard.ShardWriter;
 import io.baton.trainer.data.shard.TensorEncoding;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.Function2;
@@ -50,7 +50,7 @@ final class PartitionWriter implements Function2<Integer, Iterator<DataSet>, Ite
     {
         final Map<Integer, Open> writers = new TreeMap<>();
         final Path rootPath = new Path(URI.create(root));
-        final FileSystem fs = FileSystem.newInstance(rootPath.toUri(), new Configuration());
+        final FileSystem fs = FileSystem.newInstance(rootPath.toUri(), HadoopConf.fresh());
         int[] chw = null;
         int labelCount = 0;
         String firstSource = null;

@@ -1,7 +1,7 @@
 package io.baton.api.dl4j;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.trainer.data.shard.Manifest;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -69,7 +69,7 @@ final class StagedRdds
     private static boolean hasManifest(final String uri)
     {
         final Path manifest = new Path(new Path(URI.create(uri)), Manifest.FILE_NAME);
-        try (FileSystem fs = FileSystem.newInstance(manifest.toUri(), new Configuration()))
+        try (FileSystem fs = FileSystem.newInstance(manifest.toUri(), HadoopConf.fresh()))
         {
             return fs.exists(manifest);
         }

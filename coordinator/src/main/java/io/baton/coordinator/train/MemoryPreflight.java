@@ -6,6 +6,7 @@ import io.baton.trainer.backend.NativeRuntime;
 import io.baton.trainer.model.ModelSummary;
 import io.baton.trainer.recipe.TrainingRecipe;
 import org.bytedeco.javacpp.Pointer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 
 import java.util.Locale;
@@ -58,12 +59,28 @@ public final class MemoryPreflight
     public static String check(final BatonConfig config, final int perReplicaBatch, final int replicas,
         final int classes)
     {
-        return check(config, perReplicaBatch, replicas, classes, Pointer.maxPhysicalBytes());
+        return check(config, perReplicaBatch, replicas, classes, null);
+    }
+
+    /**
+     * As {@link #check(BatonConfig, int, int, int)}, with the replicas' configuration when the caller has it at hand
+     * (model.graph's replica form, {@link TrainingRecipe#replicaConfiguration}); null builds it from the configuration.
+     */
+    public static String check(final BatonConfig config, final int perReplicaBatch, final int replicas,
+        final int classes, final ComputationGraphConfiguration model)
+    {
+        return check(config, perReplicaBatch, replicas, classes, Pointer.maxPhysicalBytes(), model);
     }
 
     /** As {@link #check(BatonConfig, int, int, int)} against a given limit. */
     static String check(final BatonConfig config, final int perReplicaBatch, final int replicas, final int classes,
         final long limit)
+    {
+        return check(config, perReplicaBatch, replicas, classes, limit, null);
+    }
+
+    private static String check(final BatonConfig config, final int perReplicaBatch, final int replicas,
+        final int classes, final long limit, final ComputationGraphConfiguration model)
     {
         if (!"cpu".equals(NativeRuntime.backend()))
         {
@@ -71,8 +88,9 @@ public final class MemoryPreflight
         }
         final int size = config.get(TrainerKeys.DATA_IMAGE_SIZE);
         final int channels = io.baton.trainer.data.DataSources.exampleShape(config)[0];
-        final long estimate = ModelSummary.of(config.get(TrainerKeys.MODEL_ARCH),
-            TrainingRecipe.modelConfiguration(config, new int[] {size, size, channels}, classes),
+        final ComputationGraphConfiguration conf = model != null ? model
+            : TrainingRecipe.modelConfiguration(config, new int[] {size, size, channels}, classes);
+        final long estimate = ModelSummary.of(config.get(TrainerKeys.MODEL_ARCH), conf,
             InputType.convolutional(size, size, channels), perReplicaBatch).trainingMemoryBytes();
         final Level level = level(estimate, replicas, limit);
         if (level == Level.FITS)

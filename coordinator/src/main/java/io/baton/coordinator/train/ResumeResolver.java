@@ -2,6 +2,7 @@ package io.baton.coordinator.train;
 
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
+import io.baton.common.store.HadoopConf;
 import io.baton.common.checkpoint.Checkpoint;
 import io.baton.common.checkpoint.CheckpointSettings;
 import io.baton.common.checkpoint.CheckpointStore;
@@ -10,7 +11,6 @@ import io.baton.common.config.BatonConfig;
 import io.baton.common.config.BatonConfigException;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -98,7 +98,7 @@ final class ResumeResolver
     /** The newest valid checkpoint of the run directory, or null; corrupt newer ones are reported. */
     Found latest()
     {
-        try (CheckpointStore store = CheckpointStore.openReadOnly(checkpointDir(), new Configuration()))
+        try (CheckpointStore store = CheckpointStore.openReadOnly(checkpointDir(), HadoopConf.fresh()))
         {
             final LatestValid latest = store.latestValid();
             for (final LatestValid.Rejected rejected : latest.rejected())
@@ -134,7 +134,7 @@ final class ResumeResolver
             throw new IllegalArgumentException("--resume " + request.path() + " is not a checkpoint directory "
                 + "(ckpt-<step>); use auto, never or a .../checkpoints/ckpt-<step> path");
         }
-        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), new Configuration()))
+        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), HadoopConf.fresh()))
         {
             final Checkpoint checkpoint = store.open(Long.parseLong(m.group(1)));
             checkpoint.verify();

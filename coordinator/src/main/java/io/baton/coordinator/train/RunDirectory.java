@@ -1,9 +1,9 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.common.store.LocalWrites;
 import io.baton.common.store.OutputStreams;
 
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
@@ -73,7 +73,7 @@ public final class RunDirectory
     {
         try
         {
-            final FileSystem fs = FileSystem.get(root, new Configuration());
+            final FileSystem fs = FileSystem.get(root, HadoopConf.fresh());
             return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
         }
         catch (final IOException ex)

@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.common.checkpoint.AsyncCheckpointWriter;
 import io.baton.trainer.health.HealthMonitor;
 import io.baton.common.checkpoint.CheckpointPart;
@@ -11,7 +12,6 @@ import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.run.ReplicaState;
 import io.baton.trainer.run.TrainingHooks;
-import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,7 +99,7 @@ final class StageHooks implements TrainingHooks, AutoCloseable
         this.async = settings.async();
         if (rank == 0)
         {
-            store = CheckpointStore.open(settings.dir(), new Configuration(), settings.retention());
+            store = CheckpointStore.open(settings.dir(), HadoopConf.fresh(), settings.retention());
             writer = new AsyncCheckpointWriter(store, settings.closeTimeout());
         }
         else

@@ -1,5 +1,6 @@
 package io.baton.coordinator.train;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.common.store.LocalWrites;
 import io.baton.common.checkpoint.Checkpoint;
 import io.baton.common.collective.Communicator;
@@ -37,7 +38,6 @@ import io.baton.trainer.run.TimedCommunicator;
 import io.baton.trainer.run.TrainOutcome;
 import io.baton.trainer.syncbn.BnGroups;
 import io.baton.trainer.syncbn.SyncBatchNorm;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
@@ -206,6 +206,8 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
             }
             if (outcome.kind() != TrainOutcome.Kind.COMPLETED)
             {
+                // Stopped where every rank stops (a non-finite step, the stage's boundary): a clean end.
+                closeForReuse(communicator, bnGroup);
                 return new ReplicaReport(rank, outcome.stepsTaken(), (System.nanoTime() - startNs) / 1e9,
                     last[0] == null ? Double.NaN : last[0].loss(), Double.NaN, Double.NaN, Double.NaN, 0,
                     ParamChecksum.of(graph.params()), String.join(",", context.gpuAddresses()), outcome.kind(),
@@ -223,10 +225,26 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
                     ModelClasses.writeModel(graph, false, train.classNames(), out);
                 }
             }
+            closeForReuse(communicator, bnGroup);
             return new ReplicaReport(rank, outcome.stepsTaken(), (System.nanoTime() - startNs) / 1e9,
                 last[0] == null ? Double.NaN : last[0].loss(), eval.top1(), eval.top5(), eval.loss(), eval.samples(),
                 ParamChecksum.of(graph.params()), String.join(",", context.gpuAddresses()), outcome.kind(),
                 outcome.nextStep(), "");
+        }
+    }
+
+    /**
+     * Every rank finished the stage's last collective: the communicators may leave their links to the next stage of
+     * this JVM ({@link io.baton.common.collective.Communicator#closeForReuse()}: with {@code collective.driver-linger}
+     * and IPC only); the try block's close then does nothing. A replica that throws closes them as before, so its
+     * peers see it leave.
+     */
+    private static void closeForReuse(final TimedCommunicator communicator, final TimedCommunicator bnGroup)
+    {
+        communicator.closeForReuse();
+        if (bnGroup != null)
+        {
+            bnGroup.closeForReuse();
         }
     }
 
@@ -284,7 +302,7 @@ final class TrainTask implements ReplicaBody<ReplicaReport>
     /** Rank 0 loads the stage's checkpoint (every part verified while read) and its DL4J counters. */
     private void restore(final ReplicaState state, final ComputationGraph graph) throws IOException
     {
-        try (CheckpointStore store = CheckpointStore.openReadOnly(spec.checkpointDir(), new Configuration()))
+        try (CheckpointStore store = CheckpointStore.openReadOnly(spec.checkpointDir(), HadoopConf.fresh()))
         {
             final Checkpoint checkpoint = store.open(spec.checkpointStep());
             state.restore(checkpoint);

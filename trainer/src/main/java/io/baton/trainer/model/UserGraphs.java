@@ -138,7 +138,7 @@ public final class UserGraphs
         }
         finally
         {
-            if (!local.getPath().equals(location))
+            if (!local.equals(localFile(location)))
             {
                 local.delete();
             }
@@ -162,13 +162,40 @@ public final class UserGraphs
         }
     }
 
-    /** A local file of the zip: the file itself when local, else a temporary copy (deleted by the caller). */
-    private static File localCopy(final String location) throws IOException
+    /**
+     * The zip as a local file when it is one (a plain path or a {@code file:} URI), else null. Read directly: going
+     * through Hadoop's local file system costs a configuration (its default resources parsed, ~15 ms) and a copy.
+     */
+    private static File localFile(final String location)
     {
         final File plain = new File(location);
         if (!location.contains(":") && plain.isFile())
         {
             return plain;
+        }
+        try
+        {
+            final java.net.URI uri = new Path(location).toUri();
+            if ("file".equals(uri.getScheme()) && uri.getAuthority() == null)
+            {
+                final File file = new File(uri.getPath());
+                return file.isFile() ? file : null;
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // not a path Hadoop can parse: its file system says why below
+        }
+        return null;
+    }
+
+    /** A local file of the zip: the file itself when local, else a temporary copy (deleted by the caller). */
+    private static File localCopy(final String location) throws IOException
+    {
+        final File local = localFile(location);
+        if (local != null)
+        {
+            return local;
         }
         final Path path = new Path(location);
         final FileSystem fs = path.getFileSystem(new Configuration());

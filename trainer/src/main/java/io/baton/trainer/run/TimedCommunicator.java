@@ -134,4 +134,10 @@ public final class TimedCommunicator implements Communicator
     {
         delegate.close();
     }
+
+    @Override
+    public void closeForReuse()
+    {
+        delegate.closeForReuse();
+    }
 }

@@ -1,7 +1,7 @@
 package io.baton.trainer.data.shard;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.trainer.data.image.SampleSource;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 
@@ -96,7 +96,7 @@ public final class ShardedDataset implements SampleSource, AutoCloseable
     static ShardedDataset open(final URI root, final String split, final Path cacheDir, final long cacheBytes,
         final int blockBytes) throws IOException
     {
-        final FileSystem fs = FileSystem.newInstance(root, new Configuration());
+        final FileSystem fs = FileSystem.newInstance(root, HadoopConf.fresh());
         try
         {
             final org.apache.hadoop.fs.Path manifestPath =

@@ -4,6 +4,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.common.store.HadoopConf;
 import io.baton.common.store.StagedFile;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.export.CheckpointModel;
@@ -18,7 +19,6 @@ import io.baton.trainer.data.DataSources;
 import io.baton.trainer.export.ModelClasses;
 import io.baton.trainer.export.ModelVerifier;
 import io.baton.trainer.run.Evaluator;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.LongAccumulator;
 
@@ -111,7 +111,7 @@ public final class EvaluateJob
     private static List<String> zipClasses(final String modelUri)
     {
         final org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(DataSources.toUri(modelUri));
-        try (InputStream in = path.getFileSystem(new Configuration()).open(path))
+        try (InputStream in = path.getFileSystem(HadoopConf.fresh()).open(path))
         {
             return ModelClasses.read(in);
         }

@@ -5,6 +5,7 @@ import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.common.store.HadoopConf;
 import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.spark.ReplicaBody;
 import io.baton.coordinator.spark.ReplicaContext;
@@ -15,7 +16,6 @@ import io.baton.trainer.backend.ReplicaThreads;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.run.Evaluator;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -78,7 +78,7 @@ final class EvaluateReplica implements ReplicaBody<EvaluationReport>
             return CheckpointModel.load(location).graph();
         }
         final URI resolved = DataSources.toUri(location);
-        final FileSystem fs = FileSystem.get(resolved, new Configuration());
+        final FileSystem fs = FileSystem.get(resolved, HadoopConf.fresh());
         try (FSDataInputStream in = fs.open(new Path(resolved)))
         {
             return ModelSerializer.restoreComputationGraph(in, false);

@@ -5,13 +5,13 @@ import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.ConfigDef;
 import io.baton.common.config.ConfigLoader;
+import io.baton.common.store.HadoopConf;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.coordinator.train.TrainCheckpoint;
 import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.recipe.TrainingRecipe;
 import io.baton.trainer.run.ReplicaState;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -61,7 +61,7 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
     {
         final RunDirectory run = new RunDirectory(runDir);
         try (CheckpointStore store = CheckpointStore.openReadOnly(run.path(RunDirectory.CHECKPOINTS).toString(),
-            new Configuration()))
+            HadoopConf.fresh()))
         {
             final Checkpoint newest = store.latestValid().found().orElse(null);
             // Verified just now: only the small configuration part is read again.
@@ -128,7 +128,7 @@ public record CheckpointModel(ComputationGraph graph, InputType.InputTypeConvolu
             throw new IllegalArgumentException("checkpoint " + location + " is not a checkpoint directory "
                 + "(.../checkpoints/ckpt-<step>)");
         }
-        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), new Configuration()))
+        try (CheckpointStore store = CheckpointStore.openReadOnly(path.getParent().toString(), HadoopConf.fresh()))
         {
             final Checkpoint checkpoint = store.open(Long.parseLong(m.group(1)));
             checkpoint.verify();

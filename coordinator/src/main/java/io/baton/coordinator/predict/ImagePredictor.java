@@ -1,5 +1,6 @@
 package io.baton.coordinator.predict;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.coordinator.prepare.ImageStruct;
 import io.baton.trainer.data.image.RgbImage;
 import org.apache.hadoop.conf.Configuration;
@@ -131,7 +132,7 @@ public final class ImagePredictor implements FlatMapFunction<Iterator<Row>, Row>
         final ExecutorModels.Loaded loaded = ExecutorModels.get(model, configText);
         return new Iterator<>()
         {
-            private final Configuration hadoop = new Configuration();
+            private final Configuration hadoop = HadoopConf.fresh();
             private Iterator<Row> batch = java.util.Collections.emptyIterator();
 
             @Override

@@ -1,10 +1,10 @@
 package io.baton.coordinator.predict;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.coordinator.prepare.ImageStruct;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.data.shard.ShardRecord;
 import io.baton.trainer.data.shard.ShardedDataset;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
@@ -47,7 +47,7 @@ public record PredictInput(String format, String location, String split, String 
         final Path manifest = new Path(new Path(DataSources.toUri(location)), "manifest.json");
         try
         {
-            if (manifest.getFileSystem(new Configuration()).exists(manifest))
+            if (manifest.getFileSystem(HadoopConf.fresh()).exists(manifest))
             {
                 return "prepared";
             }

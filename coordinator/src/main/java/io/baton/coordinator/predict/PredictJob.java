@@ -1,13 +1,13 @@
 package io.baton.coordinator.predict;
 
 import io.baton.common.config.BatonConfig;
+import io.baton.common.store.HadoopConf;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.evaluate.EvaluateProgress;
 import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.export.ModelClasses;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -158,7 +158,7 @@ public final class PredictJob
         result.coalesce(1).write().mode("overwrite").option("header", "true").csv(staging.toString());
         try
         {
-            final FileSystem fs = target.getFileSystem(new Configuration());
+            final FileSystem fs = target.getFileSystem(HadoopConf.fresh());
             final FileStatus[] parts = fs.globStatus(new Path(staging, "part-*"));
             if (parts == null || parts.length != 1)
             {
@@ -185,7 +185,7 @@ public final class PredictJob
     {
         try
         {
-            if (!overwrite && target.getFileSystem(new Configuration()).exists(target))
+            if (!overwrite && target.getFileSystem(HadoopConf.fresh()).exists(target))
             {
                 throw new IllegalArgumentException("-o " + target + " exists; give --overwrite to replace it");
             }
@@ -208,7 +208,7 @@ public final class PredictJob
                 return zip.toByteArray();
             }
             final Path path = new Path(DataSources.toUri(modelUri));
-            try (FSDataInputStream in = path.getFileSystem(new Configuration()).open(path))
+            try (FSDataInputStream in = path.getFileSystem(HadoopConf.fresh()).open(path))
             {
                 return in.readAllBytes();
             }

@@ -1,6 +1,6 @@
 package io.baton.coordinator.prepare;
 
-import org.apache.hadoop.conf.Configuration;
+import io.baton.common.store.HadoopConf;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -26,7 +26,7 @@ final class FileSource implements PrepareSource
     {
         this.sc = sc;
         this.options = options;
-        final FileSystem fs = FileSystem.get(options.input(), new Configuration());
+        final FileSystem fs = FileSystem.get(options.input(), HadoopConf.fresh());
         if (!fs.exists(new Path(options.input())))
         {
             throw new IllegalArgumentException("input " + options.input() + " does not exist");

@@ -1,5 +1,6 @@
 package io.baton.coordinator.prepare;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.trainer.data.shard.Manifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.Partitioner;
@@ -218,7 +219,7 @@ final class FrameSource implements PrepareSource
         final int numClasses, final Iterator<Tuple2<Key, Image>> it, final LongAccumulator filesDone,
         final LongAccumulator bytesDone) throws IOException
     {
-        final Configuration conf = new Configuration();
+        final Configuration conf = HadoopConf.fresh();
         try (ShardOutput output = new ShardOutput(options, split, shard, numClasses))
         {
             while (it.hasNext())
@@ -238,7 +239,7 @@ final class FrameSource implements PrepareSource
         return entries.computeIfAbsent(split, s -> {
             final FrameRow row = rows.get(s);
             return tables.get(s).toJavaRDD().mapPartitions(it -> {
-                final Configuration conf = new Configuration();
+                final Configuration conf = HadoopConf.fresh();
                 final List<Entry> out = new ArrayList<>();
                 while (it.hasNext())
                 {

@@ -1,8 +1,8 @@
 package io.baton.coordinator.prepare;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.trainer.data.shard.Manifest;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -93,7 +93,7 @@ public final class PrepareJob
 
     private Manifest run(final JavaSparkContext sc, final PrepareSource source) throws IOException
     {
-        final FileSystem outFs = FileSystem.get(options.output(), new Configuration());
+        final FileSystem outFs = FileSystem.get(options.output(), HadoopConf.fresh());
         final Path outRoot = new Path(options.output());
         final List<String> classes = source.classes();
         final List<SplitPlan> plans = new ArrayList<>();

@@ -1,12 +1,12 @@
 package io.baton.coordinator.prepare;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.trainer.data.image.ImageDecoder;
 import io.baton.trainer.data.image.JpegBackend;
 import io.baton.trainer.data.image.SampleTranscoder;
 import io.baton.trainer.data.shard.Manifest;
 import io.baton.trainer.data.shard.ShardFormat;
 import io.baton.trainer.data.shard.ShardWriter;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
@@ -53,7 +53,7 @@ final class ShardOutput implements AutoCloseable
         this.split = split;
         this.index = index;
         this.file = split + "/" + ShardFormat.fileName(split, index);
-        this.out = FileSystem.get(options.output(), new Configuration());
+        this.out = FileSystem.get(options.output(), HadoopConf.fresh());
         this.target = new Path(new Path(options.output()), file);
         final TaskContext context = TaskContext.get();
         this.temp = new Path(target.getParent(), "_" + target.getName() + ".tmp-"

@@ -1,5 +1,6 @@
 package io.baton.coordinator.prepare;
 
+import io.baton.common.store.HadoopConf;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -39,7 +40,7 @@ public final class ShardTaskRunner implements Function<ShardTask, ShardResult>
     @Override
     public ShardResult call(final ShardTask task) throws IOException
     {
-        final Configuration conf = new Configuration();
+        final Configuration conf = HadoopConf.fresh();
         final FileSystem in = FileSystem.get(options.input(), conf);
         final Path root = new Path(options.input());
         try (ShardOutput shard = new ShardOutput(options, task.split(), task.index(), numClasses);

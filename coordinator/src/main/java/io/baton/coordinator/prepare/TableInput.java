@@ -1,6 +1,6 @@
 package io.baton.coordinator.prepare;
 
-import org.apache.hadoop.conf.Configuration;
+import io.baton.common.store.HadoopConf;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.DataFrameReader;
@@ -71,7 +71,7 @@ public record TableInput(String format, FrameColumns columns, String splitColumn
     public Map<String, Dataset<Row>> read(final SparkSession spark, final URI input, final List<String> splits)
         throws IOException
     {
-        final FileSystem fs = FileSystem.get(input, new Configuration());
+        final FileSystem fs = FileSystem.get(input, HadoopConf.fresh());
         final Path root = new Path(input);
         if (!fs.exists(root))
         {

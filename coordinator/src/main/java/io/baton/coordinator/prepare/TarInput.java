@@ -1,9 +1,9 @@
 package io.baton.coordinator.prepare;
 
+import io.baton.common.store.HadoopConf;
 import io.baton.trainer.data.shard.Manifest;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -351,7 +351,7 @@ public final class TarInput
         @Override
         public Listing call(final Region region) throws IOException
         {
-            final FileSystem fs = FileSystem.get(root, new Configuration());
+            final FileSystem fs = FileSystem.get(root, HadoopConf.fresh());
             try (FSDataInputStream in = fs.open(new Path(new Path(root), tar)))
             {
                 return list(in, region.start(), region.end());

@@ -3,6 +3,7 @@ package io.baton.coordinator.report;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.baton.common.store.HadoopConf;
 import io.baton.common.store.StoreSemantics;
 import io.baton.coordinator.train.RunDirectory;
 import io.baton.trainer.run.RunJson;
@@ -209,7 +210,7 @@ public final class RunReport
     {
         try
         {
-            final FileSystem fs = target.getFileSystem(new org.apache.hadoop.conf.Configuration());
+            final FileSystem fs = target.getFileSystem(HadoopConf.fresh());
             final FileSystem raw = fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRaw() : fs;
             final Path qualified = raw.makeQualified(target);
             if (!StoreSemantics.atomicRename(raw))

@@ -1,6 +1,7 @@
 package io.baton.coordinator.retrain;
 
 import io.baton.common.config.BatonConfig;
+import io.baton.common.store.HadoopConf;
 import io.baton.common.store.LineFiles;
 import io.baton.common.store.StagedFile;
 import io.baton.common.store.StoreSemantics;
@@ -23,7 +24,6 @@ import io.baton.trainer.run.TrainingLoop;
 import io.baton.trainer.run.SingleRankCommunicator;
 import io.baton.trainer.run.StepMetrics;
 import io.baton.trainer.run.TimedCommunicator;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
@@ -101,8 +101,8 @@ public final class RetrainJob
         try
         {
             // The raw local file system: no .crc files beside the models, which other tools copy around.
-            this.modelsFs = StagedFile.isLocal(modelsDir) ? FileSystem.getLocal(new Configuration()).getRaw()
-                : modelsPath.getFileSystem(new Configuration());
+            this.modelsFs = StagedFile.isLocal(modelsDir) ? FileSystem.getLocal(HadoopConf.fresh()).getRaw()
+                : modelsPath.getFileSystem(HadoopConf.fresh());
         }
         catch (final IOException ex)
         {

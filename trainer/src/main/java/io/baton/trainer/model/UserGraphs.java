@@ -1,6 +1,6 @@
 package io.baton.trainer.model;
 
-import org.apache.hadoop.conf.Configuration;
+import io.baton.common.store.HadoopConf;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -110,10 +110,11 @@ public final class UserGraphs
      */
     public static ComputationGraph load(final String location)
     {
+        final File direct = localFile(location);
         final File local;
         try
         {
-            local = localCopy(location);
+            local = direct != null ? direct : temporaryCopy(location);
         }
         catch (final IOException ex)
         {
@@ -138,7 +139,7 @@ public final class UserGraphs
         }
         finally
         {
-            if (!local.equals(localFile(location)))
+            if (direct == null)
             {
                 local.delete();
             }
@@ -189,16 +190,11 @@ public final class UserGraphs
         return null;
     }
 
-    /** A local file of the zip: the file itself when local, else a temporary copy (deleted by the caller). */
-    private static File localCopy(final String location) throws IOException
+    /** A temporary local copy of the zip at a Hadoop file system location (deleted by the caller). */
+    private static File temporaryCopy(final String location) throws IOException
     {
-        final File local = localFile(location);
-        if (local != null)
-        {
-            return local;
-        }
         final Path path = new Path(location);
-        final FileSystem fs = path.getFileSystem(new Configuration());
+        final FileSystem fs = path.getFileSystem(HadoopConf.fresh());
         final File copy = File.createTempFile("baton-model-graph-", ".zip");
         try (InputStream in = fs.open(path))
         {
@@ -473,7 +469,7 @@ public final class UserGraphs
         try
         {
             final Path path = new Path(location);
-            final FileSystem fs = path.getFileSystem(new Configuration());
+            final FileSystem fs = path.getFileSystem(HadoopConf.fresh());
             final File local = File.createTempFile("baton-model-graph-", ".zip");
             try
             {

@@ -175,10 +175,16 @@ final class AeronLink implements Link
         openOnDriver();
     }
 
+    /** The log parameters every publication of this link shares, IPC and UDP. */
+    private String logParams()
+    {
+        return "term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength() + "|sparse=false";
+    }
+
     /** The channel of this link's IPC publications. */
     private String ipcChannel()
     {
-        return "aeron:ipc?term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength() + "|sparse=false";
+        return "aeron:ipc?" + logParams();
     }
 
     /**
@@ -257,10 +263,8 @@ final class AeronLink implements Link
         {
             if (peer != rank)
             {
-                final String params = "term-length=" + settings.termLength() + "|mtu=" + settings.mtuLength() +
-                    "|sparse=false";
                 final String channel = ipcPeer[peer] ? ipcChannel() : "aeron:udp?endpoint=" +
-                    peers.get(peer).host() + ":" + peers.get(peer).port() + "|" + params +
+                    peers.get(peer).host() + ":" + peers.get(peer).port() + "|" + logParams() +
                     (settings.socketSendBufferLength() > 0 ? "|so-sndbuf=" + settings.socketSendBufferLength() : "");
                 publications[peer] = aeron.addExclusivePublication(channel,
                     ipcPeer[peer] ? AeronCommunicator.ipcStreamId(settings, jobHash, peer) : settings.streamId());

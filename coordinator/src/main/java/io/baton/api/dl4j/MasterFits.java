@@ -71,7 +71,7 @@ final class MasterFits
             settings = settings.set(key.getKey(), key.getValue());
         }
         return settings.replicas(replicas).globalBatch(replicas * batchPerReplica).data(data.uri())
-            .set("data.image-size", data.chw()[1]).runDir(child("fit-" + fit));
+            .set("data.image-size", data.chw()[1]).runDir(runDirectoryOfFit(fit));
     }
 
     /** The result of the last fit, or null before the first ({@link BatonTrainingMaster#lastResult()}). */

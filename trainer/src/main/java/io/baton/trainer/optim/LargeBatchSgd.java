@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -225,7 +226,7 @@ public final class LargeBatchSgd
             layout.length() / CHUNK));
         if (chunks.length < parts)
         {
-            final Chunks[] grown = java.util.Arrays.copyOf(chunks, parts);
+            final Chunks[] grown = Arrays.copyOf(chunks, parts);
             for (int p = chunks.length; p < parts; p++)
             {
                 grown[p] = new Chunks();

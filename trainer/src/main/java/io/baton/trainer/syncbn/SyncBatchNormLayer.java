@@ -24,6 +24,7 @@ import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.lang.reflect.Field;
+import java.nio.FloatBuffer;
 
 /**
  * Cross-replica batch normalisation. In training mode the per-channel statistics are those of the concatenated
@@ -395,7 +396,7 @@ public class SyncBatchNormLayer extends BatchNormalization
         {
             return p.castTo(DataType.DOUBLE).toDoubleVector();
         }
-        final java.nio.FloatBuffer b = DenseFloats.view(p);
+        final FloatBuffer b = DenseFloats.view(p);
         final double[] out = new double[Math.toIntExact(p.length())];
         for (int i = 0; i < out.length; i++)
         {
@@ -415,7 +416,7 @@ public class SyncBatchNormLayer extends BatchNormalization
             target.assign(Nd4j.createFromArray(slice(values, from, length)).castTo(dataType));
             return;
         }
-        final java.nio.FloatBuffer b = DenseFloats.view(target);
+        final FloatBuffer b = DenseFloats.view(target);
         for (int i = 0; i < length; i++)
         {
             b.put(i, (float)values[from + i]);

@@ -386,6 +386,23 @@ final class EmbeddedDriver
         deleteRecursively(dir);
     }
 
+    /**
+     * Closes the driver and every parked link, whatever references remain, and forgets those references (tests: a
+     * communicator a test left open must fail that test only, not leave its driver, reference count and unpolled
+     * subscriptions to every test after it). The leaked communicator must not be closed afterwards: its release
+     * would find no reference.
+     */
+    static void forceClose()
+    {
+        synchronized (LOCK)
+        {
+            references = 0;
+            closeNow();
+            // A lingerer waiting out its time finds no driver and ends now instead of at its deadline.
+            LOCK.notifyAll();
+        }
+    }
+
     /** Directory of the running embedded driver, or null when none runs (tests check for leaks). */
     static String activeDirectory()
     {

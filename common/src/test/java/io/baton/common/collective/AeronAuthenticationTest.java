@@ -46,7 +46,7 @@ class AeronAuthenticationTest
     @AfterEach
     void noDriverLeftBehind()
     {
-        assertNull(EmbeddedDriver.activeDirectory(), "embedded driver still running after every rank closed");
+        CollectiveTestSupport.assertNoEmbeddedDriverLeft();
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,5 +1,8 @@
 package io.baton.common.collective;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.DatagramSocket;
@@ -165,6 +168,22 @@ final class CollectiveTestSupport
             pool.shutdownNow();
             pool.awaitTermination(30, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Fails if an embedded driver still runs or is referenced, having closed it either way: a leak fails the test
+     * that leaked it, instead of also every later test of the JVM (which would share the leaked driver, its
+     * reference count and the leaked ranks' unpolled subscriptions, and time out in connect).
+     */
+    static void assertNoEmbeddedDriverLeft()
+    {
+        final String directory = EmbeddedDriver.activeDirectory();
+        final int references = EmbeddedDriver.references();
+        final int parkedLinks = EmbeddedDriver.parkedLinks();
+        EmbeddedDriver.forceClose();
+        assertNull(directory, "embedded driver still running after every rank closed (" + references
+            + " reference(s), " + parkedLinks + " parked link(s); closed now for the next test)");
+        assertEquals(0, references, "embedded driver references left");
     }
 
     static Set<Thread> liveThreads()

@@ -171,6 +171,8 @@ run_aeron() { # world label
   rank_pids=()
 }
 
+# -x MALLOC_*: MPI's per-call temporary buffers stay in the heap instead of being page-faulted in again on every call
+# (glibc mmaps those of 32 MB and more; see run.sh, which measured ~7x at 241 MB on this VM).
 run_mpi() { # world label
   local world=$1 label=$2 hosts="" r
   for ((r = 0; r < world; r++)); do hosts="${hosts:+$hosts,}$SUBNET.$((r + 1)):1"; done
@@ -178,6 +180,7 @@ run_mpi() { # world label
   ip netns exec "$SWITCH" timeout 900 mpirun --allow-run-as-root -np "$world" --host "$hosts" \
     --mca plm_rsh_agent "$OUT/netns-rsh" --mca btl tcp,self --mca btl_tcp_if_include "$SUBNET.0/24" \
     --mca oob_tcp_if_include "$SUBNET.0/24" --bind-to none ${MPI_ARGS:-} \
+    -x MALLOC_MMAP_THRESHOLD_=4294967296 -x MALLOC_TRIM_THRESHOLD_=4294967296 \
     "$OUT/mpi_allreduce" "$SIZES" > "$OUT/netns-mpi-$label.txt" 2>&1 ||
     { echo "netns.sh: mpirun failed ($label):" >&2; tail -n 20 "$OUT/netns-mpi-$label.txt" >&2; return 1; }
 }

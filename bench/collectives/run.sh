@@ -28,6 +28,11 @@ CP="$(cat "$OUT/classpath")"
 FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' "$ROOT/conf/jvm.properties" | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 JAVA=(java $FLAGS -Xmx2g -XX:+UseSerialGC ${BENCH_JAVA_OPTS:-} -cp "$CP")
 mpicc -O2 -o "$OUT/mpi_allreduce" "$HERE/mpi_allreduce.c"
+# Open MPI's reductions allocate message-sized temporary buffers per call. glibc serves those of 32 MB and more with a
+# fresh mmap and returns them at free, so every call page-faults them in again; on this VM a fault costs so much that
+# MPI's 241 MB all-reduce took ~7x as long (0.93 s against 0.12 s over TCP on loopback, 2026-12-07). A training
+# process reuses its buffers (and a real host faults far faster), so the MPI ranks keep freed memory in the heap.
+MPI_MALLOC=(-x MALLOC_MMAP_THRESHOLD_=4294967296 -x MALLOC_TRIM_THRESHOLD_=4294967296)
 
 pids=()
 cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }
@@ -65,11 +70,11 @@ for world in $WORLDS; do
     fi
   done
   echo "== OpenMPI TCP loopback, $world processes"
-  mpirun --allow-run-as-root --oversubscribe -np "$world" --mca btl tcp,self --mca btl_tcp_if_include lo \
+  mpirun --allow-run-as-root --oversubscribe -np "$world" "${MPI_MALLOC[@]}" --mca btl tcp,self --mca btl_tcp_if_include lo \
     "$OUT/mpi_allreduce" "$SIZES" | tee "$OUT/mpi-tcp-$world.txt"
   if [ "$MPI_SHM" = 1 ]; then
     echo "== OpenMPI shared memory (default btl), $world processes"
-    mpirun --allow-run-as-root --oversubscribe -np "$world" "$OUT/mpi_allreduce" "$SIZES" | tee "$OUT/mpi-shm-$world.txt"
+    mpirun --allow-run-as-root --oversubscribe -np "$world" "${MPI_MALLOC[@]}" "$OUT/mpi_allreduce" "$SIZES" | tee "$OUT/mpi-shm-$world.txt"
   fi
   echo "== Summary, $world processes: median ms, and the ratio to MPI over TCP of this run"
   for file in "$OUT"/aeron-*-"$world"-*.rank0.txt; do

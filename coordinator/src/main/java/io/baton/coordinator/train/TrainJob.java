@@ -1,6 +1,5 @@
 package io.baton.coordinator.train;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigUtil;
 import io.baton.common.store.HadoopConf;
 import io.baton.common.checkpoint.CheckpointStore;
@@ -21,7 +20,6 @@ import io.baton.trainer.data.BatchSource;
 import io.baton.trainer.data.DataSources;
 import io.baton.trainer.data.shard.ShardFormat;
 import io.baton.trainer.model.UserGraphs;
-import io.baton.trainer.run.RunJson;
 import io.baton.trainer.run.TrainOutcome;
 import io.baton.trainer.syncbn.BnGroups;
 import org.apache.hadoop.fs.Path;
@@ -34,11 +32,11 @@ import org.slf4j.LoggerFactory;
 
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
+
+import static io.baton.coordinator.train.RunEvents.fields;
 
 /**
  * The driver program of {@code baton train}: plans the run, picks the checkpoint to start from ({@code --resume}),
@@ -469,8 +467,8 @@ public final class TrainJob
                 appendMetrics = true;
                 if (r0.outcome() == TrainOutcome.Kind.COMPLETED)
                 {
-                    check(reports);
-                    run.writeText(RunDirectory.SUMMARY, summaryJson(r0, plan));
+                    RunSummary.check(reports);
+                    run.writeText(RunDirectory.SUMMARY, RunSummary.summaryJson(r0, plan));
                     events.record("completed", fields("step", r0.nextStep(), "params_checksum",
                         Long.toHexString(r0.paramsChecksum())), false);
                     events.flush();
@@ -769,48 +767,5 @@ public final class TrainJob
             t = t.getCause();
         }
         return t == ex ? lines[0] : lines[0] + " (cause: " + t + ")";
-    }
-
-    private static Map<String, Object> fields(final Object... kv)
-    {
-        final Map<String, Object> map = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2)
-        {
-            map.put((String) kv[i], kv[i + 1]);
-        }
-        return map;
-    }
-
-    private static void check(final List<ReplicaReport> reports)
-    {
-        final long checksum = reports.get(0).paramsChecksum();
-        for (final ReplicaReport report : reports)
-        {
-            if (report.paramsChecksum() != checksum)
-            {
-                throw new IllegalStateException("replicas ended with different parameters: rank 0 checksum "
-                    + Long.toHexString(checksum) + ", rank " + report.rank() + " "
-                    + Long.toHexString(report.paramsChecksum()));
-            }
-        }
-    }
-
-    /** {@code summary.json} ({@link RunJson}): a NaN or infinite loss or accuracy is null, as its readers expect. */
-    static String summaryJson(final ReplicaReport r, final TrainPlan plan)
-    {
-        final ObjectNode o = RunJson.object();
-        o.put("steps", r.nextStep());
-        o.put("last_stage_steps", r.steps());
-        o.put("seconds", RunJson.rounded(r.seconds(), 3));
-        RunJson.putFiniteOrNull(o, "last_loss", r.lastLoss());
-        RunJson.putFiniteOrNull(o, "val_top1", r.evalTop1());
-        RunJson.putFiniteOrNull(o, "val_top5", r.evalTop5());
-        RunJson.putFiniteOrNull(o, "val_loss", r.evalLoss());
-        o.put("val_samples", r.evalSamples());
-        o.put("world_size", plan.worldSize());
-        o.put("global_batch", plan.globalBatch());
-        o.put("epochs", plan.epochs());
-        o.put("params_checksum", Long.toHexString(r.paramsChecksum()));
-        return RunJson.line(o) + "\n";
     }
 }

@@ -1,10 +1,8 @@
 package io.baton.coordinator.train;
 
-import com.typesafe.config.ConfigUtil;
 import io.baton.common.store.HadoopConf;
 import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
-import io.baton.common.config.ConfigLoader;
 import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.lock.DirectoryLock;
@@ -16,16 +14,12 @@ import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
-import io.baton.trainer.data.BatchSource;
-import io.baton.trainer.data.DataSources;
 import io.baton.trainer.data.shard.ShardFormat;
 import io.baton.trainer.model.UserGraphs;
 import io.baton.trainer.run.TrainOutcome;
 import io.baton.trainer.syncbn.BnGroups;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import io.baton.trainer.recipe.TrainingRecipe;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,15 +62,7 @@ public final class TrainJob
     private final PrintWriter out;
     private final ResumeRequest resume;
     private final JavaSparkContext providedContext;
-    private String memoryWarning;
-    private String modelNote;
-    /**
-     * model.graph as loaded once by the constructor for its identity, then used by {@link #plan()}'s checks and memory
-     * estimate (each a load of the zip before: ~40 ms for a ResNet-20 on a 2-core VM); dropped after planning. Null
-     * for a zoo model.
-     */
-    private ComputationGraph userGraph;
-    private int[] imageChw;
+    private final TrainPlanner planner;
 
     public TrainJob(final BatonConfig config, final PrintWriter out)
     {
@@ -95,10 +81,12 @@ public final class TrainJob
     public TrainJob(final BatonConfig config, final PrintWriter out, final ResumeRequest resume,
         final JavaSparkContext context)
     {
-        final BatonConfig withData = withDataIdentity(config);
+        final BatonConfig withData = ConfigIdentities.withDataIdentity(config);
         final String location = withData.get(TrainerKeys.MODEL_GRAPH);
-        this.userGraph = location == null ? null : UserGraphs.load(location);
-        this.config = withModelIdentity(withData, userGraph);
+        // Loaded once: for its identity here, then for the planner's checks and memory estimate.
+        final ComputationGraph userGraph = location == null ? null : UserGraphs.load(location);
+        this.config = ConfigIdentities.withModelIdentity(withData, userGraph);
+        this.planner = new TrainPlanner(userGraph);
         this.unset = config.derived().keySet();
         this.out = out;
         this.resume = resume;
@@ -112,50 +100,12 @@ public final class TrainJob
     }
 
     /**
-     * The configuration with {@code model.graph-identity} set from model.graph's contents, so a resume with another
-     * user model is refused like any trajectory change; unchanged for the zoo.
-     */
-    static BatonConfig withModelIdentity(final BatonConfig config)
-    {
-        final String location = config.get(TrainerKeys.MODEL_GRAPH);
-        return withModelIdentity(config, location == null ? null : UserGraphs.load(location));
-    }
-
-    /** As {@link #withModelIdentity(BatonConfig)} with model.graph as loaded (null for the zoo). */
-    private static BatonConfig withModelIdentity(final BatonConfig config, final ComputationGraph userGraph)
-    {
-        final String identity = userGraph == null ? "" : UserGraphs.identity(userGraph);
-        if (identity.equals(config.get(TrainerKeys.MODEL_GRAPH_IDENTITY)))
-        {
-            return config;
-        }
-        return new ConfigLoader(config.def()).loadText(config.render() + "\n" + TrainerKeys.MODEL_GRAPH_IDENTITY.name()
-            + " = " + ConfigUtil.quoteString(identity) + "\n");
-    }
-
-    /**
      * For a user's model ({@code model.graph}): what {@link #plan()} found worth saying (its size and the DL4J
      * training settings Baton's optimiser replaces), or null.
      */
     public String modelNote()
     {
-        return modelNote;
-    }
-
-    /**
-     * The configuration with {@code data.identity} set from data.path's manifest. It travels in run.conf and in every
-     * checkpoint's configuration, so a resume on data prepared differently (a class renamed or added, other images)
-     * is refused as a change of the trajectory: the sampler's order and the labels would no longer be the run's.
-     */
-    static BatonConfig withDataIdentity(final BatonConfig config)
-    {
-        final String identity = DataSources.identity(config);
-        if (identity.equals(config.get(TrainerKeys.DATA_IDENTITY)))
-        {
-            return config;
-        }
-        return new ConfigLoader(config.def()).loadText(config.render() + "\n" + TrainerKeys.DATA_IDENTITY.name()
-            + " = " + ConfigUtil.quoteString(identity) + "\n");
+        return planner.modelNote();
     }
 
     /**
@@ -163,7 +113,7 @@ public final class TrainJob
      */
     public String memoryWarning()
     {
-        return memoryWarning;
+        return planner.memoryWarning();
     }
 
     /** {@code data.identity} of this job's data ("" for generated images). */
@@ -178,63 +128,7 @@ public final class TrainJob
      */
     public TrainPlan plan()
     {
-        final TrainPlan plan = sizedPlan();
-        final String location = config.get(TrainerKeys.MODEL_GRAPH);
-        ComputationGraphConfiguration userConfiguration = null;
-        if (location != null)
-        {
-            // Refused here, before anything starts, rather than by every replica of the first stage.
-            final ComputationGraph user = userGraph != null ? userGraph : UserGraphs.load(location);
-            // The replica form for the memory estimate, taken before the check's forward pass uses the graph.
-            userConfiguration = TrainingRecipe.replicaConfiguration(config, user.getConfiguration());
-            UserGraphs.requireTrainable(user, imageChw, plan.numClasses(), TrainerKeys.MODEL_GRAPH.name()
-                + " = " + location);
-            final String replaced = UserGraphs.replacedSettings(user.getConfiguration());
-            modelNote = String.format(Locale.ROOT, "model %s: %,d parameters, %d layers%s", location,
-                user.numParams(), user.getNumLayers(), replaced == null ? "" : "; " + replaced);
-        }
-        memoryWarning = checkMemory(plan, userConfiguration);
-        userGraph = null;
-        return plan;
-    }
-
-    /**
-     * For a local master, {@link MemoryPreflight}'s warning (or refusal) for this configuration; else null.
-     *
-     * @param userConfiguration the replica form of model.graph's configuration when at hand, else null (loaded then).
-     */
-    private String checkMemory(final TrainPlan plan, final ComputationGraphConfiguration userConfiguration)
-    {
-        final String master = SparkContexts.master(config);
-        if (master.equals("local") || master.startsWith("local["))
-        {
-            // Every replica runs in this JVM: check that they fit before Spark starts.
-            return MemoryPreflight.check(config, plan.perReplicaBatch(), plan.worldSize(), plan.numClasses(),
-                userConfiguration);
-        }
-        return null;
-    }
-
-    private TrainPlan sizedPlan()
-    {
-        // Opening both splits here refuses a data.path without its prepared splits before anything starts.
-        try (BatchSource train = DataSources.open(config, DataSources.TRAIN);
-             BatchSource val = DataSources.open(config, DataSources.VAL))
-        {
-            imageChw = train.shape();
-            return TrainPlan.of(config, train.size(), val.size(), train.numClasses());
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            if (config.get(TrainerKeys.DATA_PATH) != null)
-            {
-                throw ex;
-            }
-            // A job configuration written for real data, run without --data: say which data was sized.
-            throw new IllegalArgumentException(ex.getMessage() + " (" + TrainerKeys.DATA_PATH.name() + " is not set, "
-                + "so this is the generated data set of " + TrainerKeys.DATA_SYNTHETIC_SAMPLES.name() + " = "
-                + config.get(TrainerKeys.DATA_SYNTHETIC_SAMPLES) + " images; give the prepared data with --data)", ex);
-        }
+        return planner.plan(config);
     }
 
     /**
@@ -350,7 +244,7 @@ public final class TrainJob
             // The run keeps its own values of keys the user did not set (e.g. 224x224 from before the image size
             // was derived): check the memory again for them.
             config = resolver.config();
-            final String warning = checkMemory(plan, null);
+            final String warning = TrainPlanner.checkMemory(config, plan, null);
             if (warning != null)
             {
                 out.println(warning);

@@ -1,7 +1,5 @@
 package io.baton.coordinator.train;
 
-import io.baton.common.store.HadoopConf;
-import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
 import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
@@ -137,45 +135,7 @@ public final class TrainJob
      */
     public String runDirectoryPlan()
     {
-        final String location = config.get(CoordinatorKeys.RUN_DIR);
-        final RunDirectory run = new RunDirectory(location);
-        try
-        {
-            if (!run.fileSystemExists())
-            {
-                return "run directory " + location + ": new; training starts from the initial weights";
-            }
-            final StringBuilder text = new StringBuilder("run directory " + location + ": ");
-            final String holder = DirectoryLock.holder(run.fileSystem(), new Path(run.uri()));
-            if (holder != null)
-            {
-                text.append("locked by ").append(holder).append(" (refused unless that job is gone); ");
-            }
-            final List<Long> steps;
-            try (CheckpointStore store = CheckpointStore.openReadOnly(run.path(RunDirectory.CHECKPOINTS).toString(),
-                HadoopConf.fresh()))
-            {
-                steps = store.list();
-            }
-            final String found = steps.isEmpty() ? "no checkpoint" : steps.size() + " checkpoint(s), newest of step "
-                + steps.get(steps.size() - 1);
-            switch (resume.mode())
-            {
-                case NEVER:
-                    return text + found + "; --resume never would move the earlier run into before-<ms>/ and start "
-                        + "from the initial weights";
-                case PATH:
-                    return text + found + "; would resume from " + resume.path();
-                case AUTO:
-                default:
-                    return text + found + (steps.isEmpty() ? "; training starts from the initial weights"
-                        : "; would resume from the newest valid one");
-            }
-        }
-        catch (final java.io.IOException | java.io.UncheckedIOException ex)
-        {
-            return "run directory " + location + ": cannot be read (" + ex.getMessage() + ")";
-        }
+        return RunDirectoryPreview.describe(config.get(CoordinatorKeys.RUN_DIR), resume);
     }
 
     /**

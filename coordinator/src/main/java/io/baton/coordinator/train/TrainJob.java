@@ -8,7 +8,6 @@ import io.baton.coordinator.metrics.TrainMetrics;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.BarrierTaskExecutors;
 import io.baton.coordinator.spark.NotEnoughSlotsException;
-import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
@@ -231,7 +230,7 @@ public final class TrainJob
         final int firstAvailable;
         try
         {
-            firstAvailable = availableReplicas(sc, replicas);
+            firstAvailable = ReplicaSlots.available(config, sc, replicas);
         }
         catch (final RuntimeException ex)
         {
@@ -262,7 +261,7 @@ public final class TrainJob
                 : from.position().step(), "checkpoint", from == null ? "none" : from.path()), false);
             for (int stage = 0; ; stage++)
             {
-                final int available = stage == 0 ? firstAvailable : laterAvailableReplicas(sc, replicas);
+                final int available = stage == 0 ? firstAvailable : ReplicaSlots.availableLater(config, sc, replicas);
                 final ElasticPlan shape = ElasticPlan.of(batch, replicas, available,
                     config.get(TrainerKeys.MODEL_SYNCBN) ? config.get(TrainerKeys.SYNCBN_GROUP_SIZE) : 0);
                 final StageSpec spec = stageSpec(from, shape, plan, lrScale, nanRollbacks, generationBase + stage,
@@ -312,7 +311,7 @@ public final class TrainJob
                     out.printf("stage failed (%s); restart %d of %d from the newest checkpoint in %d ms%n",
                         rootMessage(ex), restarts, max, wait.toMillis());
                     out.flush();
-                    sleep(wait);
+                    DriverSleep.sleep(wait);
                     from = latestOrInitial(resolver, from);
                     appendMetrics = true;
                     continue;
@@ -493,45 +492,6 @@ public final class TrainJob
         out.flush();
     }
 
-    /** {@link #availableReplicas} once the run has started: too few slots then fail the job (exit 1), not usage. */
-    private int laterAvailableReplicas(final JavaSparkContext sc, final int replicas)
-    {
-        try
-        {
-            return availableReplicas(sc, replicas);
-        }
-        catch (final NotEnoughSlotsException ex)
-        {
-            throw new IllegalStateException(ex.getMessage() + "; the same command resumes from the newest checkpoint",
-                ex);
-        }
-    }
-
-    /** Replicas that can run now: all configured ones, or (elastic) as many as the slots allow above the minimum. */
-    private int availableReplicas(final JavaSparkContext sc, final int replicas)
-    {
-        final int min = config.get(CoordinatorKeys.ELASTIC_MIN_REPLICAS);
-        final Duration wait = config.get(CoordinatorKeys.CLUSTER_SLOT_WAIT);
-        if (min == 0 || min >= replicas)
-        {
-            SlotCheck.require(sc, replicas, wait);
-            return replicas;
-        }
-        final long deadlineNs = System.nanoTime() + wait.toNanos();
-        int slots = SlotCheck.slots(sc);
-        while (slots < replicas && System.nanoTime() < deadlineNs)
-        {
-            sleep(Duration.ofMillis(200));
-            slots = SlotCheck.slots(sc);
-        }
-        if (slots >= replicas)
-        {
-            return replicas;
-        }
-        SlotCheck.require(sc, min, Duration.ZERO);
-        return slots;
-    }
-
     private ResumeResolver.Found latestOrInitial(final ResumeResolver resolver, final ResumeResolver.Found previous)
     {
         final ResumeResolver.Found latest = resolver.latest();
@@ -564,7 +524,7 @@ public final class TrainJob
         }
         while (running > 0 && System.nanoTime() < deadlineNs)
         {
-            sleep(Duration.ofMillis(100));
+            DriverSleep.sleep(Duration.ofMillis(100));
             running = runningTasks(sc);
         }
         if (running > 0)
@@ -582,19 +542,6 @@ public final class TrainJob
             running += executor.numRunningTasks();
         }
         return running;
-    }
-
-    private static void sleep(final Duration wait)
-    {
-        try
-        {
-            Thread.sleep(wait.toMillis());
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting to restart", ex);
-        }
     }
 
     /**

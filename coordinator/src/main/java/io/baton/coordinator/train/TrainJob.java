@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Set;
 
 import static io.baton.coordinator.train.RunEvents.fields;
+import static io.baton.coordinator.train.StageFailures.rootMessage;
 
 /**
  * The driver program of {@code baton train}: plans the run, picks the checkpoint to start from ({@code --resume}),
@@ -290,9 +291,9 @@ public final class TrainJob
                         "error", rootMessage(ex)), true);
                     // A hung replica (stopped, swapping, deadlocked) keeps its slot until Spark's heartbeat timeout
                     // (120 s); its executor is killed at once so the relaunch gets a fresh one.
-                    killSilentExecutors(sc, executors, ex, events, stage);
+                    StageFailures.killSilentExecutors(sc, executors, ex, events, stage, out);
                     // Also before giving up: a task still ending may be publishing a checkpoint into the run.
-                    awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
+                    StageFailures.awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
                     if (ShardFormat.isDamageReport(rootMessage(ex)))
                     {
                         // Damaged input fails every relaunch at the same sample: stop now, naming it.
@@ -307,7 +308,7 @@ public final class TrainJob
                             + rootMessage(ex), ex);
                     }
                     metrics.onStageRelaunch();
-                    final Duration wait = backoff(restarts);
+                    final Duration wait = StageFailures.backoff(config, restarts);
                     out.printf("stage failed (%s); restart %d of %d from the newest checkpoint in %d ms%n",
                         rootMessage(ex), restarts, max, wait.toMillis());
                     out.flush();
@@ -363,64 +364,6 @@ public final class TrainJob
                 sc.stop();
             }
         }
-    }
-
-    /**
-     * Asks the cluster manager to kill the executors of the ranks that a replica's collective deadline named as
-     * silent (where it supports that: standalone, YARN, Kubernetes; not local mode, where the executor is this JVM).
-     */
-    private void killSilentExecutors(final JavaSparkContext sc, final BarrierTaskExecutors executors,
-        final Exception failure, final RunEvents events, final int stage)
-    {
-        for (final int rank : silentRanks(failure))
-        {
-            final String executor = executors.executorOf(rank).orElse(null);
-            if (executor == null || executor.equals("driver"))
-            {
-                continue;
-            }
-            boolean killed;
-            try
-            {
-                // Not killExecutor: that lowers the application's executor target, so no executor replaces it
-                // (seen on local-cluster: the relaunch waited for a second slot in vain). killAndReplaceExecutor is
-                // private[spark] in Scala, public in bytecode.
-                killed = sc.sc().killAndReplaceExecutor(executor);
-            }
-            catch (final UnsupportedOperationException ex)
-            {
-                killed = false;
-            }
-            out.printf("rank %d was silent in a collective: %s its executor %s%n", rank,
-                killed ? "killing" : "the cluster manager cannot kill", executor);
-            out.flush();
-            events.record("executor-killed", fields("stage", stage, "rank", rank, "executor", executor, "killed",
-                killed), true);
-        }
-    }
-
-    private static final java.util.regex.Pattern SILENT_RANKS =
-        java.util.regex.Pattern.compile("waiting for ranks \\[([0-9, ]*)\\]");
-
-    /** The ranks a collective deadline named as silent anywhere in {@code failure}'s messages (its causes too). */
-    static java.util.SortedSet<Integer> silentRanks(final Throwable failure)
-    {
-        final java.util.SortedSet<Integer> ranks = new java.util.TreeSet<>();
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause())
-        {
-            final java.util.regex.Matcher m = SILENT_RANKS.matcher(String.valueOf(t.getMessage()));
-            while (m.find())
-            {
-                for (final String rank : m.group(1).split(","))
-                {
-                    if (!rank.isBlank())
-                    {
-                        ranks.add(Integer.parseInt(rank.trim()));
-                    }
-                }
-            }
-        }
-        return ranks;
     }
 
     private StageSpec stageSpec(final ResumeResolver.Found from, final ElasticPlan shape, final TrainPlan plan,
@@ -496,77 +439,5 @@ public final class TrainJob
     {
         final ResumeResolver.Found latest = resolver.latest();
         return latest != null ? latest : previous;
-    }
-
-    Duration backoff(final int restart)
-    {
-        final Duration base = config.get(CoordinatorKeys.RECOVERY_BACKOFF);
-        final Duration max = config.get(CoordinatorKeys.RECOVERY_MAX_BACKOFF);
-        final Duration wait = base.multipliedBy(1L << Math.min(20, restart - 1));
-        return wait.compareTo(max) > 0 ? max : wait;
-    }
-
-    /**
-     * Waits until no task of the failed stage still runs, at most {@code limit}. Spark fails a barrier stage as soon
-     * as one task fails, but the other replicas' task threads end only when their pending collective times out; until
-     * then their communicators still hold streams and ports that the relaunched stage's replicas may share (same JVM,
-     * same media driver, a reused port), and a task may still publish a checkpoint into the run directory (so a job
-     * that gives up waits too: nothing writes into the run after it returned).
-     */
-    private static void awaitFailedStageTasks(final JavaSparkContext sc, final Duration limit)
-    {
-        final long deadlineNs = System.nanoTime() + limit.toNanos();
-        int running = runningTasks(sc);
-        if (running > 0)
-        {
-            LOG.info("waiting up to {} ms for {} task(s) of the failed stage to end before the relaunch",
-                limit.toMillis(), running);
-        }
-        while (running > 0 && System.nanoTime() < deadlineNs)
-        {
-            DriverSleep.sleep(Duration.ofMillis(100));
-            running = runningTasks(sc);
-        }
-        if (running > 0)
-        {
-            LOG.warn("{} task(s) of the failed stage still run after {} ms; relaunching anyway", running,
-                limit.toMillis());
-        }
-    }
-
-    private static int runningTasks(final JavaSparkContext sc)
-    {
-        int running = 0;
-        for (final org.apache.spark.SparkExecutorInfo executor : sc.sc().statusTracker().getExecutorInfos())
-        {
-            running += executor.numRunningTasks();
-        }
-        return running;
-    }
-
-    /**
-     * One line saying why a stage failed. Spark reports a failed barrier task as "Job aborted due to stage failure:
-     * ... barrier task ... finished unsuccessfully." with the task's exception on the next line of the same message;
-     * that line (what the replica said, e.g. "No space left on device") is what the user needs, so it is used when
-     * present. Otherwise: the first line, plus the root cause when there is another one.
-     */
-    static String rootMessage(final Throwable ex)
-    {
-        final String[] lines = String.valueOf(ex.getMessage()).split("\n");
-        for (int i = 1; i < lines.length; i++)
-        {
-            final String line = lines[i].trim();
-            if (!line.isEmpty() && !line.startsWith("at ") && !line.startsWith("...")
-                && !line.startsWith("Driver stacktrace"))
-            {
-                return "a replica failed: " + line;
-            }
-        }
-        Throwable t = ex;
-        while (t.getCause() != null && t.getCause() != t)
-        {
-            t = t.getCause();
-        }
-        return t == ex ? lines[0] : lines[0] + " (cause: " + t + ")";
     }
 }

@@ -8,7 +8,6 @@ import io.baton.coordinator.metrics.TrainMetrics;
 import io.baton.coordinator.spark.BarrierLauncher;
 import io.baton.coordinator.spark.BarrierTaskExecutors;
 import io.baton.coordinator.spark.NotEnoughSlotsException;
-import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.shard.ShardFormat;
@@ -224,7 +223,7 @@ public final class TrainJob
         }
         final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
         final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
-        final int every = config.get(CommonKeys.CHECKPOINT_EVERY);
+        final StageSpecs specs = new StageSpecs(config, plan);
         final JavaSparkContext sc = providedContext != null ? providedContext : SparkContexts.create(config);
         // Before anything in the run is written: a cluster (a YARN queue) that cannot run the replicas is refused in
         // one line with the run as it was (NotEnoughSlotsException: exit 2).
@@ -265,14 +264,14 @@ public final class TrainJob
                 final int available = stage == 0 ? firstAvailable : ReplicaSlots.availableLater(config, sc, replicas);
                 final ElasticPlan shape = ElasticPlan.of(batch, replicas, available,
                     config.get(TrainerKeys.MODEL_SYNCBN) ? config.get(TrainerKeys.SYNCBN_GROUP_SIZE) : 0);
-                final StageSpec spec = stageSpec(from, shape, plan, lrScale, nanRollbacks, generationBase + stage,
-                    appendMetrics, replicas, every);
+                final StageSpec spec = specs.spec(from, shape, lrScale, nanRollbacks, generationBase + stage,
+                    appendMetrics);
                 announce(stage, from, shape, available, spec, sc, events, batch, metrics);
                 metrics.onStage(shape.worldSize());
                 final List<ReplicaReport> reports;
                 try
                 {
-                    reports = BarrierLauncher.run(sc, shape.worldSize(), label(stage, spec, plan, shape),
+                    reports = BarrierLauncher.run(sc, shape.worldSize(), specs.label(stage, spec, shape),
                         new TrainTask(config.render(), spec, metrics.accumulator()));
                 }
                 catch (final Exception ex)
@@ -364,46 +363,6 @@ public final class TrainJob
                 sc.stop();
             }
         }
-    }
-
-    private StageSpec stageSpec(final ResumeResolver.Found from, final ElasticPlan shape, final TrainPlan plan,
-        final double lrScale, final int nanRollbacks, final long generation, final boolean appendMetrics,
-        final int replicas, final int every)
-    {
-        final long stepsPerEpoch = stepsPerEpoch(plan, shape);
-        final long start = from == null ? 0 : from.position().startStep(shape.globalBatch(), stepsPerEpoch);
-        long rewarmupFrom = -1;
-        int rewarmupSteps = 0;
-        if (from != null && shape.globalBatch() != from.position().globalBatch())
-        {
-            rewarmupFrom = start;
-            rewarmupSteps = config.get(CoordinatorKeys.ELASTIC_REWARMUP_STEPS);
-        }
-        else if (from != null)
-        {
-            rewarmupFrom = from.position().rewarmupFrom();
-            rewarmupSteps = from.position().rewarmupSteps();
-        }
-        final long stopAt = shape.worldSize() < replicas ? (start / every + 1) * every : -1;
-        return new StageSpec(from == null ? null : from.dir(), from == null ? -1 : from.position().step(), start,
-            shape.worldSize(), shape.globalBatch(), lrScale, rewarmupFrom, rewarmupSteps, stopAt, nanRollbacks,
-            generation, appendMetrics);
-    }
-
-    /** The stage's job group and description in the Spark UI: its replica set and step range. */
-    private SparkJobLabel label(final int stage, final StageSpec spec, final TrainPlan plan, final ElasticPlan shape)
-    {
-        final long total = stepsPerEpoch(plan, shape) * plan.epochs();
-        return SparkJobLabel.train(config.get(CommonKeys.JOB_NAME), stage, shape.worldSize(),
-            config.get(TrainerKeys.TRAIN_REPLICAS), spec.startStep(), spec.stopAtStep() >= 0
-                ? Math.min(spec.stopAtStep(), total) : total, total, spec.checkpointStep());
-    }
-
-    private long stepsPerEpoch(final TrainPlan plan, final ElasticPlan shape)
-    {
-        return TrainPlan.sampler(TrainTask.effectiveConfig(config.render(), new StageSpec(null, -1, 0,
-            shape.worldSize(), shape.globalBatch(), 1, -1, 0, -1, 0, 0, false)), plan.trainSamples(),
-            shape.worldSize()).stepsPerEpoch();
     }
 
     private void announce(final int stage, final ResumeResolver.Found from, final ElasticPlan shape,

@@ -1,19 +1,12 @@
 package io.baton.coordinator.train;
 
 import io.baton.common.config.BatonConfig;
-import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.coordinator.metrics.TrainMetrics;
-import io.baton.coordinator.spark.BarrierLauncher;
-import io.baton.coordinator.spark.BarrierTaskExecutors;
 import io.baton.coordinator.spark.NotEnoughSlotsException;
-import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
-import io.baton.trainer.data.shard.ShardFormat;
 import io.baton.trainer.model.UserGraphs;
-import io.baton.trainer.run.TrainOutcome;
-import io.baton.trainer.syncbn.BnGroups;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -21,13 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
-
-import static io.baton.coordinator.train.RunEvents.fields;
-import static io.baton.coordinator.train.StageFailures.rootMessage;
 
 /**
  * The driver program of {@code baton train}: plans the run, picks the checkpoint to start from ({@code --resume}),
@@ -45,6 +33,11 @@ import static io.baton.coordinator.train.StageFailures.rootMessage;
  * </ul>
  * Every such event is printed, logged and appended to the run's {@code run-events.jsonl}. The job holds the run
  * directory's {@link DirectoryLock} throughout, so a second job on the same run is refused before it changes anything.
+ *
+ * <p>The job is the public face and the run's lock; the work is done by package-private parts: {@link TrainPlanner}
+ * and {@link ConfigIdentities} before anything starts, {@link ResumeResolver} for the checkpoint to start from,
+ * {@link StageLoop} for the stages (with {@link StageSpecs}, {@link ReplicaSlots}, {@link StageFailures}) and
+ * {@link RunSummary} at the end; {@link RunDirectoryPreview} for {@code --dry-run}.
  *
  * <p>Threading: the caller's thread; blocks until training ends.
  */
@@ -197,7 +190,7 @@ public final class TrainJob
     {
         final RunEvents events = new RunEvents(run);
         final ResumeResolver resolver = new ResumeResolver(config, unset, run, out, events);
-        ResumeResolver.Found from = resolver.initial(resume);
+        final ResumeResolver.Found from = resolver.initial(resume);
         if (resolver.config() != config)
         {
             // The run keeps its own values of keys the user did not set (e.g. 224x224 from before the image size
@@ -221,182 +214,6 @@ public final class TrainJob
             out.flush();
             return List.of();
         }
-        final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
-        final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
-        final StageSpecs specs = new StageSpecs(config, plan);
-        final JavaSparkContext sc = providedContext != null ? providedContext : SparkContexts.create(config);
-        // Before anything in the run is written: a cluster (a YARN queue) that cannot run the replicas is refused in
-        // one line with the run as it was (NotEnoughSlotsException: exit 2).
-        final int firstAvailable;
-        try
-        {
-            firstAvailable = ReplicaSlots.available(config, sc, replicas);
-        }
-        catch (final RuntimeException ex)
-        {
-            if (providedContext == null)
-            {
-                sc.stop();
-            }
-            throw ex;
-        }
-        // Only once the resume request is known to be good: a refused one leaves an existing run's run.conf as it was.
-        run.writeText(RunDirectory.CONFIG, config.render());
-        final BarrierTaskExecutors executors = new BarrierTaskExecutors("baton train ");
-        sc.sc().addSparkListener(executors);
-        try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
-            config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
-        {
-            metrics.attach(sc);
-            if (metrics.url() != null)
-            {
-                out.println("Prometheus metrics at " + metrics.url());
-            }
-            final long generationBase = System.currentTimeMillis();
-            double lrScale = from == null ? 1.0 : from.position().lrScale();
-            int nanRollbacks = from == null ? 0 : from.position().nanRollbacks();
-            int restarts = 0;
-            boolean appendMetrics = from != null;
-            events.record(from == null ? "start" : "resume", fields("step", from == null ? 0L
-                : from.position().step(), "checkpoint", from == null ? "none" : from.path()), false);
-            for (int stage = 0; ; stage++)
-            {
-                final int available = stage == 0 ? firstAvailable : ReplicaSlots.availableLater(config, sc, replicas);
-                final ElasticPlan shape = ElasticPlan.of(batch, replicas, available,
-                    config.get(TrainerKeys.MODEL_SYNCBN) ? config.get(TrainerKeys.SYNCBN_GROUP_SIZE) : 0);
-                final StageSpec spec = specs.spec(from, shape, lrScale, nanRollbacks, generationBase + stage,
-                    appendMetrics);
-                announce(stage, from, shape, available, spec, sc, events, batch, metrics);
-                metrics.onStage(shape.worldSize());
-                final List<ReplicaReport> reports;
-                try
-                {
-                    reports = BarrierLauncher.run(sc, shape.worldSize(), specs.label(stage, spec, shape),
-                        new TrainTask(config.render(), spec, metrics.accumulator()));
-                }
-                catch (final Exception ex)
-                {
-                    // Spark's SparkException is checked in Java's eyes but thrown from Scala without a declaration.
-                    if (sc.sc().isStopped())
-                    {
-                        // Ctrl-C or SIGTERM (Spark's shutdown hook stopped the context): no relaunch can follow.
-                        events.record("interrupted", fields("stage", stage, "error", rootMessage(ex)), true);
-                        throw new IllegalStateException("training interrupted: the Spark context was stopped ("
-                            + rootMessage(ex) + "); the same command resumes from the newest checkpoint", ex);
-                    }
-                    restarts++;
-                    final int max = config.get(CoordinatorKeys.RECOVERY_MAX_RESTARTS);
-                    events.record("stage-failed", fields("stage", stage, "restart", restarts, "max_restarts", max,
-                        "error", rootMessage(ex)), true);
-                    // A hung replica (stopped, swapping, deadlocked) keeps its slot until Spark's heartbeat timeout
-                    // (120 s); its executor is killed at once so the relaunch gets a fresh one.
-                    StageFailures.killSilentExecutors(sc, executors, ex, events, stage, out);
-                    // Also before giving up: a task still ending may be publishing a checkpoint into the run.
-                    StageFailures.awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
-                    if (ShardFormat.isDamageReport(rootMessage(ex)))
-                    {
-                        // Damaged input fails every relaunch at the same sample: stop now, naming it.
-                        throw new IllegalStateException("training stopped on damaged data, which a relaunch would "
-                            + "read again (" + rootMessage(ex) + "); restore or prepare the data again, then the "
-                            + "same command resumes from the newest checkpoint", ex);
-                    }
-                    if (restarts > max)
-                    {
-                        throw new IllegalStateException("training failed " + restarts + " time(s), more than "
-                            + CoordinatorKeys.RECOVERY_MAX_RESTARTS.name() + " = " + max + "; last error: "
-                            + rootMessage(ex), ex);
-                    }
-                    metrics.onStageRelaunch();
-                    final Duration wait = StageFailures.backoff(config, restarts);
-                    out.printf("stage failed (%s); restart %d of %d from the newest checkpoint in %d ms%n",
-                        rootMessage(ex), restarts, max, wait.toMillis());
-                    out.flush();
-                    DriverSleep.sleep(wait);
-                    from = latestOrInitial(resolver, from);
-                    appendMetrics = true;
-                    continue;
-                }
-                final ReplicaReport r0 = reports.get(0);
-                appendMetrics = true;
-                if (r0.outcome() == TrainOutcome.Kind.COMPLETED)
-                {
-                    RunSummary.check(reports);
-                    run.writeText(RunDirectory.SUMMARY, RunSummary.summaryJson(r0, plan));
-                    events.record("completed", fields("step", r0.nextStep(), "params_checksum",
-                        Long.toHexString(r0.paramsChecksum())), false);
-                    events.flush();
-                    return reports;
-                }
-                if (r0.outcome() == TrainOutcome.Kind.NON_FINITE)
-                {
-                    nanRollbacks++;
-                    final int max = config.get(CoordinatorKeys.RECOVERY_NAN_RETRIES);
-                    events.record("non-finite", fields("step", r0.nextStep(), "rollback", nanRollbacks,
-                        "max_rollbacks", max, "diagnosis", r0.diagnosis()), true);
-                    if (nanRollbacks > max)
-                    {
-                        throw new TrainingDivergedException("training diverged: " + r0.diagnosis() + " (gave up after "
-                            + max + " rollback(s) with the learning rate x " + lrScale + "; "
-                            + CoordinatorKeys.RECOVERY_NAN_RETRIES.name() + " = " + max + ")");
-                    }
-                    metrics.onNonFiniteRollback();
-                    lrScale *= config.get(CoordinatorKeys.RECOVERY_NAN_LR_FACTOR);
-                    out.printf("non-finite step %d: rolling back to the newest checkpoint with the learning rate x "
-                        + "%s (rollback %d of %d)%n", r0.nextStep(), lrScale, nanRollbacks, max);
-                    out.flush();
-                    from = latestOrInitial(resolver, from);
-                    continue;
-                }
-                // STOPPED at a checkpoint boundary while running with fewer replicas: the next stage may grow back.
-                from = latestOrInitial(resolver, from);
-                restarts = 0;
-            }
-        }
-        finally
-        {
-            // A failing run: what it kept of its record goes out if the store is back (the run's error is thrown).
-            events.flushQuietly(Duration.ofSeconds(10));
-            sc.sc().removeSparkListener(executors);
-            metrics.detach();
-            if (providedContext == null)
-            {
-                sc.stop();
-            }
-        }
-    }
-
-    private void announce(final int stage, final ResumeResolver.Found from, final ElasticPlan shape,
-        final int available, final StageSpec spec, final JavaSparkContext sc, final RunEvents events, final int batch,
-        final TrainMetrics metrics)
-    {
-        final int configured = config.get(TrainerKeys.TRAIN_REPLICAS);
-        if (shape.worldSize() != configured)
-        {
-            final int groupSize = config.get(TrainerKeys.SYNCBN_GROUP_SIZE);
-            final int groups = config.get(TrainerKeys.MODEL_SYNCBN) && groupSize > 0
-                ? BnGroups.groupCount(configured, groupSize) : 0;
-            final String text = String.format(Locale.ROOT, "ELASTIC: only %d of %d replicas can run; continuing with "
-                    + "%s%s%s", available, configured, shape.describe(), groups > 0 ? " (the " + groups
-                    + " SyncBatchNorm groups kept, " + shape.worldSize() / groups + " replica(s) each)" : "",
-                shape.batchChanged(batch)
-                    ? " (global batch " + batch + " not divisible: linear LR scaling, re-warmup over "
-                    + spec.rewarmupSteps() + " steps)" : " (global batch kept)");
-            out.println(text);
-            LOG.warn(text);
-            events.record("elastic", fields("replicas", shape.worldSize(), "configured_replicas", configured,
-                "global_batch", shape.globalBatch(), "lr_scale", shape.lrScale(), "start_step", spec.startStep(),
-                "rewarmup_steps", spec.rewarmupSteps(), "stop_at_step", spec.stopAtStep()), true);
-            metrics.onElasticStage();
-        }
-        out.printf("training on %s: %d replicas (stage %d), global batch %d, from step %d (%s), run directory %s%n",
-            sc.master(), shape.worldSize(), stage, shape.globalBatch(), spec.startStep(),
-            from == null ? "initial weights" : from.path(), config.get(CoordinatorKeys.RUN_DIR));
-        out.flush();
-    }
-
-    private ResumeResolver.Found latestOrInitial(final ResumeResolver resolver, final ResumeResolver.Found previous)
-    {
-        final ResumeResolver.Found latest = resolver.latest();
-        return latest != null ? latest : previous;
+        return new StageLoop(config, plan, run, metrics, events, resolver, out, providedContext).run(from);
     }
 }

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -128,5 +129,16 @@ final class RunEvents
             }
         }
         return o;
+    }
+
+    /** An event's fields from alternating names and values, in that order. */
+    static Map<String, Object> fields(final Object... kv)
+    {
+        final Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2)
+        {
+            map.put((String) kv[i], kv[i + 1]);
+        }
+        return map;
     }
 }

@@ -1,43 +1,20 @@
 package io.baton.coordinator.train;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigUtil;
-import io.baton.common.store.HadoopConf;
-import io.baton.common.checkpoint.CheckpointStore;
 import io.baton.common.config.BatonConfig;
-import io.baton.common.config.ConfigLoader;
-import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.lock.DirectoryLock;
 import io.baton.coordinator.metrics.TrainMetrics;
-import io.baton.coordinator.spark.BarrierLauncher;
-import io.baton.coordinator.spark.BarrierTaskExecutors;
 import io.baton.coordinator.spark.NotEnoughSlotsException;
-import io.baton.coordinator.spark.SlotCheck;
-import io.baton.coordinator.spark.SparkJobLabel;
-import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
-import io.baton.trainer.data.BatchSource;
-import io.baton.trainer.data.DataSources;
-import io.baton.trainer.data.shard.ShardFormat;
 import io.baton.trainer.model.UserGraphs;
-import io.baton.trainer.run.RunJson;
-import io.baton.trainer.run.TrainOutcome;
-import io.baton.trainer.syncbn.BnGroups;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import io.baton.trainer.recipe.TrainingRecipe;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintWriter;
-import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -57,6 +34,11 @@ import java.util.Set;
  * Every such event is printed, logged and appended to the run's {@code run-events.jsonl}. The job holds the run
  * directory's {@link DirectoryLock} throughout, so a second job on the same run is refused before it changes anything.
  *
+ * <p>The job is the public face and the run's lock; the work is done by package-private parts: {@link TrainPlanner}
+ * and {@link ConfigIdentities} before anything starts, {@link ResumeResolver} for the checkpoint to start from,
+ * {@link StageLoop} for the stages (with {@link StageSpecs}, {@link ReplicaSlots}, {@link StageFailures}) and
+ * {@link RunSummary} at the end; {@link RunDirectoryPreview} for {@code --dry-run}.
+ *
  * <p>Threading: the caller's thread; blocks until training ends.
  */
 public final class TrainJob
@@ -70,15 +52,7 @@ public final class TrainJob
     private final PrintWriter out;
     private final ResumeRequest resume;
     private final JavaSparkContext providedContext;
-    private String memoryWarning;
-    private String modelNote;
-    /**
-     * model.graph as loaded once by the constructor for its identity, then used by {@link #plan()}'s checks and memory
-     * estimate (each a load of the zip before: ~40 ms for a ResNet-20 on a 2-core VM); dropped after planning. Null
-     * for a zoo model.
-     */
-    private ComputationGraph userGraph;
-    private int[] imageChw;
+    private final TrainPlanner planner;
 
     public TrainJob(final BatonConfig config, final PrintWriter out)
     {
@@ -97,10 +71,12 @@ public final class TrainJob
     public TrainJob(final BatonConfig config, final PrintWriter out, final ResumeRequest resume,
         final JavaSparkContext context)
     {
-        final BatonConfig withData = withDataIdentity(config);
+        final BatonConfig withData = ConfigIdentities.withDataIdentity(config);
         final String location = withData.get(TrainerKeys.MODEL_GRAPH);
-        this.userGraph = location == null ? null : UserGraphs.load(location);
-        this.config = withModelIdentity(withData, userGraph);
+        // Loaded once: for its identity here, then for the planner's checks and memory estimate.
+        final ComputationGraph userGraph = location == null ? null : UserGraphs.load(location);
+        this.config = ConfigIdentities.withModelIdentity(withData, userGraph);
+        this.planner = new TrainPlanner(userGraph);
         this.unset = config.derived().keySet();
         this.out = out;
         this.resume = resume;
@@ -114,50 +90,12 @@ public final class TrainJob
     }
 
     /**
-     * The configuration with {@code model.graph-identity} set from model.graph's contents, so a resume with another
-     * user model is refused like any trajectory change; unchanged for the zoo.
-     */
-    static BatonConfig withModelIdentity(final BatonConfig config)
-    {
-        final String location = config.get(TrainerKeys.MODEL_GRAPH);
-        return withModelIdentity(config, location == null ? null : UserGraphs.load(location));
-    }
-
-    /** As {@link #withModelIdentity(BatonConfig)} with model.graph as loaded (null for the zoo). */
-    private static BatonConfig withModelIdentity(final BatonConfig config, final ComputationGraph userGraph)
-    {
-        final String identity = userGraph == null ? "" : UserGraphs.identity(userGraph);
-        if (identity.equals(config.get(TrainerKeys.MODEL_GRAPH_IDENTITY)))
-        {
-            return config;
-        }
-        return new ConfigLoader(config.def()).loadText(config.render() + "\n" + TrainerKeys.MODEL_GRAPH_IDENTITY.name()
-            + " = " + ConfigUtil.quoteString(identity) + "\n");
-    }
-
-    /**
      * For a user's model ({@code model.graph}): what {@link #plan()} found worth saying (its size and the DL4J
      * training settings Baton's optimiser replaces), or null.
      */
     public String modelNote()
     {
-        return modelNote;
-    }
-
-    /**
-     * The configuration with {@code data.identity} set from data.path's manifest. It travels in run.conf and in every
-     * checkpoint's configuration, so a resume on data prepared differently (a class renamed or added, other images)
-     * is refused as a change of the trajectory: the sampler's order and the labels would no longer be the run's.
-     */
-    static BatonConfig withDataIdentity(final BatonConfig config)
-    {
-        final String identity = DataSources.identity(config);
-        if (identity.equals(config.get(TrainerKeys.DATA_IDENTITY)))
-        {
-            return config;
-        }
-        return new ConfigLoader(config.def()).loadText(config.render() + "\n" + TrainerKeys.DATA_IDENTITY.name()
-            + " = " + ConfigUtil.quoteString(identity) + "\n");
+        return planner.modelNote();
     }
 
     /**
@@ -165,7 +103,7 @@ public final class TrainJob
      */
     public String memoryWarning()
     {
-        return memoryWarning;
+        return planner.memoryWarning();
     }
 
     /** {@code data.identity} of this job's data ("" for generated images). */
@@ -180,63 +118,7 @@ public final class TrainJob
      */
     public TrainPlan plan()
     {
-        final TrainPlan plan = sizedPlan();
-        final String location = config.get(TrainerKeys.MODEL_GRAPH);
-        ComputationGraphConfiguration userConfiguration = null;
-        if (location != null)
-        {
-            // Refused here, before anything starts, rather than by every replica of the first stage.
-            final ComputationGraph user = userGraph != null ? userGraph : UserGraphs.load(location);
-            // The replica form for the memory estimate, taken before the check's forward pass uses the graph.
-            userConfiguration = TrainingRecipe.replicaConfiguration(config, user.getConfiguration());
-            UserGraphs.requireTrainable(user, imageChw, plan.numClasses(), TrainerKeys.MODEL_GRAPH.name()
-                + " = " + location);
-            final String replaced = UserGraphs.replacedSettings(user.getConfiguration());
-            modelNote = String.format(Locale.ROOT, "model %s: %,d parameters, %d layers%s", location,
-                user.numParams(), user.getNumLayers(), replaced == null ? "" : "; " + replaced);
-        }
-        memoryWarning = checkMemory(plan, userConfiguration);
-        userGraph = null;
-        return plan;
-    }
-
-    /**
-     * For a local master, {@link MemoryPreflight}'s warning (or refusal) for this configuration; else null.
-     *
-     * @param userConfiguration the replica form of model.graph's configuration when at hand, else null (loaded then).
-     */
-    private String checkMemory(final TrainPlan plan, final ComputationGraphConfiguration userConfiguration)
-    {
-        final String master = SparkContexts.master(config);
-        if (master.equals("local") || master.startsWith("local["))
-        {
-            // Every replica runs in this JVM: check that they fit before Spark starts.
-            return MemoryPreflight.check(config, plan.perReplicaBatch(), plan.worldSize(), plan.numClasses(),
-                userConfiguration);
-        }
-        return null;
-    }
-
-    private TrainPlan sizedPlan()
-    {
-        // Opening both splits here refuses a data.path without its prepared splits before anything starts.
-        try (BatchSource train = DataSources.open(config, DataSources.TRAIN);
-             BatchSource val = DataSources.open(config, DataSources.VAL))
-        {
-            imageChw = train.shape();
-            return TrainPlan.of(config, train.size(), val.size(), train.numClasses());
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            if (config.get(TrainerKeys.DATA_PATH) != null)
-            {
-                throw ex;
-            }
-            // A job configuration written for real data, run without --data: say which data was sized.
-            throw new IllegalArgumentException(ex.getMessage() + " (" + TrainerKeys.DATA_PATH.name() + " is not set, "
-                + "so this is the generated data set of " + TrainerKeys.DATA_SYNTHETIC_SAMPLES.name() + " = "
-                + config.get(TrainerKeys.DATA_SYNTHETIC_SAMPLES) + " images; give the prepared data with --data)", ex);
-        }
+        return planner.plan(config);
     }
 
     /**
@@ -245,45 +127,7 @@ public final class TrainJob
      */
     public String runDirectoryPlan()
     {
-        final String location = config.get(CoordinatorKeys.RUN_DIR);
-        final RunDirectory run = new RunDirectory(location);
-        try
-        {
-            if (!run.fileSystemExists())
-            {
-                return "run directory " + location + ": new; training starts from the initial weights";
-            }
-            final StringBuilder text = new StringBuilder("run directory " + location + ": ");
-            final String holder = DirectoryLock.holder(run.fileSystem(), new Path(run.uri()));
-            if (holder != null)
-            {
-                text.append("locked by ").append(holder).append(" (refused unless that job is gone); ");
-            }
-            final List<Long> steps;
-            try (CheckpointStore store = CheckpointStore.openReadOnly(run.path(RunDirectory.CHECKPOINTS).toString(),
-                HadoopConf.fresh()))
-            {
-                steps = store.list();
-            }
-            final String found = steps.isEmpty() ? "no checkpoint" : steps.size() + " checkpoint(s), newest of step "
-                + steps.get(steps.size() - 1);
-            switch (resume.mode())
-            {
-                case NEVER:
-                    return text + found + "; --resume never would move the earlier run into before-<ms>/ and start "
-                        + "from the initial weights";
-                case PATH:
-                    return text + found + "; would resume from " + resume.path();
-                case AUTO:
-                default:
-                    return text + found + (steps.isEmpty() ? "; training starts from the initial weights"
-                        : "; would resume from the newest valid one");
-            }
-        }
-        catch (final java.io.IOException | java.io.UncheckedIOException ex)
-        {
-            return "run directory " + location + ": cannot be read (" + ex.getMessage() + ")";
-        }
+        return RunDirectoryPreview.describe(config.get(CoordinatorKeys.RUN_DIR), resume);
     }
 
     /**
@@ -346,13 +190,13 @@ public final class TrainJob
     {
         final RunEvents events = new RunEvents(run);
         final ResumeResolver resolver = new ResumeResolver(config, unset, run, out, events);
-        ResumeResolver.Found from = resolver.initial(resume);
+        final ResumeResolver.Found from = resolver.initial(resume);
         if (resolver.config() != config)
         {
             // The run keeps its own values of keys the user did not set (e.g. 224x224 from before the image size
             // was derived): check the memory again for them.
             config = resolver.config();
-            final String warning = checkMemory(plan, null);
+            final String warning = TrainPlanner.checkMemory(config, plan, null);
             if (warning != null)
             {
                 out.println(warning);
@@ -370,447 +214,6 @@ public final class TrainJob
             out.flush();
             return List.of();
         }
-        final int replicas = config.get(TrainerKeys.TRAIN_REPLICAS);
-        final int batch = config.get(TrainerKeys.TRAIN_GLOBAL_BATCH);
-        final int every = config.get(CommonKeys.CHECKPOINT_EVERY);
-        final JavaSparkContext sc = providedContext != null ? providedContext : SparkContexts.create(config);
-        // Before anything in the run is written: a cluster (a YARN queue) that cannot run the replicas is refused in
-        // one line with the run as it was (NotEnoughSlotsException: exit 2).
-        final int firstAvailable;
-        try
-        {
-            firstAvailable = availableReplicas(sc, replicas);
-        }
-        catch (final RuntimeException ex)
-        {
-            if (providedContext == null)
-            {
-                sc.stop();
-            }
-            throw ex;
-        }
-        // Only once the resume request is known to be good: a refused one leaves an existing run's run.conf as it was.
-        run.writeText(RunDirectory.CONFIG, config.render());
-        final BarrierTaskExecutors executors = new BarrierTaskExecutors("baton train ");
-        sc.sc().addSparkListener(executors);
-        try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
-            config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
-        {
-            metrics.attach(sc);
-            if (metrics.url() != null)
-            {
-                out.println("Prometheus metrics at " + metrics.url());
-            }
-            final long generationBase = System.currentTimeMillis();
-            double lrScale = from == null ? 1.0 : from.position().lrScale();
-            int nanRollbacks = from == null ? 0 : from.position().nanRollbacks();
-            int restarts = 0;
-            boolean appendMetrics = from != null;
-            events.record(from == null ? "start" : "resume", fields("step", from == null ? 0L
-                : from.position().step(), "checkpoint", from == null ? "none" : from.path()), false);
-            for (int stage = 0; ; stage++)
-            {
-                final int available = stage == 0 ? firstAvailable : laterAvailableReplicas(sc, replicas);
-                final ElasticPlan shape = ElasticPlan.of(batch, replicas, available,
-                    config.get(TrainerKeys.MODEL_SYNCBN) ? config.get(TrainerKeys.SYNCBN_GROUP_SIZE) : 0);
-                final StageSpec spec = stageSpec(from, shape, plan, lrScale, nanRollbacks, generationBase + stage,
-                    appendMetrics, replicas, every);
-                announce(stage, from, shape, available, spec, sc, events, batch, metrics);
-                metrics.onStage(shape.worldSize());
-                final List<ReplicaReport> reports;
-                try
-                {
-                    reports = BarrierLauncher.run(sc, shape.worldSize(), label(stage, spec, plan, shape),
-                        new TrainTask(config.render(), spec, metrics.accumulator()));
-                }
-                catch (final Exception ex)
-                {
-                    // Spark's SparkException is checked in Java's eyes but thrown from Scala without a declaration.
-                    if (sc.sc().isStopped())
-                    {
-                        // Ctrl-C or SIGTERM (Spark's shutdown hook stopped the context): no relaunch can follow.
-                        events.record("interrupted", fields("stage", stage, "error", rootMessage(ex)), true);
-                        throw new IllegalStateException("training interrupted: the Spark context was stopped ("
-                            + rootMessage(ex) + "); the same command resumes from the newest checkpoint", ex);
-                    }
-                    restarts++;
-                    final int max = config.get(CoordinatorKeys.RECOVERY_MAX_RESTARTS);
-                    events.record("stage-failed", fields("stage", stage, "restart", restarts, "max_restarts", max,
-                        "error", rootMessage(ex)), true);
-                    // A hung replica (stopped, swapping, deadlocked) keeps its slot until Spark's heartbeat timeout
-                    // (120 s); its executor is killed at once so the relaunch gets a fresh one.
-                    killSilentExecutors(sc, executors, ex, events, stage);
-                    // Also before giving up: a task still ending may be publishing a checkpoint into the run.
-                    awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
-                    if (ShardFormat.isDamageReport(rootMessage(ex)))
-                    {
-                        // Damaged input fails every relaunch at the same sample: stop now, naming it.
-                        throw new IllegalStateException("training stopped on damaged data, which a relaunch would "
-                            + "read again (" + rootMessage(ex) + "); restore or prepare the data again, then the "
-                            + "same command resumes from the newest checkpoint", ex);
-                    }
-                    if (restarts > max)
-                    {
-                        throw new IllegalStateException("training failed " + restarts + " time(s), more than "
-                            + CoordinatorKeys.RECOVERY_MAX_RESTARTS.name() + " = " + max + "; last error: "
-                            + rootMessage(ex), ex);
-                    }
-                    metrics.onStageRelaunch();
-                    final Duration wait = backoff(restarts);
-                    out.printf("stage failed (%s); restart %d of %d from the newest checkpoint in %d ms%n",
-                        rootMessage(ex), restarts, max, wait.toMillis());
-                    out.flush();
-                    sleep(wait);
-                    from = latestOrInitial(resolver, from);
-                    appendMetrics = true;
-                    continue;
-                }
-                final ReplicaReport r0 = reports.get(0);
-                appendMetrics = true;
-                if (r0.outcome() == TrainOutcome.Kind.COMPLETED)
-                {
-                    check(reports);
-                    run.writeText(RunDirectory.SUMMARY, summaryJson(r0, plan));
-                    events.record("completed", fields("step", r0.nextStep(), "params_checksum",
-                        Long.toHexString(r0.paramsChecksum())), false);
-                    events.flush();
-                    return reports;
-                }
-                if (r0.outcome() == TrainOutcome.Kind.NON_FINITE)
-                {
-                    nanRollbacks++;
-                    final int max = config.get(CoordinatorKeys.RECOVERY_NAN_RETRIES);
-                    events.record("non-finite", fields("step", r0.nextStep(), "rollback", nanRollbacks,
-                        "max_rollbacks", max, "diagnosis", r0.diagnosis()), true);
-                    if (nanRollbacks > max)
-                    {
-                        throw new TrainingDivergedException("training diverged: " + r0.diagnosis() + " (gave up after "
-                            + max + " rollback(s) with the learning rate x " + lrScale + "; "
-                            + CoordinatorKeys.RECOVERY_NAN_RETRIES.name() + " = " + max + ")");
-                    }
-                    metrics.onNonFiniteRollback();
-                    lrScale *= config.get(CoordinatorKeys.RECOVERY_NAN_LR_FACTOR);
-                    out.printf("non-finite step %d: rolling back to the newest checkpoint with the learning rate x "
-                        + "%s (rollback %d of %d)%n", r0.nextStep(), lrScale, nanRollbacks, max);
-                    out.flush();
-                    from = latestOrInitial(resolver, from);
-                    continue;
-                }
-                // STOPPED at a checkpoint boundary while running with fewer replicas: the next stage may grow back.
-                from = latestOrInitial(resolver, from);
-                restarts = 0;
-            }
-        }
-        finally
-        {
-            // A failing run: what it kept of its record goes out if the store is back (the run's error is thrown).
-            events.flushQuietly(Duration.ofSeconds(10));
-            sc.sc().removeSparkListener(executors);
-            metrics.detach();
-            if (providedContext == null)
-            {
-                sc.stop();
-            }
-        }
-    }
-
-    /**
-     * Asks the cluster manager to kill the executors of the ranks that a replica's collective deadline named as
-     * silent (where it supports that: standalone, YARN, Kubernetes; not local mode, where the executor is this JVM).
-     */
-    private void killSilentExecutors(final JavaSparkContext sc, final BarrierTaskExecutors executors,
-        final Exception failure, final RunEvents events, final int stage)
-    {
-        for (final int rank : silentRanks(failure))
-        {
-            final String executor = executors.executorOf(rank).orElse(null);
-            if (executor == null || executor.equals("driver"))
-            {
-                continue;
-            }
-            boolean killed;
-            try
-            {
-                // Not killExecutor: that lowers the application's executor target, so no executor replaces it
-                // (seen on local-cluster: the relaunch waited for a second slot in vain). killAndReplaceExecutor is
-                // private[spark] in Scala, public in bytecode.
-                killed = sc.sc().killAndReplaceExecutor(executor);
-            }
-            catch (final UnsupportedOperationException ex)
-            {
-                killed = false;
-            }
-            out.printf("rank %d was silent in a collective: %s its executor %s%n", rank,
-                killed ? "killing" : "the cluster manager cannot kill", executor);
-            out.flush();
-            events.record("executor-killed", fields("stage", stage, "rank", rank, "executor", executor, "killed",
-                killed), true);
-        }
-    }
-
-    private static final java.util.regex.Pattern SILENT_RANKS =
-        java.util.regex.Pattern.compile("waiting for ranks \\[([0-9, ]*)\\]");
-
-    /** The ranks a collective deadline named as silent anywhere in {@code failure}'s messages (its causes too). */
-    static java.util.SortedSet<Integer> silentRanks(final Throwable failure)
-    {
-        final java.util.SortedSet<Integer> ranks = new java.util.TreeSet<>();
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause())
-        {
-            final java.util.regex.Matcher m = SILENT_RANKS.matcher(String.valueOf(t.getMessage()));
-            while (m.find())
-            {
-                for (final String rank : m.group(1).split(","))
-                {
-                    if (!rank.isBlank())
-                    {
-                        ranks.add(Integer.parseInt(rank.trim()));
-                    }
-                }
-            }
-        }
-        return ranks;
-    }
-
-    private StageSpec stageSpec(final ResumeResolver.Found from, final ElasticPlan shape, final TrainPlan plan,
-        final double lrScale, final int nanRollbacks, final long generation, final boolean appendMetrics,
-        final int replicas, final int every)
-    {
-        final long stepsPerEpoch = stepsPerEpoch(plan, shape);
-        final long start = from == null ? 0 : from.position().startStep(shape.globalBatch(), stepsPerEpoch);
-        long rewarmupFrom = -1;
-        int rewarmupSteps = 0;
-        if (from != null && shape.globalBatch() != from.position().globalBatch())
-        {
-            rewarmupFrom = start;
-            rewarmupSteps = config.get(CoordinatorKeys.ELASTIC_REWARMUP_STEPS);
-        }
-        else if (from != null)
-        {
-            rewarmupFrom = from.position().rewarmupFrom();
-            rewarmupSteps = from.position().rewarmupSteps();
-        }
-        final long stopAt = shape.worldSize() < replicas ? (start / every + 1) * every : -1;
-        return new StageSpec(from == null ? null : from.dir(), from == null ? -1 : from.position().step(), start,
-            shape.worldSize(), shape.globalBatch(), lrScale, rewarmupFrom, rewarmupSteps, stopAt, nanRollbacks,
-            generation, appendMetrics);
-    }
-
-    /** The stage's job group and description in the Spark UI: its replica set and step range. */
-    private SparkJobLabel label(final int stage, final StageSpec spec, final TrainPlan plan, final ElasticPlan shape)
-    {
-        final long total = stepsPerEpoch(plan, shape) * plan.epochs();
-        return SparkJobLabel.train(config.get(CommonKeys.JOB_NAME), stage, shape.worldSize(),
-            config.get(TrainerKeys.TRAIN_REPLICAS), spec.startStep(), spec.stopAtStep() >= 0
-                ? Math.min(spec.stopAtStep(), total) : total, total, spec.checkpointStep());
-    }
-
-    private long stepsPerEpoch(final TrainPlan plan, final ElasticPlan shape)
-    {
-        return TrainPlan.sampler(TrainTask.effectiveConfig(config.render(), new StageSpec(null, -1, 0,
-            shape.worldSize(), shape.globalBatch(), 1, -1, 0, -1, 0, 0, false)), plan.trainSamples(),
-            shape.worldSize()).stepsPerEpoch();
-    }
-
-    private void announce(final int stage, final ResumeResolver.Found from, final ElasticPlan shape,
-        final int available, final StageSpec spec, final JavaSparkContext sc, final RunEvents events, final int batch,
-        final TrainMetrics metrics)
-    {
-        final int configured = config.get(TrainerKeys.TRAIN_REPLICAS);
-        if (shape.worldSize() != configured)
-        {
-            final int groupSize = config.get(TrainerKeys.SYNCBN_GROUP_SIZE);
-            final int groups = config.get(TrainerKeys.MODEL_SYNCBN) && groupSize > 0
-                ? BnGroups.groupCount(configured, groupSize) : 0;
-            final String text = String.format(Locale.ROOT, "ELASTIC: only %d of %d replicas can run; continuing with "
-                    + "%s%s%s", available, configured, shape.describe(), groups > 0 ? " (the " + groups
-                    + " SyncBatchNorm groups kept, " + shape.worldSize() / groups + " replica(s) each)" : "",
-                shape.batchChanged(batch)
-                    ? " (global batch " + batch + " not divisible: linear LR scaling, re-warmup over "
-                    + spec.rewarmupSteps() + " steps)" : " (global batch kept)");
-            out.println(text);
-            LOG.warn(text);
-            events.record("elastic", fields("replicas", shape.worldSize(), "configured_replicas", configured,
-                "global_batch", shape.globalBatch(), "lr_scale", shape.lrScale(), "start_step", spec.startStep(),
-                "rewarmup_steps", spec.rewarmupSteps(), "stop_at_step", spec.stopAtStep()), true);
-            metrics.onElasticStage();
-        }
-        out.printf("training on %s: %d replicas (stage %d), global batch %d, from step %d (%s), run directory %s%n",
-            sc.master(), shape.worldSize(), stage, shape.globalBatch(), spec.startStep(),
-            from == null ? "initial weights" : from.path(), config.get(CoordinatorKeys.RUN_DIR));
-        out.flush();
-    }
-
-    /** {@link #availableReplicas} once the run has started: too few slots then fail the job (exit 1), not usage. */
-    private int laterAvailableReplicas(final JavaSparkContext sc, final int replicas)
-    {
-        try
-        {
-            return availableReplicas(sc, replicas);
-        }
-        catch (final NotEnoughSlotsException ex)
-        {
-            throw new IllegalStateException(ex.getMessage() + "; the same command resumes from the newest checkpoint",
-                ex);
-        }
-    }
-
-    /** Replicas that can run now: all configured ones, or (elastic) as many as the slots allow above the minimum. */
-    private int availableReplicas(final JavaSparkContext sc, final int replicas)
-    {
-        final int min = config.get(CoordinatorKeys.ELASTIC_MIN_REPLICAS);
-        final Duration wait = config.get(CoordinatorKeys.CLUSTER_SLOT_WAIT);
-        if (min == 0 || min >= replicas)
-        {
-            SlotCheck.require(sc, replicas, wait);
-            return replicas;
-        }
-        final long deadlineNs = System.nanoTime() + wait.toNanos();
-        int slots = SlotCheck.slots(sc);
-        while (slots < replicas && System.nanoTime() < deadlineNs)
-        {
-            sleep(Duration.ofMillis(200));
-            slots = SlotCheck.slots(sc);
-        }
-        if (slots >= replicas)
-        {
-            return replicas;
-        }
-        SlotCheck.require(sc, min, Duration.ZERO);
-        return slots;
-    }
-
-    private ResumeResolver.Found latestOrInitial(final ResumeResolver resolver, final ResumeResolver.Found previous)
-    {
-        final ResumeResolver.Found latest = resolver.latest();
-        return latest != null ? latest : previous;
-    }
-
-    Duration backoff(final int restart)
-    {
-        final Duration base = config.get(CoordinatorKeys.RECOVERY_BACKOFF);
-        final Duration max = config.get(CoordinatorKeys.RECOVERY_MAX_BACKOFF);
-        final Duration wait = base.multipliedBy(1L << Math.min(20, restart - 1));
-        return wait.compareTo(max) > 0 ? max : wait;
-    }
-
-    /**
-     * Waits until no task of the failed stage still runs, at most {@code limit}. Spark fails a barrier stage as soon
-     * as one task fails, but the other replicas' task threads end only when their pending collective times out; until
-     * then their communicators still hold streams and ports that the relaunched stage's replicas may share (same JVM,
-     * same media driver, a reused port), and a task may still publish a checkpoint into the run directory (so a job
-     * that gives up waits too: nothing writes into the run after it returned).
-     */
-    private static void awaitFailedStageTasks(final JavaSparkContext sc, final Duration limit)
-    {
-        final long deadlineNs = System.nanoTime() + limit.toNanos();
-        int running = runningTasks(sc);
-        if (running > 0)
-        {
-            LOG.info("waiting up to {} ms for {} task(s) of the failed stage to end before the relaunch",
-                limit.toMillis(), running);
-        }
-        while (running > 0 && System.nanoTime() < deadlineNs)
-        {
-            sleep(Duration.ofMillis(100));
-            running = runningTasks(sc);
-        }
-        if (running > 0)
-        {
-            LOG.warn("{} task(s) of the failed stage still run after {} ms; relaunching anyway", running,
-                limit.toMillis());
-        }
-    }
-
-    private static int runningTasks(final JavaSparkContext sc)
-    {
-        int running = 0;
-        for (final org.apache.spark.SparkExecutorInfo executor : sc.sc().statusTracker().getExecutorInfos())
-        {
-            running += executor.numRunningTasks();
-        }
-        return running;
-    }
-
-    private static void sleep(final Duration wait)
-    {
-        try
-        {
-            Thread.sleep(wait.toMillis());
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting to restart", ex);
-        }
-    }
-
-    /**
-     * One line saying why a stage failed. Spark reports a failed barrier task as "Job aborted due to stage failure:
-     * ... barrier task ... finished unsuccessfully." with the task's exception on the next line of the same message;
-     * that line (what the replica said, e.g. "No space left on device") is what the user needs, so it is used when
-     * present. Otherwise: the first line, plus the root cause when there is another one.
-     */
-    static String rootMessage(final Throwable ex)
-    {
-        final String[] lines = String.valueOf(ex.getMessage()).split("\n");
-        for (int i = 1; i < lines.length; i++)
-        {
-            final String line = lines[i].trim();
-            if (!line.isEmpty() && !line.startsWith("at ") && !line.startsWith("...")
-                && !line.startsWith("Driver stacktrace"))
-            {
-                return "a replica failed: " + line;
-            }
-        }
-        Throwable t = ex;
-        while (t.getCause() != null && t.getCause() != t)
-        {
-            t = t.getCause();
-        }
-        return t == ex ? lines[0] : lines[0] + " (cause: " + t + ")";
-    }
-
-    private static Map<String, Object> fields(final Object... kv)
-    {
-        final Map<String, Object> map = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2)
-        {
-            map.put((String) kv[i], kv[i + 1]);
-        }
-        return map;
-    }
-
-    private static void check(final List<ReplicaReport> reports)
-    {
-        final long checksum = reports.get(0).paramsChecksum();
-        for (final ReplicaReport report : reports)
-        {
-            if (report.paramsChecksum() != checksum)
-            {
-                throw new IllegalStateException("replicas ended with different parameters: rank 0 checksum "
-                    + Long.toHexString(checksum) + ", rank " + report.rank() + " "
-                    + Long.toHexString(report.paramsChecksum()));
-            }
-        }
-    }
-
-    /** {@code summary.json} ({@link RunJson}): a NaN or infinite loss or accuracy is null, as its readers expect. */
-    static String summaryJson(final ReplicaReport r, final TrainPlan plan)
-    {
-        final ObjectNode o = RunJson.object();
-        o.put("steps", r.nextStep());
-        o.put("last_stage_steps", r.steps());
-        o.put("seconds", RunJson.rounded(r.seconds(), 3));
-        RunJson.putFiniteOrNull(o, "last_loss", r.lastLoss());
-        RunJson.putFiniteOrNull(o, "val_top1", r.evalTop1());
-        RunJson.putFiniteOrNull(o, "val_top5", r.evalTop5());
-        RunJson.putFiniteOrNull(o, "val_loss", r.evalLoss());
-        o.put("val_samples", r.evalSamples());
-        o.put("world_size", plan.worldSize());
-        o.put("global_batch", plan.globalBatch());
-        o.put("epochs", plan.epochs());
-        o.put("params_checksum", Long.toHexString(r.paramsChecksum()));
-        return RunJson.line(o) + "\n";
+        return new StageLoop(config, plan, run, metrics, events, resolver, out, providedContext).run(from);
     }
 }

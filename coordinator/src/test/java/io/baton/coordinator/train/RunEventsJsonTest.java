@@ -36,7 +36,7 @@ class RunEventsJsonTest
     {
         final ReplicaReport r0 = new ReplicaReport(0, 4, 1.23456, Double.NaN, 0.5, Double.POSITIVE_INFINITY, 2.5, 96,
             0xabcL, "", TrainOutcome.Kind.values()[0], 12, "");
-        final String summary = TrainJob.summaryJson(r0, new TrainPlan(2, 64, 32, 640, 64, 10, 10, 10, ""));
+        final String summary = RunSummary.summaryJson(r0, new TrainPlan(2, 64, 32, 640, 64, 10, 10, 10, ""));
         assertEquals("{\"steps\":12,\"last_stage_steps\":4,\"seconds\":1.235,\"last_loss\":null,\"val_top1\":0.5,"
             + "\"val_top5\":null,\"val_loss\":2.5,\"val_samples\":96,\"world_size\":2,\"global_batch\":64,"
             + "\"epochs\":10,\"params_checksum\":\"abc\"}\n", summary);

@@ -18,7 +18,7 @@ class SilentRanksTest
             "allReduce seq=41 worldSize=4 rank=0 job=j generation=7: timed out after 8000 ms waiting for ranks [1, 3]");
         final RuntimeException stage = new RuntimeException("Job aborted due to stage failure: Task 0 in stage 3.0 "
             + "failed: " + replica, new RuntimeException("wrapped", replica));
-        assertEquals(new TreeSet<>(Set.of(1, 3)), TrainJob.silentRanks(stage));
-        assertEquals(Set.of(), TrainJob.silentRanks(new RuntimeException("executor lost")));
+        assertEquals(new TreeSet<>(Set.of(1, 3)), StageFailures.silentRanks(stage));
+        assertEquals(Set.of(), StageFailures.silentRanks(new RuntimeException("executor lost")));
     }
 }

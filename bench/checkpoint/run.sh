@@ -4,13 +4,14 @@
 # step-like workload of each given length between submit and fence; write throughput vs dd to the same directory.
 # Usage: bench/checkpoint/run.sh [dir=/tmp/baton-ckpt-bench] [checkpoints=5] [step-ms=0,300,1000]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 dir="${1:-/tmp/baton-ckpt-bench}"
 n="${2:-5}"
 steps="${3:-0,300,1000}"
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl common test-compile
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl common dependency:build-classpath \
+mvn -B -q -o -pl common test-compile
+mvn -B -q -o -pl common dependency:build-classpath \
   -Dmdep.outputFile="$root/common/target/bench-cp.txt" -Dmdep.includeScope=test
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GB RAM"
 echo "disk: $(df -h "$(dirname "$dir")" | awk 'NR==2{print $1" ("$2")"}'), $(findmnt -n -o FSTYPE --target "$(dirname "$dir")")"

@@ -3,9 +3,10 @@
 # (collective.small-threshold 1 MB) vs ring (16 B), UDP (embedded driver per JVM) and IPC (one external driver),
 # same run. Usage (repo root): bench/collectives/crossover.sh   Output: bench/collectives/out/xover-*.txt
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"; cd "$ROOT"; OUT="$ROOT/bench/collectives/out"; mkdir -p "$OUT"
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl common test-compile
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl common dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/xover.deps" >/dev/null
+mvn -B -q -o -pl common test-compile
+mvn -B -q -o -pl common dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/xover.deps" >/dev/null
 CP="common/target/test-classes:common/target/classes:$(cat "$OUT/xover.deps")"
 FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 WORLD="${WORLD:-3}"
@@ -21,7 +22,6 @@ run() { # transport dir threshold
   for p in "${pids[@]}"; do wait "$p"; done
   echo "== $1 threshold=$3"; cat "$OUT/xover-$1-$3.rank0.txt"
 }
-exec 9>/tmp/baton-mvn.lock; flock 9   # measure with no serialised build running
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in 1048576 16; do run UDP - $t; done
 DRIVER_DIR=/dev/shm/baton-xover-$$

@@ -8,6 +8,7 @@
 # MPI over shared memory. With more than one compression, a summary of every size compares each Aeron run with
 # MPI over TCP of the same run.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/bench/collectives"
 OUT="$HERE/out"
@@ -20,7 +21,7 @@ MPI_SHM="${MPI_SHM:-1}"
 
 cd "$ROOT"
 if [ ! -f "$OUT/classpath" ]; then
-  flock /tmp/baton-mvn.lock mvn -B -q -o -pl common dependency:build-classpath -Dmdep.includeScope=test \
+  mvn -B -q -o -pl common dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$OUT/classpath.deps" >/dev/null
   echo "$ROOT/common/target/test-classes:$ROOT/common/target/classes:$(cat "$OUT/classpath.deps")" > "$OUT/classpath"
 fi

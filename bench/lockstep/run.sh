@@ -6,12 +6,11 @@
 # ResNet-20's 38 SyncBN points in a ~1.1 s step; each work unit is a 96x96 matrix product and a pass over
 # memMbPerUnit MB). Needs mpicc/mpirun (Debian: openmpi-bin libopenmpi-dev).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/lockstep/out"
 mkdir -p "$OUT"
 mpicc -O3 -march=native -o "$OUT/lockstep_noise" "$ROOT/bench/lockstep/lockstep_noise.c"
-exec 9>/tmp/baton-mvn.lock
-flock 9
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(mpirun --version 2>&1 | head -1)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 mpirun --allow-run-as-root --oversubscribe -np 2 --bind-to core --map-by core --mca btl self,vader \

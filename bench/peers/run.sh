@@ -14,6 +14,7 @@
 #   SHARED_PORT=40123: SharedTrainingMaster's VoidConfiguration unicast port.
 # Baton's per-epoch parameters and eval come from its epoch-end checkpoints (checkpoint.keep-last raised so all stay).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-$ROOT/bench/peers/out}"
 SYSTEMS="${1:-reference baton paramavg shared}"
@@ -26,15 +27,15 @@ cd "$ROOT"
 
 # Two separate classpaths: Baton's (Aeron 1.51) and the peers' (dl4j-spark-parameterserver M2 -> Aeron 1.32).
 if [ "$CLUSTER" = standalone ]; then # the workers' executor class path is the distribution's lib/
-  flock /tmp/baton-mvn.lock mvn -B -q -o -pl deploy -am package -DskipTests
+  mvn -B -q -o -pl deploy -am package -DskipTests
 fi
 # -am test-compile in the same invocation: Baton's own modules (and the test-jars coordinator's test scope lists)
 # resolve from the reactor's target/ folders, so this works without any baton-* artifact installed in ~/.m2 (each
 # module writes the file; coordinator's, the last, stays). Test classes are filtered out of BATON_CP below.
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl coordinator -am test-compile dependency:build-classpath \
+mvn -B -q -o -pl coordinator -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$OUT/baton.cp" > "$OUT/mvn-baton.log" || { cat "$OUT/mvn-baton.log"; exit 1; }
-flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml package -DskipTests
-flock /tmp/baton-mvn.lock mvn -B -q -o -f bench/peers/pom.xml dependency:build-classpath \
+mvn -B -q -o -f bench/peers/pom.xml package -DskipTests
+mvn -B -q -o -f bench/peers/pom.xml dependency:build-classpath \
   -Dmdep.outputFile="$OUT/peers.cp" > "$OUT/mvn-peers.log" || { cat "$OUT/mvn-peers.log"; exit 1; }
 # Baton's own modules come from this tree's target/classes only: the baton-* SNAPSHOT jars in ~/.m2 that
 # build-classpath lists are whatever was last installed (by anyone), and their baton-reference.conf would be merged in.
@@ -44,7 +45,7 @@ PEERS_CP="bench/peers/target/baton-bench-peers-0.1.0-SNAPSHOT.jar:$(cat "$OUT/pe
 # batontm: BatonTmBench plus the harness's shared PeerCommon, compiled against Baton's classpath (no parameterserver).
 if [[ " $SYSTEMS " == *" batontm "* ]]; then
   rm -rf "$OUT/batontm-classes"
-  flock /tmp/baton-mvn.lock javac --release 17 -nowarn -d "$OUT/batontm-classes" -cp "$BATON_CP" \
+  javac --release 17 -nowarn -d "$OUT/batontm-classes" -cp "$BATON_CP" \
     bench/peers/src/main/java/io/baton/bench/peers/PeerCommon.java \
     bench/peers/batontm/src/main/java/io/baton/bench/peers/BatonTmBench.java
 fi
@@ -69,9 +70,6 @@ for ((i = 1; i < ${#BATON_SETS[@]}; i += 2)); do INIT_KEYS+=("${BATON_SETS[$i]}"
 java $FLAGS $ND4J -cp "$BATON_CP" bench/peers/BatonParams.java init "$OUT/baton.init.bin" conf/demo.conf \
   "${INIT_KEYS[@]}" 2>&1 | grep BatonParams
 
-# Measure with the shared Maven lock held: no other (serialised) build runs meanwhile.
-exec 9>/tmp/baton-mvn.lock
-flock 9
 echo "$MACHINE" | tee "$OUT/machine.txt"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
 echo "cluster: $CLUSTER" | tee -a "$OUT/machine.txt"

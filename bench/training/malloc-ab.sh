@@ -4,6 +4,7 @@
 # cancels. Prints each run's median step time and the medians of A and B.
 # Usage (repo root): bench/training/malloc-ab.sh [rounds [steps [warmup]]]   Output: bench/training/out/malloc-*.txt
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/training/out"
 ROUNDS="${1:-3}"
@@ -12,8 +13,6 @@ WARMUP="${3:-3}"
 cd "$ROOT"
 # shellcheck source=bench/training/setup.sh
 source bench/training/setup.sh
-exec 9>/tmp/baton-mvn.lock
-flock 9
 echo "$MACHINE; B = $NATIVE_ENV"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run() { # A|B index

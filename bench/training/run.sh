@@ -7,6 +7,7 @@
 # For the efficiency itself prefer bench/training/scaling.sh: it interleaves the configurations step by step in the
 # same two JVMs, where this script's sequential launches meet different host speeds and JIT states (+-15 % per run).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/training/out"
 STEPS="${1:-10}"
@@ -15,9 +16,6 @@ cd "$ROOT"
 # shellcheck source=bench/training/setup.sh
 source bench/training/setup.sh
 apply_native_env
-# Hold the shared Maven lock while measuring so that no (serialised) build of another engineer runs meanwhile.
-exec 9>/tmp/baton-mvn.lock
-flock 9
 
 pids=()
 cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; }

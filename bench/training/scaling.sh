@@ -13,6 +13,7 @@
 #   (not committed); the SCALING lines are the result (and VARIANT_B with idleB), CYCLE lines the step times of
 #   each cycle.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/training/out"
 CYCLES="${1:-20}"
@@ -21,8 +22,6 @@ cd "$ROOT"
 # shellcheck source=bench/training/setup.sh
 source bench/training/setup.sh
 apply_native_env
-exec 9>/tmp/baton-mvn.lock
-flock 9
 
 pids=()
 SHARED_DIR=/dev/shm/baton-scaling-bench-$$

@@ -3,9 +3,10 @@
 # sets CP (class path), JAVA (one pinned single-core replica JVM: jvm.properties flags, SerialGC, plus
 # BENCH_JAVA_OPTS), NATIVE_ENV (conf/jvm.properties baton.native.env, not exported here) and MACHINE; exports
 # OMP_NUM_THREADS=1; defines apply_native_env.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 mkdir -p "$OUT"
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile -DskipTests
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+mvn -B -q -o -pl trainer -am test-compile -DskipTests
+mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$OUT/classpath.deps" >/dev/null
 CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$OUT/classpath.deps" \
   | grep -v '/baton-common/' | paste -sd:)"

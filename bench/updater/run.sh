@@ -5,21 +5,19 @@
 # Prints median/min ms per step of both, the ratio, and whether both ended bit-identical.
 # Usage (repo root): bench/updater/run.sh [rounds=15 [warmup=5 [models="resnet50:10 resnet152:1000"]]]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 ROUNDS="${1:-15}"
 WARMUP="${2:-5}"
 MODELS="${3:-resnet50:10 resnet152:1000}"
 CPFILE="$ROOT/trainer/target/bench-cp.txt"
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile -DskipTests
-flock /tmp/baton-mvn.lock mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+mvn -B -q -o -pl trainer -am test-compile -DskipTests
+mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$CPFILE" >/dev/null
 CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$(tr ':' '\n' < "$CPFILE" \
   | grep -v '/baton-common/' | paste -sd:)"
 FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' conf/jvm.properties | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
-# Hold the shared Maven lock while measuring so that no (serialised) build of another engineer runs meanwhile.
-exec 9>/tmp/baton-mvn.lock
-flock 9
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), java $(java -version 2>&1 | sed -n 1p)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 export OMP_NUM_THREADS=1  # after the machine line: nproc honours it

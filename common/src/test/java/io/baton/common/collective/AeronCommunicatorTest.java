@@ -332,8 +332,8 @@ class AeronCommunicatorTest
         assertEquals(0, EmbeddedDriver.parkedLinks());
     }
 
-    @Test
-    void parkedLinksCloseWhenALinkOfOtherStreamsOpensOrACommunicatorClosesWithoutReuse() throws Exception
+    /** Settings whose driver lingers 10 minutes, after a 2-rank stage of job-a parked both ranks' links on it. */
+    private static CollectiveSettings parkTwoLinksOnALingeringDriver() throws Exception
     {
         final CollectiveSettings lingering = testSettings().embeddedDriverLingerNs(TimeUnit.MINUTES.toNanos(10))
             .build();
@@ -343,6 +343,13 @@ class AeronCommunicatorTest
             comm.closeForReuse();
             return null;
         });
+        return lingering;
+    }
+
+    @Test
+    void parkedLinksCloseWhenALinkOfOtherStreamsOpensOrACommunicatorClosesWithoutReuse() throws Exception
+    {
+        final CollectiveSettings lingering = parkTwoLinksOnALingeringDriver();
         assertEquals(2, EmbeddedDriver.parkedLinks());
         final long reusedBefore = EmbeddedDriver.reusedLinks();
         // Another job (other IPC streams) on the same driver: none matches, so all parked links close first (an
@@ -368,14 +375,7 @@ class AeronCommunicatorTest
     @Test
     void forceCloseEndsALeakedReferenceAndParkedLinksAndTheNextStageStartsADriverOfItsOwn() throws Exception
     {
-        final CollectiveSettings lingering = testSettings().embeddedDriverLingerNs(TimeUnit.MINUTES.toNanos(10))
-            .build();
-        runRanks(lingering, 2, "job-a", 1, comm ->
-        {
-            comm.barrier();
-            comm.closeForReuse();
-            return null;
-        });
+        final CollectiveSettings lingering = parkTwoLinksOnALingeringDriver();
         // Never released: as the reference of a communicator a test left open.
         final String leaked = EmbeddedDriver.acquire(lingering);
         assertEquals(2, EmbeddedDriver.parkedLinks());

@@ -2,6 +2,7 @@
 # Benchmark: forward+backward time of ResNet-20 (32x32, batch 64) on each ND4J CPU native variant, one JVM each,
 # same machine, same run. Usage: bench/backend/run.sh [arch batch [H W C]]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mvn -B -q -pl trainer -am test-compile -DskipTests

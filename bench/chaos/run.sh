@@ -14,6 +14,7 @@
 # Env: CHAOS_WORK (default /tmp/baton-chaos-$SEED), SKIP_BUILD=1 to reuse the compiled classes.
 # Needs root for the full-disk fault (mount -t tmpfs); on a shared machine wrap the whole run in the build lock.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 trials="${1:?usage: bench/chaos/run.sh TRIALS [SEED [FIRST_TRIAL [FAULT,...]]]}"

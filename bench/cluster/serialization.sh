@@ -2,6 +2,7 @@
 # spark.serializer for Baton's task results: Spark's JavaSerializer vs KryoSerializer with Baton's registrator
 # (registration required), same object, same JVM, 3 passes. Usage: bench/cluster/serialization.sh [ROUNDS]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mvn -B -q -pl coordinator -am test-compile

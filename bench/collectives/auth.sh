@@ -13,9 +13,9 @@
 #   SIZES     (environment) the bulk sizes in bytes, default 1048576,240771232 (1 MB and ResNet-50's 241 MB gradient);
 #             AllReduceBench adds the 1 KB latencies itself.
 # Writes bench/collectives/out/auth-LABEL-{UDP,IPC}.rank{0,1}.txt (not committed) and prints rank 0's medians.
-# The runs hold /tmp/baton-build.lock (a shared machine: no build runs meanwhile), so do not wrap this script in flock.
 # For a before/after pair run both labels back to back, in both orders.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/collectives/out"
 CLASSDIR="${1:-$ROOT/common/target}"
@@ -27,12 +27,10 @@ for d in classes test-classes; do
 done
 # The dependencies' class path is the same before and after (the auth work added none); computed once.
 if [ ! -f "$OUT/auth-classpath.deps" ]; then
-  (cd "$ROOT" && flock /tmp/baton-build.lock mvn -B -q -o -pl common dependency:build-classpath \
+  (cd "$ROOT" && mvn -B -q -o -pl common dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile="$OUT/auth-classpath.deps" >/dev/null)
 fi
 CP="$CLASSDIR/test-classes:$CLASSDIR/classes:$(cat "$OUT/auth-classpath.deps")"
-exec 9>/tmp/baton-build.lock
-flock 9
 FLAGS="$(sed -n '/^baton\.jvm\.flags=/,/[^\\]$/p' "$ROOT/conf/jvm.properties" | sed 's/^baton.jvm.flags=//; s/\\$//' | tr '\n' ' ')"
 
 pids=()

@@ -20,6 +20,7 @@
 # Writes bench/collectives/out/netns-*.txt (not committed). Namespaces, veths, bridge and every process in them are
 # removed on exit, also when a rank dies (the other ranks are then killed and the script fails).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/bench/collectives"
 OUT="$HERE/out"
@@ -115,7 +116,6 @@ netns_down # a stale prefix from an earlier run that was killed before its trap 
 # --- programs -------------------------------------------------------------------------------------------------------
 
 if [ ! -f "$OUT/classpath" ]; then
-  # Not under a second flock: the whole script is meant to run under /tmp/baton-build.lock already.
   mvn -B -q -o -pl common dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$OUT/classpath.deps" >/dev/null
   echo "$ROOT/common/target/test-classes:$ROOT/common/target/classes:$(cat "$OUT/classpath.deps")" > "$OUT/classpath"

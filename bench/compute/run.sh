@@ -13,22 +13,21 @@
 #   at an earlier commit, after `mvn -o -q -pl trainer -am test-compile` there): before/after a change in one run.
 # AB_ENV="K=V ..." also runs Baton with that environment added (e.g. glibc malloc or OpenMP settings), same rounds.
 # Usage (repo root): bench/compute/run.sh [rounds]      Output: bench/compute/out/ (not committed).
-# Env: R20_STEPS=20 R20_WARMUP=15 R50_STEPS=8 R50_WARMUP=5 R152=0 LOCK=/tmp/baton-build.lock LOCK_HELD=1 (caller holds it)
+# Env: R20_STEPS=20 R20_WARMUP=15 R50_STEPS=8 R50_WARMUP=5 R152=0 LOCK=/tmp/baton-build.lock (held for the whole run, bench/lib/lock.sh)
 # Installs what it needs: Debian python3-torch python3-torchvision (apt-get) if missing.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/compute/out"
 ROUNDS="${1:-3}"
-LOCK="${LOCK:-/tmp/baton-build.lock}"
 R20_STEPS="${R20_STEPS:-20}" R20_WARMUP="${R20_WARMUP:-15}" R50_STEPS="${R50_STEPS:-8}" R50_WARMUP="${R50_WARMUP:-5}"
 PY=/usr/bin/python3
 mkdir -p "$OUT"
 cd "$ROOT"
-locked() { if [ "${LOCK_HELD:-0}" = 1 ]; then "$@"; else flock "$LOCK" "$@"; fi; }
 if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
   apt-get install -y python3-torch python3-torchvision > "$OUT/apt.log"
 fi
-locked bash -c "mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+bash -c "mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile='$OUT/classpath.deps' >/dev/null"
 DEPS="$(tr ':' '\n' < "$OUT/classpath.deps" | grep -v '/baton-common/' | paste -sd:)"
 CP="trainer/target/test-classes:trainer/target/classes:common/target/classes:$DEPS"
@@ -102,8 +101,6 @@ report() { # tag round
 }
 
 {
-  exec 9>"$LOCK"
-  [ "${LOCK_HELD:-0}" = 1 ] || flock 9 # nothing else runs while measuring
   echo "$MACHINE${MACHINE_AB:-}"
   echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_LAYERS:-replica}, R20_WARMUP=$R20_WARMUP R20_STEPS=$R20_STEPS R50_WARMUP=$R50_WARMUP R50_STEPS=$R50_STEPS"
   for round in $(seq 1 "$ROUNDS"); do
@@ -114,5 +111,4 @@ report() { # tag round
     fi
   done
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-  flock -u 9
 } | tee "$OUT/summary.txt"

@@ -5,6 +5,7 @@
 # prints the pixel difference from the JDK reader first.
 # Usage: [BATON_BENCH_QUALITY=97] bench/pipeline/run.sh [images seconds rounds [folder of JPEGs]]   (default 64 2 3)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mvn -B -q -pl trainer -am test-compile -DskipTests

@@ -4,6 +4,7 @@
 # decoding), same model, batch and steps, same run. Reports per-step medians from each run's metrics.jsonl.
 # Usage: bench/pipeline/train-e2e.sh [work dir] [epochs]
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${1:-/tmp/baton-e2e}"
 epochs="${2:-2}"

@@ -8,19 +8,18 @@
 # Usage (repo root): bench/profile/profile-step.sh          Output: bench/profile/out/ (not committed).
 # Env: ONLY=both|baton|torch CSTACK=dwarf (async-profiler native unwinder: libnd4jcpu has no frame pointers, so
 #   the default fp walk stops at its first frame) R20_STEPS=20 R50_STEPS=8 WARMUP=3 INTERVAL_NS=1000000 EVENT=cpu LOCK=/tmp/baton-build.lock TOP=0 (heaviest
-#   unclassified stacks); LOCK_HELD=1 when the caller already holds LOCK (flock "$LOCK" env LOCK_HELD=1 ...);
+#   unclassified stacks); LOCK is held for the whole run (bench/lib/lock.sh: a caller already holding it is found);
 #   PER_THREAD=1 also prints Baton's CPU per step by thread group (training thread, OpenMP workers, Baton's Java
 #   compute threads, JVM) from async-profiler's `threads` option.
 # Installs what it needs: Debian python3-torch python3-torchvision (apt-get), tools.profiler:async-profiler:3.0 (Maven).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/lock.sh" # holds the build/benchmark lock until this script exits
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/profile/out"
-LOCK="${LOCK:-/tmp/baton-build.lock}"
 R20_STEPS="${R20_STEPS:-20}" R50_STEPS="${R50_STEPS:-8}" WARMUP="${WARMUP:-3}"
 INTERVAL_NS="${INTERVAL_NS:-1000000}" EVENT="${EVENT:-cpu}" CSTACK="${CSTACK:-dwarf}" ONLY="${ONLY:-both}"
 PY=/usr/bin/python3
 THREADS_OPT="" && [ "${PER_THREAD:-0}" != 1 ] || THREADS_OPT=",threads"
-locked() { if [ "${LOCK_HELD:-0}" = 1 ]; then "$@"; else flock "$LOCK" "$@"; fi; }
 mkdir -p "$OUT"
 cd "$ROOT"
 
@@ -30,7 +29,7 @@ fi
 AP_VERSION=3.0
 AP_JAR="$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  locked bash -c "
+  bash -c "
     [ -f '$AP_JAR' ] || mvn -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$AP_VERSION
     mvn -B -q -o -pl trainer -am test-compile -DskipTests
     mvn -B -q -o -pl trainer -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
@@ -69,8 +68,6 @@ torch() { # tag threads cpus arch batch size steps
 }
 
 {
-  exec 9>"$LOCK"
-  [ "${LOCK_HELD:-0}" = 1 ] || flock 9 # nothing else runs while measuring
   echo "$MACHINE"
   echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   baton r20 1 0 resnet20 64 32 "$R20_STEPS"
@@ -78,7 +75,6 @@ torch() { # tag threads cpus arch batch size steps
   baton r50 2 0,1 resnet50 16 128 "$R50_STEPS"
   torch r50 2 0,1 resnet50 16 128 "$R50_STEPS"
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-  flock -u 9
 } | tee "$OUT/summary.txt"
 
 for tag in r20 r50; do

@@ -6,6 +6,8 @@
 # (SharedTrainingMaster).
 # Usage (repo root): bench/peers/run.sh [systems]   e.g. bench/peers/run.sh "reference baton batontm paramavg shared"
 # Env: OUT=bench/peers/out TRAIN=1024 VAL=256 BATCH=64 EPOCHS=3 LR=0.1 SEED=7. Output: bench/peers/out/ (not committed).
+#   Ends with each system's images/s over all epochs and batontm's and baton's ratios to shared and paramavg
+#   (OUT/summary.txt; issue 20's target is batontm/shared).
 #   CLUSTER=local (default): every system on local[2] in its own JVM.
 #   CLUSTER=standalone: each Spark system on its own standalone Master + 2 one-core Workers on 127.0.0.1, started
 #     with deploy/spark/local-cluster.sh before the system and stopped after it (also on exit): Baton's from the built
@@ -148,7 +150,7 @@ for system in $SYSTEMS; do
           "$OUT/baton-run/checkpoints/ckpt-$((e * (TRAIN / BATCH)))" "$OUT/baton.e$e.bin" "$TRAIN" "$VAL" "$SEED" \
           2>&1 | grep BatonParams | tee "$OUT/baton.e$e.eval"
       done
-      python3 - "$OUT" "$EPOCHS" "$BATCH" <<'PY'
+      python3 - "$OUT" "$EPOCHS" "$BATCH" > "$OUT/baton.epochs" <<'PY'
 import json, re, struct, sys, math
 out, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rows = [json.loads(l) for l in open(out + "/baton-run/metrics.jsonl") if l.strip()]
@@ -177,6 +179,7 @@ for e in range(epochs):
             max(abs(x - y) for x, y in zip(f, a)), json.dumps(summary, sort_keys=True))
     print(line)
 PY
+      cat "$OUT/baton.epochs"
       ;;
     batontm)
       rm -rf "$OUT/batontm-run"
@@ -200,3 +203,23 @@ PY
   esac
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
+# Over all epochs: every epoch has TRAIN images, so a system's rate is EPOCHS over the sum of 1 / (its epoch rates),
+# i.e. all its images over its summed epoch times (fit wall time for the Spark systems, step time for the baton CLI).
+python3 - "$OUT" $SYSTEMS <<'PY' | tee "$OUT/summary.txt"
+import re, sys
+out, systems = sys.argv[1], sys.argv[2:]
+rate = {}
+for s in systems:
+    try:
+        text = open("%s/%s" % (out, "baton.epochs" if s == "baton" else s + ".log")).read()
+    except FileNotFoundError:
+        continue
+    ips = [float(x) for x in re.findall(r"^EPOCH system=%s epoch=\d+ images_per_sec=([\d.]+)" % s, text, re.M)]
+    if ips:
+        rate[s] = len(ips) / sum(1 / x for x in ips)
+        print("OVERALL system=%s epochs=%d images_per_sec=%.1f" % (s, len(ips), rate[s]))
+for a in ("batontm", "baton"):
+    for b in ("shared", "paramavg"):
+        if a in rate and b in rate:
+            print("RATIO %s/%s over all epochs = %.2fx" % (a, b, rate[a] / rate[b]))
+PY

@@ -3,14 +3,11 @@ package io.baton.coordinator.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.baton.trainer.run.RunJson;
-import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -32,10 +29,9 @@ public final class ProgressMonitor implements AutoCloseable
     private final PrintWriter out;
     private final long intervalMs;
     private final Thread thread;
-    private long offset;
+    private final MetricsTail tail;
     /** Segments already written when the job started (a store without append; {@link StepSegments}). */
     private final Set<String> earlierSegments;
-    private String partial = "";
     private JsonNode last;
     private long lastPrintedStep = -1;
     /** The step and time the pace is measured from (the first step seen, or the step after a step went back). */
@@ -49,7 +45,7 @@ public final class ProgressMonitor implements AutoCloseable
         this.plan = plan;
         this.out = out;
         this.intervalMs = interval.toMillis();
-        this.offset = length(run);
+        this.tail = new MetricsTail(run, RunDirectory.METRICS);
         this.earlierSegments = segmentNames(run);
         this.thread = new Thread(this::loop, "baton-progress");
         this.thread.setDaemon(true);
@@ -77,9 +73,7 @@ public final class ProgressMonitor implements AutoCloseable
     {
         try
         {
-            final FileSystem fs = run.fileSystem();
-            final Path file = run.path(RunDirectory.METRICS);
-            if (fs.exists(StepSegments.directory(run, RunDirectory.METRICS)))
+            if (!tail.singleFile())
             {
                 final String line = StepSegments.lastLine(run, RunDirectory.METRICS, earlierSegments);
                 if (line != null)
@@ -87,9 +81,13 @@ public final class ProgressMonitor implements AutoCloseable
                     last = JSON.readTree(line);
                 }
             }
-            else if (fs.exists(file))
+            else
             {
-                readNewLines(fs, file);
+                final List<String> lines = tail.newLines();
+                if (!lines.isEmpty())
+                {
+                    last = JSON.readTree(lines.get(lines.size() - 1));
+                }
             }
         }
         catch (final IOException | RuntimeException ex)
@@ -102,31 +100,6 @@ public final class ProgressMonitor implements AutoCloseable
             lastPrintedStep = last.get("step").asLong();
             out.println(line(last));
             out.flush();
-        }
-    }
-
-    /** Reads the single file's lines appended since the last poll (a store that appends). */
-    private void readNewLines(final FileSystem fs, final Path file) throws IOException
-    {
-        if (fs.getFileStatus(file).getLen() < offset)
-        {
-            // Rewritten shorter: a stage resumed from a checkpoint and cut the steps after it.
-            offset = 0;
-            partial = "";
-        }
-        try (FSDataInputStream in = fs.open(file))
-        {
-            in.seek(offset);
-            final byte[] bytes = in.readAllBytes();
-            offset += bytes.length;
-            final String text = partial + new String(bytes, StandardCharsets.UTF_8);
-            final int end = text.lastIndexOf('\n');
-            partial = end < 0 ? text : text.substring(end + 1);
-            if (end >= 0)
-            {
-                final String[] lines = text.substring(0, end).split("\n");
-                last = JSON.readTree(lines[lines.length - 1]);
-            }
         }
     }
 
@@ -149,21 +122,6 @@ public final class ProgressMonitor implements AutoCloseable
         return String.format(Locale.ROOT, "epoch %d/%d  step %d/%d (%.0f%%)  %.1f images/s  loss %.4f  lr %.5f  ETA %s",
             m.get("epoch").asInt() + 1, plan.epochs(), done, total, 100.0 * done / total,
             m.get("images_per_sec").asDouble(), m.get("loss").asDouble(), m.get("lr").asDouble(), eta(etaS));
-    }
-
-    /** The file's current length (0 when it does not exist yet or cannot be read). */
-    private static long length(final RunDirectory run)
-    {
-        try
-        {
-            final FileSystem fs = run.fileSystem();
-            final Path file = run.path(RunDirectory.METRICS);
-            return fs.exists(file) ? fs.getFileStatus(file).getLen() : 0;
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            return 0;
-        }
     }
 
     /** The metrics segments written so far (none where the store appends). */

@@ -70,8 +70,8 @@ import java.util.Objects;
  * Each fit prints one line of where its wall time went (staging, the Baton run, parameters and listeners).
  *
  * <p>DL4J {@link TrainingListener}s given to {@link #setListeners(Collection)} see every Baton step on the driver
- * ({@code iterationDone} with that step's loss as the network's score, epoch start and end), after the fit's run has
- * ended. Not built: DL4J worker instances and training hooks (Baton's replicas run Baton's loop, not DL4J's workers),
+ * ({@code iterationDone} with that step's loss as the network's score, epoch start and end) while the fit's run
+ * trains, within half a second of rank 0 logging the step. Not built: DL4J worker instances and training hooks (Baton's replicas run Baton's loop, not DL4J's workers),
  * a {@link StatsStorageRouter}, DL4J's {@link SparkTrainingStats} (each refused in one line; Baton's metrics are in
  * the run directory) and MultiDataSets of several inputs or outputs. Paths of exported DataSets ({@code fitPaths},
  * {@code fit(String)}) are loaded by DL4J's loader and trained as the same RDD of DataSets (a new RDD each call, so
@@ -249,11 +249,15 @@ public final class BatonTrainingMaster implements TrainingMaster<TrainingResult,
     }
 
     /**
-     * DL4J listeners shown each Baton step of every later {@code fit}, on the driver, after the fit's run has ended
-     * (Baton's library API gives the driver the steps only then), in step order: {@code onEpochStart},
-     * {@code iterationDone(network, iteration, epoch)} with the driver's network whose {@code score()} is that step's
-     * global training loss, {@code onEpochEnd}. Iterations and epochs are numbered from 0 over all fits of this
-     * master. The network holds the trained parameters at every call; {@code onForwardPass},
+     * DL4J listeners shown each Baton step of every later {@code fit}, on the driver, while the fit's run trains: a
+     * driver thread follows the run's {@code metrics.jsonl} and calls them within half a second of rank 0 logging a
+     * step (on a store without append, whose step log is segments, after the run), in step order:
+     * {@code onEpochStart}, {@code iterationDone(network, iteration, epoch)} with the driver's network whose
+     * {@code score()} is that step's global training loss, {@code onEpochEnd}. Iterations and epochs are numbered from
+     * 0 over all fits of this master; a step redone after a stage resumed from a checkpoint is shown once, when first
+     * logged. During the run the network holds the parameters it had before the fit (Baton's replicas hold the
+     * training ones), and steps shown after the run see the trained ones; the calls come from that thread, one at a
+     * time, and a listener that throws ends them and fails the fit when its run has ended. {@code onForwardPass},
      * {@code onGradientCalculation} and {@code onBackwardPass} are never called (they happen inside the replicas).
      * Replaces the listeners given before; null or empty removes them.
      */

@@ -27,8 +27,9 @@ import java.util.function.DoubleConsumer;
 
 /**
  * The fits of one {@link BatonTrainingMaster}: each {@code fit} stages its RDD (or finds it staged by an earlier
- * fit), runs Baton in {@code <runDirectory>/fit-<n>}, copies the trained parameters into the caller's network and
- * shows the run's steps to the listeners, numbering iterations and epochs on over the fits; and what this master
+ * fit), runs Baton in {@code <runDirectory>/fit-<n>} while its steps are shown to the listeners
+ * ({@link LiveStepListeners}), copies the trained parameters into the caller's network, numbering the listeners'
+ * iterations and epochs on over the fits; and what this master
  * staged, for {@link #deleteStaged()}. {@link BatonTrainingMaster} is DL4J's side of it: the builder, the
  * {@code TrainingMaster} calls and what it refuses.
  *
@@ -104,8 +105,9 @@ final class MasterFits
     }
 
     /**
-     * One fit: stage the RDD (or find it staged by an earlier fit), one Baton run, the trained parameters into
-     * {@code network}, the run's steps to {@code listeners}; prints one line of where the fit's wall time went.
+     * One fit: stage the RDD (or find it staged by an earlier fit), one Baton run with its steps shown to
+     * {@code listeners} as they are logged, the trained parameters into {@code network}; prints one line of where the
+     * fit's wall time went.
      */
     TrainResult fit(final JavaSparkContext sc, final org.deeplearning4j.nn.api.Model network,
         final DoubleConsumer score, final Map<String, INDArray> target, final Model model,
@@ -131,14 +133,28 @@ final class MasterFits
         }
         dataOfFit.put(fit, stagedData.uri());
         final long stagedNs = System.nanoTime();
-        final TrainResult result = Baton.on(sc).progressTo(progress).train(model, settings(fit, stagedData));
-        final long trainedNs = System.nanoTime();
-        TrainedParameters.copy(result.model(), target);
-        lastResult = result;
-        final List<StepListeners.Step> steps = listeners.isEmpty() ? List.of() : StepListeners.trainedBy(result);
-        StepListeners.show(listeners, network, score, steps, listenerIterations, listenerEpochs);
-        listenerIterations += steps.size();
-        listenerEpochs += steps.isEmpty() ? 0 : steps.get(steps.size() - 1).epoch() + 1;
+        final StepListeners.Shower shower = new StepListeners.Shower(listeners, network, score, listenerIterations,
+            listenerEpochs);
+        final TrainResult result;
+        final long trainedNs;
+        try (LiveStepListeners live = listeners.isEmpty() ? null
+            : new LiveStepListeners(runDirectoryOfFit(fit), shower))
+        {
+            result = Baton.on(sc).progressTo(progress).train(model, settings(fit, stagedData));
+            trainedNs = System.nanoTime();
+            if (live != null)
+            {
+                live.stopFollowing(); // no listener call may run while the parameters are replaced
+            }
+            TrainedParameters.copy(result.model(), target);
+            lastResult = result;
+            if (live != null)
+            {
+                live.showRest(result);
+            }
+        }
+        listenerIterations += shower.shown();
+        listenerEpochs += shower.epochsReached();
         score.accept(result.lastLoss());
         final long doneNs = System.nanoTime();
         progress.printf(Locale.ROOT, "fit %d: %.2f s = staging %.2f s + Baton run %.2f s + parameters and "

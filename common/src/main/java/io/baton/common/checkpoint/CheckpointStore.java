@@ -2,28 +2,20 @@ package io.baton.common.checkpoint;
 
 import io.baton.common.store.LocalWrites;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
-import org.apache.hadoop.fs.StreamCapabilities;
-import io.baton.common.store.OutputStreams;
-import io.baton.common.store.StoreSemantics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.channels.FileChannel;
-import java.nio.file.Paths;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -53,6 +45,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * next writer. Replacing a checkpoint of the same step deletes the old one's manifest first (it stops being
  * published), and deleting one (retention) does too, so no half-deleted checkpoint looks published.
  *
+ * <p>The write path is {@link CheckpointPublisher}'s; this class opens the directory, reads it, applies retention
+ * and removes what crashed writers left.
+ *
  * <p>Threading: one writer per checkpoint directory (the driver); {@link #write} is not re-entrant. Reading methods
  * may be called from any thread, also while a write is in progress. Opened for writing, the store removes staging
  * directories left by crashed writers; opened read-only it changes nothing.
@@ -60,18 +55,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class CheckpointStore implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
-    private static final int WRITE_BUFFER_BYTES = 1 << 20;
 
     private final FileSystem fs;
     private final boolean ownsFileSystem;
     private final Path runDir;
     private final RetentionPolicy retention;
     private final boolean readOnly;
-    private final boolean localFileSystem;
-    /** Publish by writing the manifest last into {@code ckpt-<step>} (no atomic rename on this store). */
-    private final boolean manifestLast;
+    private final CheckpointPublisher publisher;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private boolean warnedNoHsync;
     private volatile PublishListener publishListener;
 
     /** Told of every checkpoint this store published (for metrics); runs on the writing thread, must not throw. */
@@ -98,8 +89,7 @@ public final class CheckpointStore implements AutoCloseable
         this.runDir = fs.makeQualified(runDir);
         this.retention = retention;
         this.readOnly = readOnly;
-        this.localFileSystem = "file".equals(fs.getUri().getScheme());
-        this.manifestLast = !StoreSemantics.atomicRename(fs);
+        this.publisher = new CheckpointPublisher(fs, this.runDir);
     }
 
     /**
@@ -173,13 +163,13 @@ public final class CheckpointStore implements AutoCloseable
         return FileSystem.newInstance(uri, conf);
     }
 
-    /** Fully qualified checkpoint directory. */
     /** Sets who is told of every checkpoint published from now on (null: nobody). */
     public void publishListener(final PublishListener listener)
     {
         publishListener = listener;
     }
 
+    /** Fully qualified checkpoint directory. */
     public Path dir()
     {
         return runDir;
@@ -221,47 +211,13 @@ public final class CheckpointStore implements AutoCloseable
             }
         }
         final long step = metadata.step();
-        if (manifestLast)
-        {
-            return writeManifestLast(metadata, parts, cancellation);
-        }
-        final String nonce = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
-        final Path staging = new Path(runDir, CheckpointNames.staging(step, nonce));
-        final Path target = new Path(runDir, CheckpointNames.published(step));
         final long startNs = System.nanoTime();
-        final Manifest manifest;
-        try
-        {
-            if (!LocalWrites.mkdirs(fs, staging))
-            {
-                throw new IOException("could not create staging directory " + staging);
-            }
-            final List<PartInfo> infos = new ArrayList<>(parts.size());
-            for (final CheckpointPart part : parts)
-            {
-                throwIfCancelled(cancellation, step);
-                infos.add(writePart(new Path(staging, CheckpointNames.partFile(part.name())), part, cancellation,
-                    step));
-            }
-            manifest = new Manifest(metadata, infos);
-            throwIfCancelled(cancellation, step);
-            writeManifest(new Path(staging, CheckpointNames.MANIFEST), manifest.encode());
-            syncLocalDirectory(staging);
-            if (!cancellation.tryStartPublish())
-            {
-                throw new CheckpointCancelledException("checkpoint step " + step + " was cancelled before its publish");
-            }
-        }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            removeQuietly(staging, ex);
-            throw ex;
-        }
-        publish(staging, target, step, nonce);
+        final Manifest manifest = publisher.write(metadata, parts, cancellation);
+        final Path target = publisher.published(step);
         final long bytes = manifest.parts().stream().mapToLong(PartInfo::sizeBytes).sum();
         final long durationNs = System.nanoTime() - startNs;
-        LOG.info("published checkpoint {} ({} parts, {} bytes) in {} ms", target, manifest.parts().size(), bytes,
-            durationNs / 1_000_000);
+        LOG.info("published checkpoint {}{} ({} parts, {} bytes) in {} ms", target,
+            publisher.manifestLast() ? " manifest-last" : "", manifest.parts().size(), bytes, durationNs / 1_000_000);
         final PublishListener listener = publishListener;
         if (listener != null)
         {
@@ -269,66 +225,6 @@ public final class CheckpointStore implements AutoCloseable
         }
         applyRetention(step);
         return Checkpoint.published(fs, target, manifest);
-    }
-
-    /** {@link #write} on a store without atomic rename: parts into {@code ckpt-<step>}, then the manifest. */
-    private Checkpoint writeManifestLast(final CheckpointMetadata metadata, final List<CheckpointPart> parts,
-        final WriteCancellation cancellation) throws IOException
-    {
-        final long step = metadata.step();
-        final Path target = new Path(runDir, CheckpointNames.published(step));
-        final long startNs = System.nanoTime();
-        if (fs.exists(target))
-        {
-            LOG.warn("replacing existing checkpoint {} (its manifest is deleted first, so it is no longer published)",
-                target);
-            unpublishAndDelete(target);
-        }
-        final Manifest manifest;
-        try
-        {
-            if (!fs.mkdirs(target))
-            {
-                throw new IOException("could not create checkpoint directory " + target);
-            }
-            final List<PartInfo> infos = new ArrayList<>(parts.size());
-            for (final CheckpointPart part : parts)
-            {
-                throwIfCancelled(cancellation, step);
-                infos.add(writePart(new Path(target, CheckpointNames.partFile(part.name())), part, cancellation,
-                    step));
-            }
-            manifest = new Manifest(metadata, infos);
-            // The manifest is this store's publish: past this point a cancel waits for it.
-            if (!cancellation.tryStartPublish())
-            {
-                throw new CheckpointCancelledException("checkpoint step " + step + " was cancelled before its publish");
-            }
-            writeManifest(new Path(target, CheckpointNames.MANIFEST), manifest.encode());
-        }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            removeQuietly(target, ex);
-            throw ex;
-        }
-        final long bytes = manifest.parts().stream().mapToLong(PartInfo::sizeBytes).sum();
-        final long durationNs = System.nanoTime() - startNs;
-        LOG.info("published checkpoint {} manifest-last ({} parts, {} bytes) in {} ms", target,
-            manifest.parts().size(), bytes, durationNs / 1_000_000);
-        final PublishListener listener = publishListener;
-        if (listener != null)
-        {
-            listener.onPublished(step, bytes, durationNs);
-        }
-        applyRetention(step);
-        return Checkpoint.published(fs, target, manifest);
-    }
-
-    /** Deletes a checkpoint's manifest, then the rest: at no point does a partly deleted one look published. */
-    private void unpublishAndDelete(final Path dir) throws IOException
-    {
-        fs.delete(new Path(dir, CheckpointNames.MANIFEST), false);
-        fs.delete(dir, true);
     }
 
     /** Steps of the published checkpoints (directories holding a manifest), ascending. */
@@ -409,89 +305,6 @@ public final class CheckpointStore implements AutoCloseable
         }
     }
 
-    private static void throwIfCancelled(final WriteCancellation cancellation, final long step)
-        throws CheckpointCancelledException
-    {
-        if (cancellation.isCancelled())
-        {
-            throw new CheckpointCancelledException("checkpoint step " + step + " was cancelled");
-        }
-    }
-
-    private PartInfo writePart(final Path file, final CheckpointPart part, final WriteCancellation cancellation,
-        final long step) throws IOException
-    {
-        final PartInfo[] info = new PartInfo[1];
-        OutputStreams.writeAndClose(LocalWrites.createNew(fs, file, WRITE_BUFFER_BYTES), out ->
-        {
-            final ChecksummingOutputStream counted = new ChecksummingOutputStream(out, cancellation,
-                "part '" + part.name() + "' of checkpoint step " + step);
-            part.writeTo(counted);
-            counted.flush();
-            hsync(out, file);
-            info[0] = new PartInfo(part.name(), counted.sizeBytes(), counted.crc32c());
-        });
-        return info[0];
-    }
-
-    private void writeManifest(final Path file, final byte[] bytes) throws IOException
-    {
-        OutputStreams.writeAndClose(LocalWrites.createNew(fs, file, WRITE_BUFFER_BYTES), out ->
-        {
-            out.write(bytes);
-            hsync(out, file);
-        });
-    }
-
-    private void hsync(final FSDataOutputStream out, final Path file) throws IOException
-    {
-        if (!out.hasCapability(StreamCapabilities.HSYNC) && !warnedNoHsync)
-        {
-            warnedNoHsync = true;
-            LOG.warn("the file system of {} does not support hsync: checkpoints are flushed but may not be durable",
-                file);
-        }
-        out.hsync();
-    }
-
-    private void publish(final Path staging, final Path target, final long step, final String nonce)
-        throws IOException
-    {
-        Path aside = null;
-        try
-        {
-            if (fs.exists(target))
-            {
-                aside = new Path(runDir, CheckpointNames.aside(step, nonce));
-                if (!fs.rename(target, aside))
-                {
-                    throw new IOException("could not move the existing " + target + " aside to " + aside);
-                }
-                LOG.warn("replacing existing checkpoint {} (moved aside to {} until the new one is published)",
-                    target, aside);
-            }
-            if (!fs.rename(staging, target))
-            {
-                throw new IOException("could not publish checkpoint: rename of " + staging + " to " + target
-                    + " failed");
-            }
-            syncLocalDirectory(runDir);
-        }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            removeQuietly(staging, ex);
-            if (aside != null && !fs.exists(target))
-            {
-                restoreQuietly(aside, target, ex);
-            }
-            throw ex;
-        }
-        if (aside != null)
-        {
-            deleteAfterPublish(aside);
-        }
-    }
-
     private void applyRetention(final long justPublished) throws IOException
     {
         final List<Long> delete = retention.stepsToDelete(list(), justPublished);
@@ -503,7 +316,7 @@ public final class CheckpointStore implements AutoCloseable
                 LOG.warn("deleting checkpoint {}: newer than the just-published step {}, left by a run that was "
                     + "resumed from an earlier step", dir, justPublished);
             }
-            deleteAfterPublish(dir);
+            publisher.deleteQuietly(dir);
         }
         if (!delete.isEmpty())
         {
@@ -521,7 +334,7 @@ public final class CheckpointStore implements AutoCloseable
             final long step = CheckpointNames.hiddenStep(name);
             if (step < 0)
             {
-                if (manifestLast && CheckpointNames.publishedStep(name) >= 0 && status.isDirectory()
+                if (publisher.manifestLast() && CheckpointNames.publishedStep(name) >= 0 && status.isDirectory()
                     && !fs.exists(new Path(status.getPath(), CheckpointNames.MANIFEST)))
                 {
                     // Parts without a manifest: a write that did not finish (manifest-last publication).
@@ -571,58 +384,6 @@ public final class CheckpointStore implements AutoCloseable
         }
         steps.sort(Long::compare);
         return steps;
-    }
-
-    private void syncLocalDirectory(final Path dir) throws IOException
-    {
-        if (localFileSystem)
-        {
-            try (FileChannel channel = FileChannel.open(Paths.get(dir.toUri().getPath()), StandardOpenOption.READ))
-            {
-                channel.force(true);
-            }
-        }
-    }
-
-    private void deleteAfterPublish(final Path dir)
-    {
-        try
-        {
-            if (manifestLast)
-            {
-                unpublishAndDelete(dir);
-                return;
-            }
-            fs.delete(dir, true);
-        }
-        catch (final IOException ex)
-        {
-            LOG.warn("could not delete {} (will retry after the next publish): {}", dir, ex.toString());
-        }
-    }
-
-    private void removeQuietly(final Path dir, final Throwable cause)
-    {
-        try
-        {
-            fs.delete(dir, true);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            cause.addSuppressed(ex);
-        }
-    }
-
-    private void restoreQuietly(final Path aside, final Path target, final Throwable cause)
-    {
-        try
-        {
-            fs.rename(aside, target);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            cause.addSuppressed(ex);
-        }
     }
 
     private void ensureWritable()

@@ -22,7 +22,9 @@ baton_lock_held_by_ancestor() {
 }
 if [ "${LOCK_HELD:-0}" != 1 ] && ! baton_lock_held_by_ancestor; then
   exec 9>"$BATON_LOCK"
-  echo "waiting for $BATON_LOCK ..." >&2
-  flock 9
+  if ! flock -n 9; then
+    echo "waiting for $BATON_LOCK (held by another build or benchmark) ..." >&2
+    flock 9
+  fi
 fi
 export LOCK_HELD=1

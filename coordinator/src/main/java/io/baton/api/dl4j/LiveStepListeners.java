@@ -6,6 +6,7 @@ import io.baton.coordinator.train.RunDirectory;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Shows a fit's steps to the DL4J listeners while its Baton run trains: a daemon thread on the driver follows the
@@ -47,11 +48,10 @@ final class LiveStepListeners implements AutoCloseable
     {
         while (running)
         {
-            try
-            {
-                Thread.sleep(POLL_INTERVAL_MS);
-            }
-            catch (final InterruptedException ex)
+            // Parked, not slept: stop() wakes this thread with unpark, never with an interrupt, which would reach a
+            // listener in the middle of its call (an interruptible channel it writes to would close).
+            LockSupport.parkNanos(POLL_INTERVAL_MS * 1_000_000L);
+            if (!running)
             {
                 return;
             }
@@ -67,7 +67,8 @@ final class LiveStepListeners implements AutoCloseable
             }
             for (final String line : lines)
             {
-                if (!showQuietly(line))
+                // Stopped mid-batch: showRest() shows the rest from the completed log.
+                if (!running || !showQuietly(line))
                 {
                     return;
                 }
@@ -125,7 +126,7 @@ final class LiveStepListeners implements AutoCloseable
     private void stop()
     {
         running = false;
-        thread.interrupt();
+        LockSupport.unpark(thread);
         try
         {
             thread.join();

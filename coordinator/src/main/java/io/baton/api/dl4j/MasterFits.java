@@ -153,8 +153,12 @@ final class MasterFits
                 live.showRest(result);
             }
         }
-        listenerIterations += shower.shown();
-        listenerEpochs += shower.epochsReached();
+        finally
+        {
+            // Also after a failed run: the next fit numbers its steps on from those the listeners were shown.
+            listenerIterations += shower.shown();
+            listenerEpochs += shower.epochsReached();
+        }
         score.accept(result.lastLoss());
         final long doneNs = System.nanoTime();
         progress.printf(Locale.ROOT, "fit %d: %.2f s = staging %.2f s + Baton run %.2f s + parameters and "

@@ -42,18 +42,18 @@ final class StepListeners
      */
     record Step(long step, int epoch, long stepInEpoch, long stepsPerEpoch, double loss)
     {
-        /** The step of a metrics line, or null for a line that is not a step's (no step or no loss). */
+        /** The step of a metrics line, or null for a line that is not a step's (no step or no loss, or empty). */
         static Step of(final JsonNode row)
         {
-            return row.has("step") && row.has("loss") ? new Step(row.get("step").asLong(), row.path("epoch").asInt(),
+            return row != null && row.has("step") && row.has("loss") ? new Step(row.get("step").asLong(), row.path("epoch").asInt(),
                 row.path("step_in_epoch").asLong(), row.path("steps_per_epoch").asLong(), row.get("loss").asDouble())
                 : null;
         }
 
-        /** {@link #of(JsonNode)} of a line's text. */
+        /** {@link #of(JsonNode)} of a line's text; null for a blank line. */
         static Step parse(final String line) throws IOException
         {
-            return of(JSON.readTree(line));
+            return line.isBlank() ? null : of(JSON.readTree(line));
         }
     }
 

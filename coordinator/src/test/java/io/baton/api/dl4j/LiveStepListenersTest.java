@@ -165,6 +165,41 @@ class LiveStepListenersTest
     }
 
     @Test
+    void stoppingWhileAListenerIsInItsCallWaitsForItWithoutInterruptingIt() throws Exception
+    {
+        final MultiLayerNetwork net = network();
+        final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        final List<String> outcome = new CopyOnWriteArrayList<>();
+        final StepListeners.Shower shower = new StepListeners.Shower(List.of(new BaseTrainingListener()
+        {
+            @Override
+            public void iterationDone(final Model model, final int iteration, final int epoch)
+            {
+                entered.countDown();
+                try
+                {
+                    Thread.sleep(300); // interruptible, as a listener's channel write would be
+                    outcome.add("completed");
+                }
+                catch (final InterruptedException ex)
+                {
+                    outcome.add("interrupted");
+                }
+            }
+        }), net, net::setScore, 0, 0);
+        try (LiveStepListeners live = new LiveStepListeners(dir.toString(), shower))
+        {
+            append(line(0));
+            if (!entered.await(WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS))
+            {
+                fail("the listener was not called within " + WAIT_MS + " ms");
+            }
+            live.stopFollowing();
+            assertEquals(List.of("completed"), outcome, "stopFollowing returned after the call, which ran undisturbed");
+        }
+    }
+
+    @Test
     void closingWithoutStoppingThrowsTheListenersExceptionSoATryWithResourcesAddsItToTheRunsFailure()
         throws Exception
     {

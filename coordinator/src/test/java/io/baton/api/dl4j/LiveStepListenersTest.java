@@ -17,6 +17,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -78,17 +83,23 @@ class LiveStepListenersTest
         }
     }
 
-    private static void awaitCalls(final List<String> calls, final int count) throws InterruptedException
+    /** Waits until {@code done} holds (the listeners' thread polls every 0.5 s); fails naming {@code what}. */
+    private static void await(final BooleanSupplier done, final Supplier<String> what) throws InterruptedException
     {
         final long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-        while (calls.size() < count)
+        while (!done.getAsBoolean())
         {
             if (System.nanoTime() > deadline)
             {
-                fail("the listener saw " + calls + " within " + WAIT_MS + " ms, expected " + count + " calls");
+                fail("not within " + WAIT_MS + " ms: " + what.get());
             }
             Thread.sleep(20);
         }
+    }
+
+    private static void awaitCalls(final List<String> calls, final int count) throws InterruptedException
+    {
+        await(() -> calls.size() >= count, () -> count + " calls, the listener saw " + calls);
     }
 
     @Test
@@ -154,11 +165,7 @@ class LiveStepListenersTest
         }), net, net::setScore, 0, 0);
         final LiveStepListeners live = new LiveStepListeners(dir.toString(), shower);
         append(line(0) + line(1) + line(2));
-        final long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-        while (seen.size() < 2 && System.nanoTime() < deadline)
-        {
-            Thread.sleep(20);
-        }
+        await(() -> seen.size() >= 2, () -> "two calls, the listener saw " + seen);
         assertSame(thrown, assertThrows(IllegalStateException.class, live::stopFollowing));
         assertEquals(List.of(0L, 1L), seen, "no call after the one that threw");
         live.close(); // thrown once: closing after it does not throw again
@@ -168,7 +175,7 @@ class LiveStepListenersTest
     void stoppingWhileAListenerIsInItsCallWaitsForItWithoutInterruptingIt() throws Exception
     {
         final MultiLayerNetwork net = network();
-        final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        final CountDownLatch entered = new CountDownLatch(1);
         final List<String> outcome = new CopyOnWriteArrayList<>();
         final StepListeners.Shower shower = new StepListeners.Shower(List.of(new BaseTrainingListener()
         {
@@ -190,7 +197,7 @@ class LiveStepListenersTest
         try (LiveStepListeners live = new LiveStepListeners(dir.toString(), shower))
         {
             append(line(0));
-            if (!entered.await(WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS))
+            if (!entered.await(WAIT_MS, TimeUnit.MILLISECONDS))
             {
                 fail("the listener was not called within " + WAIT_MS + " ms");
             }
@@ -205,11 +212,13 @@ class LiveStepListenersTest
     {
         final MultiLayerNetwork net = network();
         final AssertionError thrown = new AssertionError("listener's assertion");
+        final AtomicBoolean called = new AtomicBoolean();
         final StepListeners.Shower shower = new StepListeners.Shower(List.of(new BaseTrainingListener()
         {
             @Override
             public void iterationDone(final Model model, final int iteration, final int epoch)
             {
+                called.set(true);
                 throw thrown;
             }
         }), net, net::setScore, 0, 0);
@@ -219,11 +228,7 @@ class LiveStepListenersTest
             try (LiveStepListeners live = new LiveStepListeners(dir.toString(), shower))
             {
                 append(line(0));
-                final long deadline = System.nanoTime() + WAIT_MS * 1_000_000;
-                while (shower.shown() == 0 && System.nanoTime() < deadline)
-                {
-                    Thread.sleep(20);
-                }
+                await(called::get, () -> "the listener called");
                 throw runFailure;
             }
         });

@@ -54,7 +54,7 @@ final class CheckpointPublisher
         return manifestLast;
     }
 
-    /** The directory of the published checkpoint of {@code step}. */
+    /** The directory of the published checkpoint of {@code step} (where the store looks for it, too). */
     Path published(final long step)
     {
         return new Path(runDir, CheckpointNames.published(step));

@@ -233,7 +233,7 @@ public final class CheckpointStore implements AutoCloseable
         final List<Long> steps = new ArrayList<>();
         for (final long step : candidateSteps())
         {
-            if (fs.exists(new Path(new Path(runDir, CheckpointNames.published(step)), CheckpointNames.MANIFEST)))
+            if (fs.exists(new Path(publisher.published(step), CheckpointNames.MANIFEST)))
             {
                 steps.add(step);
             }
@@ -250,7 +250,7 @@ public final class CheckpointStore implements AutoCloseable
      */
     public Checkpoint open(final long step) throws IOException
     {
-        final Path dir = new Path(runDir, CheckpointNames.published(step));
+        final Path dir = publisher.published(step);
         if (!fs.exists(dir))
         {
             throw new FileNotFoundException("no checkpoint of step " + step + " in " + runDir);
@@ -269,7 +269,7 @@ public final class CheckpointStore implements AutoCloseable
         final List<LatestValid.Rejected> rejected = new ArrayList<>();
         for (int i = steps.size() - 1; i >= 0; i--)
         {
-            final Path dir = new Path(runDir, CheckpointNames.published(steps.get(i)));
+            final Path dir = publisher.published(steps.get(i));
             try
             {
                 final Checkpoint checkpoint = Checkpoint.load(fs, dir);
@@ -310,7 +310,7 @@ public final class CheckpointStore implements AutoCloseable
         final List<Long> delete = retention.stepsToDelete(list(), justPublished);
         for (final long step : delete)
         {
-            final Path dir = new Path(runDir, CheckpointNames.published(step));
+            final Path dir = publisher.published(step);
             if (step > justPublished)
             {
                 LOG.warn("deleting checkpoint {}: newer than the just-published step {}, left by a run that was "
@@ -343,7 +343,7 @@ public final class CheckpointStore implements AutoCloseable
                 }
                 continue;
             }
-            final Path target = new Path(runDir, CheckpointNames.published(step));
+            final Path target = publisher.published(step);
             if (name.startsWith(CheckpointNames.ASIDE_PREFIX) && !fs.exists(target))
             {
                 if (fs.rename(status.getPath(), target))

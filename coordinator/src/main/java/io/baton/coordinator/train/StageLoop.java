@@ -175,39 +175,40 @@ final class StageLoop
     private void prepareRelaunch(final Exception ex, final int stage, final JavaSparkContext sc,
         final BarrierTaskExecutors executors)
     {
+        final String why = rootMessage(ex);
         if (sc.sc().isStopped())
         {
             // Ctrl-C or SIGTERM (Spark's shutdown hook stopped the context): no relaunch can follow.
-            events.record("interrupted", fields("stage", stage, "error", rootMessage(ex)), true);
+            events.record("interrupted", fields("stage", stage, "error", why), true);
             throw new IllegalStateException("training interrupted: the Spark context was stopped ("
-                + rootMessage(ex) + "); the same command resumes from the newest checkpoint", ex);
+                + why + "); the same command resumes from the newest checkpoint", ex);
         }
         restarts++;
         final int max = config.get(CoordinatorKeys.RECOVERY_MAX_RESTARTS);
         events.record("stage-failed", fields("stage", stage, "restart", restarts, "max_restarts", max,
-            "error", rootMessage(ex)), true);
+            "error", why), true);
         // A hung replica (stopped, swapping, deadlocked) keeps its slot until Spark's heartbeat timeout
         // (120 s); its executor is killed at once so the relaunch gets a fresh one.
         StageFailures.killSilentExecutors(sc, executors, ex, events, stage, out);
         // Also before giving up: a task still ending may be publishing a checkpoint into the run.
         StageFailures.awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
-        if (ShardFormat.isDamageReport(rootMessage(ex)))
+        if (ShardFormat.isDamageReport(why))
         {
             // Damaged input fails every relaunch at the same sample: stop now, naming it.
             throw new IllegalStateException("training stopped on damaged data, which a relaunch would "
-                + "read again (" + rootMessage(ex) + "); restore or prepare the data again, then the "
+                + "read again (" + why + "); restore or prepare the data again, then the "
                 + "same command resumes from the newest checkpoint", ex);
         }
         if (restarts > max)
         {
             throw new IllegalStateException("training failed " + restarts + " time(s), more than "
                 + CoordinatorKeys.RECOVERY_MAX_RESTARTS.name() + " = " + max + "; last error: "
-                + rootMessage(ex), ex);
+                + why, ex);
         }
         metrics.onStageRelaunch();
         final Duration wait = StageFailures.backoff(config, restarts);
         out.printf("stage failed (%s); restart %d of %d from the newest checkpoint in %d ms%n",
-            rootMessage(ex), restarts, max, wait.toMillis());
+            why, restarts, max, wait.toMillis());
         out.flush();
         DriverSleep.sleep(wait);
         from = latestOrInitial();
@@ -253,21 +254,20 @@ final class StageLoop
     private void announce(final int stage, final ElasticPlan shape, final int available, final StageSpec spec,
         final JavaSparkContext sc)
     {
-        final int configured = config.get(TrainerKeys.TRAIN_REPLICAS);
-        if (shape.worldSize() != configured)
+        if (shape.worldSize() != replicas)
         {
             final int groupSize = config.get(TrainerKeys.SYNCBN_GROUP_SIZE);
             final int groups = config.get(TrainerKeys.MODEL_SYNCBN) && groupSize > 0
-                ? BnGroups.groupCount(configured, groupSize) : 0;
+                ? BnGroups.groupCount(replicas, groupSize) : 0;
             final String text = String.format(Locale.ROOT, "ELASTIC: only %d of %d replicas can run; continuing with "
-                    + "%s%s%s", available, configured, shape.describe(), groups > 0 ? " (the " + groups
+                    + "%s%s%s", available, replicas, shape.describe(), groups > 0 ? " (the " + groups
                     + " SyncBatchNorm groups kept, " + shape.worldSize() / groups + " replica(s) each)" : "",
                 shape.batchChanged(batch)
                     ? " (global batch " + batch + " not divisible: linear LR scaling, re-warmup over "
                     + spec.rewarmupSteps() + " steps)" : " (global batch kept)");
             out.println(text);
             LOG.warn(text);
-            events.record("elastic", fields("replicas", shape.worldSize(), "configured_replicas", configured,
+            events.record("elastic", fields("replicas", shape.worldSize(), "configured_replicas", replicas,
                 "global_batch", shape.globalBatch(), "lr_scale", shape.lrScale(), "start_step", spec.startStep(),
                 "rewarmup_steps", spec.rewarmupSteps(), "stop_at_step", spec.stopAtStep()), true);
             metrics.onElasticStage();

@@ -11,12 +11,14 @@ import java.nio.FloatBuffer;
  * SyncBatchNorm's per-channel work on dense c-order FLOAT arrays {@code [N, C]} or {@code [N, C, H, W]} in one or
  * two passes each, instead of a chain of ND4J broadcast and reduction ops (each its own pass, the sums over the
  * non-contiguous dimensions {0, 2, 3} through TADs, and double copies of the whole activation): measured 1.1-2x
- * slower than DL4J's oneDNN BN before (docs/BENCHMARKS.md). Each {@code (n, c)} plane of {@code H x W} floats is
- * contiguous; it is read in bulk into a scratch array and processed in a loop the JIT can unroll.
+ * slower than DL4J's oneDNN BN before (docs/BENCHMARKS.md). An image's planes of consecutive channels are
+ * contiguous; a run of them is read in bulk into a scratch array, each channel's constants spread over its plane, and
+ * processed in one loop that HotSpot vectorises.
  *
  * <p>The element-wise arithmetic is the same float operations, in the same order, as the ND4J op chain it replaces
- * ({@code (x - mean) / std * gamma + beta}; {@code ((dy - xhat * b) - a) * scale}); the sums are accumulated in
- * double, in a fixed order (so identical inputs give identical sums on every rank and every run).
+ * ({@code (x - mean) / std * gamma + beta}; {@code ((dy - xhat * b) - a) * scale}). The sums are taken in float
+ * lanes, one per position, over {@link #BLOCK_IMAGES} images at a time, and each block's lanes are added into the
+ * channel's double sums in a fixed order: identical inputs give identical sums on every rank, thread count and run.
  *
  * <p>The normalised input is never stored: backward computes it again from the layer's input (one read instead of a
  * write in forward and a read in backward, and no activation-sized buffer per layer). With a fused ReLU (a ReLU
@@ -24,12 +26,24 @@ import java.nio.FloatBuffer;
  * its input on; its derivative stays with that layer's backward pass.
  *
  * <p>Threading: stateless; the caller owns the arrays. Each kernel splits its channels over the replica's compute
- * threads ({@link ReplicaParallel}); a channel's sums are taken in the same order whichever thread takes them, so
- * the results do not depend on the thread count.
+ * threads ({@link ReplicaParallel}); a channel's sums are taken in the same order whichever thread and run take
+ * them, so the results do not depend on the thread count.
  */
 final class FusedBnKernels
 {
     private static final int NEGATIVE_ZERO_BITS = 0x80000000;
+    /**
+     * Images whose values each position's float lane adds up before the lanes go into the channel's double sums:
+     * float lanes let HotSpot vectorise the sums (it vectorises neither a double reduction nor float to double), and
+     * 16 terms per lane keep their rounding near float's (at most ~16 ulp of the block's magnitude).
+     */
+    static final int BLOCK_IMAGES = 16;
+    /**
+     * Floats one kernel loop runs over at once: a run of consecutive channels of one image (contiguous in c-order),
+     * with each channel's constants spread over its plane, so that 8x8 planes still make a long loop HotSpot
+     * vectorises; 16 kB per array keeps a kernel's arrays in L1 and L2.
+     */
+    private static final int RUN_FLOATS = 4096;
 
     private FusedBnKernels()
     {
@@ -53,44 +67,41 @@ final class FusedBnKernels
     }
 
     /**
-     * Adds {@code sum(x - shift[c])} into {@code out[c]} and {@code sum((x - shift[c])^2)} into {@code out[C + c]}
-     * (double arithmetic), over every dimension but 1.
+     * Adds {@code sum(x - shift[c])} into {@code out[c]} and {@code sum((x - shift[c])^2)} into {@code out[C + c]},
+     * over every dimension but 1: float lanes per position over blocks of {@link #BLOCK_IMAGES} images, each block
+     * added into the channel's double sums in position order.
      */
     static void shiftedSums(final INDArray x, final double[] shift, final double[] out)
     {
         final Planes p = new Planes(x);
         final FloatBuffer xb = DenseFloats.view(x);
+        final float[] shiftFloats = floats(shift);
         ReplicaParallel.forRange(p.channels, (long)p.count * p.size, (from, to) ->
         {
-            final float[] row = new float[p.size];
-            for (int n = 0; n < p.count; n++)
+            final int capacity = p.runCapacity(from, to);
+            final float[] row = new float[capacity];
+            final float[] k = new float[capacity];
+            final float[] sums = new float[capacity];
+            final float[] squares = new float[capacity];
+            for (int c0 = from; c0 < to; c0 += p.runChannels)
             {
-                for (int c = from; c < to; c++)
+                final int c1 = Math.min(to, c0 + p.runChannels);
+                final int length = p.expand(shiftFloats, c0, c1, k);
+                for (int n0 = 0; n0 < p.count; n0 += BLOCK_IMAGES)
                 {
-                    xb.get(p.offset(n, c), row, 0, p.size);
-                    final double k = shift[c];
-                    double s0 = 0;
-                    double s1 = 0;
-                    double q0 = 0;
-                    double q1 = 0;
-                    int i = 0;
-                    for (; i + 1 < p.size; i += 2)
+                    java.util.Arrays.fill(sums, 0, length, 0f);
+                    java.util.Arrays.fill(squares, 0, length, 0f);
+                    for (int n = n0, n1 = Math.min(p.count, n0 + BLOCK_IMAGES); n < n1; n++)
                     {
-                        final double d0 = row[i] - k;
-                        final double d1 = row[i + 1] - k;
-                        s0 += d0;
-                        s1 += d1;
-                        q0 += d0 * d0;
-                        q1 += d1 * d1;
+                        xb.get(p.offset(n, c0), row, 0, length);
+                        for (int i = 0; i < length; i++)
+                        {
+                            final float d = row[i] - k[i];
+                            sums[i] += d;
+                            squares[i] += d * d;
+                        }
                     }
-                    if (i < p.size)
-                    {
-                        final double d0 = row[i] - k;
-                        s0 += d0;
-                        q0 += d0 * d0;
-                    }
-                    out[c] += s0 + s1;
-                    out[p.channels + c] += q0 + q1;
+                    p.addPerChannel(sums, squares, c0, c1, out);
                 }
             }
         });
@@ -108,42 +119,49 @@ final class FusedBnKernels
         final FloatBuffer ob = DenseFloats.view(out);
         ReplicaParallel.forRange(p.channels, (long)p.count * p.size, (from, to) ->
         {
-            final float[] row = new float[p.size];
-            for (int n = 0; n < p.count; n++)
+            final int capacity = p.runCapacity(from, to);
+            final float[] row = new float[capacity];
+            final float[] m = new float[capacity];
+            final float[] s = new float[capacity];
+            final float[] g = new float[capacity];
+            final float[] b = new float[capacity];
+            for (int c0 = from; c0 < to; c0 += p.runChannels)
             {
-                for (int c = from; c < to; c++)
+                final int c1 = Math.min(to, c0 + p.runChannels);
+                final int length = p.expand(k.mean, c0, c1, m);
+                p.expand(k.std, c0, c1, s);
+                p.expand(k.gamma, c0, c1, g);
+                p.expand(k.beta, c0, c1, b);
+                // v = p + b with b != -0.0 is never -0.0, where Math.max (vectorised) and ND4J's ReLU (v < 0 ? 0 : v,
+                // a branch per element) differ; NaN stays the same NaN in both
+                final boolean maxIsNd4jRelu = k.relu && !anyNegativeZero(k.beta, c0, c1);
+                for (int n = 0; n < p.count; n++)
                 {
-                    final int offset = p.offset(n, c);
-                    xb.get(offset, row, 0, p.size);
-                    final float m = k.mean[c];
-                    final float s = k.std[c];
-                    final float g = k.gamma[c];
-                    final float b = k.beta[c];
-                    if (k.relu && Float.floatToRawIntBits(b) != NEGATIVE_ZERO_BITS)
+                    final int offset = p.offset(n, c0);
+                    xb.get(offset, row, 0, length);
+                    if (maxIsNd4jRelu)
                     {
-                        // v = p + b with b != -0.0 is never -0.0, where Math.max (vectorised) and ND4J's ReLU
-                        // (v < 0 ? 0 : v, a branch per element) differ; NaN stays the same NaN in both
-                        for (int i = 0; i < p.size; i++)
+                        for (int i = 0; i < length; i++)
                         {
-                            row[i] = Math.max((row[i] - m) / s * g + b, 0f);
+                            row[i] = Math.max((row[i] - m[i]) / s[i] * g[i] + b[i], 0f);
                         }
                     }
                     else if (k.relu)
                     {
-                        for (int i = 0; i < p.size; i++)
+                        for (int i = 0; i < length; i++)
                         {
-                            final float v = (row[i] - m) / s * g + b;
+                            final float v = (row[i] - m[i]) / s[i] * g[i] + b[i];
                             row[i] = v < 0f ? 0f : v;
                         }
                     }
                     else
                     {
-                        for (int i = 0; i < p.size; i++)
+                        for (int i = 0; i < length; i++)
                         {
-                            row[i] = (row[i] - m) / s * g + b;
+                            row[i] = (row[i] - m[i]) / s[i] * g[i] + b[i];
                         }
                     }
-                    ob.put(offset, row, 0, p.size);
+                    ob.put(offset, row, 0, length);
                 }
             }
         });
@@ -151,10 +169,8 @@ final class FusedBnKernels
     }
 
     /**
-     * Adds {@code sum(dy)} into {@code out[c]} and {@code sum(dy * xHat)} into {@code out[C + c]} (double), with
-     * {@code xHat} computed from {@code x} as {@link #normalize} does. Its plane loop repeats
-     * {@link #inputGradient}'s on purpose: one loop calling either body through an interface ran up to 1.6x slower
-     * in SyncBnBench (the call site sees two bodies, so HotSpot inlines neither into the loop).
+     * Adds {@code sum(dy)} into {@code out[c]} and {@code sum(dy * xHat)} into {@code out[C + c]}, with {@code xHat}
+     * computed from {@code x} as {@link #normalize} does; summed as {@link #shiftedSums} sums.
      */
     static void gradientSums(final INDArray dy, final INDArray x, final Affine k, final double[] out)
     {
@@ -163,38 +179,35 @@ final class FusedBnKernels
         final FloatBuffer xb = DenseFloats.view(x);
         ReplicaParallel.forRange(p.channels, (long)p.count * p.size, (from, to) ->
         {
-            final float[] grad = new float[p.size];
-            final float[] hat = new float[p.size];
-            for (int n = 0; n < p.count; n++)
+            final int capacity = p.runCapacity(from, to);
+            final float[] grad = new float[capacity];
+            final float[] in = new float[capacity];
+            final float[] m = new float[capacity];
+            final float[] s = new float[capacity];
+            final float[] sums = new float[capacity];
+            final float[] products = new float[capacity];
+            for (int c0 = from; c0 < to; c0 += p.runChannels)
             {
-                for (int c = from; c < to; c++)
+                final int c1 = Math.min(to, c0 + p.runChannels);
+                final int length = p.expand(k.mean, c0, c1, m);
+                p.expand(k.std, c0, c1, s);
+                for (int n0 = 0; n0 < p.count; n0 += BLOCK_IMAGES)
                 {
-                    final int offset = p.offset(n, c);
-                    db.get(offset, grad, 0, p.size);
-                    xb.get(offset, hat, 0, p.size);
-                    k.normalised(c, hat, p.size);
-                    double s0 = 0;
-                    double s1 = 0;
-                    double q0 = 0;
-                    double q1 = 0;
-                    int i = 0;
-                    for (; i + 1 < p.size; i += 2)
+                    java.util.Arrays.fill(sums, 0, length, 0f);
+                    java.util.Arrays.fill(products, 0, length, 0f);
+                    for (int n = n0, n1 = Math.min(p.count, n0 + BLOCK_IMAGES); n < n1; n++)
                     {
-                        final double g0 = grad[i];
-                        final double g1 = grad[i + 1];
-                        s0 += g0;
-                        s1 += g1;
-                        q0 += g0 * hat[i];
-                        q1 += g1 * hat[i + 1];
+                        final int offset = p.offset(n, c0);
+                        db.get(offset, grad, 0, length);
+                        xb.get(offset, in, 0, length);
+                        for (int i = 0; i < length; i++)
+                        {
+                            final float d = grad[i];
+                            sums[i] += d;
+                            products[i] += d * ((in[i] - m[i]) / s[i]);
+                        }
                     }
-                    if (i < p.size)
-                    {
-                        final double g0 = grad[i];
-                        s0 += g0;
-                        q0 += g0 * hat[i];
-                    }
-                    out[c] += s0 + s1;
-                    out[p.channels + c] += q0 + q1;
+                    p.addPerChannel(sums, products, c0, c1, out);
                 }
             }
         });
@@ -213,28 +226,48 @@ final class FusedBnKernels
         final FloatBuffer out = DenseFloats.view(dx);
         ReplicaParallel.forRange(p.channels, (long)p.count * p.size, (from, to) ->
         {
-            final float[] grad = new float[p.size];
-            final float[] hat = new float[p.size];
-            for (int n = 0; n < p.count; n++)
+            final int capacity = p.runCapacity(from, to);
+            final float[] grad = new float[capacity];
+            final float[] in = new float[capacity];
+            final float[] m = new float[capacity];
+            final float[] s = new float[capacity];
+            final float[] a = new float[capacity];
+            final float[] b = new float[capacity];
+            final float[] sc = new float[capacity];
+            for (int c0 = from; c0 < to; c0 += p.runChannels)
             {
-                for (int c = from; c < to; c++)
+                final int c1 = Math.min(to, c0 + p.runChannels);
+                final int length = p.expand(k.mean, c0, c1, m);
+                p.expand(k.std, c0, c1, s);
+                p.expand(meanDy, c0, c1, a);
+                p.expand(meanDyXhat, c0, c1, b);
+                p.expand(scale, c0, c1, sc);
+                for (int n = 0; n < p.count; n++)
                 {
-                    final int offset = p.offset(n, c);
-                    db.get(offset, grad, 0, p.size);
-                    xb.get(offset, hat, 0, p.size);
-                    k.normalised(c, hat, p.size);
-                    final float a = meanDy[c];
-                    final float b = meanDyXhat[c];
-                    final float sc = scale[c];
-                    for (int i = 0; i < p.size; i++)
+                    final int offset = p.offset(n, c0);
+                    db.get(offset, grad, 0, length);
+                    xb.get(offset, in, 0, length);
+                    for (int i = 0; i < length; i++)
                     {
-                        grad[i] = ((grad[i] - hat[i] * b) - a) * sc;
+                        grad[i] = ((grad[i] - (in[i] - m[i]) / s[i] * b[i]) - a[i]) * sc[i];
                     }
-                    out.put(offset, grad, 0, p.size);
+                    out.put(offset, grad, 0, length);
                 }
             }
         });
         DenseFloats.written(dx);
+    }
+
+    private static boolean anyNegativeZero(final float[] values, final int from, final int to)
+    {
+        for (int c = from; c < to; c++)
+        {
+            if (Float.floatToRawIntBits(values[c]) == NEGATIVE_ZERO_BITS)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -257,18 +290,6 @@ final class FusedBnKernels
             this.beta = beta;
             this.relu = relu;
         }
-
-        /** Turns a plane of channel {@code c}'s inputs into {@code xHat} in place, as {@link #normalize} does. */
-        void normalised(final int c, final float[] plane, final int size)
-        {
-            final float m = mean[c];
-            final float s = std[c];
-            for (int i = 0; i < size; i++)
-            {
-                plane[i] = (plane[i] - m) / s;
-            }
-        }
-
     }
 
     /** {@code values} rounded to float, element by element. */
@@ -288,6 +309,8 @@ final class FusedBnKernels
         final int count;
         final int channels;
         final int size;
+        /** Channels whose planes one loop processes at once: short planes make one long, vectorised loop. */
+        final int runChannels;
 
         Planes(final INDArray a)
         {
@@ -300,11 +323,45 @@ final class FusedBnKernels
             count = Math.toIntExact(a.size(0));
             channels = Math.toIntExact(a.size(1));
             size = a.rank() == 4 ? Math.toIntExact(a.size(2) * a.size(3)) : 1;
+            runChannels = Math.max(1, RUN_FLOATS / size);
         }
 
         int offset(final int n, final int c)
         {
             return (n * channels + c) * size;
+        }
+
+        /** Floats of the longest run of channels a part {@code [from, to)} processes at once. */
+        int runCapacity(final int from, final int to)
+        {
+            return Math.min(runChannels, to - from) * size;
+        }
+
+        /** Writes {@code perChannel[c]} over each of channels {@code [from, to)}'s planes into {@code run}. */
+        int expand(final float[] perChannel, final int from, final int to, final float[] run)
+        {
+            for (int c = from; c < to; c++)
+            {
+                java.util.Arrays.fill(run, (c - from) * size, (c - from + 1) * size, perChannel[c]);
+            }
+            return (to - from) * size;
+        }
+
+        /** Adds each channel's float lanes, in position order, into its double sums {@code out[c]}, {@code out[C + c]}. */
+        void addPerChannel(final float[] first, final float[] second, final int from, final int to, final double[] out)
+        {
+            for (int c = from; c < to; c++)
+            {
+                double a = 0;
+                double b = 0;
+                for (int i = (c - from) * size, end = i + size; i < end; i++)
+                {
+                    a += first[i];
+                    b += second[i];
+                }
+                out[c] += a;
+                out[channels + c] += b;
+            }
         }
     }
 }

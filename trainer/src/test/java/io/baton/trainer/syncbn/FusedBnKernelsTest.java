@@ -20,11 +20,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The fused kernels against the ND4J op chain they replaced: element-wise results bit-identical (backward computing
  * the normalised input again from the input gives the stored one's results), the fused ReLU ND4J's, per-channel sums
- * equal to the double-precision reductions up to summation order, and the same bits on one and two threads.
+ * equal to the double-precision reductions within float lanes' rounding, and the same bits on one and two threads.
  */
 class FusedBnKernelsTest
 {
-    private static final long[] SHAPE = {5, 3, 7, 9};
+    // 37 images: two full blocks of FusedBnKernels.BLOCK_IMAGES and a partial one
+    private static final long[] SHAPE = {37, 3, 7, 9};
+    /**
+     * The sums' rounding bound relative to the sum of their terms' magnitudes: a float lane adds up to 16 terms (16
+     * roundings of 2^-24), each term itself rounded once or twice in float, then double; 2e-6 is about twice that.
+     */
+    private static final double LANE_ROUNDING = 2e-6;
     private static final double[] MEAN = {0.9, 1.1, 1.0};
     private static final double[] STD = {1.9, 2.1, 2.05};
     private static final float[] GAMMA = {0.5f, 1.5f, -0.75f};
@@ -51,9 +57,15 @@ class FusedBnKernelsTest
         FusedBnKernels.shiftedSums(x, shift, fused);
         final double[] chain = new double[7];
         StatSums.shifted(x, shift, chain);
+        final float[] centred = x.data().asFloat();
+        for (int i = 0; i < centred.length; i++)
+        {
+            centred[i] -= (float)shift[channel(i)];
+        }
+        final double[] magnitude = magnitudes(centred, null);
         for (int i = 0; i < 6; i++)
         {
-            assertEquals(chain[i], fused[i], 1e-12 * Math.max(1.0, Math.abs(chain[i])), "sum " + i);
+            assertEquals(chain[i], fused[i], LANE_ROUNDING * magnitude[i], "sum " + i);
         }
     }
 
@@ -118,9 +130,10 @@ class FusedBnKernelsTest
         FusedBnKernels.gradientSums(dy, x, affine(false), fused);
         final double[] chain = new double[6];
         StatSums.gradient(dy, hat, chain);
+        final double[] magnitude = magnitudes(dy.data().asFloat(), hat.data().asFloat());
         for (int i = 0; i < 6; i++)
         {
-            assertEquals(chain[i], fused[i], 1e-12 * Math.max(1.0, Math.abs(chain[i])), "sum " + i);
+            assertEquals(chain[i], fused[i], LANE_ROUNDING * magnitude[i], "sum " + i);
         }
 
         final float[] scale = {0.7f, 1.3f, -0.4f};
@@ -183,6 +196,24 @@ class FusedBnKernelsTest
         assertArrayEquals((double[])results[0][1], (double[])results[1][1]);
         assertArrayEquals((float[])results[0][2], (float[])results[1][2]);
         assertArrayEquals((float[])results[0][3], (float[])results[1][3]);
+    }
+
+    /** The channel of element {@code i} of a c-order array of {@link #SHAPE}. */
+    private static int channel(final int i)
+    {
+        return (int)(i / (SHAPE[2] * SHAPE[3]) % SHAPE[1]);
+    }
+
+    /** Per channel {@code sum |a|} then {@code sum |a * b|} ({@code b} null: {@code sum a^2}), in double. */
+    private static double[] magnitudes(final float[] a, final float[] b)
+    {
+        final double[] out = new double[2 * (int)SHAPE[1]];
+        for (int i = 0; i < a.length; i++)
+        {
+            out[channel(i)] += Math.abs(a[i]);
+            out[(int)SHAPE[1] + channel(i)] += Math.abs((double)a[i] * (b == null ? a[i] : b[i]));
+        }
+        return out;
     }
 
     private static FusedBnKernels.Affine affine(final boolean relu)

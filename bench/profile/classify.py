@@ -27,9 +27,11 @@ JAVA_FRAME = re.compile(r"(_\[[ji01]\]$)|^L?[\w$]+(/[\w$]+)+\.[\w$<>]+")
 # A native frame async-profiler could not name: the library's path (libnd4jcpu's internal functions) or [unknown]
 # (no unwind through code without frame pointers, or oneDNN's run-time generated jit kernels).
 UNNAMED_NATIVE = re.compile(r"^/|^\[unknown\]$")
-# Baton's own Java compute kernels: a Java leaf here is BN / optimizer work, any other Java leaf is graph overhead.
+# Baton's own Java compute kernels: a Java leaf here is BN / optimizer / element-wise work (the residual add's and the
+# ReLU gradient's passes), any other Java leaf is graph overhead.
 BATON_JAVA_KERNELS = [("BatchNorm", re.compile(r"io/baton/trainer/syncbn/")),
-                      ("updater / optimizer", re.compile(r"io/baton/trainer/optim/"))]
+                      ("updater / optimizer", re.compile(r"io/baton/trainer/optim/")),
+                      ("element-wise (ReLU, add)", re.compile(r"io/baton/trainer/layers/Replica(AddVertex|Activation)"))]
 BATON_RULES = [
     ("JVM runtime (GC, JIT compiler)", "any",
      r"CompileBroker|C2Compiler|Compilation::|VMThread::|GCTaskThread|GenCollectedHeap|SerialHeap|"
@@ -55,7 +57,7 @@ BATON_RULES = [
     ("updater / optimizer", "any", r"io/baton/trainer/optim|Updater\.update|BaseMultiLayerUpdater|GradientUpdater|"
      r"SynchronousStep\.(applyUpdate|update)"),
     ("loss + softmax + fc", "any", r"LossMCXENT|LossFunctions|OutputLayer|softmax|Softmax|DenseLayer|BaseOutputLayer"),
-    ("element-wise (ReLU, add)", "any", r"ActivationReLU|[Rr]elu|ActivationLayer|ElementWiseVertex|ZeroPadShortcut|"
+    ("element-wise (ReLU, add)", "any", r"ActivationReLU|[Rr]elu|ActivationLayer|ElementWiseVertex|ReplicaAddVertex|ZeroPadShortcut|"
      r"[Pp]airwise|PairWiseTransform|[Ss]calar[A-Z_]|LegacyScalar|ElementWise"),
     ("conv forward", "any", r"ConvolutionLayer\.(activate|preOutput)"),
     ("conv backward (data+weights, one op)", "any", r"ConvolutionLayer\.backpropGradient"),

@@ -45,9 +45,12 @@ final class StepListeners
         /** The step of a metrics line, or null for a line that is not a step's (no step or no loss, or empty). */
         static Step of(final JsonNode row)
         {
-            return row != null && row.has("step") && row.has("loss") ? new Step(row.get("step").asLong(), row.path("epoch").asInt(),
-                row.path("step_in_epoch").asLong(), row.path("steps_per_epoch").asLong(), row.get("loss").asDouble())
-                : null;
+            if (row == null || !row.has("step") || !row.has("loss"))
+            {
+                return null;
+            }
+            return new Step(row.get("step").asLong(), row.path("epoch").asInt(), row.path("step_in_epoch").asLong(),
+                row.path("steps_per_epoch").asLong(), row.get("loss").asDouble());
         }
 
         /** {@link #of(JsonNode)} of a line's text; null for a blank line. */

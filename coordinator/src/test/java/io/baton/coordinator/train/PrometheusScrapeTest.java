@@ -95,8 +95,9 @@ class PrometheusScrapeTest
             assertTrue(duringRelaunch >= 1, "no scrape between the failure at " + failedMs + " and the relaunch");
 
             // The loss series holds metrics.jsonl's values: each scrape's loss is that of the step it shows.
+            final List<String> metricsLines = Files.readAllLines(Path.of(run, RunDirectory.METRICS));
             final Map<Long, Double> lossByStep = new HashMap<>();
-            for (final String line : Files.readAllLines(Path.of(run, RunDirectory.METRICS)))
+            for (final String line : metricsLines)
             {
                 final JsonNode m = JSON.readTree(line);
                 lossByStep.put(m.get("step").asLong(), m.get("loss").asDouble());
@@ -123,7 +124,7 @@ class PrometheusScrapeTest
             // replica's highest count seen is at least one step and at most the steps it trained (metrics.jsonl's
             // steps, plus steps 21-30, trained again after the relaunch from step 20), never a fixed number (a CI run
             // once saw 9 where 10 was asked).
-            final int trained = Files.readAllLines(Path.of(run, RunDirectory.METRICS)).size() + 10;
+            final int trained = metricsLines.size() + 10;
             for (final List<double[]> value : perReplica.values())
             {
                 final double counted = value.get(0)[1];

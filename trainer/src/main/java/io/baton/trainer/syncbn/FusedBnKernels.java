@@ -139,8 +139,8 @@ final class FusedBnKernels
                 p.expand(k.std, c0, c1, s);
                 p.expand(k.gamma, c0, c1, g);
                 p.expand(k.beta, c0, c1, b);
-                // v = p + b with b != -0.0 is never -0.0, where Math.max (vectorised) and ND4J's ReLU (v < 0 ? 0 : v,
-                // a branch per element) differ; NaN stays the same NaN in both
+                // v = xHat * g + b with b != -0.0 is never -0.0, where Math.max (vectorised) and ND4J's ReLU
+                // (v < 0 ? 0 : v, a branch per element) differ; NaN stays the same NaN in both
                 final boolean maxIsNd4jRelu = k.relu && !anyNegativeZero(k.beta, c0, c1);
                 for (int n = 0; n < p.count; n++)
                 {

@@ -67,9 +67,11 @@ class PrometheusScrapeTest
         {
             awaitReady(api, server, log);
             final String run = work.resolve("run").toString();
-            // 80 steps (40 per epoch) of resnet20 on 16x16 images; the last replica fails before step 30 once, and the
-            // driver relaunches from the checkpoint of step 20 after BACKOFF_MS.
-            TrainRuns.train(TrainRuns.config(run, "data.synthetic-samples=320", "checkpoint.every=20",
+            // 320 steps (160 per epoch) of resnet20 on 16x16 images; the last replica fails before step 30 once, and the
+            // driver relaunches from the checkpoint of step 20 after BACKOFF_MS. The 300 steps after the relaunch take
+            // ~10 s here, so the 1 s scrapes see the step move several times (80 steps took 2 s, and a CI run on a
+            // clean clone then saw only 2 distinct steps).
+            TrainRuns.train(TrainRuns.config(run, "data.synthetic-samples=1280", "checkpoint.every=20",
                 "metrics.port=" + metricsPort, "progress.interval=1s", "health.every=10", "debug.fail-at-step=30",
                 "recovery.backoff=" + BACKOFF_MS + "ms"), ResumeRequest.auto());
             Thread.sleep(1500);   // the last scrape's samples are queryable
@@ -114,6 +116,8 @@ class PrometheusScrapeTest
                 seen.put(step, losses.get(i)[1]);
             }
             assertTrue(seen.size() >= 3, "distinct steps scraped: " + seen);
+            assertTrue(seen.firstKey() < 30 && seen.lastKey() > 30, "steps scraped before the failure and after the "
+                + "relaunch: " + seen.keySet());
 
             // One step-time series per replica, each with the steps it trained.
             final Map<String, List<double[]>> perReplica = samples(query(api,

@@ -2,8 +2,7 @@ package io.baton.coordinator.train;
 
 import io.baton.common.config.BatonConfig;
 import io.baton.coordinator.CoordinatorKeys;
-import io.baton.coordinator.spark.BarrierTaskExecutors;
-import org.apache.spark.SparkExecutorInfo;
+import io.baton.coordinator.spark.BarrierStageTasks;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +11,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,12 +38,12 @@ final class StageFailures
      * Asks the cluster manager to kill the executors of the ranks that a replica's collective deadline named as
      * silent (where it supports that: standalone, YARN, Kubernetes; not local mode, where the executor is this JVM).
      */
-    static void killSilentExecutors(final JavaSparkContext sc, final BarrierTaskExecutors executors,
+    static void killSilentExecutors(final JavaSparkContext sc, final BarrierStageTasks tasks,
         final Exception failure, final RunEvents events, final int stage, final PrintWriter out)
     {
         for (final int rank : silentRanks(failure))
         {
-            final String executor = executors.executorOf(rank).orElse(null);
+            final String executor = tasks.executorOf(rank).orElse(null);
             if (executor == null || executor.equals("driver"))
             {
                 continue;
@@ -108,10 +108,11 @@ final class StageFailures
      * same media driver, a reused port), and a task may still publish a checkpoint into the run directory (so a job
      * that gives up waits too: nothing writes into the run after it returned).
      */
-    static void awaitFailedStageTasks(final JavaSparkContext sc, final Duration limit)
+    static void awaitFailedStageTasks(final JavaSparkContext sc, final BarrierStageTasks tasks, final Duration limit)
     {
         final long deadlineNs = System.nanoTime() + limit.toNanos();
-        int running = runningTasks(sc);
+        drainListenerBus(sc, limit);
+        int running = tasks.runningTasks();
         if (running > 0)
         {
             LOG.info("waiting up to {} ms for {} task(s) of the failed stage to end before the relaunch",
@@ -120,7 +121,7 @@ final class StageFailures
         while (running > 0 && System.nanoTime() < deadlineNs)
         {
             DriverSleep.sleep(Duration.ofMillis(100));
-            running = runningTasks(sc);
+            running = tasks.runningTasks();
         }
         if (running > 0)
         {
@@ -129,14 +130,25 @@ final class StageFailures
         }
     }
 
-    private static int runningTasks(final JavaSparkContext sc)
+    /**
+     * The listener bus runs behind the scheduler: a stage that fails within a moment of its start can have its
+     * task-start events still queued, and a count taken then misses replicas that still run. The driver then went on
+     * at once while a replica of the failed stage still ran (a resumed run then shared the JVM with it, so its
+     * replicas took another thread count and another rounding). Drained, the bus has delivered every task start
+     * that came before the failure.
+     */
+    private static void drainListenerBus(final JavaSparkContext sc, final Duration limit)
     {
-        int running = 0;
-        for (final SparkExecutorInfo executor : sc.sc().statusTracker().getExecutorInfos())
+        try
         {
-            running += executor.numRunningTasks();
+            // private[spark] in Scala, public in the bytecode; Spark's own tests wait on it the same way
+            sc.sc().listenerBus().waitUntilEmpty(limit.toMillis());
         }
-        return running;
+        catch (final TimeoutException | LinkageError ex)
+        {
+            LOG.warn("Spark's listener bus did not drain ({}); counting the failed stage's tasks as they are known "
+                + "now", ex.toString());
+        }
     }
 
     /**

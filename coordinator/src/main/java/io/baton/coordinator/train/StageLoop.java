@@ -5,7 +5,7 @@ import io.baton.common.config.CommonKeys;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.metrics.TrainMetrics;
 import io.baton.coordinator.spark.BarrierLauncher;
-import io.baton.coordinator.spark.BarrierTaskExecutors;
+import io.baton.coordinator.spark.BarrierStageTasks;
 import io.baton.coordinator.spark.SparkContexts;
 import io.baton.trainer.TrainerKeys;
 import io.baton.trainer.data.shard.ShardFormat;
@@ -101,8 +101,8 @@ final class StageLoop
         }
         // Only once the resume request is known to be good: a refused one leaves an existing run's run.conf as it was.
         run.writeText(RunDirectory.CONFIG, config.render());
-        final BarrierTaskExecutors executors = new BarrierTaskExecutors("baton train ");
-        sc.sc().addSparkListener(executors);
+        final BarrierStageTasks tasks = new BarrierStageTasks("baton train ");
+        sc.sc().addSparkListener(tasks);
         try (ProgressMonitor progress = new ProgressMonitor(run, plan, out,
             config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
         {
@@ -136,7 +136,7 @@ final class StageLoop
                 catch (final Exception ex)
                 {
                     // Spark's SparkException is checked in Java's eyes but thrown from Scala without a declaration.
-                    prepareRelaunch(ex, stage, sc, executors);
+                    prepareRelaunch(ex, stage, sc, tasks);
                     continue;
                 }
                 final ReplicaReport r0 = reports.get(0);
@@ -159,7 +159,7 @@ final class StageLoop
         {
             // A failing run: what it kept of its record goes out if the store is back (the run's error is thrown).
             events.flushQuietly(Duration.ofSeconds(10));
-            sc.sc().removeSparkListener(executors);
+            sc.sc().removeSparkListener(tasks);
             metrics.detach();
             if (providedContext == null)
             {
@@ -173,7 +173,7 @@ final class StageLoop
      * failure, backs off and sets the checkpoint the relaunch starts from.
      */
     private void prepareRelaunch(final Exception ex, final int stage, final JavaSparkContext sc,
-        final BarrierTaskExecutors executors)
+        final BarrierStageTasks tasks)
     {
         final String why = rootMessage(ex);
         if (sc.sc().isStopped())
@@ -189,9 +189,9 @@ final class StageLoop
             "error", why), true);
         // A hung replica (stopped, swapping, deadlocked) keeps its slot until Spark's heartbeat timeout
         // (120 s); its executor is killed at once so the relaunch gets a fresh one.
-        StageFailures.killSilentExecutors(sc, executors, ex, events, stage, out);
+        StageFailures.killSilentExecutors(sc, tasks, ex, events, stage, out);
         // Also before giving up: a task still ending may be publishing a checkpoint into the run.
-        StageFailures.awaitFailedStageTasks(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
+        StageFailures.awaitFailedStageTasks(sc, tasks, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5));
         if (ShardFormat.isDamageReport(why))
         {
             // Damaged input fails every relaunch at the same sample: stop now, naming it.

@@ -13,7 +13,7 @@
 #   at an earlier commit, after `mvn -o -q -pl trainer -am test-compile` there): before/after a change in one run.
 # AB_ENV="K=V ..." also runs Baton with that environment added (e.g. glibc malloc or OpenMP settings), same rounds.
 # Usage (repo root): bench/compute/run.sh [rounds]      Output: bench/compute/out/ (not committed).
-# Env: R20_STEPS=40 R20_WARMUP=200 R50_STEPS=8 R50_WARMUP=30 R152=0 LOCK=/tmp/baton-build.lock (held for the whole run, bench/lib/lock.sh)
+# Env: R20_STEPS=40 R20_WARMUP=200 R50_STEPS=8 R50_WARMUP=30 R152=0 R152_STEPS=3 R152_WARMUP=10 LOCK=/tmp/baton-build.lock (held for the whole run, bench/lib/lock.sh)
 #   Both frameworks get the same warm-up steps. Baton's JVM is still compiling its code after tens of steps (at 40
 #   ResNet-20 steps its JIT took ~22 ms of CPU per step on the replica's one core), so the defaults measure the steady
 #   state a training run spends its time in (docs/BENCHMARKS.md, "Warm-up and the JIT").
@@ -24,6 +24,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$ROOT/bench/compute/out"
 ROUNDS="${1:-3}"
 R20_STEPS="${R20_STEPS:-40}" R20_WARMUP="${R20_WARMUP:-200}" R50_STEPS="${R50_STEPS:-8}" R50_WARMUP="${R50_WARMUP:-30}"
+R152_STEPS="${R152_STEPS:-3}" R152_WARMUP="${R152_WARMUP:-10}"
 PY=/usr/bin/python3
 mkdir -p "$OUT"
 cd "$ROOT"
@@ -105,12 +106,12 @@ report() { # tag round
 
 {
   echo "$MACHINE${MACHINE_AB:-}"
-  echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_LAYERS:-replica}, R20_WARMUP=$R20_WARMUP R20_STEPS=$R20_STEPS R50_WARMUP=$R50_WARMUP R50_STEPS=$R50_STEPS"
+  echo "date: $(date -u '+%F %T UTC'), load before: $(cut -d' ' -f1-3 /proc/loadavg), baton layers: ${BENCH_LAYERS:-replica}, R20_WARMUP=$R20_WARMUP R20_STEPS=$R20_STEPS R50_WARMUP=$R50_WARMUP R50_STEPS=$R50_STEPS$([ "${R152:-0}" != 1 ] || echo " R152_WARMUP=$R152_WARMUP R152_STEPS=$R152_STEPS")"
   for round in $(seq 1 "$ROUNDS"); do
     r20x2 "$round"; report r20x2 "$round"
     single r50 "$round" resnet50 16 128 "$R50_STEPS" "$R50_WARMUP"; report r50 "$round"
     if [ "${R152:-0}" = 1 ]; then
-      single r152 "$round" resnet152 8 224 3 2; report r152 "$round"
+      single r152 "$round" resnet152 8 224 "$R152_STEPS" "$R152_WARMUP"; report r152 "$round"
     fi
   done
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -32,6 +32,8 @@ UNNAMED_NATIVE = re.compile(r"^/|^\[unknown\]$")
 BATON_JAVA_KERNELS = [("BatchNorm", re.compile(r"io/baton/trainer/syncbn/")),
                       ("updater / optimizer", re.compile(r"io/baton/trainer/optim/")),
                       ("element-wise (ReLU, add)", re.compile(r"io/baton/trainer/layers/Replica(AddVertex|Activation)"))]
+# JDK library code that Baton's kernels call (Arrays.fill, NIO buffers' checks): attributed to its caller.
+JDK_FRAME = re.compile(r"^(java|jdk|sun)/")
 BATON_RULES = [
     ("JVM runtime (GC, JIT compiler)", "any",
      r"CompileBroker|C2Compiler|Compilation::|VMThread::|GCTaskThread|GenCollectedHeap|SerialHeap|"
@@ -101,9 +103,11 @@ def classify(frames, rules, which="baton"):
         return "native, not attributable (no frame could be named)"
     for cat, scope, pat in rules:
         if java_leaf and scope == "any" and cat not in EARLY:
-            # The sample is in Java code: Baton's Java kernels, or else the graph/dispatch code around the ops.
+            # The sample is in Java code: Baton's Java kernels, or else the graph/dispatch code around the ops. A JDK
+            # leaf (Arrays.fill, a buffer's bounds check) counts for the code that called it.
+            caller = next((f for f in reversed(frames) if not JDK_FRAME.search(f)), frames[-1])
             for kcat, kpat in BATON_JAVA_KERNELS:
-                if kpat.search(frames[-1]):
+                if kpat.search(caller):
                     return kcat
             return "Java-side graph overhead / op dispatch"
         where = frames if scope == "any" else (frames[-1:] if scope == "leaf" else native)

@@ -9,6 +9,7 @@ import io.baton.common.store.StagedFile;
 import io.baton.coordinator.CoordinatorKeys;
 import io.baton.coordinator.export.CheckpointModel;
 import io.baton.coordinator.spark.BarrierLauncher;
+import io.baton.coordinator.spark.BarrierStageTasks;
 import io.baton.coordinator.spark.SlotCheck;
 import io.baton.coordinator.spark.SparkJobLabel;
 import io.baton.coordinator.spark.SparkContexts;
@@ -21,6 +22,8 @@ import io.baton.trainer.export.ModelVerifier;
 import io.baton.trainer.run.Evaluator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,6 +35,8 @@ import java.util.List;
 /** The driver of {@code baton evaluate}: one barrier stage of evaluating replicas; returns rank 0's report. */
 public final class EvaluateJob
 {
+    private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
+
     private final BatonConfig config;
     private final JavaSparkContext providedContext;
 
@@ -82,12 +87,27 @@ public final class EvaluateJob
             SlotCheck.require(sc, replicas, config.get(CoordinatorKeys.CLUSTER_SLOT_WAIT));
             final LongAccumulator scored = sc.sc().longAccumulator("baton.evaluate.scored");
             final List<EvaluationReport> reports;
+            final BarrierStageTasks tasks = new BarrierStageTasks("baton evaluate ");
+            sc.sc().addSparkListener(tasks);
             try (EvaluateProgress progress = new EvaluateProgress(sc, scored, samples, out,
                 config.get(CoordinatorKeys.PROGRESS_INTERVAL)))
             {
                 reports = BarrierLauncher.run(sc, replicas,
                     SparkJobLabel.evaluate(config.get(CommonKeys.JOB_NAME), replicas, modelUri),
                     new EvaluateReplica(config.render(), modelUri, System.currentTimeMillis(), scored));
+            }
+            catch (final Exception ex)
+            {
+                // Spark's SparkException is checked in Java's eyes but thrown from Scala undeclared, so Exception.
+                // The other replicas end when their collective times out; until then they hold compute threads and
+                // ports of their JVMs, which the caller's next job there would share.
+                tasks.awaitEnded(sc, config.get(CommonKeys.COLLECTIVE_TIMEOUT).plusSeconds(5), running -> LOG.info(
+                    "evaluation failed; waiting up to its collective timeout for {} replica(s) to end", running));
+                throw ex;
+            }
+            finally
+            {
+                sc.sc().removeSparkListener(tasks);
             }
             for (final EvaluationReport report : reports)
             {

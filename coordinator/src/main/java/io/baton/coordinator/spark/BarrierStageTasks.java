@@ -1,14 +1,21 @@
 package io.baton.coordinator.spark;
 
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
 
 /**
  * The tasks of the barrier stages whose job description starts with a given prefix, as Spark's listener bus delivers
@@ -19,11 +26,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * running for as long as no other event of that executor comes.
  *
  * <p>Threading: the callbacks run on Spark's listener bus thread, the queries on the driver's; the maps are
- * concurrent. A query sees the events delivered so far: drain the bus first where a count must include every task
- * launched before now.
+ * concurrent. A query sees the events delivered so far; {@link #awaitEnded} drains the bus first.
  */
 public final class BarrierStageTasks extends SparkListener
 {
+    private static final Logger LOG = LoggerFactory.getLogger(BarrierStageTasks.class);
+
     private final String descriptionPrefix;
     private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
     private final Map<Integer, String> executorByRank = new ConcurrentHashMap<>();
@@ -75,6 +83,51 @@ public final class BarrierStageTasks extends SparkListener
     public Optional<String> executorOf(final int rank)
     {
         return Optional.ofNullable(executorByRank.get(rank));
+    }
+
+    /**
+     * Waits until no task of these stages runs, at most {@code limit}: after a barrier stage failed, the other
+     * replicas' task threads end only when their pending collective times out, and until then they still hold this
+     * JVM's compute threads, streams and ports, and may write into the run. The listener bus runs behind the
+     * scheduler, so it is drained first: a stage that failed just after its start can have its task-start events
+     * still queued, and a count taken then missed replicas that still ran (a resumed run then started next to one).
+     *
+     * @param onWait called once, with the count, when tasks still run after the drain.
+     * @return the tasks still running at the limit (0: all ended).
+     * @throws IllegalStateException when the driver's thread is interrupted meanwhile (interrupt status kept).
+     */
+    public int awaitEnded(final JavaSparkContext sc, final Duration limit, final IntConsumer onWait)
+    {
+        final long deadlineNs = System.nanoTime() + limit.toNanos();
+        try
+        {
+            // private[spark] in Scala, public in the bytecode; Spark's own tests wait on it the same way
+            sc.sc().listenerBus().waitUntilEmpty(limit.toMillis());
+        }
+        catch (final TimeoutException | LinkageError ex)
+        {
+            LOG.warn("Spark's listener bus did not drain ({}); counting the failed stage's tasks as they are known "
+                + "now", ex.toString());
+        }
+        int running = runningTasks();
+        if (running > 0)
+        {
+            onWait.accept(running);
+        }
+        while (running > 0 && System.nanoTime() < deadlineNs)
+        {
+            try
+            {
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the tasks of a failed stage", ex);
+            }
+            running = runningTasks();
+        }
+        return running;
     }
 
     /** Tasks of these stages that started and have not ended, as far as the events delivered so far tell. */

@@ -3,7 +3,7 @@ package io.baton.coordinator.train;
 import java.time.Duration;
 
 /**
- * The driver's waits between stages (for slots, for a failed stage's tasks, a restart's back-off): an interrupt ends
+ * The driver's waits between stages (for slots, a restart's back-off): an interrupt ends
  * the job rather than the wait alone.
  *
  * <p>Threading: sleeps the caller's thread.

@@ -11,7 +11,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -102,52 +101,17 @@ final class StageFailures
     }
 
     /**
-     * Waits until no task of the failed stage still runs, at most {@code limit}. Spark fails a barrier stage as soon
-     * as one task fails, but the other replicas' task threads end only when their pending collective times out; until
-     * then their communicators still hold streams and ports that the relaunched stage's replicas may share (same JVM,
-     * same media driver, a reused port), and a task may still publish a checkpoint into the run directory (so a job
-     * that gives up waits too: nothing writes into the run after it returned).
+     * Waits until no task of the failed stage still runs, at most {@code limit} ({@link BarrierStageTasks#awaitEnded}),
+     * before a relaunch, or before the job gives up: nothing writes into the run after it returned.
      */
     static void awaitFailedStageTasks(final JavaSparkContext sc, final BarrierStageTasks tasks, final Duration limit)
     {
-        final long deadlineNs = System.nanoTime() + limit.toNanos();
-        drainListenerBus(sc, limit);
-        int running = tasks.runningTasks();
-        if (running > 0)
+        final int left = tasks.awaitEnded(sc, limit, running -> LOG.info("waiting up to {} ms for {} task(s) of the "
+            + "failed stage to end before the relaunch", limit.toMillis(), running));
+        if (left > 0)
         {
-            LOG.info("waiting up to {} ms for {} task(s) of the failed stage to end before the relaunch",
-                limit.toMillis(), running);
-        }
-        while (running > 0 && System.nanoTime() < deadlineNs)
-        {
-            DriverSleep.sleep(Duration.ofMillis(100));
-            running = tasks.runningTasks();
-        }
-        if (running > 0)
-        {
-            LOG.warn("{} task(s) of the failed stage still run after {} ms; relaunching anyway", running,
+            LOG.warn("{} task(s) of the failed stage still run after {} ms; relaunching anyway", left,
                 limit.toMillis());
-        }
-    }
-
-    /**
-     * The listener bus runs behind the scheduler: a stage that fails within a moment of its start can have its
-     * task-start events still queued, and a count taken then misses replicas that still run. The driver then went on
-     * at once while a replica of the failed stage still ran (a resumed run then shared the JVM with it, so its
-     * replicas took another thread count and another rounding). Drained, the bus has delivered every task start
-     * that came before the failure.
-     */
-    private static void drainListenerBus(final JavaSparkContext sc, final Duration limit)
-    {
-        try
-        {
-            // private[spark] in Scala, public in the bytecode; Spark's own tests wait on it the same way
-            sc.sc().listenerBus().waitUntilEmpty(limit.toMillis());
-        }
-        catch (final TimeoutException | LinkageError ex)
-        {
-            LOG.warn("Spark's listener bus did not drain ({}); counting the failed stage's tasks as they are known "
-                + "now", ex.toString());
         }
     }
 

@@ -1,8 +1,5 @@
-package io.baton.coordinator.train;
+package io.baton.coordinator.spark;
 
-import io.baton.coordinator.spark.BarrierLauncher;
-import io.baton.coordinator.spark.BarrierStageTasks;
-import io.baton.coordinator.spark.SparkJobLabel;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
@@ -13,11 +10,13 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class StageFailuresTest
+/** What the driver learns about a barrier stage's tasks, and its wait for them after the stage failed. */
+class BarrierStageTasksTest
 {
     private static final long SURVIVOR_MS = 3000;
     /** Set by the replica that outlives its failed stage (local mode: same JVM). */
@@ -33,7 +32,7 @@ class StageFailuresTest
     void theWaitAfterAFailedStageCoversReplicasWhoseStartSparksStatusHasNotCountedYet()
     {
         final JavaSparkContext sc = new JavaSparkContext(new SparkConf().setMaster("local[2]")
-            .setAppName("stage-failures-test").set("spark.ui.enabled", "false"));
+            .setAppName("barrier-stage-tasks-test").set("spark.ui.enabled", "false"));
         try
         {
             final BarrierStageTasks tasks = new BarrierStageTasks("failing stage");
@@ -53,9 +52,12 @@ class StageFailuresTest
                 }));
             assertFalse(SURVIVOR_ENDED.get(), "the survivor ended before the failure reached the driver");
 
-            StageFailures.awaitFailedStageTasks(sc, tasks, Duration.ofSeconds(20));
+            final int[] waitedFor = {0};
+            final int left = tasks.awaitEnded(sc, Duration.ofSeconds(20), running -> waitedFor[0] = running);
 
             assertTrue(SURVIVOR_ENDED.get(), "the wait returned while a task of the failed stage still ran");
+            assertEquals(0, left);
+            assertEquals(1, waitedFor[0], "tasks still running once the bus was drained");
         }
         finally
         {

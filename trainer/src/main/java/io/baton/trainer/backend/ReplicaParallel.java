@@ -2,8 +2,9 @@ package io.baton.trainer.backend;
 
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
 
 /**
  * Splits a replica's Java compute loops (SyncBatchNorm's kernels, the residual add) over the replica's compute
@@ -11,32 +12,25 @@ import java.util.concurrent.locks.LockSupport;
  * training thread alone while the second core waited in OpenMP (issue 25's ResNet-50 profile: half the CPU samples).
  *
  * <p>The width is ND4J's {@code maxMasterThreads}, which {@link ReplicaThreads} sets to each replica's share of the
- * JVM's processors, so replicas that share a JVM one core each never split. A range is split into contiguous parts,
- * the first run on the calling thread; the caller decides what a part computes, so results never depend on the width
- * when each index's work does not depend on the others (Baton's kernels split over channels, each channel's sums
- * taken in the same order whoever computes them).
+ * JVM's processors, so replicas that share a JVM one core each never use the pool. A range is split into contiguous
+ * parts, the first run on the calling thread; the caller decides what a part computes, so results never depend on
+ * the width when each index's work does not depend on the others (Baton's kernels split over channels, each
+ * channel's sums taken in the same order whoever computes them).
  *
- * <p>Each calling thread has its own helper threads, as OpenMP gives each of its teams their own: a helper spins
- * briefly after a part for the next one and the caller spins for the helpers' ends, as OpenMP's threads do
- * ({@code GOMP_SPINCOUNT}). Why not a {@code ForkJoinPool}: waking a parked pool worker and parking the caller in the
- * join cost 70-100 us per call on this project's 2-core VMs, against 25 us for the whole split of a 65k-float pass
- * with spinning hand-offs ({@code ReplicaParallelBench}); a ResNet-50 step makes ~300 such calls.
- *
- * <p>Thread-safe: calls from different threads use different helpers; a thread makes one call at a time (a part
- * that calls {@code forRange} again runs that call inline). Helpers are daemons and end when their caller's thread
- * has ended.
+ * <p>Thread-safe. The pool's threads are daemons and idle ones exit on their own.
  */
 public final class ReplicaParallel
 {
     /** Below this many elements per extra part the split costs more than it saves. */
     static final long MIN_ELEMENTS_PER_PART = 1L << 15;
-    /** How long a helper spins for its next part before parking (back-to-back kernels come within this). */
-    static final long HELPER_SPIN_NS = 50_000;
-    /** How long the caller spins for the helpers' ends before it polls with short parks. */
-    static final long CALLER_SPIN_NS = 200_000;
 
-    private static final ThreadLocal<Helper[]> HELPERS = ThreadLocal.withInitial(() -> new Helper[0]);
-    private static final AtomicInteger HELPER_IDS = new AtomicInteger();
+    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
+        pool ->
+        {
+            final ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+            thread.setName("baton-replica-parallel-" + thread.getPoolIndex());
+            return thread;
+        }, null, false);
 
     private ReplicaParallel()
     {
@@ -69,17 +63,17 @@ public final class ReplicaParallel
     {
         final long total = (long)count * Math.max(1, elementsPerIndex);
         final int parts = (int)Math.max(1, Math.min(Math.min(width, count), total / MIN_ELEMENTS_PER_PART));
-        if (parts <= 1 || Thread.currentThread() instanceof Helper)
+        if (parts <= 1)
         {
             body.run(0, count);
             return;
         }
-        final Helper[] helpers = helpers(parts - 1);
+        final ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[parts - 1];
         for (int p = 1; p < parts; p++)
         {
             final int from = bound(count, parts, p);
             final int to = bound(count, parts, p + 1);
-            helpers[p - 1].start(() -> body.run(from, to));
+            tasks[p - 1] = POOL.submit(() -> body.run(from, to));
         }
         Throwable failure = null;
         try
@@ -90,20 +84,22 @@ public final class ReplicaParallel
         {
             failure = ex;
         }
-        for (int p = 1; p < parts; p++)
+        for (final ForkJoinTask<?> task : tasks)
         {
-            final Throwable ex = helpers[p - 1].await();
-            if (ex == null)
+            try
             {
-                continue;
+                task.join();
             }
-            if (failure == null)
+            catch (final RuntimeException | Error ex)
             {
-                failure = ex;
-            }
-            else
-            {
-                failure.addSuppressed(ex);
+                if (failure == null)
+                {
+                    failure = ex;
+                }
+                else
+                {
+                    failure.addSuppressed(ex);
+                }
             }
         }
         if (failure instanceof RuntimeException runtime)
@@ -119,124 +115,5 @@ public final class ReplicaParallel
     private static int bound(final int count, final int parts, final int part)
     {
         return (int)((long)count * part / parts);
-    }
-
-    /** This thread's first {@code n} helpers, started on first use. */
-    private static Helper[] helpers(final int n)
-    {
-        Helper[] helpers = HELPERS.get();
-        if (helpers.length < n)
-        {
-            final Helper[] more = java.util.Arrays.copyOf(helpers, n);
-            for (int i = helpers.length; i < n; i++)
-            {
-                more[i] = new Helper(Thread.currentThread());
-                more[i].start();
-            }
-            HELPERS.set(more);
-            helpers = more;
-        }
-        return helpers;
-    }
-
-    /**
-     * One helper thread of one calling thread: runs the parts it is handed, one at a time. The hand-off is two
-     * volatile fields and a park permit: the caller writes {@code task} then reads {@code parked}, the helper writes
-     * {@code parked} then reads {@code task}, so either the helper sees the task or the caller unparks it.
-     */
-    private static final class Helper extends Thread
-    {
-        private final Thread caller;
-        private volatile Runnable task;
-        private volatile boolean parked;
-        private volatile boolean done = true;
-        private volatile Throwable failure;
-
-        Helper(final Thread caller)
-        {
-            super("baton-replica-parallel-" + HELPER_IDS.getAndIncrement());
-            this.caller = caller;
-            setDaemon(true);
-        }
-
-        /** Hands this helper a part (the caller's thread; the helper's previous part has ended). */
-        void start(final Runnable part)
-        {
-            failure = null;
-            done = false;
-            task = part;
-            if (parked)
-            {
-                LockSupport.unpark(this);
-            }
-        }
-
-        /** Waits for the part handed over last; returns what it threw, or null. */
-        Throwable await()
-        {
-            final long spinUntilNs = System.nanoTime() + CALLER_SPIN_NS;
-            while (!done)
-            {
-                if (System.nanoTime() < spinUntilNs)
-                {
-                    Thread.onSpinWait();
-                }
-                else
-                {
-                    // a long part, or a helper without a core: stop taking the core from it
-                    LockSupport.parkNanos(20_000);
-                }
-            }
-            return failure;
-        }
-
-        @Override
-        public void run()
-        {
-            while (true)
-            {
-                final Runnable part = next();
-                if (part == null)
-                {
-                    return;
-                }
-                try
-                {
-                    part.run();
-                }
-                catch (final Throwable ex)
-                {
-                    failure = ex;
-                }
-                done = true;
-            }
-        }
-
-        /** The next part: spins for it a little, then parks; null once the calling thread has ended. */
-        private Runnable next()
-        {
-            final long spinUntilNs = System.nanoTime() + HELPER_SPIN_NS;
-            Runnable part;
-            while ((part = task) == null)
-            {
-                if (System.nanoTime() < spinUntilNs)
-                {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                parked = true;
-                if (task == null)
-                {
-                    LockSupport.parkNanos(1_000_000_000L);
-                }
-                parked = false;
-                if (task == null && !caller.isAlive())
-                {
-                    return null;
-                }
-            }
-            task = null;
-            return part;
-        }
     }
 }

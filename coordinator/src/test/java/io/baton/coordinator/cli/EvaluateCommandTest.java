@@ -3,11 +3,8 @@ package io.baton.coordinator.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,31 +30,8 @@ class EvaluateCommandTest
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err)
-    {
-    }
-
-    private static Run cli(final String... args)
-    {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final int code = BatonCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static String[] withSettings(final String... args)
-    {
-        final List<String> all = new ArrayList<>(List.of(args));
-        for (final String s : SETTINGS)
-        {
-            all.add("--set");
-            all.add(s);
-        }
-        return all.toArray(new String[0]);
-    }
-
     /** "top1 top5 samples loss" of an evaluation's output. */
-    private static String result(final Run run)
+    private static String result(final CliRun run)
     {
         assertEquals(0, run.code(), run.err() + run.out());
         final Matcher m = RESULT.matcher(run.out());
@@ -70,32 +44,34 @@ class EvaluateCommandTest
     void aCheckpointItsExportAndARunWithoutItsModelYetAreEvaluatedLikeTheModelOfTheSameStep() throws Exception
     {
         final Path run = dir.resolve("run");
-        final Run trained = cli(withSettings("train", "--run-dir", run.toString()));
+        final CliRun trained = CliRun.of(CliRun.withSettings(SETTINGS, "train", "--run-dir", run.toString()));
         assertEquals(0, trained.code(), trained.err() + trained.out());
         final Path last = run.resolve("checkpoints/ckpt-000000000008");
         assertTrue(Files.isDirectory(last), "the epoch-end checkpoint of the last step");
 
-        final String model = result(cli("evaluate", "--model", run.toString()));
+        final String model = result(CliRun.of("evaluate", "--model", run.toString()));
         assertTrue(model.contains(" 24 "), "every validation sample: " + model);
-        final Run checkpoint = cli("evaluate", "--model", last.toString());
+        final CliRun checkpoint = CliRun.of("evaluate", "--model", last.toString());
         assertEquals(model, result(checkpoint), "the final checkpoint holds the model's parameters and BN statistics");
         // The checkpoint named as a plain local path, with or without a trailing slash, exports the same model.
         for (final String named : List.of(last.toString(), last + "/"))
         {
             final Path zip = dir.resolve("exported-" + named.length() + ".zip");
-            final Run export = cli("export", "--checkpoint", named, "-o", zip.toString());
+            final CliRun export = CliRun.of("export", "--checkpoint", named, "-o", zip.toString());
             assertEquals(0, export.code(), export.err() + export.out());
-            assertEquals(model, result(cli(withSettings("evaluate", "--model", zip.toString()))), named);
+            assertEquals(model, result(CliRun.of(CliRun.withSettings(SETTINGS, "evaluate", "--model",
+                zip.toString()))), named);
         }
 
         // As while training still runs: no model.zip yet. The run's newest checkpoint is evaluated, and it says so.
         Files.delete(run.resolve("model.zip"));
-        final Run partial = cli("evaluate", "--model", run.toString());
+        final CliRun partial = CliRun.of("evaluate", "--model", run.toString());
         assertEquals(model, result(partial));
         assertTrue(partial.out().contains("no model.zip in " + run + " (training not finished): evaluating its newest "
             + "checkpoint, "), partial.out());
         assertTrue(partial.out().contains("ckpt-000000000008"), partial.out());
-        final Run export = cli("export", "--model", run.toString(), "-o", dir.resolve("partial.zip").toString());
+        final CliRun export = CliRun.of("export", "--model", run.toString(), "-o",
+            dir.resolve("partial.zip").toString());
         assertEquals(BatonCli.EXIT_USAGE, export.code(), export.err());
         assertTrue(export.err().contains("no model file " + run.resolve("model.zip") + " (training not finished?); "
             + "its newest valid checkpoint is ") && export.err().contains("ckpt-000000000008: export it with "
@@ -106,7 +82,7 @@ class EvaluateCommandTest
     void aDirectoryWithNeitherModelNorCheckpointIsAUsageErrorWithoutAStackTrace() throws Exception
     {
         final Path empty = Files.createDirectories(dir.resolve("not-a-run"));
-        final Run run = cli("evaluate", "--model", empty.toString());
+        final CliRun run = CliRun.of("evaluate", "--model", empty.toString());
         assertEquals(BatonCli.EXIT_USAGE, run.code(), run.err());
         assertEquals("baton evaluate: --model " + empty + " is a directory without model.zip and without a valid "
             + "checkpoint: not a run directory, or its training has not written a checkpoint yet\n", run.err());

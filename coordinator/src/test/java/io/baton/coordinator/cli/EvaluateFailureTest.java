@@ -8,12 +8,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,15 +39,16 @@ class EvaluateFailureTest
         final Path tree = dir.resolve("images");
         DemoImages.write(tree, 5, 3, 8, 4, 16);
         final Path prepared = dir.resolve("prepared");
-        assertEquals(0, cli("prepare", tree.toString(), prepared.toString(), "--set", "cluster.master=\"local[2]\"")
-            .code());
+        assertEquals(0, CliRun.of("prepare", tree.toString(), prepared.toString(), "--set",
+            "cluster.master=\"local[2]\"").code());
         final Path run = dir.resolve("run");
-        final Run trained = cli(withSettings("train", "--data", prepared.toString(), "--run-dir", run.toString()));
+        final CliRun trained = CliRun.of(CliRun.withSettings(SETTINGS, "train", "--data", prepared.toString(),
+            "--run-dir", run.toString()));
         assertEquals(0, trained.code(), trained.err() + trained.out());
         damageFirstValidationRecord(prepared);
 
-        final Run evaluated = cli(withSettings("evaluate", "--model", run.resolve("model.zip").toString(), "--data",
-            prepared.toString()));
+        final CliRun evaluated = CliRun.of(CliRun.withSettings(SETTINGS, "evaluate", "--model",
+            run.resolve("model.zip").toString(), "--data", prepared.toString()));
 
         assertNotEquals(0, evaluated.code(), evaluated.out());
         assertTrue(evaluated.err().contains("corrupt record 0 "), evaluated.err());
@@ -77,28 +75,5 @@ class EvaluateFailureTest
             raf.seek(at);
             raf.write(original ^ 0x10);
         }
-    }
-
-    private record Run(int code, String out, String err)
-    {
-    }
-
-    private static Run cli(final String... args)
-    {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final int code = BatonCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static String[] withSettings(final String... args)
-    {
-        final List<String> all = new ArrayList<>(List.of(args));
-        for (final String s : SETTINGS)
-        {
-            all.add("--set");
-            all.add(s);
-        }
-        return all.toArray(new String[0]);
     }
 }

@@ -20,8 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,18 +46,6 @@ class ExportCommandTest
         NativeRuntime.configure();
     }
 
-    private record Run(int code, String out, String err)
-    {
-    }
-
-    private static Run cli(final String... args)
-    {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final int code = BatonCli.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void shouldExportARunAndVerifyItThenCatchChangedWeights() throws Exception
     {
@@ -70,11 +56,11 @@ class ExportCommandTest
         ModelSerializer.writeModel(graph, dir.resolve("model.zip").toFile(), false);
 
         final Path exported = dir.resolve("export/model.zip");
-        final Run export = cli("export", "--model", dir.toString(), "--output", exported.toString());
+        final CliRun export = CliRun.of("export", "--model", dir.toString(), "--output", exported.toString());
         assertEquals(0, export.code(), export.err());
         assertTrue(export.out().contains("9 residual blocks, input [2, 3, 16, 16]"), export.out());
 
-        final Run clean = cli("verify-model", exported.toString());
+        final CliRun clean = CliRun.of("verify-model", exported.toString());
         assertEquals(0, clean.code(), clean.out() + clean.err());
         assertTrue(clean.out().startsWith("OK "), clean.out());
 
@@ -94,28 +80,29 @@ class ExportCommandTest
             }
             copy(original, original.getEntry(VerificationSample.ENTRY), out);
         }
-        final Run caught = cli("verify-model", bad.toString());
+        final CliRun caught = CliRun.of("verify-model", bad.toString());
         assertEquals(BatonCli.EXIT_FAILED, caught.code());
         assertTrue(caught.out().contains("FAIL: output differs from the training graph's"), caught.out());
         assertTrue(caught.out().contains("FAILED " + bad), caught.out());
 
-        final Run missing = cli("export", "--model", dir.resolve("nope").toString(), "--output", bad.toString());
+        final CliRun missing = CliRun.of("export", "--model", dir.resolve("nope").toString(), "--output",
+            bad.toString());
         assertEquals(BatonCli.EXIT_USAGE, missing.code());
         assertTrue(missing.err().contains("no model file"), missing.err());
 
         // Nothing is replaced unasked, and the model being exported never.
         final byte[] exportedBytes = Files.readAllBytes(exported);
-        final Run again = cli("export", "--model", dir.toString(), "--output", exported.toString());
+        final CliRun again = CliRun.of("export", "--model", dir.toString(), "--output", exported.toString());
         assertEquals(BatonCli.EXIT_USAGE, again.code(), again.err());
         assertTrue(again.err().contains("--output " + exported + " already exists; use --overwrite"), again.err());
         assertArrayEquals(exportedBytes, Files.readAllBytes(exported));
         final byte[] trainedBytes = Files.readAllBytes(dir.resolve("model.zip"));
-        final Run ontoItself = cli("export", "--model", dir.toString(), "--output", dir.resolve("model.zip").toString(),
-            "--overwrite");
+        final CliRun ontoItself = CliRun.of("export", "--model", dir.toString(), "--output",
+            dir.resolve("model.zip").toString(), "--overwrite");
         assertEquals(BatonCli.EXIT_USAGE, ontoItself.code(), ontoItself.err());
         assertTrue(ontoItself.err().contains("is the model being exported"), ontoItself.err());
         assertArrayEquals(trainedBytes, Files.readAllBytes(dir.resolve("model.zip")));
-        assertEquals(0, cli("export", "--model", dir.toString(), "--output", exported.toString(), "--overwrite")
+        assertEquals(0, CliRun.of("export", "--model", dir.toString(), "--output", exported.toString(), "--overwrite")
             .code());
     }
 
@@ -123,7 +110,7 @@ class ExportCommandTest
     void verifyModelOfAFileThatIsNotAZipIsAUsageErrorNamingIt() throws Exception
     {
         final Path notZip = Files.writeString(dir.resolve("model.zip"), "not a model\n");
-        final Run run = cli("verify-model", notZip.toString());
+        final CliRun run = CliRun.of("verify-model", notZip.toString());
         assertEquals(BatonCli.EXIT_USAGE, run.code(), run.out() + run.err());
         assertTrue(run.err().contains("model " + notZip + " is not a zip file"), run.err());
         assertTrue(run.out().isEmpty(), run.out());
@@ -146,15 +133,16 @@ class ExportCommandTest
         }
 
         final Path exported = dir.resolve("from-checkpoint.zip");
-        final Run export = cli("export", "--checkpoint", checkpointPath, "--output", exported.toString());
+        final CliRun export = CliRun.of("export", "--checkpoint", checkpointPath, "--output", exported.toString());
         assertEquals(0, export.code(), export.out() + export.err());
         assertTrue(export.out().contains("(step 12)"), export.out());
         assertArrayEquals(graph.params().toFloatVector(),
             ModelSerializer.restoreComputationGraph(exported.toFile(), false).params().toFloatVector(),
             "the checkpoint's parameters are exported");
-        assertEquals(0, cli("verify-model", exported.toString()).code());
+        assertEquals(0, CliRun.of("verify-model", exported.toString()).code());
 
-        final Run notCheckpoint = cli("export", "--checkpoint", dir.toString(), "--output", exported.toString());
+        final CliRun notCheckpoint = CliRun.of("export", "--checkpoint", dir.toString(), "--output",
+            exported.toString());
         assertEquals(BatonCli.EXIT_USAGE, notCheckpoint.code());
         assertTrue(notCheckpoint.err().contains("is not a checkpoint directory"), notCheckpoint.err());
     }

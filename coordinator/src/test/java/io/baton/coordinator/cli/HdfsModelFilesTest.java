@@ -16,8 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -67,18 +65,6 @@ class HdfsModelFilesTest
         }
     }
 
-    private record Run(int code, String out, String err)
-    {
-    }
-
-    private static Run cli(final String... args)
-    {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final int code = BatonCli.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
-
     /** A run directory (model.zip and run.conf) written locally and copied to {@code hdfsRun}. */
     private Path runOnHdfs(final String hdfsRun) throws Exception
     {
@@ -104,7 +90,7 @@ class HdfsModelFilesTest
         final Path localRun = runOnHdfs(hdfsRun);
         final String exported = root + "/exports/model.zip";
 
-        final Run export = cli("export", "--model", hdfsRun, "--output", exported);
+        final CliRun export = CliRun.of("export", "--model", hdfsRun, "--output", exported);
         assertEquals(0, export.code(), export.out() + export.err());
         assertTrue(export.out().contains("input [2, 3, 16, 16]"), "the input size from the run.conf on HDFS: "
             + export.out());
@@ -113,7 +99,7 @@ class HdfsModelFilesTest
 
         // The same export from the local copy of the run: the same verification sample inside.
         final Path localExport = dir.resolve("local-export.zip");
-        assertEquals(0, cli("export", "--model", localRun.toString(), "--output", localExport.toString()).code());
+        assertEquals(0, CliRun.of("export", "--model", localRun.toString(), "--output", localExport.toString()).code());
         final Path fetched = dir.resolve("fetched.zip");
         fs.copyToLocalFile(new org.apache.hadoop.fs.Path(exported), new org.apache.hadoop.fs.Path(fetched.toUri()));
         assertArrayEquals(ModelVerifier.readSample(localExport).inputShape(),
@@ -121,12 +107,12 @@ class HdfsModelFilesTest
         assertArrayEquals(ModelVerifier.readSample(localExport).output(), ModelVerifier.readSample(fetched).output(),
             "exporting from HDFS to HDFS gives the model a local export gives: the same known output");
 
-        final Run again = cli("export", "--model", hdfsRun, "--output", exported);
+        final CliRun again = CliRun.of("export", "--model", hdfsRun, "--output", exported);
         assertEquals(BatonCli.EXIT_USAGE, again.code(), again.out() + again.err());
         assertTrue(again.err().contains("--output " + exported + " already exists; use --overwrite"), again.err());
-        assertEquals(0, cli("export", "--model", hdfsRun, "--output", exported, "--overwrite").code());
+        assertEquals(0, CliRun.of("export", "--model", hdfsRun, "--output", exported, "--overwrite").code());
 
-        final Run verify = cli("verify-model", exported);
+        final CliRun verify = CliRun.of("verify-model", exported);
         assertEquals(0, verify.code(), verify.out() + verify.err());
         assertTrue(verify.out().startsWith("OK " + exported), verify.out());
 
@@ -136,10 +122,10 @@ class HdfsModelFilesTest
         final String[] retrain = {"retrain", "--from", exported, "--data", "null", "--models-dir", models,
             "--set", "retrain.epochs=0", "--set", "data.synthetic-classes=4", "--set", "data.synthetic-samples=32",
             "--set", "data.synthetic-val-samples=32", "--set", "train.global-batch=16"};
-        final Run first = cli(retrain);
+        final CliRun first = CliRun.of(retrain);
         assertEquals(0, first.code(), first.out() + first.err());
         assertTrue(first.out().contains("PROMOTED: candidate " + models + "/candidates/"), first.out());
-        final Run second = cli(retrain);
+        final CliRun second = CliRun.of(retrain);
         assertEquals(0, second.code(), second.out() + second.err());
         final org.apache.hadoop.fs.Path latest = new org.apache.hadoop.fs.Path(models + "/" + RetrainJob.LATEST);
         assertTrue(fs.isFile(latest), "latest.zip on HDFS");
@@ -166,17 +152,17 @@ class HdfsModelFilesTest
     void missingModelsOnHdfsAreRefusedInOneLineNamingThem()
     {
         final String missing = root + "/nowhere/model.zip";
-        final Run verify = cli("verify-model", missing);
+        final CliRun verify = CliRun.of("verify-model", missing);
         assertEquals(BatonCli.EXIT_USAGE, verify.code());
         assertEquals("baton verify-model: model " + missing + " does not exist", verify.err().strip());
 
-        final Run export = cli("export", "--model", missing, "--output", dir.resolve("x.zip").toString());
+        final CliRun export = CliRun.of("export", "--model", missing, "--output", dir.resolve("x.zip").toString());
         assertEquals(BatonCli.EXIT_USAGE, export.code());
         assertTrue(export.err().strip().startsWith("baton export: --model " + missing + ": no model file"),
             export.err());
         assertFalse(Files.exists(dir.resolve("x.zip")));
 
-        final Run retrain = cli("retrain", "--from", missing, "--data", "null", "--models-dir",
+        final CliRun retrain = CliRun.of("retrain", "--from", missing, "--data", "null", "--models-dir",
             dir.resolve("m").toString());
         assertEquals(BatonCli.EXIT_USAGE, retrain.code());
         assertEquals("baton retrain: --from " + missing + " does not exist", retrain.err().strip());

@@ -9,8 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,19 +40,7 @@ class PredictCommandTest
     private Path prepared;
     private Path run;
 
-    private record Run(int code, String out, String err)
-    {
-    }
-
-    private static Run cli(final String... args)
-    {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final int code = BatonCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static Matcher ok(final Run run, final Pattern pattern)
+    private static Matcher ok(final CliRun run, final Pattern pattern)
     {
         assertEquals(0, run.code(), run.err() + run.out());
         final Matcher m = pattern.matcher(run.out());
@@ -68,22 +54,22 @@ class PredictCommandTest
         tree = dir.resolve("images");
         DemoImages.write(tree, 5, 3, 8, 4, 16);
         prepared = dir.resolve("prepared");
-        assertEquals(0, cli("prepare", tree.toString(), prepared.toString(), "--set", "cluster.master=\"local[2]\"")
-            .code());
+        assertEquals(0, CliRun.of("prepare", tree.toString(), prepared.toString(), "--set",
+            "cluster.master=\"local[2]\"").code());
         run = dir.resolve("run");
         final List<String> train = new ArrayList<>(List.of("train", "--data", prepared.toString(), "--run-dir",
             run.toString()));
         SETTINGS.forEach(s -> train.addAll(List.of("--set", s)));
-        final Run trained = cli(train.toArray(String[]::new));
+        final CliRun trained = CliRun.of(train.toArray(String[]::new));
         assertEquals(0, trained.code(), trained.err() + trained.out());
     }
 
     @Test
     void predictionsOfAPreparedSplitAreOneRowPerSampleWithEvaluatesTopOneInParquetAndCsv() throws Exception
     {
-        final Matcher evaluated = ok(cli("evaluate", "--model", run.toString()), EVALUATED);
+        final Matcher evaluated = ok(CliRun.of("evaluate", "--model", run.toString()), EVALUATED);
         final Path parquet = dir.resolve("val.parquet");
-        final Run predicted = cli("predict", "--model", run.toString(), "--input", prepared.toString(), "-o",
+        final CliRun predicted = CliRun.of("predict", "--model", run.toString(), "--input", prepared.toString(), "-o",
             parquet.toString());
         final Matcher p = ok(predicted, PREDICTED);
         assertEquals(evaluated.group(2), p.group(1), "one row per validation sample");
@@ -91,14 +77,14 @@ class PredictCommandTest
         assertEquals(evaluated.group(1), p.group(3), "top-1 of predict against the split's labels vs evaluate");
 
         final Path csv = dir.resolve("val.csv");
-        final Matcher c = ok(cli("predict", "--model", run.toString(), "--input", prepared.toString(), "-o",
+        final Matcher c = ok(CliRun.of("predict", "--model", run.toString(), "--input", prepared.toString(), "-o",
             csv.toString()), PREDICTED);
         assertEquals(evaluated.group(1), c.group(3));
         final List<String> lines = Files.readAllLines(csv);
         assertEquals(13, lines.size(), "a header and 12 rows");
         assertEquals("name,label,class,index,probability,p_n00000000,p_n00000001,p_n00000002", lines.get(0));
 
-        final Run again = cli("predict", "--model", run.toString(), "--input", prepared.toString(), "-o",
+        final CliRun again = CliRun.of("predict", "--model", run.toString(), "--input", prepared.toString(), "-o",
             csv.toString());
         assertEquals(BatonCli.EXIT_USAGE, again.code(), again.err());
         assertTrue(again.err().contains("exists; give --overwrite to replace it"), again.err());
@@ -131,7 +117,7 @@ class PredictCommandTest
     void aFolderTreeOfImagesIsPredictedOneRowPerImageFile() throws Exception
     {
         final Path csv = dir.resolve("tree.csv");
-        final Matcher p = ok(cli("predict", "--model", run.toString(), "--input", tree.resolve("val").toString(),
+        final Matcher p = ok(CliRun.of("predict", "--model", run.toString(), "--input", tree.resolve("val").toString(),
             "-o", csv.toString()), PREDICTED);
         assertEquals("12", p.group(1));
         assertEquals(null, p.group(3), "a tree has no labels to score against");
@@ -157,17 +143,17 @@ class PredictCommandTest
             spark.stop();
         }
         final Path csv = dir.resolve("table.csv");
-        final Matcher p = ok(cli("predict", "--model", run.toString(), "--input", table.toString(), "--image-col",
+        final Matcher p = ok(CliRun.of("predict", "--model", run.toString(), "--input", table.toString(), "--image-col",
             "picture", "--name-col", "id", "-o", csv.toString()), PREDICTED);
         assertEquals("12", p.group(1));
         assertEquals("0", p.group(2));
         final List<String> lines = Files.readAllLines(csv);
         assertEquals(13, lines.size());
         assertTrue(lines.get(1).contains("/val/n0000000"), lines.get(1));
-        final Run wrong = cli("predict", "--model", run.toString(), "--input", table.toString(), "--image-col", "id",
-            "--name-col", "picture", "-o", dir.resolve("wrong.csv").toString());
+        final CliRun wrong = CliRun.of("predict", "--model", run.toString(), "--input", table.toString(), "--image-col",
+            "id", "--name-col", "picture", "-o", dir.resolve("wrong.csv").toString());
         assertEquals(0, wrong.code(), "a string column is read as paths: " + wrong.err());
-        final Run missing = cli("predict", "--model", run.toString(), "--input", table.toString(), "-o",
+        final CliRun missing = CliRun.of("predict", "--model", run.toString(), "--input", table.toString(), "-o",
             dir.resolve("missing.csv").toString());
         assertEquals(BatonCli.EXIT_USAGE, missing.code(), missing.err());
         assertTrue(missing.err().contains("no image column 'image' for predict (columns: id, picture)"), missing.err());

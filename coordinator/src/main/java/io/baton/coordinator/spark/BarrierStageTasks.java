@@ -131,7 +131,7 @@ public final class BarrierStageTasks extends SparkListener
     }
 
     /** Tasks of these stages that started and have not ended, as far as the events delivered so far tell. */
-    public int runningTasks()
+    private int runningTasks()
     {
         int running = 0;
         for (final int stageRunning : runningByStage.values())

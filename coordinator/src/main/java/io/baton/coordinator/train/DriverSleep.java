@@ -3,8 +3,8 @@ package io.baton.coordinator.train;
 import java.time.Duration;
 
 /**
- * The driver's waits between stages (for slots, a restart's back-off): an interrupt ends
- * the job rather than the wait alone.
+ * The driver's waits between stages (for slots, a restart's back-off): an interrupt ends the job rather than the
+ * wait alone.
  *
  * <p>Threading: sleeps the caller's thread.
  */

@@ -7,13 +7,15 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 
 /**
- * One flipped byte in the image data of a random record of a prepared data set's train split, for the chaos
- * runner's shard fault; {@link #restore()} puts the byte back so the same run can resume.
+ * One flipped byte in the image data of a record of a prepared data set: a random record of the train split for the
+ * chaos runner's shard fault, or a chosen one for a test; {@link #restore()} puts the byte back so the same run can
+ * resume.
  */
-final class ShardDamage
+public final class ShardDamage
 {
     private final Path file;
     private final String description;
@@ -31,16 +33,49 @@ final class ShardDamage
         this.expectedError = expectedError;
     }
 
-    /** Flips one bit of one byte of the encoded image of a record drawn from {@code random}. */
+    /** Flips one bit of one byte of the encoded image of a record of the train split drawn from {@code random}. */
     static ShardDamage flip(final Path dataRoot, final Random random) throws IOException
     {
-        final Manifest manifest = Manifest.fromJson(Files.readAllBytes(dataRoot.resolve(Manifest.FILE_NAME)),
-            dataRoot.toString());
-        final var shards = manifest.splits().get("train").shards();
-        final Manifest.ShardEntry shard = shards.get(random.nextInt(shards.size()));
-        final int ordinal = random.nextInt(shard.count());
-        final Path file = dataRoot.resolve(shard.file());
+        final List<Manifest.ShardEntry> shards = shards(dataRoot, "train");
+        final int shard = random.nextInt(shards.size());
+        final int ordinal = random.nextInt(shards.get(shard).count());
+        final int imageBytes = (int)image(dataRoot.resolve(shards.get(shard).file()), ordinal)[1];
+        final int byteInImage = random.nextInt(imageBytes);
+        return flip(dataRoot, "train", shard, ordinal, byteInImage, random.nextInt(8));
+    }
+
+    /**
+     * Flips bit {@code bit} of byte {@code byteInImage} of the encoded image of record {@code ordinal} of shard
+     * {@code shard} of {@code split}: the reader then fails that record's CRC32C.
+     */
+    public static ShardDamage flip(final Path dataRoot, final String split, final int shard, final int ordinal,
+        final int byteInImage, final int bit) throws IOException
+    {
+        final Manifest.ShardEntry entry = shards(dataRoot, split).get(shard);
+        final Path file = dataRoot.resolve(entry.file());
+        final long at = image(file, ordinal)[0] + byteInImage;
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
+        {
+            raf.seek(at);
+            final int original = raf.read();
+            raf.seek(at);
+            raf.write(original ^ (1 << bit));
+            return new ShardDamage(file, "flipped a bit of byte " + at + " of " + entry.file() + ", in the image of "
+                + "record " + ordinal + " (sample " + (entry.firstSampleId() + ordinal) + ")", at, original,
+                "corrupt record " + ordinal + " (sample " + (entry.firstSampleId() + ordinal) + ") of shard ");
+        }
+    }
+
+    private static List<Manifest.ShardEntry> shards(final Path dataRoot, final String split) throws IOException
+    {
+        return Manifest.fromJson(Files.readAllBytes(dataRoot.resolve(Manifest.FILE_NAME)), dataRoot.toString())
+            .splits().get(split).shards();
+    }
+
+    /** {start, length} in {@code file} of the encoded image of record {@code ordinal}, read from the shard's index. */
+    private static long[] image(final Path file, final int ordinal) throws IOException
+    {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r"))
         {
             raf.seek(raf.length() - ShardFormat.FOOTER_LENGTH + 4);
             final long indexOffset = raf.readLong();
@@ -50,14 +85,7 @@ final class ShardDamage
             final int pathLength = raf.readInt();
             raf.seek(record + ShardFormat.RECORD_PREFIX_LENGTH + pathLength);
             final int dataLength = raf.readInt();
-            final long at = record + ShardFormat.RECORD_PREFIX_LENGTH + pathLength + 4 + random.nextInt(dataLength);
-            raf.seek(at);
-            final int original = raf.read();
-            raf.seek(at);
-            raf.write(original ^ (1 << random.nextInt(8)));
-            return new ShardDamage(file, "flipped a bit of byte " + at + " of " + shard.file() + ", in the image of "
-                + "record " + ordinal + " (sample " + (shard.firstSampleId() + ordinal) + ")", at, original,
-                "corrupt record " + ordinal + " (sample " + (shard.firstSampleId() + ordinal) + ") of shard ");
+            return new long[] {record + ShardFormat.RECORD_PREFIX_LENGTH + pathLength + 4, dataLength};
         }
     }
 

@@ -1,15 +1,12 @@
 package io.baton.coordinator.cli;
 
+import io.baton.coordinator.chaos.ShardDamage;
 import io.baton.coordinator.demo.DemoImages;
 import io.baton.trainer.backend.ReplicaThreads;
-import io.baton.trainer.data.shard.Manifest;
-import io.baton.trainer.data.shard.ShardFormat;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.RandomAccessFile;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -45,7 +42,8 @@ class EvaluateFailureTest
         final CliRun trained = CliRun.of(CliRun.withSettings(SETTINGS, "train", "--data", prepared.toString(),
             "--run-dir", run.toString()));
         assertEquals(0, trained.code(), trained.err() + trained.out());
-        damageFirstValidationRecord(prepared);
+        // a byte of the image of record 0 of the validation split's first shard: its CRC32C then fails
+        ShardDamage.flip(prepared, "val", 0, 0, 10, 4);
 
         final CliRun evaluated = CliRun.of(CliRun.withSettings(SETTINGS, "evaluate", "--model",
             run.resolve("model.zip").toString(), "--data", prepared.toString()));
@@ -53,27 +51,5 @@ class EvaluateFailureTest
         assertNotEquals(0, evaluated.code(), evaluated.out());
         assertTrue(evaluated.err().contains("corrupt record 0 "), evaluated.err());
         assertEquals(0, ReplicaThreads.active(), "replicas of the failed evaluation still registered in this JVM");
-    }
-
-    /** Flips a byte of the encoded image of record 0 of the validation split's first shard (its CRC32C then fails). */
-    private static void damageFirstValidationRecord(final Path prepared) throws Exception
-    {
-        final Manifest manifest = Manifest.fromJson(Files.readAllBytes(prepared.resolve(Manifest.FILE_NAME)),
-            prepared.toString());
-        final Manifest.ShardEntry shard = manifest.splits().get("val").shards().get(0);
-        try (RandomAccessFile raf = new RandomAccessFile(prepared.resolve(shard.file()).toFile(), "rw"))
-        {
-            raf.seek(raf.length() - ShardFormat.FOOTER_LENGTH + 4);
-            final long indexOffset = raf.readLong();
-            raf.seek(indexOffset);
-            final long record = raf.readLong();
-            raf.seek(record + 4);
-            final int pathLength = raf.readInt();
-            final long at = record + ShardFormat.RECORD_PREFIX_LENGTH + pathLength + 4 + 10;
-            raf.seek(at);
-            final int original = raf.read();
-            raf.seek(at);
-            raf.write(original ^ 0x10);
-        }
     }
 }
